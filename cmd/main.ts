@@ -1,3 +1,109 @@
 #!/usr/bin/env node
-// Placeholder entry; replaced by the real CLI dispatcher.
-process.stdout.write('strata 0.1.0\n');
+/**
+ * The strata CLI entry. It only dispatches: each subcommand lives in its own file and is
+ * imported lazily, so `strata --version` pays for nothing it does not use. This file holds
+ * the single top-level catch that maps error classes to exit codes.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { CommandMain, Io } from './io.js';
+import { processIo } from './io.js';
+
+export const VERSION = '0.1.0';
+
+/** Subcommand name -> module (relative to this file) exporting `run`. */
+const COMMANDS: Record<string, { module: string; summary: string }> = {
+  parse: { module: './parse.js', summary: 'print the build graph of a Dockerfile' },
+  build: { module: './build.js', summary: 'build an image from a Dockerfile' },
+  images: { module: './images.js', summary: 'list images in the store' },
+  inspect: { module: './inspect.js', summary: 'show an image as Docker-shaped JSON' },
+  history: { module: './history.js', summary: 'show the history of an image' },
+  tag: { module: './tag.js', summary: 'add a name to an image' },
+  rmi: { module: './rmi.js', summary: 'remove image names' },
+  save: { module: './save.js', summary: 'write an image to a docker/OCI archive' },
+  load: { module: './load.js', summary: 'load a docker save or OCI archive into the store' },
+  import: { module: './import.js', summary: 'make a one-layer image from a root filesystem tar' },
+  du: { module: './du.js', summary: 'show disk usage of the store' },
+  prune: { module: './prune.js', summary: 'remove unused cache records, layers and cache mounts' },
+  root: { module: './root.js', summary: 'print the store directory' },
+};
+
+/** Exit codes by error code; anything unknown is an internal error. */
+const EXIT_CODES: Record<string, number> = {
+  E_PARSE: 1,
+  E_INVALID: 2,
+  E_NOT_FOUND: 3,
+  E_DIGEST_MISMATCH: 4,
+  E_RUN_FAILED: 5,
+  E_RUNTIME_MISSING: 6,
+  E_SECURITY: 7,
+  E_NO_SPACE: 8,
+  E_REGISTRY: 9,
+  E_INTERNAL: 70,
+};
+
+function usage(): string {
+  const lines = ['usage: strata <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${c.summary}`);
+  lines.push('', 'global: --root DIR (or STRATA_ROOT) selects the store; --version; --help');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs one CLI invocation; never throws. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`strata ${VERSION}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
+    io.stderr.write(`strata: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    const mod = (await import(entry.module)) as { run: CommandMain };
+    return await mod.run(rest, io);
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+/** Maps an error to its message and exit code; stack traces only for internal errors. */
+export function reportError(err: unknown, io: Io): number {
+  const e = err as { code?: string; message?: string; render?: () => string; stack?: string; cause?: unknown };
+  const code = typeof e?.code === 'string' && e.code in EXIT_CODES ? e.code : 'E_INTERNAL';
+  if (code === 'E_INTERNAL') {
+    io.stderr.write(`strata: internal error, please report: ${e?.stack ?? String(err)}\n`);
+  } else if (typeof e.render === 'function') {
+    io.stderr.write(`${e.render()}\n`);
+  } else {
+    let msg = `strata: ${e.message}`;
+    // Show the chain of causes: they usually name the file or system call that failed.
+    let c = e.cause as { message?: string; cause?: unknown } | undefined;
+    while (c && typeof c.message === 'string') {
+      msg += `\n  caused by: ${c.message}`;
+      c = c.cause as typeof c;
+    }
+    io.stderr.write(`${msg}\n`);
+  }
+  return EXIT_CODES[code];
+}
+
+// Run only when executed (directly or through the npm bin symlink), not when imported by tests.
+function isEntry(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (isEntry()) {
+  main(process.argv.slice(2), processIo()).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,14 @@
+/** What every subcommand gets injected, so tests can run commands in-process. */
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** A subcommand module exports `run`; the resolved value is the process exit code. */
+export type CommandMain = (args: string[], io: Io) => Promise<number>;
+
+export function processIo(): Io {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
