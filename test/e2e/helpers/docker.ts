@@ -1,0 +1,34 @@
+/**
+ * Runs the Docker CLI. Always /usr/bin/docker: the machine also has a newer client in
+ * /usr/local/bin that talks a different API version to the 20.10 engine.
+ */
+import { spawn } from 'node:child_process';
+
+export const DOCKER = '/usr/bin/docker';
+
+export interface DockerResult {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `docker ...args` and resolves with its output; rejects with the command line, exit
+ * status and stderr when it exits non-zero. `input` is written to stdin when given.
+ */
+export function docker(args: string[], opts: { input?: Buffer | string } = {}): Promise<DockerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(DOCKER, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`docker ${args.join(' ')} exited ${code ?? signal}: ${stderr.trim()}`));
+    });
+    child.stdin.end(opts.input);
+  });
+}

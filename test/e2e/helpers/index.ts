@@ -1,0 +1,4 @@
+export * from './busybox-rootfs.js';
+export * from './docker.js';
+export * from './require.js';
+export * from './temp-dirs.js';
