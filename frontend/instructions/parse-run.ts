@@ -1,0 +1,66 @@
+/**
+ * RUN: flags (`--mount` repeatable, `--network`, `--security`, `--device`), the command in
+ * shell or exec form, and heredocs handled as BuildKit's dispatchRun does:
+ * - `RUN <<EOF` alone: the body is the script; with a `#!` first line it becomes a file run
+ *   as `/dev/pipes/<name>` (core mounts `files` there, mode 0755, read-only), otherwise the
+ *   body itself is the shell text;
+ * - any other heredoc use: the line, each body and its delimiter are rejoined into one
+ *   shell text and the shell does the heredoc.
+ * Heredoc bodies of RUN are never variable-expanded.
+ */
+
+import type { Command, HeredocFile } from '../graph/types.js';
+import type { Node } from '../parser/ast.js';
+import { parseFlags } from './flags.js';
+import { chompHeredocContent, parseHeredocWord } from './heredoc-word.js';
+import { InstructionError } from './instruction-error.js';
+import { parseMount } from './run-mount.js';
+import type { MountSpec, ParsedInstruction } from './types.js';
+
+export function parseRun(node: Node): Extract<ParsedInstruction, { kind: 'run' }> {
+  const flags = parseFlags(node.flags, {
+    mount: 'strings',
+    network: 'string',
+    security: 'string',
+    device: 'strings',
+  });
+  const network = flags.strings.get('network') ?? 'default';
+  if (network !== 'default' && network !== 'none' && network !== 'host') {
+    throw new InstructionError(`invalid network mode "${network}"`);
+  }
+  const security = flags.strings.get('security') ?? 'sandbox';
+  if (security !== 'sandbox' && security !== 'insecure') {
+    throw new InstructionError(`security "${security}" is not valid`);
+  }
+  const mounts: MountSpec[] = (flags.lists.get('mount') ?? []).map((csv) => {
+    const m = parseMount(csv, null);
+    return m.from === undefined ? { csv } : { csv, from: m.from };
+  });
+  const { command, files } = runCommand(node);
+  return { kind: 'run', command, mounts, network, security, devices: flags.lists.get('device') ?? [], files };
+}
+
+/** Shell/exec form plus heredoc handling; shared by RUN only (CMD/ENTRYPOINT take no heredocs). */
+function runCommand(node: Node): { command: Command; files: HeredocFile[] } {
+  if (node.json) return { command: { form: 'exec', args: [...node.args] }, files: [] };
+  const text = node.args.join(' ');
+  if (node.heredocs.length === 0) return { command: { form: 'shell', text }, files: [] };
+  if (node.args.length !== 1) {
+    throw new InstructionError(`parsing produced an invalid run command: [${node.args.join(' ')}]`);
+  }
+  const word = parseHeredocWord(text);
+  if (word) {
+    const doc = node.heredocs[0];
+    const data = doc.chomp ? chompHeredocContent(doc.content) : doc.content;
+    if (data.startsWith('#!')) {
+      return {
+        command: { form: 'shell', text: `/dev/pipes/${doc.name}` },
+        files: [{ name: doc.name, content: data }],
+      };
+    }
+    return { command: { form: 'shell', text: data }, files: [] };
+  }
+  let joined = text;
+  for (const doc of node.heredocs) joined += `\n${doc.content}${doc.name}`;
+  return { command: { form: 'shell', text: joined }, files: [] };
+}

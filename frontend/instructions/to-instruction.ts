@@ -1,0 +1,167 @@
+/**
+ * `toInstruction(node)`: one AST node to one typed instruction, the counterpart of BuildKit's
+ * `instructions.ParseInstruction`. Errors name the problem in BuildKit's words and carry the
+ * node's location (see `withLocation`).
+ */
+
+import { withLocation } from '../errors.js';
+import type { Command } from '../graph/types.js';
+import type { Node } from '../parser/ast.js';
+import { parseFlags } from './flags.js';
+import {
+  errAtLeastOneArgument,
+  errBlankCommandNames,
+  errExactlyOneArgument,
+  errNotJSON,
+  InstructionError,
+} from './instruction-error.js';
+import { parseCopyOrAdd } from './parse-copy.js';
+import { parseHealthcheck } from './parse-healthcheck.js';
+import { parseRun } from './parse-run.js';
+import type { ParsedInstruction } from './types.js';
+
+/** Where a node came from, so errors can show `FILE:LINE:COL` and the source line. */
+export interface SourceInfo {
+  file: string;
+  lines: string[];
+}
+
+const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
+
+/**
+ * Types one node. @throws DockerfileError located at `node.range`.
+ */
+export function toInstruction(node: Node, source: SourceInfo): ParsedInstruction {
+  try {
+    return parseNode(node);
+  } catch (err) {
+    throw withLocation(err, node.range, source);
+  }
+}
+
+function parseNode(node: Node): ParsedInstruction {
+  const noFlags = () => parseFlags(node.flags, {});
+  switch (node.keyword.toLowerCase()) {
+    case 'from':
+      return parseFrom(node);
+    case 'run':
+      return parseRun(node);
+    case 'copy':
+      return parseCopyOrAdd(node, 'copy');
+    case 'add':
+      return parseCopyOrAdd(node, 'add');
+    case 'env':
+    case 'label': {
+      noFlags();
+      const kind = node.keyword.toLowerCase() as 'env' | 'label';
+      return { kind, pairs: keyValuePairs(node.args, kind.toUpperCase()) };
+    }
+    case 'arg':
+      return parseArg(node);
+    case 'maintainer':
+      if (node.args.length !== 1) throw errExactlyOneArgument('MAINTAINER');
+      noFlags();
+      return { kind: 'maintainer', name: node.args[0] };
+    case 'expose':
+      if (node.args.length === 0) throw errAtLeastOneArgument('EXPOSE');
+      noFlags();
+      return { kind: 'expose', ports: [...node.args].sort() };
+    case 'user':
+    case 'workdir':
+    case 'stopsignal': {
+      const kind = node.keyword.toLowerCase() as 'user' | 'workdir' | 'stopsignal';
+      if (node.args.length !== 1) throw errExactlyOneArgument(kind.toUpperCase());
+      if (kind !== 'stopsignal') noFlags();
+      if (kind === 'user') return { kind, user: node.args[0] };
+      if (kind === 'workdir') return { kind, path: node.args[0] };
+      return { kind, signal: node.args[0] };
+    }
+    case 'cmd':
+    case 'entrypoint':
+      noFlags();
+      return { kind: node.keyword.toLowerCase() as 'cmd' | 'entrypoint', command: shellOrExec(node) };
+    case 'volume': {
+      if (node.args.length === 0) throw errAtLeastOneArgument('VOLUME');
+      noFlags();
+      const paths = node.args.map((v) => v.trim());
+      if (paths.includes('')) throw new InstructionError('VOLUME specified can not be an empty string');
+      return { kind: 'volume', paths };
+    }
+    case 'healthcheck':
+      return parseHealthcheck(node);
+    case 'shell':
+      noFlags();
+      if (node.args.length === 0) throw errAtLeastOneArgument('SHELL');
+      if (!node.json) throw errNotJSON('SHELL');
+      return { kind: 'shell', shell: [...node.args] };
+    case 'onbuild':
+      return parseOnbuild(node);
+    default:
+      throw new InstructionError(`unknown instruction: ${node.keyword.toUpperCase()}`);
+  }
+}
+
+function parseFrom(node: Node): ParsedInstruction {
+  const args = node.args;
+  let stageName: string | undefined;
+  if (args.length === 3 && args[1].toLowerCase() === 'as') {
+    stageName = args[2].toLowerCase();
+    if (!STAGE_NAME.test(stageName)) {
+      throw new InstructionError(
+        `invalid name for build stage: "${args[2]}", name can't start with a number or contain symbols`,
+      );
+    }
+  } else if (args.length !== 1) {
+    throw new InstructionError('FROM requires either one or three arguments');
+  }
+  const flags = parseFlags(node.flags, { platform: 'string' });
+  const out: ParsedInstruction = { kind: 'from', image: args[0] };
+  if (stageName !== undefined) out.stageName = stageName;
+  const platform = flags.strings.get('platform');
+  if (platform) out.platform = platform;
+  return out;
+}
+
+/** ENV/LABEL node args come in (key, value, delimiter) triples from the parser. */
+function keyValuePairs(args: string[], command: string): [string, string][] {
+  if (args.length === 0) throw errAtLeastOneArgument(command);
+  if (args.length % 3 !== 0) throw new InstructionError(`Bad input to ${command}, too many arguments`);
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < args.length; i += 3) {
+    if (args[i] === '') throw errBlankCommandNames(command);
+    pairs.push([args[i], args[i + 1]]);
+  }
+  return pairs;
+}
+
+function parseArg(node: Node): ParsedInstruction {
+  if (node.args.length === 0) throw errAtLeastOneArgument('ARG');
+  parseFlags(node.flags, {});
+  const args = node.args.map((word) => {
+    const eq = word.indexOf('=');
+    if (eq < 0) return { name: word };
+    if (eq === 0) throw errBlankCommandNames('ARG');
+    return { name: word.slice(0, eq), value: word.slice(eq + 1) };
+  });
+  return { kind: 'arg', args };
+}
+
+function shellOrExec(node: Node): Command {
+  return node.json ? { form: 'exec', args: [...node.args] } : { form: 'shell', text: node.args.join(' ') };
+}
+
+function parseOnbuild(node: Node): ParsedInstruction {
+  const next = node.next;
+  if (next === undefined || next.keyword === '') throw errAtLeastOneArgument('ONBUILD');
+  parseFlags(node.flags, {});
+  const trigger = next.keyword.toUpperCase();
+  if (trigger === 'ONBUILD')
+    throw new InstructionError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+  if (trigger === 'MAINTAINER' || trigger === 'FROM') {
+    throw new InstructionError(`${trigger} isn't allowed as an ONBUILD trigger`);
+  }
+  let expression = node.original.replace(/^\s*ONBUILD\s*/i, '');
+  const docs = node.heredocs.length > 0 ? node.heredocs : next.heredocs;
+  for (const doc of docs) expression += `\n${doc.content}${doc.name}`;
+  return { kind: 'onbuild', trigger: expression };
+}
