@@ -1,0 +1,147 @@
+/**
+ * IngestWriter: the one way bytes enter blobs/. Lifecycle:
+ *   1. Store.ingest() creates `ingest/<pid>.<start>.<random>` (O_EXCL) and returns a writer;
+ *   2. the caller writes to `stream` (the sha256 and size are computed as bytes pass);
+ *   3. commit() ends the stream if needed, fsyncs, checks the expected size and digest,
+ *      makes the file read-only and renames it to `blobs/sha256/<hex>`, then fsyncs blobs/.
+ *      If that blob is already present the ingest file is just dropped: success means "the
+ *      content is present", not "this call wrote it". Concurrent commits of the same content
+ *      are safe: rename replaces identical bytes with identical bytes.
+ *   4. abort() (or any failure) removes the ingest file. Disk full (ENOSPC/EDQUOT) while
+ *      writing or committing raises NoSpaceError and also leaves nothing behind.
+ * The caller owns `stream` until commit/abort; after either, the writer is spent.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { chmod, type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { type Digest, DigestMismatchError, digestHex, InternalError } from '../core/oci/index.js';
+import { fsyncDir } from './atomic-file.js';
+import { isNotFound, mapNoSpace } from './fs-errors.js';
+import { exists } from './fs-presence.js';
+import { ownedName } from './process-owner.js';
+
+export interface IngestExpectation {
+  digest?: Digest;
+  size?: number;
+}
+
+export interface IngestWriter {
+  readonly stream: Writable;
+  /** Where the bytes are going while in progress (for progress display and debugging). */
+  readonly path: string;
+  commit(expected?: IngestExpectation): Promise<{ digest: Digest; size: number }>;
+  abort(): Promise<void>;
+}
+
+export class FileIngestWriter implements IngestWriter {
+  readonly stream: Writable;
+  readonly path: string;
+  readonly #blobDir: string;
+  #fh: FileHandle | undefined;
+  readonly #hash: Hash = createHash('sha256');
+  #size = 0;
+  #failure: unknown;
+  #spent = false;
+
+  private constructor(path: string, fh: FileHandle, blobDir: string) {
+    this.path = path;
+    this.#fh = fh;
+    this.#blobDir = blobDir;
+    this.stream = new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        this.#write(chunk).then(
+          () => cb(),
+          (err) => cb(err as Error),
+        );
+      },
+    });
+  }
+
+  /** Creates a fresh ingest file in `ingestDir` for a blob that will live in `blobDir`. */
+  static async create(ingestDir: string, blobDir: string): Promise<FileIngestWriter> {
+    const path = join(ingestDir, ownedName());
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'wx', 0o600);
+    } catch (err) {
+      throw mapNoSpace(err, 'start ingest');
+    }
+    return new FileIngestWriter(path, fh, blobDir);
+  }
+
+  async #write(chunk: Buffer): Promise<void> {
+    const fh = this.#fh;
+    if (fh === undefined) throw new InternalError('write ingest: writer already committed or aborted');
+    try {
+      // A write to a regular file may be partial; loop until every byte is down.
+      for (let off = 0; off < chunk.length; ) {
+        const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
+        off += bytesWritten;
+      }
+    } catch (err) {
+      this.#failure = mapNoSpace(err, `write blob ${this.path}`);
+      await this.#discard();
+      throw this.#failure;
+    }
+    this.#hash.update(chunk);
+    this.#size += chunk.length;
+  }
+
+  async commit(expected: IngestExpectation = {}): Promise<{ digest: Digest; size: number }> {
+    if (this.#spent) throw new InternalError('commit ingest: writer already committed or aborted');
+    this.#spent = true;
+    try {
+      if (this.#failure !== undefined) throw this.#failure;
+      if (!this.stream.writableEnded) this.stream.end();
+      await finished(this.stream);
+      const fh = this.#fh!;
+      await fh.sync();
+      this.#fh = undefined;
+      await fh.close();
+      const size = this.#size;
+      const digest: Digest = `sha256:${this.#hash.digest('hex')}`;
+      if (expected.size !== undefined && expected.size !== size) {
+        throw new DigestMismatchError(`commit blob: got ${size} bytes, expected ${expected.size}`);
+      }
+      if (expected.digest !== undefined && expected.digest !== digest) {
+        throw new DigestMismatchError(`commit blob: content is ${digest}, expected ${expected.digest}`);
+      }
+      await this.#publish(digest);
+      return { digest, size };
+    } catch (err) {
+      await this.#discard();
+      throw mapNoSpace(this.#failure ?? err, `commit blob ${this.path}`);
+    }
+  }
+
+  /** Renames the verified ingest file into blobs/, or drops it when the blob is present. */
+  async #publish(digest: Digest): Promise<void> {
+    const target = join(this.#blobDir, digestHex(digest));
+    if (await exists(target)) {
+      await unlink(this.path);
+      return;
+    }
+    // Read-only as a reminder that blobs are immutable (root ignores it, tools do not).
+    await chmod(this.path, 0o444);
+    await rename(this.path, target);
+    await fsyncDir(this.#blobDir);
+  }
+
+  async abort(): Promise<void> {
+    this.#spent = true;
+    if (!this.stream.destroyed) this.stream.destroy();
+    await this.#discard();
+  }
+
+  /** Closes and removes the ingest file; safe to call more than once. */
+  async #discard(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    await fh?.close().catch(() => {});
+    await unlink(this.path).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+}

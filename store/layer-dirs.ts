@@ -1,0 +1,188 @@
+/**
+ * The `layers/` folder: one directory per chainID, like Docker's overlay2 driver:
+ *   layers/<chainid-hex>/diff/       the layer's files (whiteouts as overlay keeps them)
+ *   layers/<chainid-hex>/lower       ancestor chainID hexes, nearest first, ':'-joined
+ *                                    (empty for a base layer), so each can be `ls`ed
+ *   layers/<chainid-hex>/layer.json  the LayerRecord
+ * A layer dir appears in one rename of a fully prepared `.staging-<owner>` dir, so a reader
+ * never sees a layer without its record, and disappears in one rename to `.trash-<owner>`.
+ *
+ * Durability limit: layer.json and lower are fsynced, the files in diff/ are not (fsyncing
+ * every file of a large layer costs seconds); after a power cut a diff may be incomplete.
+ */
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  chainId as computeChainId,
+  type Digest,
+  digestHex,
+  InvalidInputError,
+  NotFoundError,
+  parseDigest,
+} from '../core/oci/index.js';
+import { fsyncDir, writeFileAtomic } from './atomic-file.js';
+import type { Lock } from './file-lock.js';
+import { errnoCode, isNotFound, mapNoSpace } from './fs-errors.js';
+import { type CompressedLayer, type LayerRecord, readLayerRecord } from './layer-record.js';
+import { ownedName } from './process-owner.js';
+
+export interface CommitLayerInfo {
+  chainId: Digest;
+  diffId: Digest;
+  parent?: Digest;
+  size: number;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const STAGING = '.staging-';
+
+export class LayerDirs {
+  readonly dir: string;
+  readonly #lock: (name: string) => Promise<Lock>;
+
+  constructor(dir: string, lock: (name: string) => Promise<Lock>) {
+    this.dir = dir;
+    this.#lock = lock;
+  }
+
+  path(chainId: Digest): string {
+    return join(this.dir, digestHex(parseDigest(chainId)));
+  }
+
+  async get(chainId: Digest): Promise<LayerRecord | undefined> {
+    return readLayerRecord(join(this.path(chainId), 'layer.json'), chainId);
+  }
+
+  async list(): Promise<LayerRecord[]> {
+    const out: LayerRecord[] = [];
+    for (const name of (await readdir(this.dir)).sort()) {
+      if (!HEX64.test(name)) continue;
+      const rec = await this.get(`sha256:${name}`);
+      if (rec !== undefined) out.push(rec);
+    }
+    return out;
+  }
+
+  /** Ancestor chainIDs of a present layer, nearest first (from its `lower` file). */
+  async lowerChain(chainId: Digest): Promise<Digest[]> {
+    let text: string;
+    try {
+      text = await readFile(join(this.path(chainId), 'lower'), 'utf8');
+    } catch (err) {
+      if (isNotFound(err)) throw new NotFoundError(`read layer ${chainId}: not in store`, { cause: err });
+      throw err;
+    }
+    return text
+      .trim()
+      .split(':')
+      .filter((h) => h !== '')
+      .map((h) => parseDigest(`sha256:${h}`));
+  }
+
+  /** `layers/.staging-<owner>/diff`, empty; its parent is what commit() renames. */
+  async makeStaging(): Promise<string> {
+    const wrapper = join(this.dir, ownedName(STAGING));
+    try {
+      await mkdir(join(wrapper, 'diff'), { recursive: true, mode: 0o755 });
+    } catch (err) {
+      await rm(wrapper, { recursive: true, force: true });
+      throw mapNoSpace(err, 'make layer staging dir');
+    }
+    return join(wrapper, 'diff');
+  }
+
+  async commit(staged: string, info: CommitLayerInfo): Promise<LayerRecord> {
+    const chainId = parseDigest(info.chainId);
+    const diffId = parseDigest(info.diffId);
+    const parent = info.parent === undefined ? undefined : parseDigest(info.parent);
+    if (computeChainId(parent, diffId) !== chainId) {
+      throw new InvalidInputError(`commit layer ${chainId}: chainID does not follow from parent and diffID`);
+    }
+    if (!Number.isSafeInteger(info.size) || info.size < 0) {
+      throw new InvalidInputError(`commit layer ${chainId}: bad size ${info.size}`);
+    }
+    const wrapper = await this.#wrapperFor(resolve(staged));
+    try {
+      const existing = await this.get(chainId);
+      if (existing !== undefined) return existing;
+      const lower = parent === undefined ? [] : [parent, ...(await this.lowerChain(parent))];
+      const rec: LayerRecord = {
+        chainId,
+        diffId,
+        ...(parent !== undefined ? { parent } : {}),
+        size: info.size,
+        createdAt: new Date().toISOString(),
+        compressed: [],
+      };
+      await writeFileAtomic(join(wrapper, 'lower'), lower.map(digestHex).join(':'), 0o644);
+      await writeFileAtomic(join(wrapper, 'layer.json'), json(rec), 0o644);
+      try {
+        await rename(wrapper, this.path(chainId));
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        // Another process committed the same layer first: theirs is as good as ours.
+        const theirs = await this.get(chainId);
+        if (theirs === undefined) throw err;
+        return theirs;
+      }
+      await fsyncDir(this.dir);
+      return rec;
+    } catch (err) {
+      throw mapNoSpace(err, `commit layer ${chainId}`);
+    } finally {
+      await rm(wrapper, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The staging wrapper holding `staged` as its `diff`. A dir from makeStaging() already has
+   * one; any other dir (same filesystem) is moved into a fresh wrapper.
+   */
+  async #wrapperFor(staged: string): Promise<string> {
+    const parent = dirname(staged);
+    if (basename(staged) === 'diff' && dirname(parent) === this.dir && basename(parent).startsWith(STAGING)) {
+      return parent;
+    }
+    const wrapper = join(this.dir, ownedName(STAGING));
+    await mkdir(wrapper, { mode: 0o755 });
+    try {
+      await rename(staged, join(wrapper, 'diff'));
+    } catch (err) {
+      await rm(wrapper, { recursive: true, force: true });
+      throw new InvalidInputError(`commit layer: cannot move ${staged} into the store`, { cause: err });
+    }
+    return wrapper;
+  }
+
+  /** Adds a compressed form to layer.json (no-op if that digest is already listed). */
+  async addCompressed(chainId: Digest, c: CompressedLayer): Promise<void> {
+    // Read-modify-write of layer.json: serialised so two exporters cannot lose an entry.
+    const lock = await this.#lock(`layer-${digestHex(parseDigest(chainId))}`);
+    try {
+      const rec = await this.get(chainId);
+      if (rec === undefined) throw new NotFoundError(`add compressed layer: layer ${chainId} not in store`);
+      if (rec.compressed.some((x) => x.digest === c.digest)) return;
+      rec.compressed.push({ digest: parseDigest(c.digest), size: c.size, mediaType: c.mediaType });
+      await writeFileAtomic(join(this.path(chainId), 'layer.json'), json(rec), 0o644);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Removes a layer dir in one step (rename away, then delete). Idempotent. */
+  async remove(chainId: Digest): Promise<void> {
+    const trash = join(this.dir, ownedName('.trash-'));
+    try {
+      await rename(this.path(chainId), trash);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    await rm(trash, { recursive: true, force: true });
+  }
+}
+
+function json(v: unknown): string {
+  return `${JSON.stringify(v, null, 2)}\n`;
+}

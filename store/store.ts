@@ -1,0 +1,338 @@
+/**
+ * Store: strata's state on disk, laid out like Docker's so people can look (see
+ * ARCHITECTURE.md "The store on disk"):
+ *   blobs/sha256/<hex>   ingest/   layers/<chainid-hex>/   cache/<key-hex>.json
+ *   refs/<name>.json     cachemounts/<sha256(id)-hex>/      locks/<name>/   meta/<name>
+ * Several strata processes may share one store at once. Everything that becomes visible is
+ * written to a temp name, fsynced and renamed; blob and layer writes are idempotent (success
+ * means "present"); temp entries name their owner process and are swept by open() once it
+ * has died. The store knows nothing of Dockerfiles.
+ */
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  type Digest,
+  digestHex,
+  InvalidInputError,
+  NotFoundError,
+  parseDigest,
+  sha256,
+} from '../core/oci/index.js';
+import { readJsonFile, writeFileAtomic } from './atomic-file.js';
+import type { BlobStore } from './blob-store.js';
+import { type CacheMountInfo, type CacheMountInit, CacheMounts } from './cache-mounts.js';
+import { dirSize } from './dir-size.js';
+import { acquire, type Lock, tryAcquire } from './file-lock.js';
+import { isNotFound } from './fs-errors.js';
+import { exists, removeFile } from './fs-presence.js';
+import { FileIngestWriter, type IngestWriter } from './ingest-writer.js';
+import type { CommitLayerInfo } from './layer-dirs.js';
+import { LayerDirs } from './layer-dirs.js';
+import type { CompressedLayer, LayerRecord } from './layer-record.js';
+import type { RefTarget } from './ref-target.js';
+import { decodeName, encodeName } from './safe-name.js';
+import { sweepStale } from './stale-sweep.js';
+import { openVerified, verifyDigest } from './verified-read.js';
+
+export interface DiskUsage {
+  layers: { chainId: Digest; size: number }[];
+  blobs: { digest: Digest; size: number }[];
+  cacheRecords: number;
+  cacheMounts: CacheMountInfo[];
+}
+
+const SUBDIRS = ['blobs/sha256', 'ingest', 'layers', 'cache', 'refs', 'cachemounts', 'locks', 'meta'];
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export class Store implements BlobStore {
+  readonly root: string;
+  readonly #layers: LayerDirs;
+  readonly #mounts: CacheMounts;
+
+  private constructor(root: string) {
+    this.root = root;
+    const lock = (name: string) => this.lock(name);
+    this.#layers = new LayerDirs(join(root, 'layers'), lock);
+    this.#mounts = new CacheMounts(join(root, 'cachemounts'), lock);
+  }
+
+  /**
+   * Opens (creating if needed, mode 0700) the store at `root`, else defaultRoot(env), and
+   * sweeps temp entries (ingest files, staging dirs, `.tmp-` files) whose owner has died.
+   */
+  static async open(root?: string, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
+    const dir = resolve(root ?? Store.defaultRoot(env));
+    for (const sub of SUBDIRS) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    const store = new Store(dir);
+    for (const sub of ['ingest', 'layers', 'cache', 'refs', 'cachemounts', 'locks', 'meta']) {
+      await sweepStale(join(dir, sub));
+    }
+    return store;
+  }
+
+  /** `$STRATA_ROOT`, else `$XDG_DATA_HOME/strata`, else `~/.local/share/strata`. */
+  static defaultRoot(env: NodeJS.ProcessEnv): string {
+    if (env.STRATA_ROOT) return resolve(env.STRATA_ROOT);
+    if (env.XDG_DATA_HOME) return resolve(env.XDG_DATA_HOME, 'strata');
+    return resolve(env.HOME || homedir(), '.local', 'share', 'strata');
+  }
+
+  // ---- blobs: blobs/sha256/<hex>, immutable, verified on read ----
+
+  blobPath(d: Digest): string {
+    return join(this.root, 'blobs', 'sha256', digestHex(parseDigest(d)));
+  }
+
+  async hasBlob(d: Digest): Promise<boolean> {
+    return exists(this.blobPath(d));
+  }
+
+  async putBlob(data: Uint8Array | string, expected?: Digest): Promise<{ digest: Digest; size: number }> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const digest = sha256(bytes);
+    if (expected !== undefined) verifyDigest(digest, parseDigest(expected), 'the data given');
+    if (await this.hasBlob(digest)) return { digest, size: bytes.length };
+    const w = await this.ingest();
+    w.stream.end(bytes);
+    return w.commit({ digest, size: bytes.length });
+  }
+
+  async ingest(): Promise<IngestWriter> {
+    return FileIngestWriter.create(join(this.root, 'ingest'), join(this.root, 'blobs', 'sha256'));
+  }
+
+  openBlob(d: Digest): Readable {
+    return openVerified(this.blobPath(d), d);
+  }
+
+  async readBlob(d: Digest): Promise<Buffer> {
+    const path = this.blobPath(d);
+    let data: Buffer;
+    try {
+      data = await readFile(path);
+    } catch (err) {
+      if (isNotFound(err)) throw new NotFoundError(`read blob ${d}: not in store`, { cause: err });
+      throw err;
+    }
+    verifyDigest(sha256(data), d, path);
+    return data;
+  }
+
+  async readJsonBlob<T>(d: Digest): Promise<T> {
+    const data = await this.readBlob(d);
+    try {
+      return JSON.parse(data.toString('utf8')) as T;
+    } catch (err) {
+      throw new InvalidInputError(`parse blob ${d}: not json: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async listBlobs(): Promise<{ digest: Digest; size: number }[]> {
+    const dir = join(this.root, 'blobs', 'sha256');
+    const out: { digest: Digest; size: number }[] = [];
+    for (const name of (await readdir(dir)).sort()) {
+      if (!HEX64.test(name)) continue;
+      const st = await stat(join(dir, name)).catch(() => undefined);
+      if (st !== undefined) out.push({ digest: `sha256:${name}`, size: st.size });
+    }
+    return out;
+  }
+
+  async removeBlob(d: Digest): Promise<boolean> {
+    return removeFile(this.blobPath(d));
+  }
+
+  // ---- layers: layers/<chainid-hex>/{diff/, lower, layer.json} (see layer-dirs.ts) ----
+
+  layerPath(chainId: Digest): string {
+    return this.#layers.path(chainId);
+  }
+
+  diffPath(chainId: Digest): string {
+    return join(this.#layers.path(chainId), 'diff');
+  }
+
+  getLayer(chainId: Digest): Promise<LayerRecord | undefined> {
+    return this.#layers.get(chainId);
+  }
+
+  /** Every layer with a record, sorted by chainID. */
+  listLayers(): Promise<LayerRecord[]> {
+    return this.#layers.list();
+  }
+
+  /** Ancestors of a present layer, nearest first (its `lower` file). NotFoundError if absent. */
+  lowerChain(chainId: Digest): Promise<Digest[]> {
+    return this.#layers.lowerChain(chainId);
+  }
+
+  /** A fresh empty dir (`layers/.staging-<owner>/diff`) on the layers filesystem. */
+  makeStagingDir(): Promise<string> {
+    return this.#layers.makeStaging();
+  }
+
+  /**
+   * Makes `staged` the diff of layer `info.chainId`, with its lower and layer.json, in one
+   * rename. The chainID must follow from parent and diffID (InvalidInputError), and the
+   * parent must be present (NotFoundError). If the layer is already present (written by
+   * anyone, before or concurrently) the staged dir is deleted and the existing record is
+   * returned: success means "present", not "this call wrote it".
+   */
+  commitLayer(staged: string, info: CommitLayerInfo): Promise<LayerRecord> {
+    return this.#layers.commit(staged, info);
+  }
+
+  /** Records a compressed blob of a present layer; NotFoundError if the blob is absent. */
+  async addCompressed(chainId: Digest, c: CompressedLayer): Promise<void> {
+    if (!(await this.hasBlob(c.digest))) {
+      throw new NotFoundError(`add compressed layer: blob ${c.digest} not in store`);
+    }
+    await this.#layers.addCompressed(chainId, c);
+  }
+
+  /** Removes a layer (idempotent). Children are not checked: that is gc's job. */
+  removeLayer(chainId: Digest): Promise<void> {
+    return this.#layers.remove(chainId);
+  }
+
+  // ---- cache records: cache/<key-hex>.json ----
+
+  #cachePath(key: Digest): string {
+    return join(this.root, 'cache', `${digestHex(parseDigest(key))}.json`);
+  }
+
+  /** The record, undefined when absent; DigestMismatchError naming the file when corrupt. */
+  getCacheRecord<T extends { key: Digest }>(key: Digest): Promise<T | undefined> {
+    return readJsonFile<T>(this.#cachePath(key));
+  }
+
+  /** Writes (or replaces) the record for `rec.key` atomically. */
+  async putCacheRecord(rec: { key: Digest }): Promise<void> {
+    await writeFileAtomic(this.#cachePath(rec.key), `${JSON.stringify(rec, null, 2)}\n`);
+  }
+
+  async listCacheRecords<T extends { key: Digest }>(): Promise<T[]> {
+    const out: T[] = [];
+    for (const name of await this.#cacheFiles()) {
+      const rec = await this.getCacheRecord<T>(`sha256:${name.slice(0, 64)}`);
+      if (rec !== undefined) out.push(rec);
+    }
+    return out;
+  }
+
+  async removeCacheRecord(key: Digest): Promise<void> {
+    await removeFile(this.#cachePath(key));
+  }
+
+  async #cacheFiles(): Promise<string[]> {
+    const names = await readdir(join(this.root, 'cache'));
+    return names.filter((n) => n.endsWith('.json') && HEX64.test(n.slice(0, -5))).sort();
+  }
+
+  // ---- refs: refs/<encoded name>.json holding { name, target } ----
+
+  #refPath(name: string): string {
+    return join(this.root, 'refs', `${encodeName(name, 'ref')}.json`);
+  }
+
+  /** Points `name` at `target`, replacing any previous target atomically. */
+  async setRef(name: string, target: RefTarget): Promise<void> {
+    parseDigest(target.config);
+    if (target.manifest !== undefined) parseDigest(target.manifest.digest);
+    await writeFileAtomic(this.#refPath(name), `${JSON.stringify({ name, target }, null, 2)}\n`);
+  }
+
+  async getRef(name: string): Promise<RefTarget | undefined> {
+    return (await readJsonFile<{ target: RefTarget }>(this.#refPath(name)))?.target;
+  }
+
+  /** Every ref, sorted by name. */
+  async listRefs(): Promise<{ name: string; target: RefTarget }[]> {
+    const out: { name: string; target: RefTarget }[] = [];
+    for (const file of await readdir(join(this.root, 'refs'))) {
+      if (!file.endsWith('.json') || decodeName(file.slice(0, -5)) === undefined) continue;
+      const rec = await readJsonFile<{ name: string; target: RefTarget }>(join(this.root, 'refs', file));
+      if (rec !== undefined) out.push({ name: rec.name, target: rec.target });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Removes a ref; true if it existed. */
+  deleteRef(name: string): Promise<boolean> {
+    return removeFile(this.#refPath(name));
+  }
+
+  // ---- cache mounts: cachemounts/<sha256(id)-hex>/ (see cache-mounts.ts) ----
+
+  cacheMountPath(id: string): string {
+    return this.#mounts.path(id);
+  }
+
+  ensureCacheMount(id: string, init?: CacheMountInit): Promise<string> {
+    return this.#mounts.ensure(id, init);
+  }
+
+  listCacheMounts(): Promise<CacheMountInfo[]> {
+    return this.#mounts.list();
+  }
+
+  removeCacheMount(idOrPath: string): Promise<void> {
+    return this.#mounts.remove(idOrPath);
+  }
+
+  // ---- meta/<name>: small mutable state files, replaced atomically ----
+
+  async readMeta(name: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(join(this.root, 'meta', encodeName(name, 'meta file')));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async writeMeta(name: string, data: Uint8Array | string): Promise<void> {
+    await writeFileAtomic(join(this.root, 'meta', encodeName(name, 'meta file')), data);
+  }
+
+  // ---- locks/<name>/ (see file-lock.ts for the protocol and its limits) ----
+
+  /** Exclusive cross-process lock; waits; takes over a lock whose holder has died. */
+  lock(name: string, opts: { signal?: AbortSignal } = {}): Promise<Lock> {
+    return acquire(join(this.root, 'locks', encodeName(name, 'lock')), opts.signal);
+  }
+
+  /** The lock if free (or held by a dead process), else undefined. Does not wait. */
+  tryLock(name: string): Promise<Lock | undefined> {
+    return tryAcquire(join(this.root, 'locks', encodeName(name, 'lock')));
+  }
+
+  // ---- disk usage ----
+
+  /** Layer sizes are measured on disk (apparent size of the layer dir), not recorded sizes. */
+  async du(): Promise<DiskUsage> {
+    const layers: DiskUsage['layers'] = [];
+    for (const rec of await this.listLayers()) {
+      layers.push({ chainId: rec.chainId, size: await dirSize(this.layerPath(rec.chainId)) });
+    }
+    return {
+      layers,
+      blobs: await this.listBlobs(),
+      cacheRecords: (await this.#cacheFiles()).length,
+      cacheMounts: await this.listCacheMounts(),
+    };
+  }
+}
+
+export type { IngestWriter } from './ingest-writer.js';
+export type {
+  CacheMountInfo,
+  CacheMountInit,
+  CommitLayerInfo,
+  CompressedLayer,
+  LayerRecord,
+  Lock,
+  RefTarget,
+};
