@@ -1,0 +1,127 @@
+/**
+ * The overlay form of a layer's diff dir, and the few primitives Node lacks to make it.
+ *
+ * A deleted path is a character device 0:0 with the deleted name; an opaque directory has
+ * xattr `trusted.overlay.opaque=y`. Node has no xattr or mknod API: xattrs go through
+ * `@napi-rs/xattr` (prebuilt N-API binary, no install script; its calls do not follow
+ * symlinks), device nodes through the coreutils `mknod` binary. Both are kept rare: callers
+ * ask for xattrs only on directories and executables, and whiteouts are hard links to one
+ * template device per operation (the kernel's overlayfs shares whiteout inodes the same
+ * way since 5.8), so a layer with 1,000 deletions spawns `mknod` once.
+ */
+import { execFile } from 'node:child_process';
+import type { Stats } from 'node:fs';
+import { linkSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { getAttributeSync, listAttributesSync, removeAttributeSync, setAttributeSync } from '@napi-rs/xattr';
+import { InternalError, NoSpaceError } from '../oci/errors.js';
+
+const execFileP = promisify(execFile);
+
+export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+export const USER_OPAQUE_XATTR = 'user.overlay.opaque';
+export const CAPABILITY_XATTR = 'security.capability';
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE_MARKER = '.wh..wh..opq';
+
+/** True for an overlay whiteout: a character device with device number 0:0. */
+export function isWhiteout(st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+/** True when the directory carries an overlay opaque xattr (trusted or userxattr form). */
+export function isOpaqueDir(p: string): boolean {
+  const names = listXattrs(p);
+  if (names.length === 0) return false;
+  for (const n of [OPAQUE_XATTR, USER_OPAQUE_XATTR]) {
+    if (names.includes(n) && getXattr(p, n)?.toString() === 'y') return true;
+  }
+  return false;
+}
+
+export function listXattrs(p: string): string[] {
+  try {
+    return listAttributesSync(p);
+  } catch (err) {
+    if (isUnsupported(err)) return [];
+    throw err;
+  }
+}
+
+export function getXattr(p: string, name: string): Buffer | null {
+  try {
+    return getAttributeSync(p, name);
+  } catch (err) {
+    if (isUnsupported(err)) return null;
+    throw err;
+  }
+}
+
+export function setXattr(p: string, name: string, value: Buffer | string): void {
+  setAttributeSync(p, name, value);
+}
+
+export function removeXattr(p: string, name: string): void {
+  removeAttributeSync(p, name);
+}
+
+function isUnsupported(err: unknown): boolean {
+  const msg = String((err as Error)?.message ?? err);
+  // ENODATA / ENOTSUP surface as messages from the native binding.
+  return /ENODATA|No data available|not supported|ENOTSUP|EOPNOTSUPP/i.test(msg);
+}
+
+/** Linux dev_t split (glibc `major()`/`minor()`), exact for numbers up to 2^53. */
+export function devMajor(rdev: number): number {
+  return ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+}
+export function devMinor(rdev: number): number {
+  return (rdev & 0xff) | ((rdev >>> 12) & ~0xff & 0xfffff);
+}
+
+/** Creates a device node or fifo with the `mknod` binary (Node has no mknod). */
+export async function mknod(p: string, kind: 'c' | 'b' | 'p', major = 0, minor = 0, mode = 0o600): Promise<void> {
+  const args = ['-m', (mode & 0o7777).toString(8), p, kind];
+  if (kind !== 'p') args.push(String(major), String(minor));
+  try {
+    await execFileP('mknod', args);
+  } catch (err) {
+    const stderr = String((err as { stderr?: string }).stderr ?? '');
+    if (/No space left/.test(stderr)) throw new NoSpaceError(`create device ${p}: no space left`, { cause: err });
+    throw new InternalError(`create device ${p}: mknod failed (root needed): ${stderr.trim()}`, { cause: err });
+  }
+}
+
+/**
+ * Hands out whiteout devices as hard links to one template char device 0:0 kept beside
+ * (not inside) the target root, so it never shows up in the layer. Call dispose() at the end.
+ */
+export class WhiteoutMaker {
+  #template: string | null = null;
+  readonly #dir: string;
+  constructor(root: string) {
+    this.#dir = path.dirname(path.resolve(root));
+  }
+
+  /** Creates `p` as a whiteout. `p`'s parent must exist and `p` must not. */
+  async make(p: string): Promise<void> {
+    if (this.#template === null) {
+      const t = path.join(this.#dir, `.strata-whiteout-${process.pid}-${Math.random().toString(36).slice(2)}`);
+      await mknod(t, 'c', 0, 0, 0);
+      this.#template = t;
+    }
+    try {
+      linkSync(this.#template, p);
+    } catch (err) {
+      // Too many links or a filesystem without hard links: fall back to a fresh node.
+      if ((err as NodeJS.ErrnoException).code === 'EMLINK') await mknod(p, 'c', 0, 0, 0);
+      else throw err;
+    }
+  }
+
+  dispose(): void {
+    if (this.#template !== null) rmSync(this.#template, { force: true });
+    this.#template = null;
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * writeLayerTar: a diff dir in overlay form -> one deterministic layer tar, hashed as it is
+ * written (the diffID).
+ */
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import type { Digest } from '../oci/digest.js';
+import { InvalidInputError } from '../oci/errors.js';
+import { HashingSink } from './hashing-sink.js';
+import {
+  CAPABILITY_XATTR,
+  devMajor,
+  devMinor,
+  getXattr,
+  isOpaqueDir,
+  isWhiteout,
+  OPAQUE_MARKER,
+  WHITEOUT_PREFIX,
+} from './overlay-form.js';
+import { encodeHeader, padding, type TarHeader } from './tar-header.js';
+
+export interface WriteLayerTarOptions {
+  /** Entries with a later mtime get this one (seconds since the epoch). */
+  sourceDateEpoch?: number;
+}
+
+export interface LayerTarResult {
+  /** sha256 of the tar bytes. */
+  diffId: Digest;
+  /** Bytes in the tar. */
+  size: number;
+  /** Tar entries written (whiteouts and opaque markers count; PAX headers do not). */
+  entries: number;
+}
+
+// Files up to this size are read synchronously in one call: for small files the thread
+// pool round trips of async fs cost more than the read itself (10,000 files: ~4x faster).
+const SMALL_FILE = 256 * 1024;
+const CHUNK = 1 << 20;
+const ZERO_BLOCKS = Buffer.alloc(1024);
+
+/**
+ * Walks `root` (a diff dir in overlay form) and writes a deterministic tar to `out`.
+ *
+ * - Order: a pre-order walk with each directory's entries sorted bytewise by the name they
+ *   get in the tar, so parents precede children and the order is a total, machine-independent
+ *   one. The root dir itself is not an entry. An opaque dir's `.wh..wh..opq` follows it
+ *   directly; a whiteout device `x` becomes an empty file `.wh.x`.
+ * - Headers: numeric uid/gid, no uname/gname, mtime in whole seconds clamped to
+ *   `sourceDateEpoch`, no atime/ctime; PAX only where ustar cannot say it. Whiteouts and
+ *   opaque markers get mode 0, uid/gid 0, mtime 0.
+ * - Hardlinks: non-directories sharing dev+ino are written once; later paths become link
+ *   entries to the first path written. Sockets are skipped.
+ * - xattrs: only `security.capability`, read only from files with an execute bit (a
+ *   capability on a file nobody can exec has no effect, and this keeps the walk at one
+ *   syscall per file). Overlay xattrs never go in.
+ * - Memory: file contents are streamed; `out` sees backpressure honoured.
+ *
+ * `out` is ended on success; on failure it is left as is (the caller destroys it).
+ * With `out === null` the tar is only hashed. Throws InvalidInputError if a file changes
+ * size while being read (the diff dir must not change during the call).
+ */
+export async function writeLayerTar(
+  root: string,
+  out: Writable | null,
+  opts: WriteLayerTarOptions = {},
+): Promise<LayerTarResult> {
+  const w = new LayerWalker(out, opts.sourceDateEpoch);
+  try {
+    if (isOpaqueDir(root)) await w.marker(OPAQUE_MARKER);
+    await w.walk(path.resolve(root), '');
+    await w.sink.push(ZERO_BLOCKS);
+    const { digest, size } = await w.sink.finish();
+    return { diffId: digest, size, entries: w.entries };
+  } finally {
+    w.sink.release();
+  }
+}
+
+interface Child {
+  name: string;
+  tarName: string;
+  st: Stats;
+}
+
+function byteCompare(a: string, b: string): number {
+  // UTF-16 order equals UTF-8 byte order except around surrogates; go to bytes only then.
+  if (/[\ud800-\uffff]/.test(a) || /[\ud800-\uffff]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+class LayerWalker {
+  readonly sink: HashingSink;
+  entries = 0;
+  readonly #epoch: number | undefined;
+  readonly #links = new Map<string, string>();
+
+  constructor(out: Writable | null, epoch: number | undefined) {
+    this.sink = new HashingSink(out);
+    this.#epoch = epoch;
+  }
+
+  #mtime(st: Stats): number {
+    const t = Math.floor(st.mtimeMs / 1000);
+    return this.#epoch !== undefined && t > this.#epoch ? this.#epoch : t;
+  }
+
+  async #header(h: TarHeader): Promise<void> {
+    this.entries++;
+    await this.sink.push(encodeHeader(h));
+  }
+
+  /** An empty regular entry: whiteouts and opaque markers. */
+  async marker(name: string): Promise<void> {
+    await this.#header({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 });
+  }
+
+  async walk(abs: string, rel: string): Promise<void> {
+    const children: Child[] = [];
+    for (const name of readdirSync(abs)) {
+      const st = lstatSync(path.join(abs, name));
+      if (st.isSocket()) continue; // sockets cannot live in a layer
+      const tarName = rel + (isWhiteout(st) ? WHITEOUT_PREFIX + name : name);
+      children.push({ name, tarName, st });
+    }
+    children.sort((a, b) => byteCompare(a.tarName, b.tarName));
+    for (const c of children) await this.#entry(path.join(abs, c.name), c);
+  }
+
+  async #entry(p: string, { tarName, st }: Child): Promise<void> {
+    if (isWhiteout(st)) return this.marker(tarName);
+    const base = { name: tarName, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: 0, mtime: this.#mtime(st) };
+    if (st.isDirectory()) {
+      await this.#header({ ...base, type: 'dir' });
+      if (isOpaqueDir(p)) await this.marker(`${tarName}/${OPAQUE_MARKER}`);
+      return this.walk(p, `${tarName}/`);
+    }
+    if (st.nlink > 1) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = this.#links.get(key);
+      if (first !== undefined) return this.#header({ ...base, type: 'link', linkname: first });
+      this.#links.set(key, tarName);
+    }
+    if (st.isSymbolicLink()) return this.#header({ ...base, type: 'symlink', linkname: readlinkSync(p) });
+    if (st.isCharacterDevice() || st.isBlockDevice()) {
+      const type = st.isCharacterDevice() ? 'char' : 'block';
+      return this.#header({ ...base, type, devmajor: devMajor(st.rdev), devminor: devMinor(st.rdev) });
+    }
+    if (st.isFIFO()) return this.#header({ ...base, type: 'fifo' });
+    let xattrs: Map<string, Buffer> | undefined;
+    if (st.mode & 0o111) {
+      const cap = getXattr(p, CAPABILITY_XATTR);
+      if (cap !== null) xattrs = new Map([[CAPABILITY_XATTR, cap]]);
+    }
+    await this.#header({ ...base, type: 'file', size: st.size, xattrs });
+    if (st.size <= SMALL_FILE) await this.sink.push(readSmall(p, st.size));
+    else await this.#streamFile(p, st.size);
+    const pad = padding(st.size);
+    if (pad > 0) await this.sink.push(ZERO_BLOCKS.subarray(0, pad));
+  }
+
+  async #streamFile(p: string, size: number): Promise<void> {
+    const fh = await open(p, 'r');
+    try {
+      // Read the next chunk while the current one is hashed and written.
+      let pos = 0;
+      let next = readChunk(fh, pos, Math.min(CHUNK, size));
+      while (pos < size) {
+        const buf = await next;
+        if (buf.length === 0) throw changed(p);
+        pos += buf.length;
+        if (pos < size) next = readChunk(fh, pos, Math.min(CHUNK, size - pos));
+        await this.sink.pushLarge(buf);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+function changed(p: string): InvalidInputError {
+  return new InvalidInputError(`write layer tar: ${p} changed size while being read`);
+}
+
+function readSmall(p: string, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  if (size === 0) return buf;
+  const fd = openSync(p, 'r');
+  try {
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off);
+      if (n === 0) throw changed(p);
+      off += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buf;
+}
+
+async function readChunk(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(len);
+  let off = 0;
+  while (off < len) {
+    const { bytesRead } = await fh.read(buf, off, len - off, pos + off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
+  }
+  return off === len ? buf : buf.subarray(0, off);
+}
