@@ -1,0 +1,16 @@
+import type { ProgressRenderer } from './events.js';
+import { plainRenderer } from './plain-renderer.js';
+import { ttyRenderer } from './tty-renderer.js';
+
+export type ProgressMode = 'auto' | 'plain' | 'tty' | 'quiet';
+
+/** `auto` is tty on a terminal, plain otherwise, as in `docker build`. */
+export function makeRenderer(
+  mode: ProgressMode,
+  out: NodeJS.WritableStream & { isTTY?: boolean },
+): ProgressRenderer {
+  const m = mode === 'auto' ? (out.isTTY ? 'tty' : 'plain') : mode;
+  if (m === 'quiet') return { sink: () => {}, close() {} };
+  if (m === 'tty') return ttyRenderer(out);
+  return plainRenderer(out);
+}
