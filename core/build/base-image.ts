@@ -1,0 +1,47 @@
+/**
+ * Resolves a FROM reference to an image in the store: local tags first. Registry pulls
+ * belong to core/registry (not built yet); until then a missing image is a clear error that
+ * says how to bring one in offline.
+ */
+import { chainIds } from '../oci/digest.js';
+import type { Digest } from '../oci/digest.js';
+import { NotFoundError } from '../oci/errors.js';
+import type { ImageConfig } from '../oci/types.js';
+import { normalizeRef } from '../image/reference.js';
+import type { Store } from '../../store/store.js';
+import type { ImageState } from './types.js';
+
+export interface ResolvedImage {
+  /** The normalised reference that was looked up. */
+  ref: string;
+  /** The image ID: its config digest. */
+  id: Digest;
+  state: ImageState;
+}
+
+export async function resolveImage(store: Store, ref: string): Promise<ResolvedImage> {
+  const name = normalizeRef(ref);
+  let id: Digest | undefined;
+  const target = await store.getRef(name);
+  if (target) id = target.config;
+  else if (/^sha256:[a-f0-9]{64}$/.test(ref) && (await store.hasBlob(ref as Digest))) id = ref as Digest;
+  if (id === undefined) {
+    throw new NotFoundError(
+      `resolve image ${ref}: not in the store (${name}); strata does not pull from registries yet: ` +
+        'bring it in with `strata load -i image.tar` (from `docker save`) or `strata import rootfs.tar NAME`, ' +
+        'or tag a stand-in with `strata tag`',
+    );
+  }
+  return { ref: name, id, state: await imageState(store, id) };
+}
+
+/** Reads an image config and derives the chainIDs of its layers, checking they are present. */
+export async function imageState(store: Store, id: Digest): Promise<ImageState> {
+  const config = await store.readJsonBlob<ImageConfig>(id);
+  const chain = chainIds(config.rootfs.diff_ids);
+  for (const c of chain) {
+    if (!(await store.getLayer(c)))
+      throw new NotFoundError(`read image ${id}: layer ${c} is missing from the store`);
+  }
+  return { config, chain };
+}

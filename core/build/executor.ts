@@ -1,0 +1,209 @@
+/**
+ * executePlan: does what the plan decided, in order, and nothing else. A hit replays the
+ * record (its layer is already in the store); a miss runs the step, commits its layer and
+ * then its cache record, in that order, so a crash never leaves a record without its layer.
+ */
+import { rm } from 'node:fs/promises';
+import type { Step } from '../../frontend/graph/types.js';
+import { chainId } from '../oci/digest.js';
+import type { Digest } from '../oci/digest.js';
+import type { History, ImageConfig } from '../oci/types.js';
+import type { BuildEvent, ProgressSink } from '../progress/events.js';
+import type { Store } from '../../store/store.js';
+import { applyStep, createdBy, initStageState, makesLayer } from './config-apply.js';
+import type { StageState } from './config-apply.js';
+import type { CacheRecord, ImageState, Plan, PlannedStage, PlannedStep } from './types.js';
+
+/** The effectful parts of a step, injected so this loop stays about order and records. */
+export interface StepRunners {
+  /** Fills `staging` with the files a COPY/ADD writes. */
+  copy(p: PlannedStep, state: StageState, image: ImageState, staging: string): Promise<void>;
+  /** Runs a RUN step; its overlay upper dir is left in `upper`. */
+  run(p: PlannedStep, state: StageState, image: ImageState, upper: string): Promise<void>;
+  /** Creates WORKDIR in `staging` unless it already exists in the image; false if nothing to do. */
+  workdir(p: PlannedStep, state: StageState, image: ImageState, staging: string): Promise<boolean>;
+  /** diffID and size of a diff dir, and whether it holds anything at all. */
+  measure(dir: string): Promise<{ diffId: Digest; size: number; empty: boolean }>;
+}
+
+export interface ExecDeps {
+  store: Store;
+  progress: ProgressSink;
+  runners: StepRunners;
+  /** Seconds since the epoch; clamps every created time and layer mtime when set. */
+  sourceDateEpoch?: number;
+  now(): Date;
+}
+
+export interface StageResult {
+  state: ImageState;
+  stageState: StageState;
+}
+
+export interface BuildResult {
+  /** The target stage's image config, ready to store. */
+  config: ImageConfig;
+  stages: Map<number, StageResult>;
+  hits: number;
+  misses: number;
+}
+
+const EPOCH = '1970-01-01T00:00:00Z';
+
+function iso(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+export async function executePlan(plan: Plan, deps: ExecDeps): Promise<BuildResult> {
+  const stages = new Map<number, StageResult>();
+  let vertex = 0;
+  let hits = 0;
+  let misses = 0;
+  const emit = (e: BuildEvent) => deps.progress(e);
+  for (const ps of plan.stages) {
+    const { image, stageState } = startStage(ps, stages);
+    for (const p of ps.steps) {
+      const id = ++vertex;
+      if (p.decision.hit) {
+        hits++;
+        emit({ type: 'vertex-cached', id, name: p.name, decision: { hit: true, reason: p.decision.reason } });
+        replay(image, stageState, p.step, p.decision.record);
+      } else {
+        misses++;
+        emit({ type: 'vertex-start', id, name: p.name, time: Date.now() });
+        emit({ type: 'vertex-decision', id, decision: { hit: false, reason: p.decision.reason } });
+        try {
+          const rec = await runStepAndRecord(p, image, stageState, deps);
+          replay(image, stageState, p.step, rec);
+          emit({ type: 'vertex-done', id, time: Date.now() });
+        } catch (err) {
+          emit({
+            type: 'vertex-error',
+            id,
+            message: (err as Error).message.split('\n')[0],
+            time: Date.now(),
+          });
+          throw err;
+        }
+      }
+    }
+    stages.set(ps.stage.index, { state: image, stageState });
+  }
+  const last = plan.stages[plan.stages.length - 1];
+  const target = stages.get(last.stage.index);
+  if (!target) throw new Error('execute: no target stage');
+  return { config: finalConfig(target, deps), stages, hits, misses };
+}
+
+function startStage(
+  ps: PlannedStage,
+  done: Map<number, StageResult>,
+): { image: ImageState; stageState: StageState } {
+  const base = ps.stage.base;
+  if (base.kind === 'stage') {
+    const from = done.get(base.index);
+    if (!from) throw new Error(`execute: stage ${base.index} has not run`);
+    return {
+      image: structuredClone(from.state),
+      stageState: { ...structuredClone(from.stageState), cmdSet: false },
+    };
+  }
+  const image = structuredClone(ps.base);
+  // A new stage starts from the base's config; created is carried as the time the newest
+  // content of this image was made (see record-time rules in README "Reproducibility").
+  image.config.history = image.config.history ?? [];
+  return { image, stageState: initStageState(image.config.config, base.kind === 'scratch') };
+}
+
+/** Current "newest content" time of an image state. */
+function currentCreated(image: ImageState): string {
+  return image.config.created ?? EPOCH;
+}
+
+async function runStepAndRecord(
+  p: PlannedStep,
+  image: ImageState,
+  st: StageState,
+  deps: ExecDeps,
+): Promise<CacheRecord> {
+  const { store, runners } = deps;
+  const kind = p.step.instruction.kind;
+  let created = currentCreated(image);
+  if (deps.sourceDateEpoch !== undefined) created = iso(new Date(deps.sourceDateEpoch * 1000));
+  let result: CacheRecord['result'] = { created };
+  let filesBlob: Digest | undefined;
+  if (makesLayer(p.step)) {
+    const staging = await store.makeStagingDir();
+    try {
+      let produced = true;
+      if (kind === 'run') {
+        await runners.run(p, st, image, staging);
+        // A RUN is when new content is made; its time is what the image's created says.
+        if (deps.sourceDateEpoch === undefined) result.created = iso(deps.now());
+      } else if (kind === 'workdir') {
+        produced = await runners.workdir(p, st, image, staging);
+      } else {
+        await runners.copy(p, st, image, staging);
+      }
+      const m = produced ? await runners.measure(staging) : undefined;
+      // An empty diff makes no layer (BuildKit drops empty layers too), except COPY/ADD,
+      // whose layer is what it wrote even when that is only a directory.
+      if (m && !(m.empty && kind !== 'copy' && kind !== 'add')) {
+        const parent = image.chain[image.chain.length - 1];
+        const cid = chainId(parent, m.diffId);
+        await store.commitLayer(staging, { chainId: cid, diffId: m.diffId, parent, size: m.size });
+        result = { ...result, diffId: m.diffId, chainId: cid };
+      }
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+  if (p.files && p.files.length > 0) {
+    filesBlob = (await store.putBlob(JSON.stringify(p.files))).digest;
+  }
+  const rec: CacheRecord = {
+    key: p.key,
+    version: 1,
+    createdAt: deps.now().toISOString(),
+    keyInputs: p.keyInputs,
+    result,
+    options: p.stepOptions,
+    filesBlob,
+  };
+  await store.putCacheRecord(rec);
+  return rec;
+}
+
+/** Applies a step's result (hit or fresh) to the image state: layer, config, history. */
+function replay(image: ImageState, st: StageState, step: Step, rec: CacheRecord): void {
+  const by = createdBy(step, st);
+  applyStep(st, step);
+  if (step.instruction.kind === 'onbuild') return; // ONBUILD makes no history entry
+  const h: History = { created: rec.result.created, created_by: by, comment: 'buildkit.dockerfile.v0' };
+  if (rec.result.diffId && rec.result.chainId) {
+    image.config.rootfs.diff_ids.push(rec.result.diffId);
+    image.chain.push(rec.result.chainId);
+  } else {
+    h.empty_layer = true;
+  }
+  image.config.history = [...(image.config.history ?? []), h];
+  if (rec.result.created > currentCreated(image)) image.config.created = rec.result.created;
+  image.config.config = st.config;
+}
+
+function finalConfig(target: StageResult, deps: ExecDeps): ImageConfig {
+  const c = target.state.config;
+  const author = target.stageState.author ?? c.author;
+  // Built in a fixed member order: the config's bytes, hence the image ID, must not vary.
+  return {
+    created:
+      deps.sourceDateEpoch !== undefined ? iso(new Date(deps.sourceDateEpoch * 1000)) : (c.created ?? EPOCH),
+    ...(author ? { author } : {}),
+    architecture: c.architecture,
+    os: c.os,
+    ...(c.variant ? { variant: c.variant } : {}),
+    config: target.stageState.config,
+    rootfs: { type: 'layers', diff_ids: [...c.rootfs.diff_ids] },
+    history: c.history ?? [],
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Why a step missed the cache: its key inputs compared field by field with the most recent
+ * record of the same step (same Dockerfile, stage and position). BuildKit never says; strata
+ * always does.
+ */
+import { canonicalJson } from '../oci/digest.js';
+import type { Digest } from '../oci/digest.js';
+import type { CacheRecord, KeyInputs, MissCause } from './types.js';
+
+export interface FileEntry {
+  path: string;
+  digest: Digest;
+}
+
+export interface MissExplanation {
+  cause: MissCause;
+  reason: string;
+  details: string[];
+}
+
+const MAX_FILES = 10;
+
+/** Lists added, removed and changed files between two per-file checksum lists. */
+export function diffFiles(before: FileEntry[], after: FileEntry[]): string[] {
+  const old = new Map(before.map((f) => [f.path, f.digest]));
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const f of after) {
+    seen.add(f.path);
+    const o = old.get(f.path);
+    if (o === undefined) out.push(`added ${f.path} (${short(f.digest)})`);
+    else if (o !== f.digest) out.push(`changed ${f.path} (${short(o)} -> ${short(f.digest)})`);
+  }
+  for (const f of before) if (!seen.has(f.path)) out.push(`removed ${f.path} (${short(f.digest)})`);
+  return out;
+}
+
+export function short(d: string): string {
+  return d.replace(/^sha256:/, '').slice(0, 12);
+}
+
+function envDiff(before: string[], after: string[]): string[] {
+  const toMap = (l: string[]) => new Map(l.map((kv) => [kv.split('=')[0], kv.slice(kv.indexOf('=') + 1)]));
+  const a = toMap(before);
+  const b = toMap(after);
+  const out: string[] = [];
+  for (const [k, v] of b) {
+    if (!a.has(k)) out.push(`${k} added (= ${JSON.stringify(v)})`);
+    else if (a.get(k) !== v) out.push(`${k} changed ${JSON.stringify(a.get(k))} -> ${JSON.stringify(v)}`);
+  }
+  for (const k of a.keys()) if (!b.has(k)) out.push(`${k} removed`);
+  return out;
+}
+
+function summarize(items: string[]): string {
+  const shown = items.slice(0, MAX_FILES).map((s) => s.replace(/ \(.*\)$/, ''));
+  const more = items.length - shown.length;
+  return shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
+}
+
+/**
+ * Compares this step's inputs with the previous record's. `oldFiles`/`newFiles` are the
+ * per-file lists for COPY/ADD (the old one read from the record's files blob).
+ */
+export function explainMiss(
+  prev: CacheRecord | undefined,
+  now: KeyInputs,
+  instruction: string,
+  files?: { oldFiles?: FileEntry[]; newFiles?: FileEntry[] },
+): MissExplanation {
+  if (!prev) return { cause: 'new', reason: 'no earlier build of this step', details: [] };
+  const was = prev.keyInputs;
+  const opOld = was.op as Record<string, unknown>;
+  const opNew = now.op as Record<string, unknown>;
+  const changedFields = Object.keys({ ...opOld, ...opNew }).filter(
+    (k) => canonicalJson(opOld[k]) !== canonicalJson(opNew[k]),
+  );
+  if (changedFields.length > 0) {
+    const envOnly = changedFields.every((f) => f === 'env');
+    if (envOnly) {
+      const details = envDiff((opOld.env as string[]) ?? [], (opNew.env as string[]) ?? []);
+      return { cause: 'args', reason: `a build arg or env value changed: ${details.join('; ')}`, details };
+    }
+    const details = [`was: ${prev.options.instruction}`, `now: ${instruction}`];
+    if (prev.options.instruction === instruction)
+      details.push(`fields changed after expansion: ${changedFields.join(', ')}`);
+    return {
+      cause: 'instruction',
+      reason: `the instruction changed (${changedFields.join(', ')}): ${JSON.stringify(prev.options.instruction)} -> ${JSON.stringify(instruction)}`,
+      details,
+    };
+  }
+  const inputsChanged = canonicalJson(was.inputs) !== canonicalJson(now.inputs);
+  if (inputsChanged) {
+    if (now.inputs.content !== undefined && was.inputs.content !== now.inputs.content) {
+      const details = files?.oldFiles && files.newFiles ? diffFiles(files.oldFiles, files.newFiles) : [];
+      const what = details.length > 0 ? `: ${summarize(details)}` : '';
+      return { cause: 'sources', reason: `COPY/ADD sources changed${what}`, details };
+    }
+    const keys = Object.keys({ ...was.inputs, ...now.inputs }).filter((k) => was.inputs[k] !== now.inputs[k]);
+    return { cause: 'stage-input', reason: `an input changed: ${keys.join(', ')}`, details: keys };
+  }
+  if (was.parent !== now.parent) {
+    return { cause: 'parent', reason: 'the parent changed', details: [] };
+  }
+  return { cause: 'layer-missing', reason: 'the earlier result is no longer in the store', details: [] };
+}

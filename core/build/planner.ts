@@ -1,0 +1,210 @@
+/**
+ * planBuild: walks the graph, replays metadata to know each step's exact operation,
+ * computes every cache key and decides hit or miss with a reason. It reads the store and
+ * the context (checksums) but writes nothing and runs nothing: `--dry-run` prints its
+ * result. Keys depend only on inputs, never on results, so the whole plan exists before
+ * the first step runs.
+ */
+import type { BuildGraph, Stage, Step } from '../../frontend/graph/types.js';
+import type { Digest } from '../oci/digest.js';
+import type { ImageConfig } from '../oci/types.js';
+import type { Store } from '../../store/store.js';
+import { cacheKey, rootKey } from './cache-key.js';
+import { applyStep, initStageState } from './config-apply.js';
+import type { StageState } from './config-apply.js';
+import { explainMiss, short } from './explain-miss.js';
+import type { FileEntry } from './explain-miss.js';
+import { stepOp } from './step-ops.js';
+import type {
+  CacheRecord,
+  Decision,
+  ImageState,
+  KeyInputs,
+  Plan,
+  PlannedStage,
+  PlannedStep,
+  StepOptions,
+} from './types.js';
+
+export interface PlanDeps {
+  store: Store;
+  buildId: string;
+  noCache: boolean;
+  /** `linux/amd64`-style platform string of the target. */
+  platform: string;
+  /** Resolves a base image (memoised by the caller). */
+  resolveImage(ref: string): Promise<{ id: Digest; state: ImageState }>;
+  /** Checksums the context files a COPY/ADD (or a RUN bind mount) selects. */
+  checksumSources(
+    step: Step,
+    sources: string[],
+    exclude: string[],
+  ): Promise<{ digest: Digest; files: FileEntry[] }>;
+  /** stepId -> key of the most recent record of that step (meta/step-index.json). */
+  stepIndex: Record<string, Digest>;
+}
+
+export function emptyImageConfig(platform: string): ImageConfig {
+  const [os, architecture, variant] = platform.split('/');
+  const c: ImageConfig = {
+    architecture,
+    os,
+    config: {},
+    rootfs: { type: 'layers', diff_ids: [] },
+    history: [],
+  };
+  if (variant) c.variant = variant;
+  return c;
+}
+
+/** BuildKit's progress label: `[stage i/n] INSTRUCTION` counting only FROM/RUN/COPY/ADD/WORKDIR. */
+function labels(stage: Stage, stageLabel: string, multi: boolean): string[] {
+  const counted = (s: Step) => ['run', 'copy', 'add', 'workdir'].includes(s.instruction.kind);
+  const n = stage.steps.filter(counted).length + (stage.base.kind === 'image' ? 1 : 0);
+  let i = stage.base.kind === 'image' ? 1 : 0;
+  const width = String(n).length;
+  return stage.steps.map((s) => {
+    const text = s.source.replace(/\s*\\?\n\s*/g, ' ').trim();
+    const prefix = s.fromOnBuild ? 'ONBUILD ' : '';
+    if (!counted(s)) return `[${multi ? `${stageLabel} ` : ''}${s.instruction.kind}] ${prefix}${text}`;
+    i++;
+    return `[${multi ? `${stageLabel} ` : ''}${String(i).padStart(width)}/${n}] ${prefix}${text}`;
+  });
+}
+
+export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan> {
+  const planned = new Map<number, PlannedStage>();
+  const finalConfigs = new Map<number, StageState>();
+  const multi = graph.stages.length > 1;
+  const out: PlannedStage[] = [];
+  for (const stage of graph.stages) {
+    const label = stage.name ?? `stage-${stage.index}`;
+    let base: ImageState;
+    let root: Digest;
+    let baseDescription: string;
+    let state: StageState;
+    if (stage.base.kind === 'scratch') {
+      base = { config: emptyImageConfig(deps.platform), chain: [] };
+      root = rootKey({ scratch: true }, deps.platform);
+      baseDescription = 'scratch';
+      state = initStageState(undefined, true);
+    } else if (stage.base.kind === 'image') {
+      const img = await deps.resolveImage(stage.base.ref);
+      base = img.state;
+      root = rootKey({ image: img.id }, deps.platform);
+      baseDescription = `${stage.base.ref}@${img.id}`;
+      state = initStageState(base.config.config, false);
+    } else {
+      const from = planned.get(stage.base.index);
+      const fromState = finalConfigs.get(stage.base.index);
+      if (!from || !fromState) throw new Error(`plan: stage ${stage.base.index} planned after its dependant`);
+      base = from.base; // the real chain is known only after that stage runs
+      root = rootKey({ stage: from.finalKey }, deps.platform);
+      baseDescription = `stage ${from.label}`;
+      state = { ...structuredClone(fromState), cmdSet: false };
+    }
+    const stageKey = (i: number): string => {
+      const s = planned.get(i);
+      if (!s) throw new Error(`plan: stage ${i} is not planned before its use`);
+      return s.finalKey;
+    };
+    const names = labels(stage, label, multi);
+    const steps: PlannedStep[] = [];
+    let parent = root;
+    let firstMiss: PlannedStep | undefined;
+    for (const step of stage.steps) {
+      const op = stepOp(step, state, deps.platform, stageKey);
+      const inputs: Record<string, string> = {};
+      let files: FileEntry[] | undefined;
+      const ins = step.instruction;
+      if (ins.kind === 'copy' || ins.kind === 'add') {
+        if (ins.from?.kind === 'stage') inputs.from = stageKey(ins.from.index);
+        else if (ins.from?.kind === 'image') inputs.from = (await deps.resolveImage(ins.from.ref)).id;
+        else if (ins.sources.length > 0) {
+          const sum = await deps.checksumSources(step, ins.sources, ins.exclude);
+          inputs.content = sum.digest;
+          files = sum.files;
+        }
+      } else if (ins.kind === 'run') {
+        for (const [i, m] of ins.mounts.entries()) {
+          if (m.type !== 'bind' || m.from) continue;
+          const sum = await deps.checksumSources(step, [m.source ?? '.'], []);
+          inputs[`mount${i}`] = sum.digest;
+        }
+      }
+      const keyInputs: KeyInputs = { parent, op, inputs };
+      const key = cacheKey(keyInputs);
+      const stepOptions: StepOptions = {
+        stepId: `${graph.file}#${label}#${step.index}`,
+        file: graph.file,
+        stage: label,
+        position: step.index,
+        instruction: step.source.replace(/\s*\\?\n\s*/g, ' ').trim(),
+        buildId: deps.buildId,
+        base: baseDescription,
+      };
+      const p: PlannedStep = {
+        stage: stage.index,
+        step,
+        name: names[step.index],
+        key,
+        keyInputs,
+        stepOptions,
+        files,
+        decision: undefined as unknown as Decision,
+      };
+      p.decision = await decide(p, deps, firstMiss, baseDescription);
+      if (!p.decision.hit && !firstMiss) firstMiss = p;
+      steps.push(p);
+      applyStep(state, step);
+      parent = key;
+    }
+    const ps: PlannedStage = { stage, label, rootKey: root, base, baseDescription, steps, finalKey: parent };
+    planned.set(stage.index, ps);
+    finalConfigs.set(stage.index, state);
+    out.push(ps);
+  }
+  return { graph, buildId: deps.buildId, stages: out };
+}
+
+async function decide(
+  p: PlannedStep,
+  deps: PlanDeps,
+  firstMiss: PlannedStep | undefined,
+  base: string,
+): Promise<Decision> {
+  const { store } = deps;
+  if (deps.noCache) return { hit: false, cause: 'no-cache', reason: '--no-cache was given', details: [] };
+  const rec = await store.getCacheRecord<CacheRecord>(p.key);
+  if (rec && !firstMiss) {
+    const layerOk =
+      rec.result.chainId === undefined || (await store.getLayer(rec.result.chainId)) !== undefined;
+    if (layerOk) {
+      const when = rec.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+      return { hit: true, record: rec, reason: `cache hit: made by build ${rec.options.buildId} at ${when}` };
+    }
+  }
+  if (firstMiss) {
+    return {
+      hit: false,
+      cause: 'parent',
+      reason: `the parent changed: cascade from step ${firstMiss.step.index + 1} (${firstMiss.stepOptions.instruction}) which missed`,
+      details: [],
+    };
+  }
+  const prevKey = deps.stepIndex[p.stepOptions.stepId];
+  const prev = prevKey && prevKey !== p.key ? await store.getCacheRecord<CacheRecord>(prevKey) : rec;
+  if (prev && prev.keyInputs.parent !== p.keyInputs.parent && p.step.index === 0) {
+    const was = prev.options.base;
+    const detail = was ? `${was} -> ${base}` : `now ${base}`;
+    return { hit: false, cause: 'base', reason: `the base image changed: ${detail}`, details: [detail] };
+  }
+  let oldFiles: FileEntry[] | undefined;
+  if (prev?.filesBlob && p.files && prev.keyInputs.inputs.content !== p.keyInputs.inputs.content) {
+    oldFiles = await store.readJsonBlob<FileEntry[]>(prev.filesBlob).catch(() => undefined);
+  }
+  const e = explainMiss(prev, p.keyInputs, p.stepOptions.instruction, { oldFiles, newFiles: p.files });
+  if (e.cause === 'layer-missing' && rec)
+    return { hit: false, ...e, reason: `the earlier result (${short(rec.key)}) is no longer in the store` };
+  return { hit: false, ...e };
+}

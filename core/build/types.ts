@@ -1,0 +1,103 @@
+/**
+ * Plain data shared by the planner and the executor: neither imports the other (the
+ * planner decides, the executor does; `--dry-run` prints a plan and stops).
+ */
+import type { Digest } from '../oci/digest.js';
+import type { ImageConfig } from '../oci/types.js';
+import type { BuildGraph, Stage, Step } from '../../frontend/graph/types.js';
+
+/** What a cache key hashes: never names, labels or source positions. */
+export interface KeyInputs {
+  /** The previous step's key, or the stage's root key for its first step. */
+  parent: Digest;
+  /** The step's operation after expansion (instruction-specific fields). */
+  op: Record<string, unknown>;
+  /** Content inputs: checksums of COPY sources, keys of other stages. */
+  inputs: Record<string, string>;
+}
+
+/** One cache record: every input of its key, and the result. Stored as cache/<key>.json. */
+export interface CacheRecord {
+  key: Digest;
+  version: 1;
+  /** When this record was made (ISO time). */
+  createdAt: string;
+  keyInputs: KeyInputs;
+  result: {
+    /** Present when the step produced a layer. */
+    diffId?: Digest;
+    chainId?: Digest;
+    /** The history `created` this step stamps on the image. */
+    created: string;
+  };
+  /** Never hashed: where the step came from, for explaining later misses. */
+  options: StepOptions;
+  /** For COPY/ADD: the blob holding the per-file checksum list (see copy-files.ts). */
+  filesBlob?: Digest;
+}
+
+export interface StepOptions {
+  /** Identifies "the same step" across builds: Dockerfile path, stage, position. */
+  stepId: string;
+  file: string;
+  stage: string;
+  position: number;
+  instruction: string;
+  buildId: string;
+  /** What the stage started from (`scratch`, `ref@id`, `stage x`): explains base changes. */
+  base: string;
+}
+
+/** The image state a stage starts from, or that a step leaves. */
+export interface ImageState {
+  config: ImageConfig;
+  /** chainID of every layer in config.rootfs.diff_ids, in order. */
+  chain: Digest[];
+}
+
+export type Decision =
+  | { hit: true; reason: string; record: CacheRecord }
+  | { hit: false; reason: string; cause: MissCause; details: string[] };
+
+export type MissCause =
+  | 'no-cache'
+  | 'new'
+  | 'instruction'
+  | 'args'
+  | 'sources'
+  | 'parent'
+  | 'base'
+  | 'stage-input'
+  | 'layer-missing';
+
+export interface PlannedStep {
+  stage: number;
+  step: Step;
+  /** `[stage i/n] INSTRUCTION` as BuildKit labels it. */
+  name: string;
+  key: Digest;
+  keyInputs: KeyInputs;
+  decision: Decision;
+  /** The image config this step produces (metadata replayed; diff_ids filled at run time). */
+  stepOptions: StepOptions;
+  /** For COPY/ADD from the context: the per-file list (path, digest) behind `inputs.content`. */
+  files?: { path: string; digest: Digest }[];
+}
+
+export interface PlannedStage {
+  stage: Stage;
+  /** Human label: the stage name or its index. */
+  label: string;
+  rootKey: Digest;
+  base: ImageState;
+  /** Where `base` came from: `scratch`, an image ref (+ digest), or a stage. */
+  baseDescription: string;
+  steps: PlannedStep[];
+  finalKey: Digest;
+}
+
+export interface Plan {
+  graph: BuildGraph;
+  buildId: string;
+  stages: PlannedStage[];
+}
