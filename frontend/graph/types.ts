@@ -41,8 +41,14 @@ export type Instruction =
       mounts: RunMount[];
       network: 'default' | 'none' | 'host';
       security: 'sandbox' | 'insecure';
-      /** Heredocs other than the one (if any) that became the script itself. */
+      /**
+       * Inline files core writes (mode 0755) and mounts read-only at `/dev/pipes/<name>`:
+       * only the `#!` script of `RUN <<EOF`, whose command is then `/dev/pipes/<name>`.
+       * Other heredocs travel inside the shell text, where the shell handles them.
+       */
       files: HeredocFile[];
+      /** `--device` values as written (CDI device names); absent when none. */
+      devices?: string[];
     }
   | {
       kind: 'copy' | 'add';
@@ -107,7 +113,10 @@ export interface Step {
   fromOnBuild?: boolean;
 }
 
-export type StageBase = { kind: 'scratch' } | { kind: 'image'; ref: string } | { kind: 'stage'; index: number };
+export type StageBase =
+  | { kind: 'scratch' }
+  | { kind: 'image'; ref: string }
+  | { kind: 'stage'; index: number };
 
 export interface Stage {
   /** Position of the stage in the Dockerfile (0-based); `COPY --from=N` uses this. */
@@ -136,6 +145,11 @@ export interface BuildGraph {
   warnings: Warning[];
   /** `--build-arg` names that no ARG consumed (BuildKit warns about them). */
   unusedBuildArgs: string[];
+  /**
+   * Proxy build-args (`HTTP_PROXY`, `no_proxy`, ...): added to every RUN env, but kept out
+   * of cache keys and history unless an ARG declares them (then they are in `Step.args`).
+   */
+  proxyEnv?: [string, string][];
 }
 
 /** What the caller knows of a base image, so its ENV and ONBUILD take part in conversion. */

@@ -1,0 +1,87 @@
+/**
+ * Typed instructions grouped the way BuildKit's `instructions.Parse` groups them: ARGs
+ * before the first FROM are global ("meta") args; every FROM opens a stage that owns the
+ * instructions after it. Stage names are lower-cased; nothing is expanded yet.
+ */
+import { DockerfileError, withLocation } from '../errors.js';
+import { type ParsedInstruction, type SourceInfo, toInstruction } from '../instructions/index.js';
+import type { Node, ParseResult, SourceRange } from '../parser/ast.js';
+import type { SourceRef } from './types.js';
+
+type From = Extract<ParsedInstruction, { kind: 'from' }>;
+
+/** One instruction of a stage; references to other stages are resolved in place later. */
+export interface StageCommand {
+  node: Node;
+  parsed: ParsedInstruction;
+  /** The range errors point at: the node's, or the child's FROM line for ONBUILD triggers. */
+  range: SourceRange;
+  source: string;
+  fromOnBuild: boolean;
+  /** COPY --from, once resolved. */
+  copyFrom?: SourceRef;
+  /** RUN --mount from= per mount (undefined: none given), once resolved. */
+  mountFrom?: (SourceRef | undefined)[];
+}
+
+export interface StageDecl {
+  index: number;
+  node: Node;
+  from: From;
+  name?: string;
+  commands: StageCommand[];
+  /** Set once the base's ONBUILD triggers have been put in front of `commands`. */
+  triggersApplied: boolean;
+}
+
+export interface StageTable {
+  metaArgs: { node: Node; parsed: Extract<ParsedInstruction, { kind: 'arg' }> }[];
+  stages: StageDecl[];
+}
+
+/** @throws DockerfileError for a bad instruction, an instruction before FROM, or no FROM. */
+export function collectStages(parsed: ParseResult, source: SourceInfo): StageTable {
+  const table: StageTable = { metaArgs: [], stages: [] };
+  for (const node of parsed.nodes) {
+    const ins = toInstruction(node, source);
+    if (ins.kind === 'from') {
+      const decl: StageDecl = {
+        index: table.stages.length,
+        node,
+        from: ins,
+        commands: [],
+        triggersApplied: false,
+      };
+      if (ins.stageName !== undefined) decl.name = ins.stageName;
+      table.stages.push(decl);
+      continue;
+    }
+    const stage = table.stages[table.stages.length - 1];
+    if (stage === undefined) {
+      if (ins.kind === 'arg') {
+        table.metaArgs.push({ node, parsed: ins });
+        continue;
+      }
+      throw withLocation(new Error('no build stage in current context'), node.range, source);
+    }
+    stage.commands.push({
+      node,
+      parsed: ins,
+      range: node.range,
+      source: node.original.trim(),
+      fromOnBuild: false,
+    });
+  }
+  if (table.stages.length === 0) {
+    throw new DockerfileError('dockerfile contains no stages to build', {
+      file: source.file,
+      lines: source.lines,
+    });
+  }
+  return table;
+}
+
+/** `stage-N` for unnamed stages, as BuildKit names them in messages. */
+export function stageLabel(stage: StageDecl): string {
+  return stage.name ?? `stage-${stage.index}`;
+}
