@@ -20,7 +20,7 @@ export interface GlobalArgs {
 export function buildGlobalArgs(
   table: StageTable,
   opts: GraphOptions,
-  escape: string,
+  escapeToken: string,
   source: SourceInfo,
 ): GlobalArgs {
   const last = table.stages[table.stages.length - 1];
@@ -35,7 +35,7 @@ export function buildGlobalArgs(
       if (Object.hasOwn(buildArgs, arg.name)) value = buildArgs[arg.name];
       else if (arg.value !== undefined) {
         try {
-          value = processWord(arg.value, env.toMap(), { escapeToken: escape }).result;
+          value = processWord(arg.value, env.toMap(), { escapeToken }).result;
         } catch (err) {
           throw withLocation(err, node.range, source);
         }

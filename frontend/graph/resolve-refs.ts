@@ -14,11 +14,15 @@ export function findStage(stages: readonly StageDecl[], name: string): StageDecl
 }
 
 /** Fills `copyFrom` / `mountFrom` of `cmd`. @throws InstructionError (caller locates it). */
-export function resolveCommandRefs(cmd: StageCommand, stages: readonly StageDecl[], escape: string): void {
+export function resolveCommandRefs(
+  cmd: StageCommand,
+  stages: readonly StageDecl[],
+  escapeToken: string,
+): void {
   const p = cmd.parsed;
   if ((p.kind === 'copy' || p.kind === 'add') && p.from !== undefined && p.from !== '') {
     const from = p.from;
-    if (processWord(from, new Map(), { escapeToken: escape }).result !== from) {
+    if (processWord(from, new Map(), { escapeToken }).result !== from) {
       throw new InstructionError(
         'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround',
       );
