@@ -1,0 +1,135 @@
+/**
+ * Per-instruction argument parsers (BuildKit's dispatch table): each turns the text after
+ * the keyword and flags into the node's argument list. Nothing is expanded here.
+ */
+import { DockerfileError } from '../errors.js';
+import type { Node } from './ast.js';
+import { goQuote } from './go-quote.js';
+import { isAsciiSpace, WHITESPACE_RUN } from './is-space.js';
+import { JsonFormError, parseJsonForm } from './json-form.js';
+import { parseWords } from './words.js';
+
+export interface ParsedArgs {
+  args: string[];
+  /** True when the arguments came from a JSON array. */
+  json: boolean;
+  /** ONBUILD only: the wrapped instruction. */
+  next?: Node;
+}
+
+export interface LineContext {
+  escapeChar: string;
+  /** Parse a nested instruction line (for ONBUILD). */
+  subInstruction(line: string): Node;
+}
+
+type LineParser = (rest: string, ctx: LineContext) => ParsedArgs;
+
+const none = (): ParsedArgs => ({ args: [], json: false });
+
+function jsonOrNull(rest: string): string[] | undefined {
+  try {
+    return parseJsonForm(rest);
+  } catch (err) {
+    if (err instanceof JsonFormError) throw new DockerfileError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+/** RUN, CMD, ENTRYPOINT, SHELL: exec array, or the whole rest as one string. */
+export const parseMaybeJson: LineParser = (rest) => {
+  if (rest === '') return none();
+  const arr = jsonOrNull(rest);
+  return arr ? { args: arr, json: true } : { args: [rest], json: false };
+};
+
+/** FROM, EXPOSE (and the shell form of ADD/COPY/VOLUME): split on blanks. */
+export const parseWhitespaceList: LineParser = (rest) =>
+  rest === '' ? none() : { args: rest.split(WHITESPACE_RUN), json: false };
+
+/** ADD, COPY, VOLUME: exec array, or the rest split on blanks. */
+export const parseMaybeJsonToList: LineParser = (rest, ctx) => {
+  const arr = jsonOrNull(rest);
+  return arr ? { args: arr, json: true } : parseWhitespaceList(rest, ctx);
+};
+
+/** MAINTAINER, USER, WORKDIR, STOPSIGNAL: the raw rest as one argument. */
+export const parseString: LineParser = (rest) => (rest === '' ? none() : { args: [rest], json: false });
+
+/** ARG: quote-aware words, each `name` or `name=value`. */
+export const parseNameOrNameVal: LineParser = (rest, ctx) => ({
+  args: parseWords(rest, ctx.escapeChar),
+  json: false,
+});
+
+/**
+ * ENV and LABEL: key, value, delimiter triples. A first word without `=` selects the
+ * legacy `KEY value` form (value = the raw remainder, delimiter ""); otherwise every word
+ * must be `k=v` (delimiter "=").
+ */
+function parseNameVal(keyword: string): LineParser {
+  return (rest, ctx) => {
+    const words = parseWords(rest, ctx.escapeChar);
+    if (words.length === 0) return none();
+    if (!words[0].includes('=')) {
+      const m = WHITESPACE_RUN.exec(rest);
+      if (!m) throw new DockerfileError(`${keyword} must have two arguments`);
+      return { args: [rest.slice(0, m.index), rest.slice(m.index + m[0].length), ''], json: false };
+    }
+    const args: string[] = [];
+    for (const word of words) {
+      const eq = word.indexOf('=');
+      if (eq < 0) {
+        throw new DockerfileError(
+          `Syntax error - can't find = in ${goQuote(word)}. Must be of the form: name=value`,
+        );
+      }
+      args.push(word.slice(0, eq), word.slice(eq + 1), '=');
+    }
+    return { args, json: false };
+  };
+}
+
+/** HEALTHCHECK: the type word (`CMD`, `NONE`), then exec array or one string. */
+export const parseHealthConfig: LineParser = (rest, ctx) => {
+  let sep = 0;
+  while (sep < rest.length && !isAsciiSpace(rest[sep])) sep++;
+  if (sep === 0) return none();
+  let next = sep;
+  while (next < rest.length && isAsciiSpace(rest[next])) next++;
+  const cmd = parseMaybeJson(rest.slice(next), ctx);
+  return { args: [rest.slice(0, sep), ...cmd.args], json: cmd.json };
+};
+
+/** ONBUILD: the rest is one nested instruction. */
+export const parseSubCommand: LineParser = (rest, ctx) =>
+  rest === '' ? none() : { args: [], json: false, next: ctx.subInstruction(rest) };
+
+/** Unknown keywords: arguments are dropped, leaving one empty argument. */
+export const parseIgnore: LineParser = () => ({ args: [''], json: false });
+
+const DISPATCH: Record<string, LineParser> = {
+  add: parseMaybeJsonToList,
+  arg: parseNameOrNameVal,
+  cmd: parseMaybeJson,
+  copy: parseMaybeJsonToList,
+  entrypoint: parseMaybeJson,
+  env: parseNameVal('ENV'),
+  expose: parseWhitespaceList,
+  from: parseWhitespaceList,
+  healthcheck: parseHealthConfig,
+  label: parseNameVal('LABEL'),
+  maintainer: parseString,
+  onbuild: parseSubCommand,
+  run: parseMaybeJson,
+  shell: parseMaybeJson,
+  stopsignal: parseString,
+  user: parseString,
+  volume: parseMaybeJsonToList,
+  workdir: parseString,
+};
+
+/** The parser for a lower-cased keyword; unknown keywords get parseIgnore. */
+export function lineParserFor(keyword: string): LineParser {
+  return Object.hasOwn(DISPATCH, keyword) ? DISPATCH[keyword] : parseIgnore;
+}

@@ -1,0 +1,38 @@
+/**
+ * One joined instruction line to a Node: keyword, flags, then the keyword's own argument
+ * parser. Heredoc bodies are attached later by the parse loop.
+ */
+import type { Node, SourceRange } from './ast.js';
+import { lineParserFor } from './line-parsers.js';
+import { splitCommand } from './split-command.js';
+
+/**
+ * Build the node for `line` (continuations already joined). `range` is given to the node
+ * and to an ONBUILD's nested node. Throws DockerfileError (without a range) when the
+ * keyword's parser rejects the arguments.
+ */
+export function nodeFromLine(line: string, escapeChar: string, range: SourceRange): Node {
+  const { keyword, flags, rest } = splitCommand(line, escapeChar);
+  const lower = keyword.toLowerCase();
+  const parsed = lineParserFor(lower)(rest, {
+    escapeChar,
+    subInstruction: (sub) => nodeFromLine(sub, escapeChar, range),
+  });
+  const node: Node = {
+    keyword: lower,
+    flags,
+    args: parsed.args,
+    json: parsed.json,
+    heredocs: [],
+    original: line,
+    range,
+  };
+  if (parsed.next) node.next = parsed.next;
+  return node;
+}
+
+/** Whether heredocs are looked for: RUN/COPY/ADD in shell form, also under ONBUILD. */
+export function canContainHeredoc(node: Node): boolean {
+  const target = node.keyword === 'onbuild' && node.next ? node.next : node;
+  return (target.keyword === 'run' || target.keyword === 'copy' || target.keyword === 'add') && !target.json;
+}

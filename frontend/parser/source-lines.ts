@@ -1,0 +1,58 @@
+/**
+ * Splitting the source into physical lines the way BuildKit's line scanner does: on `\n`
+ * only, a UTF-8 BOM dropped from line 1, and a hard stop at a line longer than Go's
+ * bufio.Scanner limit (65535 bytes), after which nothing more is read.
+ */
+
+/** Go's bufio.MaxScanTokenSize - 1: the longest line BuildKit can read. */
+export const MAX_LINE_BYTES = 65535;
+
+export interface SourceLines {
+  /** Physical lines without their `\n` (a `\r` before it is kept). */
+  raw: string[];
+  /** Whether raw[i] was followed by `\n` (only the last line can lack one). */
+  lastHasNewline: boolean;
+  /** 1-based number of the first line that was too long to read, if any. */
+  tooLongAt?: number;
+}
+
+export function splitSourceLines(text: string): SourceLines {
+  const raw: string[] = [];
+  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let lastHasNewline = false;
+  let tooLongAt: number | undefined;
+  while (start < text.length) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    const line = text.slice(start, end);
+    if (line.length > MAX_LINE_BYTES / 3 && utf8Length(line) > MAX_LINE_BYTES) {
+      tooLongAt = raw.length + 1;
+      break;
+    }
+    raw.push(line);
+    lastHasNewline = nl >= 0;
+    start = end + 1;
+  }
+  return { raw, lastHasNewline, tooLongAt };
+}
+
+/** `bytes.TrimRight(line, "\r\n")` for a line that has already lost its `\n`. */
+export function trimNewline(line: string): string {
+  let end = line.length;
+  while (end > 0 && (line.charCodeAt(end - 1) === 0x0d || line.charCodeAt(end - 1) === 0x0a)) end--;
+  return end === line.length ? line : line.slice(0, end);
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}

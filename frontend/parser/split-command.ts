@@ -1,0 +1,72 @@
+/**
+ * Splitting one joined instruction line into keyword, leading `--flags` and the rest.
+ */
+import { isAsciiSpace, trimSpace, WHITESPACE_RUN } from './is-space.js';
+
+export interface SplitCommand {
+  /** The keyword as written (not yet lower-cased). */
+  keyword: string;
+  flags: string[];
+  /** The arguments after the flags, trimmed. */
+  rest: string;
+}
+
+/** Trim, cut at the first run of blanks, then pull the flags off the front of the rest. */
+export function splitCommand(line: string, escapeChar: string): SplitCommand {
+  const trimmed = trimSpace(line);
+  const m = WHITESPACE_RUN.exec(trimmed);
+  if (!m) return { keyword: trimmed, flags: [], rest: '' };
+  const keyword = trimmed.slice(0, m.index);
+  const { rest, flags } = extractFlags(trimmed.slice(m.index + m[0].length), escapeChar);
+  return { keyword, flags, rest: trimSpace(rest) };
+}
+
+/**
+ * Leading words that start with `--` are flags. Quotes inside a flag word are removed and
+ * the escape character makes the next character literal; a bare `--` ends the flags and
+ * is dropped. Extraction stops at the first word that does not start with `--`.
+ */
+export function extractFlags(line: string, escapeChar: string): { rest: string; flags: string[] } {
+  const flags: string[] = [];
+  let pos = 0;
+  const n = line.length;
+  for (;;) {
+    while (pos < n && isAsciiSpace(line[pos])) pos++;
+    if (pos >= n) return { rest: '', flags };
+    if (line[pos] !== '-' || line[pos + 1] !== '-') return { rest: line.slice(pos), flags };
+    let word = '';
+    let blankOk = false;
+    let quote = '';
+    for (; pos < n; pos++) {
+      let ch = line[pos];
+      if (quote) {
+        if (ch === quote) {
+          quote = '';
+          continue;
+        }
+      } else {
+        if (isAsciiSpace(ch)) break;
+        if (ch === "'" || ch === '"') {
+          quote = ch;
+          blankOk = true;
+          continue;
+        }
+      }
+      if (ch === escapeChar) {
+        // An escape at the very end is dropped (and closes an open quote).
+        if (pos + 1 === n) {
+          quote = '';
+          continue;
+        }
+        ch = line[++pos];
+      }
+      word += ch;
+    }
+    if (pos >= n) {
+      if (word !== '--' && (blankOk || word.length > 0)) flags.push(word);
+      return { rest: '', flags };
+    }
+    if (word === '--') return { rest: line.slice(pos), flags };
+    if (blankOk || word.length > 0) flags.push(word);
+  }
+}
