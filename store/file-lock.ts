@@ -62,7 +62,13 @@ export async function acquire(dir: string, signal?: AbortSignal): Promise<Lock> 
     signal?.throwIfAborted();
     const lock = await tryAcquire(dir);
     if (lock !== undefined) return lock;
-    await sleep(delay, undefined, { signal });
+    try {
+      await sleep(delay, undefined, { signal });
+    } catch (err) {
+      // timers/promises rejects with a generic AbortError; callers expect the signal's reason.
+      if (signal?.aborted) throw signal.reason;
+      throw err;
+    }
     delay = Math.min(delay * 2, 100);
   }
 }
