@@ -45,7 +45,8 @@ export class HashingSink {
 
   async flush(): Promise<void> {
     if (this.#pendingBytes === 0) return;
-    const data = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
+    const data =
+      this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
     await this.#send(data);

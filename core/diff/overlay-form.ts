@@ -81,15 +81,24 @@ export function devMinor(rdev: number): number {
 }
 
 /** Creates a device node or fifo with the `mknod` binary (Node has no mknod). */
-export async function mknod(p: string, kind: 'c' | 'b' | 'p', major = 0, minor = 0, mode = 0o600): Promise<void> {
+export async function mknod(
+  p: string,
+  kind: 'c' | 'b' | 'p',
+  major = 0,
+  minor = 0,
+  mode = 0o600,
+): Promise<void> {
   const args = ['-m', (mode & 0o7777).toString(8), p, kind];
   if (kind !== 'p') args.push(String(major), String(minor));
   try {
     await execFileP('mknod', args);
   } catch (err) {
     const stderr = String((err as { stderr?: string }).stderr ?? '');
-    if (/No space left/.test(stderr)) throw new NoSpaceError(`create device ${p}: no space left`, { cause: err });
-    throw new InternalError(`create device ${p}: mknod failed (root needed): ${stderr.trim()}`, { cause: err });
+    if (/No space left/.test(stderr))
+      throw new NoSpaceError(`create device ${p}: no space left`, { cause: err });
+    throw new InternalError(`create device ${p}: mknod failed (root needed): ${stderr.trim()}`, {
+      cause: err,
+    });
   }
 }
 
@@ -107,7 +116,10 @@ export class WhiteoutMaker {
   /** Creates `p` as a whiteout. `p`'s parent must exist and `p` must not. */
   async make(p: string): Promise<void> {
     if (this.#template === null) {
-      const t = path.join(this.#dir, `.strata-whiteout-${process.pid}-${Math.random().toString(36).slice(2)}`);
+      const t = path.join(
+        this.#dir,
+        `.strata-whiteout-${process.pid}-${Math.random().toString(36).slice(2)}`,
+      );
       await mknod(t, 'c', 0, 0, 0);
       this.#template = t;
     }

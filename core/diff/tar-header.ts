@@ -126,7 +126,15 @@ export function encodeHeader(h: TarHeader): Buffer {
   if (pax.size === 0) return main;
   const records = Buffer.concat([...pax.keys()].sort().map((k) => paxRecord(k, pax.get(k) as Buffer)));
   const base = split[1].slice(split[1].lastIndexOf('/', split[1].length - 2) + 1);
-  const xh: TarHeader = { name: '', type: 'file', mode: 0o644, uid: 0, gid: 0, size: records.length, mtime: 0 };
+  const xh: TarHeader = {
+    name: '',
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: records.length,
+    mtime: 0,
+  };
   const xname = `PaxHeaders.0/${base}`.slice(0, 100);
   const xblock = encodeBlock(xh, xname, '', '', 0x78 /* 'x' */);
   return Buffer.concat([xblock, records, Buffer.alloc(padding(records.length)), main]);
@@ -166,9 +174,13 @@ function readNumber(b: Buffer, off: number, len: number): number {
     if (!Number.isSafeInteger(v)) throw new InvalidInputError('read tar header: number too large');
     return v;
   }
-  const s = b.toString('ascii', off, off + len).replace(/[\0 ]+$/, '').replace(/^[ ]+/, '');
+  const s = b
+    .toString('ascii', off, off + len)
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[ ]+/, '');
   if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new InvalidInputError(`read tar header: bad octal field ${JSON.stringify(s)}`);
+  if (!/^[0-7]+$/.test(s))
+    throw new InvalidInputError(`read tar header: bad octal field ${JSON.stringify(s)}`);
   return Number.parseInt(s, 8);
 }
 
@@ -215,7 +227,12 @@ export function parsePax(buf: Buffer): Map<string, Buffer> {
     const sp = buf.indexOf(0x20, off);
     if (sp === -1) throw new InvalidInputError('read tar pax header: record without length');
     const len = Number(buf.toString('ascii', off, sp));
-    if (!Number.isSafeInteger(len) || len <= sp - off || off + len > buf.length || buf[off + len - 1] !== 0x0a) {
+    if (
+      !Number.isSafeInteger(len) ||
+      len <= sp - off ||
+      off + len > buf.length ||
+      buf[off + len - 1] !== 0x0a
+    ) {
       throw new InvalidInputError('read tar pax header: bad record length');
     }
     const rec = buf.subarray(sp + 1, off + len - 1);

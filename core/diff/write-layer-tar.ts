@@ -87,7 +87,8 @@ interface Child {
 
 function byteCompare(a: string, b: string): number {
   // UTF-16 order equals UTF-8 byte order except around surrogates; go to bytes only then.
-  if (/[\ud800-\uffff]/.test(a) || /[\ud800-\uffff]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  if (/[\ud800-\uffff]/.test(a) || /[\ud800-\uffff]/.test(b))
+    return Buffer.compare(Buffer.from(a), Buffer.from(b));
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -131,7 +132,14 @@ class LayerWalker {
 
   async #entry(p: string, { tarName, st }: Child): Promise<void> {
     if (isWhiteout(st)) return this.marker(tarName);
-    const base = { name: tarName, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: 0, mtime: this.#mtime(st) };
+    const base = {
+      name: tarName,
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      size: 0,
+      mtime: this.#mtime(st),
+    };
     if (st.isDirectory()) {
       await this.#header({ ...base, type: 'dir' });
       if (isOpaqueDir(p)) await this.marker(`${tarName}/${OPAQUE_MARKER}`);
