@@ -5,8 +5,6 @@ export { parseExposedPorts } from './expose-ports.js';
 export type { FlagKind, FlagSpec, ParsedFlags } from './flags.js';
 export { parseFlags } from './flags.js';
 export { parseGoDuration } from './go-duration.js';
-export type { HeredocWord } from './heredoc-word.js';
-export { chompHeredocContent, parseHeredocWord } from './heredoc-word.js';
 export {
   errAtLeastOneArgument,
   errBadHeredoc,

@@ -4,9 +4,10 @@
  * delimiters). A heredoc as the destination is an error.
  */
 import type { Node } from '../parser/ast.js';
+import { chompHeredocContent } from '../parser/heredocs.js';
 import { validateChmod } from './chmod.js';
 import { parseFlags } from './flags.js';
-import { chompHeredocContent, parseHeredocWord } from './heredoc-word.js';
+import { heredocWord } from './heredoc-word.js';
 import { errBadHeredoc, errNoDestinationArgument } from './instruction-error.js';
 import type { HeredocSource, ParsedInstruction } from './types.js';
 
@@ -44,12 +45,12 @@ export function parseCopyOrAdd(node: Node, kind: 'copy' | 'add'): CopyLike {
   const sources: string[] = [];
   const heredocs: HeredocSource[] = [];
   if (!node.json) {
-    if (parseHeredocWord(dest)) throw errBadHeredoc(name, 'a destination');
+    if (heredocWord(dest)) throw errBadHeredoc(name, 'a destination');
   }
   const byName = new Map(node.heredocs.map((h) => [h.name, h]));
   let nth = 0;
   for (const src of node.args.slice(0, -1)) {
-    const word = node.json ? undefined : parseHeredocWord(src);
+    const word = node.json ? undefined : heredocWord(src);
     if (word === undefined) {
       sources.push(src);
       continue;

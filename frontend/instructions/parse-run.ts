@@ -11,8 +11,9 @@
 
 import type { Command, HeredocFile } from '../graph/types.js';
 import type { Node } from '../parser/ast.js';
+import { chompHeredocContent } from '../parser/heredocs.js';
 import { parseFlags } from './flags.js';
-import { chompHeredocContent, parseHeredocWord } from './heredoc-word.js';
+import { heredocWord } from './heredoc-word.js';
 import { InstructionError } from './instruction-error.js';
 import { parseMount } from './run-mount.js';
 import type { MountSpec, ParsedInstruction } from './types.js';
@@ -48,7 +49,7 @@ function runCommand(node: Node): { command: Command; files: HeredocFile[] } {
   if (node.args.length !== 1) {
     throw new InstructionError(`parsing produced an invalid run command: [${node.args.join(' ')}]`);
   }
-  const word = parseHeredocWord(text);
+  const word = heredocWord(text);
   if (word) {
     const doc = node.heredocs[0];
     const data = doc.chomp ? chompHeredocContent(doc.content) : doc.content;
