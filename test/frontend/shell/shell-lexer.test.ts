@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DockerfileError, withLocation } from '../../../frontend/errors.js';
 import {
   ExpansionError,
   processWord,
@@ -68,6 +69,22 @@ describe('errors', () => {
       expect(e.detail).toBe('V: must be set');
       expect(e.message).toBe('failed to process "x${V:?must be set}": V: must be set');
     }
+  });
+
+  it('are DockerfileErrors that withLocation locates in place', () => {
+    let err: unknown;
+    try {
+      processWord('${A', {});
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DockerfileError);
+    const range = { start: { line: 3, col: 1 }, end: { line: 3, col: 9 } };
+    const located = withLocation(err, range, { file: 'Dockerfile', lines: ['', '', 'ENV x=${A'] });
+    expect(located).toBe(err);
+    expect(located.render()).toBe(
+      `Dockerfile:3:1: failed to process "\${A": syntax error: missing '}'\nENV x=\${A\n^`,
+    );
   });
 
   it('name the problem', () => {
