@@ -52,7 +52,7 @@ export class CacheMounts {
   async ensure(id: string, init: CacheMountInit = {}): Promise<string> {
     const path = this.path(id);
     if (await isDir(path)) return path;
-    const lock = await this.#lock(`cachemount-${basename(path)}`);
+    const lock = await this.#lock(`store:cachemount:${basename(path)}`);
     try {
       if (await isDir(path)) return path;
       const tmp = join(this.dir, ownedName('.tmp-'));
@@ -93,7 +93,7 @@ export class CacheMounts {
     const path = isPath ? resolve(idOrPath) : this.path(idOrPath);
     if (!HEX64.test(basename(path)))
       throw new InvalidInputError(`remove cache mount: ${idOrPath} is not a cache mount`);
-    const lock = await this.#lock(`cachemount-${basename(path)}`);
+    const lock = await this.#lock(`store:cachemount:${basename(path)}`);
     try {
       const trash = join(this.dir, ownedName('.trash-'));
       try {

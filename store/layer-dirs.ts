@@ -158,7 +158,7 @@ export class LayerDirs {
   /** Adds a compressed form to layer.json (no-op if that digest is already listed). */
   async addCompressed(chainId: Digest, c: CompressedLayer): Promise<void> {
     // Read-modify-write of layer.json: serialised so two exporters cannot lose an entry.
-    const lock = await this.#lock(`layer-${digestHex(parseDigest(chainId))}`);
+    const lock = await this.#lock(`store:layer:${digestHex(parseDigest(chainId))}`);
     try {
       const rec = await this.get(chainId);
       if (rec === undefined) throw new NotFoundError(`add compressed layer: layer ${chainId} not in store`);

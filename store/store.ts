@@ -299,7 +299,10 @@ export class Store implements BlobStore {
 
   // ---- locks/<name>/ (see file-lock.ts for the protocol and its limits) ----
 
-  /** Exclusive cross-process lock; waits; takes over a lock whose holder has died. */
+  /**
+   * Exclusive cross-process lock; waits; takes over a lock whose holder has died. Any name
+   * is allowed (it is encoded, never a raw path); names starting `store:` are the store's own.
+   */
   lock(name: string, opts: { signal?: AbortSignal } = {}): Promise<Lock> {
     return acquire(join(this.root, 'locks', encodeName(name, 'lock')), opts.signal);
   }

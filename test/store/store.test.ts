@@ -125,6 +125,20 @@ describe('layers', () => {
     await expect(store.addCompressed(sha256('no layer'), c)).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('loses no compressed form when several are added at once', async () => {
+    const store = await freshStore();
+    const l = await commit(store, { a: '1' });
+    const forms = await Promise.all(
+      ['gzip', 'zstd', 'gzip-9', 'estargz', 'nydus'].map(async (kind) => ({
+        ...(await store.putBlob(`compressed as ${kind}`)),
+        mediaType: `application/x-${kind}`,
+      })),
+    );
+    await Promise.all(forms.map((f) => store.addCompressed(l.chainId, f)));
+    const got = (await store.getLayer(l.chainId))?.compressed ?? [];
+    expect(got.map((c) => c.mediaType).sort()).toEqual(forms.map((f) => f.mediaType).sort());
+  });
+
   it('removes layers idempotently', async () => {
     const store = await freshStore();
     const l = await commit(store, { a: '1' });
