@@ -1,0 +1,179 @@
+import type { RunMount, RunNetwork } from './run-mount.js';
+import type { Mount, Namespace, Spec, User } from './spec.js';
+
+/** Everything `buildSpec` needs; all paths on the host side are absolute. */
+export interface SpecInput {
+  /** Host path of the mounted root filesystem (becomes `root.path`). */
+  rootfs: string;
+  args: string[];
+  env: string[];
+  /** Absolute, already checked with `assertSafeCwd`. */
+  cwd: string;
+  user: User;
+  hostname: string;
+  network: RunNetwork;
+  mounts: RunMount[];
+  /** Generated files bind-mounted read-only over /etc/resolv.conf and /etc/hosts. */
+  resolvConf: string;
+  hosts: string;
+  /** Add a cgroup namespace (do so on a cgroup v2 host, as Docker does). */
+  cgroupNamespace: boolean;
+  /** runc cgroup path; unset lets runc pick one. */
+  cgroupsPath?: string;
+  /** RLIMIT_NOFILE soft and hard; default 1048576. */
+  nofile?: number;
+}
+
+/** PATH a step gets when its env has none (BuildKit's and Docker's default). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Docker's default capability set (moby oci/caps/defaults.go). */
+export const DEFAULT_CAPABILITIES = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+];
+
+export const MASKED_PATHS = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/sys/devices/virtual/powercap',
+  '/sys/firmware',
+];
+
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** Docker's default mounts, in order; they are the first entries of every spec. */
+export const DEFAULT_MOUNTS: readonly Mount[] = [
+  { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+  {
+    destination: '/dev',
+    type: 'tmpfs',
+    source: 'tmpfs',
+    options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+  },
+  {
+    destination: '/dev/pts',
+    type: 'devpts',
+    source: 'devpts',
+    options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+  },
+  { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+  {
+    destination: '/sys/fs/cgroup',
+    type: 'cgroup',
+    source: 'cgroup',
+    options: ['ro', 'nosuid', 'noexec', 'nodev'],
+  },
+  { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+  {
+    destination: '/dev/shm',
+    type: 'tmpfs',
+    source: 'shm',
+    options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+  },
+];
+
+/** The mount entry for one RUN --mount (or secret file). */
+export function specMount(m: RunMount): Mount {
+  switch (m.type) {
+    case 'bind':
+      return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw'] };
+    case 'file':
+      // Secrets: no exec, no devices, no setuid, like BuildKit's secret tmpfs.
+      return {
+        destination: m.target,
+        type: 'bind',
+        source: m.source,
+        options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'],
+      };
+    case 'tmpfs': {
+      const options = ['nosuid', 'nodev'];
+      if (m.size !== undefined) options.push(`size=${m.size}`);
+      return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options };
+    }
+  }
+}
+
+/**
+ * The runtime-spec config for one RUN step, close to what BuildKit's runc executor gives a
+ * build step: Docker's capabilities, default mounts, masked and read-only paths and device
+ * rules; noNewPrivileges false so setuid tools work; RLIMIT_NOFILE raised for package
+ * managers. Pure: same input, same object.
+ */
+export function buildSpec(input: SpecInput): Spec {
+  const env = [...input.env];
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(`PATH=${DEFAULT_PATH}`);
+  const namespaces: Namespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  // 'none' gets its own namespace (runc brings up lo in it); 'host' and 'default' share
+  // the host's, see RunNetwork.
+  if (input.network === 'none') namespaces.push({ type: 'network' });
+  if (input.cgroupNamespace) namespaces.push({ type: 'cgroup' });
+  const mounts: Mount[] = DEFAULT_MOUNTS.map((m) => ({ ...m, options: [...(m.options ?? [])] }));
+  mounts.push(
+    { destination: '/etc/resolv.conf', type: 'bind', source: input.resolvConf, options: ['rbind', 'ro'] },
+    { destination: '/etc/hosts', type: 'bind', source: input.hosts, options: ['rbind', 'ro'] },
+  );
+  for (const m of input.mounts) mounts.push(specMount(m));
+  const caps = [...DEFAULT_CAPABILITIES];
+  const spec: Spec = {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: {
+        uid: input.user.uid,
+        gid: input.user.gid,
+        ...(input.user.additionalGids?.length ? { additionalGids: [...input.user.additionalGids] } : {}),
+      },
+      args: [...input.args],
+      env,
+      cwd: input.cwd,
+      capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
+      rlimits: [{ type: 'RLIMIT_NOFILE', soft: input.nofile ?? 1048576, hard: input.nofile ?? 1048576 }],
+      noNewPrivileges: false,
+    },
+    root: { path: input.rootfs, readonly: false },
+    hostname: input.hostname,
+    mounts,
+    linux: {
+      namespaces,
+      resources: {
+        devices: [
+          { allow: false, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
+          { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
+          { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' },
+          { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
+        ],
+      },
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
+      // Mounts made inside the step never propagate back to the host.
+      rootfsPropagation: 'rprivate',
+    },
+  };
+  if (input.cgroupsPath !== undefined && spec.linux) spec.linux.cgroupsPath = input.cgroupsPath;
+  return spec;
+}

@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+/** Where strata keeps runc's container state unless told otherwise (tmpfs, gone on reboot). */
+export const DEFAULT_RUNC_ROOT = '/run/strata/runc';
+
+export interface RuncContainer {
+  id: string;
+  pid: number;
+  status: string;
+  bundle: string;
+}
+
+/** `runc --root R list`; an absent root lists nothing. */
+export async function runcList(runc: string, root: string): Promise<RuncContainer[]> {
+  const { stdout } = await exec(runc, ['--root', root, 'list', '--format', 'json']);
+  const parsed = JSON.parse(stdout.trim() || 'null') as RuncContainer[] | null;
+  return parsed ?? [];
+}
+
+/** `runc kill ID KILL`; false when runc refused (not created yet, already gone). */
+export async function runcKill(runc: string, root: string, id: string): Promise<boolean> {
+  try {
+    await exec(runc, ['--root', root, 'kill', id, 'KILL']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `runc delete -f ID`: kills what is left and removes the state; an unknown id is fine. */
+export async function runcDelete(runc: string, root: string, id: string): Promise<boolean> {
+  try {
+    await exec(runc, ['--root', root, 'delete', '-f', id]);
+    return true;
+  } catch (err) {
+    const msg = String((err as { stderr?: string }).stderr ?? '');
+    if (/does not exist|not exist|not found/i.test(msg)) return false;
+    throw err;
+  }
+}
