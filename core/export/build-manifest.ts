@@ -1,0 +1,61 @@
+/**
+ * The OCI manifest of a stored image, for a chosen layer compression. The manifest bytes are
+ * stored as a blob, so the returned descriptor names content that is present.
+ */
+import type { Store } from '../../store/index.js';
+import { readImage, type StoredImage } from '../image/read-image.js';
+import type { Digest } from '../oci/digest.js';
+import { MediaType } from '../oci/media-types.js';
+import type { Descriptor, Manifest } from '../oci/types.js';
+import { type LayerBlob, type LayerCompression, resolveLayerBlobs } from './layer-blob.js';
+
+export interface BuiltManifest {
+  image: StoredImage;
+  manifest: Manifest;
+  /** The exact bytes `manifestDescriptor` hashes. */
+  manifestBytes: Buffer;
+  manifestDescriptor: Descriptor;
+  configDescriptor: Descriptor;
+  layers: LayerBlob[];
+}
+
+/**
+ * Builds the image's manifest with OCI media types (one family throughout, formats.md 3.7).
+ * The index descriptor carries the platform from the config. Deterministic: the same image
+ * and compression give the same manifest digest (gzip output is fixed by ensureCompressedBlob
+ * and reused once made).
+ */
+export async function buildManifest(
+  store: Store,
+  image: { config: Digest },
+  compression: LayerCompression,
+): Promise<BuiltManifest> {
+  const stored = await readImage(store, image.config);
+  const layers = await resolveLayerBlobs(store, stored.layers, compression);
+  const configDescriptor: Descriptor = {
+    mediaType: MediaType.ociConfig,
+    digest: stored.configDigest,
+    size: stored.configBytes.length,
+  };
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: configDescriptor,
+    layers: layers.map((l) => l.descriptor),
+  };
+  const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const { digest, size } = await store.putBlob(manifestBytes);
+  const platform = {
+    architecture: stored.config.architecture,
+    os: stored.config.os,
+    ...(stored.config.variant ? { variant: stored.config.variant } : {}),
+  };
+  return {
+    image: stored,
+    manifest,
+    manifestBytes,
+    manifestDescriptor: { mediaType: MediaType.ociManifest, digest, size, platform },
+    configDescriptor,
+    layers,
+  };
+}
