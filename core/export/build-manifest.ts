@@ -7,7 +7,7 @@ import { readImage, type StoredImage } from '../image/read-image.js';
 import type { Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
-import { type LayerBlob, type LayerCompression, resolveLayerBlobs } from './layer-blob.js';
+import { type LayerBlob, type LayerBlobOptions, type LayerCompression, resolveLayerBlobs } from './layer-blob.js';
 
 export interface BuiltManifest {
   image: StoredImage;
@@ -29,9 +29,10 @@ export async function buildManifest(
   store: Store,
   image: { config: Digest },
   compression: LayerCompression,
+  opts: LayerBlobOptions = {},
 ): Promise<BuiltManifest> {
   const stored = await readImage(store, image.config);
-  const layers = await resolveLayerBlobs(store, stored.layers, compression);
+  const layers = await resolveLayerBlobs(store, stored.layers, compression, opts);
   const configDescriptor: Descriptor = {
     mediaType: MediaType.ociConfig,
     digest: stored.configDigest,

@@ -25,6 +25,8 @@ export interface ExportArchiveOptions {
   /** Names for index.json and RepoTags; normalised (`busybox` -> docker.io/library/busybox:latest). */
   tags: string[];
   compression?: LayerCompression;
+  /** The SOURCE_DATE_EPOCH the layers were built with, if any. */
+  sourceDateEpoch?: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function exportArchive(
   opts: ExportArchiveOptions,
 ): Promise<void> {
   const compression = opts.compression ?? (opts.format === 'docker' ? 'none' : 'gzip');
-  const built = await buildManifest(store, image, compression);
+  const built = await buildManifest(store, image, compression, { sourceDateEpoch: opts.sourceDateEpoch });
   const json = (v: unknown) => Buffer.from(JSON.stringify(v), 'utf8');
   const entries: ArchiveEntry[] = [
     { name: 'oci-layout', data: Buffer.from(OCI_LAYOUT), mode: 0o444 },

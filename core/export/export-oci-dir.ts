@@ -27,6 +27,8 @@ export interface ExportOciDirOptions {
   tags: string[];
   /** Defaults to gzip, like the oci archive. */
   compression?: LayerCompression;
+  /** The SOURCE_DATE_EPOCH the layers were built with, if any. */
+  sourceDateEpoch?: number;
 }
 
 /**
@@ -40,7 +42,9 @@ export async function exportOciDir(
   dir: string,
   opts: ExportOciDirOptions,
 ): Promise<void> {
-  const built = await buildManifest(store, image, opts.compression ?? 'gzip');
+  const built = await buildManifest(store, image, opts.compression ?? 'gzip', {
+    sourceDateEpoch: opts.sourceDateEpoch,
+  });
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
   const existing = await readIndex(dir);
   await writeAtomic(join(dir, 'oci-layout'), OCI_LAYOUT);

@@ -6,12 +6,18 @@
 import { cpus } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type { LayerRecord, Store } from '../../store/index.js';
+import { ensureCompressedBlob } from '../diff/ensure-compressed-blob.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { DigestMismatchError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 
 export type LayerCompression = 'gzip' | 'none';
+
+export interface LayerBlobOptions {
+  /** The SOURCE_DATE_EPOCH the layers' diffIDs were computed with (it changes tar bytes). */
+  sourceDateEpoch?: number;
+}
 
 export interface LayerBlob {
   record: LayerRecord;
@@ -28,9 +34,9 @@ export async function resolveLayerBlobs(
   store: Store,
   layers: readonly LayerRecord[],
   compression: LayerCompression,
+  opts: LayerBlobOptions = {},
 ): Promise<LayerBlob[]> {
-  if (compression === 'none') return layers.map((record) => uncompressedLayerBlob(store, record));
-  const { ensureCompressedBlob } = await import('../diff/ensure-compressed-blob.js');
+  if (compression === 'none') return layers.map((record) => uncompressedLayerBlob(store, record, opts));
   const out: LayerBlob[] = new Array(layers.length);
   let next = 0;
   // Compression is CPU-bound (zlib runs on the libuv pool): one worker per core is enough.
@@ -40,7 +46,7 @@ export async function resolveLayerBlobs(
       while (next < layers.length) {
         const i = next++;
         const record = layers[i];
-        const c = await ensureCompressedBlob(store, record);
+        const c = await ensureCompressedBlob(store, record, opts);
         const descriptor: Descriptor = { mediaType: c.mediaType, digest: c.digest, size: c.size };
         out[i] = { record, descriptor, open: () => store.openBlob(c.digest) };
       }
@@ -50,17 +56,21 @@ export async function resolveLayerBlobs(
 }
 
 /** The layer as a plain tar: blob digest = diffID, size = the recorded tar size. */
-export function uncompressedLayerBlob(store: Store, record: LayerRecord): LayerBlob {
+export function uncompressedLayerBlob(store: Store, record: LayerRecord, opts: LayerBlobOptions = {}): LayerBlob {
   return {
     record,
     descriptor: { mediaType: MediaType.ociLayer, digest: record.diffId, size: record.size },
-    open: () => layerTarChunks(store.diffPath(record.chainId), record),
+    open: () => layerTarChunks(store.diffPath(record.chainId), record, opts),
   };
 }
 
-async function* layerTarChunks(diffDir: string, record: LayerRecord): AsyncGenerator<Uint8Array> {
+async function* layerTarChunks(
+  diffDir: string,
+  record: LayerRecord,
+  opts: LayerBlobOptions,
+): AsyncGenerator<Uint8Array> {
   const pass = new PassThrough({ highWaterMark: 1 << 20 });
-  const written = writeLayerTar(diffDir, pass);
+  const written = writeLayerTar(diffDir, pass, opts);
   written.catch((err: Error) => pass.destroy(err));
   for await (const chunk of pass) yield chunk as Buffer;
   const { diffId, size } = await written;
