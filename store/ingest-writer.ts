@@ -7,7 +7,7 @@
  *      If that blob is already present the ingest file is just dropped: success means "the
  *      content is present", not "this call wrote it". Concurrent commits of the same content
  *      are safe: rename replaces identical bytes with identical bytes.
- *   4. abort() (or any failure) removes the ingest file. Disk full (ENOSPC/EDQUOT) while
+ *   4. abort() (or any failure, including the stream being destroyed) removes the ingest file. Disk full (ENOSPC/EDQUOT) while
  *      writing or committing raises NoSpaceError and also leaves nothing behind.
  * The caller owns `stream` until commit/abort; after either, the writer is spent.
  */
@@ -56,6 +56,11 @@ export class FileIngestWriter implements IngestWriter {
           (err) => cb(err as Error),
         );
       },
+    });
+    // Destroyed before finishing (e.g. pipeline() saw its source fail): the bytes can never
+    // be committed, so drop the file now rather than rely on the caller calling abort().
+    this.stream.on('close', () => {
+      if (!this.stream.writableFinished) void this.#discard().catch(() => {});
     });
   }
 

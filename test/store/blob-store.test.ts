@@ -1,6 +1,8 @@
 import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { expect, it } from 'vitest';
 import { MemoryBlobStore, Store } from '../../store/index.js';
 import { blobStoreSuite } from './blob-store-suite.js';
@@ -41,4 +43,23 @@ it('filesystem blobs live at blobs/sha256/<hex>, read-only, and leave nothing in
   expect(await readdir(join(root, 'ingest'))).toEqual([]);
   const { statSync } = await import('node:fs');
   expect(statSync(store.blobPath(digest)).mode & 0o777).toBe(0o444);
+});
+
+it('drops the ingest file when a piped source fails, without an explicit abort', async () => {
+  const store = await Store.open(await mkdtemp(join(tmpdir(), 'strata-blobs-')));
+  const w = await store.ingest();
+  async function* failing() {
+    yield Buffer.from('some bytes');
+    throw new Error('source broke');
+  }
+  await expect(pipeline(Readable.from(failing()), w.stream)).rejects.toThrow('source broke');
+  // The removal runs on the stream's 'close'; wait for it (bounded), before any commit/abort.
+  let left = await readdir(join(store.root, 'ingest'));
+  for (let i = 0; i < 200 && left.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    left = await readdir(join(store.root, 'ingest'));
+  }
+  expect(left).toEqual([]);
+  await expect(w.commit()).rejects.toThrow();
+  expect(await store.listBlobs()).toEqual([]);
 });
