@@ -1,0 +1,98 @@
+/**
+ * `strata parse [-f FILE] [--target T] [--build-arg K[=V]]... [--platform P]
+ * [--format tree|json] [CONTEXT]`: prints the build graph of a Dockerfile without building
+ * anything: the stages the target needs, each step with its values expanded, dependencies,
+ * and the source line of each step. `--format json` prints the BuildGraph itself.
+ * Base images are not looked up, so their ENV and ONBUILD are not applied here.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { InvalidInputError, NotFoundError } from '../core/oci/errors.js';
+import { parse, toGraph } from '../frontend/index.js';
+import { parseArgs } from './args.js';
+import { formatGraphTree } from './format-graph-tree.js';
+import type { Io } from './io.js';
+
+const SPEC = {
+  file: { type: 'string', short: 'f' },
+  target: { type: 'string' },
+  'build-arg': { type: 'string', multiple: true },
+  platform: { type: 'string' },
+  format: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const USAGE = `usage: strata parse [-f FILE] [--target STAGE] [--build-arg NAME[=VALUE]]... [--platform OS/ARCH] [--format tree|json] [CONTEXT]
+`;
+
+export async function run(args: string[], io: Io): Promise<number> {
+  const { flags, positionals } = parseArgs(args, SPEC, 'parse');
+  if (flags.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length > 1)
+    throw new InvalidInputError(`parse: expected at most one CONTEXT, got ${positionals.length}`);
+  const format = flags.format ?? 'tree';
+  if (format !== 'tree' && format !== 'json') {
+    throw new InvalidInputError(`parse: --format must be tree or json, not ${JSON.stringify(format)}`);
+  }
+  const context = positionals[0] ?? '.';
+  const path = flags.file ?? join(context, 'Dockerfile');
+  const abs = resolve(io.cwd, path);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new NotFoundError(
+      `read dockerfile: ${abs}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  // Name the file as the user would: relative to where they stand.
+  const file = isAbsolute(path) ? path : relative(io.cwd, abs) || path;
+  const parsed = parse(text, { file });
+  const graph = toGraph(parsed, {
+    file,
+    target: flags.target,
+    buildArgs: buildArgs(flags['build-arg'] ?? [], io.env),
+    targetPlatform: flags.platform,
+    buildPlatform: hostPlatform(),
+  });
+  io.stdout.write(
+    format === 'json' ? `${JSON.stringify(graph, null, 2)}\n` : formatGraphTree(graph, parsed.lines),
+  );
+  return 0;
+}
+
+/** `NAME=VALUE`, or `NAME` alone taking the value from the environment (skipped if unset), as docker does. */
+export function buildArgs(list: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    const name = eq < 0 ? item : item.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new InvalidInputError(
+        `parse: --build-arg ${JSON.stringify(item)}: expected NAME=VALUE with a valid name`,
+      );
+    }
+    if (eq >= 0) out[name] = item.slice(eq + 1);
+    else if (env[name] !== undefined) out[name] = env[name] as string;
+  }
+  return out;
+}
+
+/** The host as an OCI platform string; frontend/ cannot ask, so the CLI tells it. */
+function hostPlatform(): string {
+  const arch: Record<string, string> = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm/v7',
+    ia32: '386',
+    ppc64: 'ppc64le',
+  };
+  return `linux/${arch[process.arch] ?? process.arch}`;
+}
