@@ -7,6 +7,7 @@
  */
 
 import { goQuote } from './go-quote.js';
+import { isSpace } from './is-space.js';
 
 const EOF = '';
 const LETTER = /^\p{L}$/u;
@@ -33,11 +34,6 @@ export function lexWords(input: string, opts: LexOptions): string[] {
     }
     throw err;
   }
-}
-
-// Go's unicode.IsSpace over code points (the lexer decodes runes).
-function isSpace(ch: string): boolean {
-  return /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/.test(ch);
 }
 
 /** Words collected into a buffer that nested calls share (and reset), as upstream does. */

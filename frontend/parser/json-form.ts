@@ -21,25 +21,40 @@ export class JsonFormError extends Error {
 export function parseJsonForm(rest: string): string[] | undefined {
   const text = trimLeftSpace(rest);
   if (!text.startsWith('[')) return undefined;
-  let overflow = false;
   let value: unknown;
   try {
-    // Go's decoder fails on numbers beyond float64 (and then BuildKit falls back to shell
-    // form) where JSON.parse gives Infinity; the reviver spots them.
-    value = JSON.parse(text, (_key, v) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) overflow = true;
-      return v;
-    });
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (overflow || !Array.isArray(value)) return undefined;
+  if (!Array.isArray(value)) return undefined;
   const out: string[] = [];
   for (const el of value) {
-    if (typeof el !== 'string') throw new JsonFormError();
-    out.push(wellFormed(el));
+    if (typeof el === 'string') {
+      out.push(el.length > 0 && hasSurrogate(el) ? wellFormed(el) : el);
+      continue;
+    }
+    // Go's decoder fails on numbers beyond float64, and BuildKit then falls back to
+    // shell form; JSON.parse gives Infinity instead, so look for one before rejecting.
+    if (hasInfinity(value)) return undefined;
+    throw new JsonFormError();
   }
   return out;
+}
+
+function hasInfinity(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (Array.isArray(v)) return v.some(hasInfinity);
+  if (v !== null && typeof v === 'object') return Object.values(v).some(hasInfinity);
+  return false;
+}
+
+function hasSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return true;
+  }
+  return false;
 }
 
 /** Go decodes a lone surrogate escape (`"\ud800"`) to U+FFFD. */
