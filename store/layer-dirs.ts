@@ -105,6 +105,9 @@ export class LayerDirs {
     try {
       const existing = await this.get(chainId);
       if (existing !== undefined) return existing;
+      if (parent !== undefined && (await this.get(parent)) === undefined) {
+        throw new NotFoundError(`commit layer ${chainId}: parent ${parent} not in store`);
+      }
       const lower = parent === undefined ? [] : [parent, ...(await this.lowerChain(parent))];
       const rec: LayerRecord = {
         chainId,

@@ -96,8 +96,11 @@ describe('layers', () => {
     const parent = sha256('absent parent');
     await expect(
       store.commitLayer(staged, { chainId: chainId(parent, diffId), diffId, parent, size: 1 }),
-    ).rejects.toBeInstanceOf(NotFoundError);
+    ).rejects.toThrow(
+      new NotFoundError(`commit layer ${chainId(parent, diffId)}: parent ${parent} not in store`),
+    );
     expect(await store.listLayers()).toEqual([]);
+    expect(await readdir(join(store.root, 'layers'))).toEqual([]); // the staged dir went too
   });
 
   it('tolerates a missing layer.json but names the file of a corrupt one', async () => {
