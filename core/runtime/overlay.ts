@@ -81,11 +81,12 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
         return name;
       }),
     );
-    await symlink(upper, path.join(cwd, 'u'));
-    await symlink(work, path.join(cwd, 'w'));
+    // Upper case: never produced by toString(36), so no clash with a lower's name.
+    await symlink(upper, path.join(cwd, 'U'));
+    await symlink(work, path.join(cwd, 'W'));
     lowers = names;
-    upper = 'u';
-    work = 'w';
+    upper = 'U';
+    work = 'W';
     options = opts(lowers, upper, work);
     if (options.length > MAX_OPTIONS) {
       throw new InternalError(`mount overlay: ${o.lowerDirs.length} lower layers do not fit the mount options`);

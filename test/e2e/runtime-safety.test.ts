@@ -1,0 +1,234 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SecurityError } from '../../core/oci/errors.js';
+import { buildSpec } from '../../core/runtime/build-spec.js';
+import { cleanupStale } from '../../core/runtime/cleanup.js';
+import { mountOverlay } from '../../core/runtime/overlay.js';
+import { writeOwner } from '../../core/runtime/owner.js';
+import { type RunStepOptions, runStep } from '../../core/runtime/run-step.js';
+import {
+  busyboxLayer,
+  makeTestDir,
+  mountsUnder,
+  requireRuntimePrereqs,
+  runcLeftovers,
+} from '../core/runtime/busybox-fixture.js';
+
+let base: string;
+let busybox: string;
+let runcRoot: string;
+let n = 0;
+
+beforeAll(async () => {
+  requireRuntimePrereqs();
+  base = await makeTestDir('safety');
+  runcRoot = path.join(base, 'runc');
+  busybox = await busyboxLayer(path.join(base, 'busybox'));
+});
+
+afterEach(() => {
+  expect(mountsUnder(base)).toEqual([]);
+  expect(runcLeftovers(runcRoot)).toEqual([]);
+});
+
+afterAll(async () => {
+  if (base && mountsUnder(base).length === 0) await rm(base, { recursive: true, force: true });
+});
+
+async function stepOptions(over: Partial<RunStepOptions> & { args: string[] }) {
+  const dir = path.join(base, `step-${++n}`);
+  await mkdir(path.join(dir, 'upper'), { recursive: true });
+  await mkdir(path.join(dir, 'work'));
+  const out = { stdout: '', stderr: '' };
+  const opts: RunStepOptions = {
+    id: `strata-safety-${process.pid}-${n}`,
+    lowerDirs: [busybox],
+    upperDir: path.join(dir, 'upper'),
+    workDir: path.join(dir, 'work'),
+    stateDir: path.join(dir, 'state'),
+    env: [],
+    cwd: '/',
+    mounts: [],
+    network: 'none',
+    runcRoot,
+    onOutput: (s, c) => {
+      out[s] += c.toString();
+    },
+    ...over,
+  };
+  return { opts, out };
+}
+
+describe('runStep safety', () => {
+  it('never follows a symlink the step put in place of a stub parent (CVE-2024-23652)', async () => {
+    // Host victims shaped like the stubs: an empty dir (tmpfs target) and an empty file
+    // (secret target). A cleaner that follows upper/x -> / would remove both.
+    const victims = path.join(base, 'victims');
+    await mkdir(path.join(victims, 'dir'), { recursive: true });
+    await writeFile(path.join(victims, 'file'), '');
+    const secret = path.join(base, 'secret-src');
+    await writeFile(secret, 'v');
+    const { opts, out } = await stepOptions({
+      mounts: [
+        { type: 'tmpfs', target: `/x${victims}/dir` },
+        { type: 'file', source: secret, target: `/y${victims}/file`, readonly: true },
+      ],
+      args: ['/bin/sh', '-c', 'mv /x /x.old && ln -s / /x && mv /y /y.old && ln -s / /y && readlink /x && readlink /y'],
+    });
+    const result = await runStep(opts);
+    expect(out.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(out.stdout).toBe('/\n/\n');
+    expect(await readlink(path.join(opts.upperDir, 'x'))).toBe('/');
+    expect((await lstat(path.join(victims, 'dir'))).isDirectory()).toBe(true);
+    expect((await lstat(path.join(victims, 'file'))).isFile()).toBe(true);
+  });
+
+  it('refuses a WORKDIR reaching the host through /proc/self/fd', async () => {
+    const { opts } = await stepOptions({ cwd: '/proc/self/fd/7', args: ['/bin/sh', '-c', 'cat ../../../etc/hostname'] });
+    await expect(runStep(opts)).rejects.toBeInstanceOf(SecurityError);
+  });
+
+  it('refuses a cwd that is a symlink in the image to /proc/self/fd/N', async () => {
+    const lower = path.join(base, 'fdlink-layer');
+    await mkdir(lower, { recursive: true });
+    await symlink('/proc/self/fd/7', path.join(lower, 'work'));
+    const { opts } = await stepOptions({
+      lowerDirs: [lower, busybox],
+      cwd: '/work',
+      args: ['/bin/sh', '-c', 'cat ../../../etc/hostname'],
+    });
+    await expect(runStep(opts)).rejects.toBeInstanceOf(SecurityError);
+  });
+
+  it('mounts 120 lower layers (long paths, short links) with the top-most winning', async () => {
+    const lowers: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      // Store-like long paths: 120 of them cannot fit one page of mount options.
+      const d = path.join(base, 'layers', `${i.toString().padStart(3, '0')}${'a'.repeat(61)}`, 'diff');
+      await mkdir(path.join(d, 'layers'), { recursive: true });
+      await writeFile(path.join(d, 'layers', `f${i}`), `${i}`);
+      await writeFile(path.join(d, 'top.txt'), `${i}`);
+      lowers.push(d);
+    }
+    expect(lowers.join(':').length).toBeGreaterThan(4096);
+    const { opts, out } = await stepOptions({
+      lowerDirs: [...lowers, busybox],
+      args: ['/bin/sh', '-c', 'ls /layers | wc -l; cat /top.txt'],
+    });
+    const result = await runStep(opts);
+    expect(result).toMatchObject({ exitCode: 0, snapshotter: 'overlay' });
+    expect(out.stdout.split('\n').map((s) => s.trim())).toEqual(['120', '0']);
+  });
+
+  it('runs FROM scratch with an empty lower list', async () => {
+    // Nothing to execute in an empty root: runc fails to start, and still cleans up.
+    const { opts } = await stepOptions({ lowerDirs: [], args: ['/bin/true'] });
+    await expect(runStep(opts)).rejects.toThrow(/runc failed/);
+  });
+
+  it('kills a running step on abort and cleans up', async () => {
+    const ac = new AbortController();
+    const { opts } = await stepOptions({
+      args: ['/bin/sh', '-c', 'echo started; sleep 100'],
+      signal: ac.signal,
+    });
+    opts.onOutput = (_s, c) => {
+      if (c.toString().includes('started')) ac.abort();
+    };
+    await expect(runStep(opts)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('runs with the copy snapshotter and leaves the same change', async () => {
+    const lower = path.join(base, 'copy-layer');
+    await mkdir(path.join(lower, 'data'), { recursive: true });
+    await writeFile(path.join(lower, 'data/mod.txt'), 'old\n');
+    await writeFile(path.join(lower, 'data/gone.txt'), 'bye\n');
+    await writeFile(path.join(lower, 'data/keep.txt'), 'keep\n');
+    // A whiteout in an upper lower layer hides a file of a deeper one.
+    const hider = path.join(base, 'hider-layer');
+    await mkdir(path.join(hider, 'data'), { recursive: true });
+    execFileSync('mknod', [path.join(hider, 'data/keep.txt'), 'c', '0', '0']);
+    const { opts, out } = await stepOptions({
+      snapshotter: 'copy',
+      lowerDirs: [hider, lower, busybox],
+      args: ['/bin/sh', '-c', 'ls /data; echo new > /data/new.txt && echo changed > /data/mod.txt && rm /data/gone.txt'],
+    });
+    const result = await runStep(opts);
+    expect(result).toMatchObject({ exitCode: 0, snapshotter: 'copy' });
+    expect(out.stdout).toBe('gone.txt\nmod.txt\n');
+    const upper = opts.upperDir;
+    expect(await readFile(path.join(upper, 'data/new.txt'), 'utf8')).toBe('new\n');
+    expect(await readFile(path.join(upper, 'data/mod.txt'), 'utf8')).toBe('changed\n');
+    const wh = await lstat(path.join(upper, 'data/gone.txt'));
+    expect(wh.isCharacterDevice() && wh.rdev === 0).toBe(true);
+    expect((await readdir(path.join(upper, 'data'))).sort()).toEqual(['gone.txt', 'mod.txt', 'new.txt']);
+    expect((await readdir(upper)).sort()).toEqual(['data']);
+    expect(existsSync(path.join(opts.stateDir, 'rootfs'))).toBe(false);
+  });
+
+  it('cleanupStale removes the container and mounts of a dead owner, not of a live one', async () => {
+    const stateRoot = path.join(base, 'stale-root');
+    const dead = await deadPid();
+    const stale = await fakeStep(stateRoot, 'stale', dead);
+    const live = await fakeStep(stateRoot, 'live', process.pid);
+    const r = await cleanupStale(stateRoot, { runcRoot });
+    expect(r).toEqual({ containers: 1, mounts: 1 });
+    expect(mountsUnder(stale)).toEqual([]);
+    expect(mountsUnder(live)).toHaveLength(1);
+    expect(runcLeftovers(runcRoot)).toEqual([`strata-live-${process.pid}`]);
+    // The live one belongs to this process: clean it the same way to end the test.
+    execFileSync('runc', ['--root', runcRoot, 'delete', '-f', `strata-live-${process.pid}`]);
+    execFileSync('umount', [path.join(live, 'rootfs')]);
+  });
+});
+
+/** A pid that just exited (reuse within the test is vanishingly unlikely). */
+async function deadPid(): Promise<number> {
+  const child = spawn('/bin/true');
+  const pid = child.pid as number;
+  await new Promise((r) => child.on('close', r));
+  return pid;
+}
+
+/**
+ * What a SIGKILLed build leaves: a state dir with an owner file, an overlay mounted at its
+ * rootfs and a created runc container on it.
+ */
+async function fakeStep(stateRoot: string, name: string, ownerPid: number): Promise<string> {
+  const dir = path.join(stateRoot, name);
+  for (const d of ['upper', 'work', 'rootfs']) await mkdir(path.join(dir, d), { recursive: true });
+  const id = `strata-${name}-${process.pid}`;
+  await writeOwner(dir, id, runcRoot);
+  if (ownerPid !== process.pid) {
+    const owner = JSON.parse(await readFile(path.join(dir, 'owner.json'), 'utf8'));
+    await writeFile(path.join(dir, 'owner.json'), JSON.stringify({ ...owner, pid: ownerPid }));
+  }
+  await mountOverlay({
+    lowerDirs: [busybox],
+    upperDir: path.join(dir, 'upper'),
+    workDir: path.join(dir, 'work'),
+    target: path.join(dir, 'rootfs'),
+    scratchDir: dir,
+  });
+  const spec = buildSpec({
+    rootfs: path.join(dir, 'rootfs'),
+    args: ['/bin/sleep', '100'],
+    env: [],
+    cwd: '/',
+    user: { uid: 0, gid: 0 },
+    hostname: 'strata',
+    network: 'none',
+    mounts: [],
+    resolvConf: '/etc/resolv.conf',
+    hosts: '/etc/hosts',
+    cgroupNamespace: false,
+    nofile: 1024,
+  });
+  await writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
+  execFileSync('runc', ['--root', runcRoot, 'create', '--bundle', dir, id], { stdio: 'ignore' });
+  return dir;
+}
