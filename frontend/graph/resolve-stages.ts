@@ -123,8 +123,8 @@ function checkCycles(stages: readonly StageDecl[], source: SourceInfo): void {
     for (const cmd of stages[i].commands) {
       for (const d of commandStageDeps(cmd)) {
         if (onPath.has(d)) return cmd;
-        const found = visit(d);
-        if (found) return found;
+        // Report the outermost command of the cycle: the one in the stage that starts it.
+        if (visit(d)) return cmd;
       }
     }
     onPath.delete(i);
