@@ -1,0 +1,109 @@
+/**
+ * What one build decided and made, kept in the store (meta/build-<id>.json) so
+ * `strata explain IMAGE`, `strata layers` and `strata graph` can show a past build's
+ * reasons without re-planning. `meta/image-<id>.json` points an image at the build that
+ * made it last.
+ */
+import type { Digest } from '../oci/digest.js';
+import type { Store } from '../../store/store.js';
+import type { BuildResult } from './executor.js';
+import type { MissCause, Plan } from './types.js';
+
+export interface StepReport {
+  stage: string;
+  stageIndex: number;
+  /** Progress label, `[stage 2/5] COPY . .` */
+  name: string;
+  instruction: string;
+  kind: string;
+  line: number;
+  key: Digest;
+  parentKey: Digest;
+  hit: boolean;
+  cause?: MissCause;
+  reason: string;
+  details: string[];
+  /** The layer this step made or reused, if any. */
+  diffId?: Digest;
+  chainId?: Digest;
+}
+
+export interface StageReport {
+  index: number;
+  label: string;
+  base: string;
+  /** Stages this stage reads from (base stage, COPY --from, RUN --mount from=). */
+  deps: number[];
+}
+
+export interface BuildReport {
+  buildId: string;
+  file: string;
+  startedAt: string;
+  finishedAt?: string;
+  dryRun: boolean;
+  imageId?: Digest;
+  tags: string[];
+  stages: StageReport[];
+  steps: StepReport[];
+}
+
+export function makeReport(plan: Plan, o: { startedAt: string; dryRun: boolean; tags: string[]; imageId?: Digest; result?: BuildResult }): BuildReport {
+  const steps: StepReport[] = [];
+  for (const ps of plan.stages) {
+    for (const p of ps.steps) {
+      const d = p.decision;
+      steps.push({
+        stage: ps.label,
+        stageIndex: ps.stage.index,
+        name: p.name,
+        instruction: p.stepOptions.instruction,
+        kind: p.step.instruction.kind,
+        line: p.step.range.start.line,
+        key: p.key,
+        parentKey: p.keyInputs.parent,
+        hit: d.hit,
+        cause: d.hit ? undefined : d.cause,
+        reason: d.reason,
+        details: d.hit ? [] : d.details,
+      });
+    }
+  }
+  return {
+    buildId: plan.buildId,
+    file: plan.graph.file,
+    startedAt: o.startedAt,
+    finishedAt: o.dryRun ? undefined : new Date().toISOString(),
+    dryRun: o.dryRun,
+    imageId: o.imageId,
+    tags: o.tags,
+    stages: plan.stages.map((s) => ({ index: s.stage.index, label: s.label, base: s.baseDescription, deps: s.stage.deps })),
+    steps,
+  };
+}
+
+/** Fills in each step's layer from the cache records the build ended with. */
+export async function attachLayers(store: Store, report: BuildReport): Promise<void> {
+  for (const s of report.steps) {
+    const rec = await store.getCacheRecord<{ key: Digest; result: { diffId?: Digest; chainId?: Digest } }>(s.key);
+    if (rec?.result.chainId) {
+      s.chainId = rec.result.chainId;
+      s.diffId = rec.result.diffId;
+    }
+  }
+}
+
+export async function saveReport(store: Store, report: BuildReport): Promise<void> {
+  await store.writeMeta(`build-${report.buildId}.json`, JSON.stringify(report));
+  await store.writeMeta('last-build.json', JSON.stringify({ buildId: report.buildId }));
+  if (report.imageId) await store.writeMeta(`image-${report.imageId.slice(7)}.json`, JSON.stringify({ buildId: report.buildId }));
+}
+
+/** The report of the build that last made `imageId`, or the last build when none is given. */
+export async function loadReport(store: Store, imageId?: Digest): Promise<BuildReport | undefined> {
+  const ptr = await store.readMeta(imageId ? `image-${imageId.slice(7)}.json` : 'last-build.json');
+  if (!ptr) return undefined;
+  const { buildId } = JSON.parse(ptr.toString()) as { buildId: string };
+  const data = await store.readMeta(`build-${buildId}.json`);
+  return data ? (JSON.parse(data.toString()) as BuildReport) : undefined;
+}
