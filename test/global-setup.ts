@@ -28,7 +28,10 @@ export default async function setup(): Promise<() => Promise<void>> {
   if (!(await dockerd('status')).ok) {
     const started = await dockerd('start');
     if (started.ok) startedHere = true;
-    else process.stderr.write(`global-setup: could not start dockerd; e2e tests will fail:\n${started.output}\n`);
+    else
+      process.stderr.write(
+        `global-setup: could not start dockerd; e2e tests will fail:\n${started.output}\n`,
+      );
   }
   return async () => {
     if (startedHere) await dockerd('stop');

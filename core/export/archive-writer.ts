@@ -72,7 +72,8 @@ function planEntries(entries: readonly ArchiveEntry[]): Planned[] {
     const prev = byName.get(entry.name);
     if (prev !== undefined) {
       const prevSize = prev.kind === 'file' ? (prev.entry.data?.length ?? prev.entry.size) : -1;
-      if (prevSize !== size) throw new InternalError(`write archive: two different entries named ${entry.name}`);
+      if (prevSize !== size)
+        throw new InternalError(`write archive: two different entries named ${entry.name}`);
       continue;
     }
     byName.set(entry.name, { kind: 'file', name: entry.name, entry });
@@ -128,7 +129,9 @@ async function streamEntry(pack: tar.Pack, header: Header, entry: ArchiveEntry):
   }
   const got = hash !== undefined ? (`sha256:${hash.digest('hex')}` as Digest) : undefined;
   if (got !== undefined && got !== entry.digest) {
-    const err = new DigestMismatchError(`write archive: ${entry.name} has digest ${got}, expected ${entry.digest}`);
+    const err = new DigestMismatchError(
+      `write archive: ${entry.name} has digest ${got}, expected ${entry.digest}`,
+    );
     sink.destroy(err);
     throw err;
   }

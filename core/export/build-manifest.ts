@@ -7,7 +7,12 @@ import { readImage, type StoredImage } from '../image/read-image.js';
 import type { Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
-import { type LayerBlob, type LayerBlobOptions, type LayerCompression, resolveLayerBlobs } from './layer-blob.js';
+import {
+  type LayerBlob,
+  type LayerBlobOptions,
+  type LayerCompression,
+  resolveLayerBlobs,
+} from './layer-blob.js';
 
 export interface BuiltManifest {
   image: StoredImage;

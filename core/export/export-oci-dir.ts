@@ -6,8 +6,8 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Store } from '../../store/index.js';
 import type { Digest } from '../oci/digest.js';
 import { InvalidInputError } from '../oci/errors.js';
@@ -56,7 +56,10 @@ export async function exportOciDir(
   const ours = indexDescriptors(built, opts.tags);
   const names = new Set(ours.flatMap((d) => nameKeys(d)));
   const kept = existing.manifests.filter((d) => !nameKeys(d).some((k) => names.has(k)));
-  await writeAtomic(join(dir, 'index.json'), JSON.stringify({ ...existing, ...makeIndex([...kept, ...ours]) }));
+  await writeAtomic(
+    join(dir, 'index.json'),
+    JSON.stringify({ ...existing, ...makeIndex([...kept, ...ours]) }),
+  );
 }
 
 function nameKeys(d: Descriptor): string[] {
@@ -79,13 +82,21 @@ async function readIndex(dir: string): Promise<Index> {
     if (!Array.isArray(idx.manifests)) throw new Error('no manifests list');
     return idx;
   } catch (err) {
-    throw new InvalidInputError(`export oci dir: ${join(dir, 'index.json')} is not an image index`, { cause: err });
+    throw new InvalidInputError(`export oci dir: ${join(dir, 'index.json')} is not an image index`, {
+      cause: err,
+    });
   }
 }
 
 async function putBlob(dir: string, digest: Digest, open: () => Readable): Promise<void> {
   const target = join(dir, blobPath(digest));
-  if (await stat(target).then(() => true, () => false)) return;
+  if (
+    await stat(target).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   const tmp = `${target}.tmp-${process.pid}`;
   try {
     // The sources verify themselves (store reads and layer tars fail at their end on a

@@ -2,6 +2,8 @@
  * exportRootfs (`--output type=local`): the image's flattened filesystem in a directory, as a
  * container would see it: layers applied base first, whiteouts and opaque dirs honoured.
  */
+
+import type { Stats } from 'node:fs';
 import {
   chmod,
   copyFile,
@@ -15,7 +17,6 @@ import {
   rm,
   symlink,
 } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../../store/index.js';
 import { devMajor, devMinor, isOpaqueDir, isWhiteout, mknod } from '../diff/overlay-form.js';

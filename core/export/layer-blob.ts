@@ -56,7 +56,11 @@ export async function resolveLayerBlobs(
 }
 
 /** The layer as a plain tar: blob digest = diffID, size = the recorded tar size. */
-export function uncompressedLayerBlob(store: Store, record: LayerRecord, opts: LayerBlobOptions = {}): LayerBlob {
+export function uncompressedLayerBlob(
+  store: Store,
+  record: LayerRecord,
+  opts: LayerBlobOptions = {},
+): LayerBlob {
   return {
     record,
     descriptor: { mediaType: MediaType.ociLayer, digest: record.diffId, size: record.size },

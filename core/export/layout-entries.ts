@@ -3,7 +3,7 @@
  * shared by the tar exporter and the directory exporter.
  */
 import { familiarRef, normalizeRef, parseRef } from '../image/reference.js';
-import { digestHex, type Digest } from '../oci/digest.js';
+import { type Digest, digestHex } from '../oci/digest.js';
 import { InvalidInputError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor, DockerArchiveManifestEntry, Index } from '../oci/types.js';
@@ -41,7 +41,9 @@ export function normalizeTags(tags: readonly string[]): string[] {
     const ref = parseRef(t);
     if (ref.tag === undefined || ref.digest !== undefined) {
       // docker load refuses digest references in RepoTags ("invalid tag").
-      throw new InvalidInputError(`export image: ${JSON.stringify(t)} must be a name with a tag, not a digest`);
+      throw new InvalidInputError(
+        `export image: ${JSON.stringify(t)} must be a name with a tag, not a digest`,
+      );
     }
     const name = normalizeRef(t);
     if (!out.includes(name)) out.push(name);

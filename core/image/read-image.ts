@@ -2,8 +2,7 @@
  * An image as the store holds it: its config blob (whose digest is the image ID) and the
  * layer records its `rootfs.diff_ids` chain to.
  */
-import type { Store } from '../../store/index.js';
-import type { LayerRecord } from '../../store/index.js';
+import type { LayerRecord, Store } from '../../store/index.js';
 import { chainIds, type Digest, isDigest, parseDigest } from '../oci/digest.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
@@ -32,7 +31,9 @@ export async function readImage(store: Store, config: Digest): Promise<StoredIma
   for (const [i, chainId] of ids.entries()) {
     const rec = await store.getLayer(chainId);
     if (rec === undefined) {
-      throw new NotFoundError(`read image ${configDigest}: layer ${i} (chain ${chainId}) is not in the store`);
+      throw new NotFoundError(
+        `read image ${configDigest}: layer ${i} (chain ${chainId}) is not in the store`,
+      );
     }
     layers.push(rec);
   }

@@ -54,7 +54,12 @@ export function parseRef(input: string): ParsedRef {
   if (slash !== -1) {
     const first = rest.slice(0, slash);
     // distribution/reference: the first component is a host only if it looks like one.
-    if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
+    if (
+      first.includes('.') ||
+      first.includes(':') ||
+      first === 'localhost' ||
+      first !== first.toLowerCase()
+    ) {
       domain = first;
       path = rest.slice(slash + 1);
     }

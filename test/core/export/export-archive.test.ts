@@ -52,13 +52,24 @@ describe('exportArchive', () => {
   });
 
   it('writes an OCI layout plus manifest.json and repositories for the docker format', async () => {
-    const bytes = await exportToBytes(store, image, { format: 'docker', tags: ['busybox', 'example.com/x/y:1'] });
+    const bytes = await exportToBytes(store, image, {
+      format: 'docker',
+      tags: ['busybox', 'example.com/x/y:1'],
+    });
     const entries = await readTar(bytes);
     const names = entries.map((e) => e.name);
     expect(names).toEqual([...names].sort());
     expect(new Set(names).size).toBe(names.length);
     const blobs = names.filter((n) => n.startsWith('blobs/sha256/') && n.length > 'blobs/sha256/'.length);
-    expect(names).toEqual(['blobs/', 'blobs/sha256/', ...blobs, 'index.json', 'manifest.json', 'oci-layout', 'repositories']);
+    expect(names).toEqual([
+      'blobs/',
+      'blobs/sha256/',
+      ...blobs,
+      'index.json',
+      'manifest.json',
+      'oci-layout',
+      'repositories',
+    ]);
     for (const e of entries) {
       expect(e.mtime).toBe(0);
       expect([e.uid, e.gid]).toEqual([0, 0]);
@@ -128,13 +139,18 @@ describe('exportArchive', () => {
     const entries = await readTar(
       await exportToBytes(store, image, { format: 'oci', tags: ['a:1'], compression: 'none' }),
     );
-    expect(entries.map((e) => e.name).filter((n) => !n.startsWith('blobs/'))).toEqual(['index.json', 'oci-layout']);
+    expect(entries.map((e) => e.name).filter((n) => !n.startsWith('blobs/'))).toEqual([
+      'index.json',
+      'oci-layout',
+    ]);
   });
 
   it('gzips layers for the oci format by default, with the gzip blob digest in the manifest', async () => {
     const entries = await readTar(await exportToBytes(store, image, { format: 'oci', tags: ['a:1'] }));
     const index = JSON.parse(body(entries, 'index.json').toString()) as Index;
-    const manifest = JSON.parse(body(entries, `blobs/sha256/${index.manifests[0].digest.slice(7)}`).toString());
+    const manifest = JSON.parse(
+      body(entries, `blobs/sha256/${index.manifests[0].digest.slice(7)}`).toString(),
+    );
     for (const l of (manifest as Manifest).layers) {
       expect(l.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
       const blob = body(entries, `blobs/sha256/${l.digest.slice(7)}`);
@@ -158,8 +174,8 @@ describe('exportArchive', () => {
     const img = await twoLayerImage(s);
     await writeFile(join(s.diffPath(img.chainIds[1]), 'sneaked-in'), 'x');
     const out = collector();
-    await expect(exportArchive(s, { config: img.config }, out.stream, { format: 'docker', tags: [] })).rejects.toThrow(
-      DigestMismatchError,
-    );
+    await expect(
+      exportArchive(s, { config: img.config }, out.stream, { format: 'docker', tags: [] }),
+    ).rejects.toThrow(DigestMismatchError);
   });
 });

@@ -20,12 +20,19 @@ describe('normalizeRef', () => {
     expect(normalizeRef(input)).toBe(want);
   });
 
-  it.each(['', 'Busybox', 'a:b:c', 'busybox:', 'busybox:-x', '-a/b', 'a//b', 'a'.repeat(64), 'busybox@sha256:xyz'])(
-    'rejects %j',
-    (input) => {
-      expect(() => normalizeRef(input)).toThrow(InvalidInputError);
-    },
-  );
+  it.each([
+    '',
+    'Busybox',
+    'a:b:c',
+    'busybox:',
+    'busybox:-x',
+    '-a/b',
+    'a//b',
+    'a'.repeat(64),
+    'busybox@sha256:xyz',
+  ])('rejects %j', (input) => {
+    expect(() => normalizeRef(input)).toThrow(InvalidInputError);
+  });
 
   it('gives the familiar form used by RepoTags', () => {
     expect(familiarRef('docker.io/library/busybox:latest')).toBe('busybox:latest');

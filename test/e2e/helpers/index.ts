@@ -1,5 +1,5 @@
 export * from './busybox-rootfs.js';
 export * from './docker.js';
 export * from './require.js';
-export * from './temp-dirs.js';
 export * from './store-image.js';
+export * from './temp-dirs.js';

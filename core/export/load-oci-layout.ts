@@ -1,0 +1,126 @@
+/**
+ * Loads images from an OCI image layout inside an archive (index.json, blobs/). Nested
+ * indexes are followed; per index.json entry one manifest is picked: linux/amd64, else the
+ * only image manifest (attestation manifests are never images).
+ */
+import type { Store } from '../../store/index.js';
+import { parseImageConfig } from '../image/read-image.js';
+import { normalizeRef } from '../image/reference.js';
+import { type Digest, isDigest, sha256 } from '../oci/digest.js';
+import { DigestMismatchError, InvalidInputError } from '../oci/errors.js';
+import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
+import type { Descriptor, Index, Manifest } from '../oci/types.js';
+import type { ArchiveFile } from './archive-file.js';
+import { importLayers } from './import-layers.js';
+import { blobPath, IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION } from './layout-entries.js';
+import type { LoadedImage } from './load-archive.js';
+
+const MAX_DEPTH = 8;
+
+export async function loadOciLayout(store: Store, archive: ArchiveFile): Promise<LoadedImage[]> {
+  const index = await archive.readJson<Index>('index.json');
+  if (!Array.isArray(index?.manifests))
+    throw new InvalidInputError('load archive: index.json has no manifests');
+  const byManifest = new Map<Digest, { desc: Descriptor; tags: string[] }>();
+  for (const top of index.manifests) {
+    const desc = await pickManifest(archive, top, 0);
+    const entry = byManifest.get(desc.digest) ?? { desc, tags: [] };
+    const name = refName(top);
+    if (name !== undefined && !entry.tags.includes(name)) entry.tags.push(name);
+    byManifest.set(desc.digest, entry);
+  }
+  const out: LoadedImage[] = [];
+  for (const { desc, tags } of byManifest.values()) {
+    const manifest = await readVerifiedJson<Manifest>(archive, desc);
+    if (!isDigest(manifest?.config?.digest) || !Array.isArray(manifest.layers)) {
+      throw new InvalidInputError(`load archive: manifest ${desc.digest} has no config or layers`);
+    }
+    const configBytes = await readVerified(archive, manifest.config);
+    const config = manifest.config.digest;
+    const diffIds = parseImageConfig(configBytes, `manifest ${desc.digest}`).rootfs.diff_ids;
+    if (diffIds.length !== manifest.layers.length) {
+      throw new InvalidInputError(
+        `load archive: config ${config} lists ${diffIds.length} diff_ids but its manifest has ${manifest.layers.length} layers`,
+      );
+    }
+    await importLayers(
+      store,
+      diffIds,
+      manifest.layers.map((l) => {
+        if (!isDigest(l?.digest))
+          throw new InvalidInputError(`load archive: manifest ${desc.digest} has a bad layer`);
+        return {
+          open: () => archive.openMember(blobPath(l.digest)),
+          blobDigest: l.digest,
+          what: blobPath(l.digest),
+        };
+      }),
+    );
+    await store.putBlob(configBytes, config);
+    for (const t of tags) await store.setRef(t, { config });
+    out.push({ config, tags });
+  }
+  return out;
+}
+
+/** The image name of an index.json entry: containerd's full name, else a ref.name that is one. */
+function refName(d: Descriptor): string | undefined {
+  const a = d.annotations ?? {};
+  const full = a[IMAGE_NAME_ANNOTATION];
+  if (full !== undefined) return normalizeRef(full);
+  const ref = a[REF_NAME_ANNOTATION];
+  // A bare tag (`latest`, what umoci and Docker write) names no repository: no tag for it.
+  if (ref === undefined || !/[:/@]/.test(ref)) return undefined;
+  try {
+    return normalizeRef(ref);
+  } catch {
+    return undefined;
+  }
+}
+
+async function pickManifest(archive: ArchiveFile, d: Descriptor, depth: number): Promise<Descriptor> {
+  if (!isDigest(d?.digest)) throw new InvalidInputError('load archive: index entry without a sha256 digest');
+  if (isManifestMediaType(d.mediaType)) return d;
+  if (!isIndexMediaType(d.mediaType)) {
+    throw new InvalidInputError(
+      `load archive: index entry ${d.digest} has unsupported media type ${d.mediaType}`,
+    );
+  }
+  if (depth >= MAX_DEPTH) throw new InvalidInputError('load archive: indexes nested too deeply');
+  const idx = await readVerifiedJson<Index>(archive, d);
+  const images = (idx.manifests ?? []).filter((m) => !isAttestation(m));
+  const amd64 = images.filter((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64');
+  const pick = amd64[0] ?? (images.length === 1 ? images[0] : undefined);
+  if (pick === undefined) {
+    const plats = images.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
+    throw new InvalidInputError(
+      `load archive: index ${d.digest} has no linux/amd64 image (has ${plats || 'none'})`,
+    );
+  }
+  return pickManifest(archive, pick, depth + 1);
+}
+
+function isAttestation(d: Descriptor): boolean {
+  return (
+    d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+    (d.platform?.os === 'unknown' && d.platform?.architecture === 'unknown')
+  );
+}
+
+async function readVerified(archive: ArchiveFile, d: Descriptor): Promise<Buffer> {
+  const data = await archive.readMember(blobPath(d.digest));
+  const got = sha256(data);
+  if (got !== d.digest || (typeof d.size === 'number' && d.size !== data.length)) {
+    throw new DigestMismatchError(`load archive: blob ${d.digest} hashes to ${got} (${data.length} bytes)`);
+  }
+  return data;
+}
+
+async function readVerifiedJson<T>(archive: ArchiveFile, d: Descriptor): Promise<T> {
+  const data = await readVerified(archive, d);
+  try {
+    return JSON.parse(data.toString('utf8')) as T;
+  } catch (err) {
+    throw new InvalidInputError(`load archive: blob ${d.digest} is not json`, { cause: err });
+  }
+}
