@@ -20,9 +20,10 @@ import {
   parseDigest,
   sha256,
 } from '../core/oci/index.js';
-import { readJsonFile, writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from './atomic-file.js';
 import type { BlobStore } from './blob-store.js';
 import { type CacheMountInfo, type CacheMountInit, CacheMounts } from './cache-mounts.js';
+import { CacheRecords } from './cache-records.js';
 import { dirSize } from './dir-size.js';
 import { acquire, type Lock, tryAcquire } from './file-lock.js';
 import { isNotFound } from './fs-errors.js';
@@ -31,8 +32,9 @@ import { FileIngestWriter, type IngestWriter } from './ingest-writer.js';
 import type { CommitLayerInfo } from './layer-dirs.js';
 import { LayerDirs } from './layer-dirs.js';
 import type { CompressedLayer, LayerRecord } from './layer-record.js';
+import { RefFiles } from './ref-files.js';
 import type { RefTarget } from './ref-target.js';
-import { decodeName, encodeName } from './safe-name.js';
+import { encodeName } from './safe-name.js';
 import { sweepStale } from './stale-sweep.js';
 import { openVerified, verifyDigest } from './verified-read.js';
 
@@ -50,12 +52,16 @@ export class Store implements BlobStore {
   readonly root: string;
   readonly #layers: LayerDirs;
   readonly #mounts: CacheMounts;
+  readonly #refs: RefFiles;
+  readonly #cache: CacheRecords;
 
   private constructor(root: string) {
     this.root = root;
     const lock = (name: string) => this.lock(name);
     this.#layers = new LayerDirs(join(root, 'layers'), lock);
     this.#mounts = new CacheMounts(join(root, 'cachemounts'), lock);
+    this.#refs = new RefFiles(join(root, 'refs'));
+    this.#cache = new CacheRecords(join(root, 'cache'));
   }
 
   /**
@@ -197,71 +203,46 @@ export class Store implements BlobStore {
     return this.#layers.remove(chainId);
   }
 
-  // ---- cache records: cache/<key-hex>.json ----
-
-  #cachePath(key: Digest): string {
-    return join(this.root, 'cache', `${digestHex(parseDigest(key))}.json`);
-  }
+  // ---- cache records: cache/<key-hex>.json (see cache-records.ts) ----
 
   /** The record, undefined when absent; DigestMismatchError naming the file when corrupt. */
   getCacheRecord<T extends { key: Digest }>(key: Digest): Promise<T | undefined> {
-    return readJsonFile<T>(this.#cachePath(key));
+    return this.#cache.get<T>(key);
   }
 
   /** Writes (or replaces) the record for `rec.key` atomically. */
-  async putCacheRecord(rec: { key: Digest }): Promise<void> {
-    await writeFileAtomic(this.#cachePath(rec.key), `${JSON.stringify(rec, null, 2)}\n`);
+  putCacheRecord(rec: { key: Digest }): Promise<void> {
+    return this.#cache.put(rec);
   }
 
-  async listCacheRecords<T extends { key: Digest }>(): Promise<T[]> {
-    const out: T[] = [];
-    for (const name of await this.#cacheFiles()) {
-      const rec = await this.getCacheRecord<T>(`sha256:${name.slice(0, 64)}`);
-      if (rec !== undefined) out.push(rec);
-    }
-    return out;
+  listCacheRecords<T extends { key: Digest }>(): Promise<T[]> {
+    return this.#cache.list<T>();
   }
 
-  async removeCacheRecord(key: Digest): Promise<void> {
-    await removeFile(this.#cachePath(key));
+  /** Idempotent. */
+  removeCacheRecord(key: Digest): Promise<void> {
+    return this.#cache.remove(key);
   }
 
-  async #cacheFiles(): Promise<string[]> {
-    const names = await readdir(join(this.root, 'cache'));
-    return names.filter((n) => n.endsWith('.json') && HEX64.test(n.slice(0, -5))).sort();
-  }
-
-  // ---- refs: refs/<encoded name>.json holding { name, target } ----
-
-  #refPath(name: string): string {
-    return join(this.root, 'refs', `${encodeName(name, 'ref')}.json`);
-  }
+  // ---- refs: refs/<encoded name>.json (see ref-files.ts) ----
 
   /** Points `name` at `target`, replacing any previous target atomically. */
-  async setRef(name: string, target: RefTarget): Promise<void> {
-    parseDigest(target.config);
-    if (target.manifest !== undefined) parseDigest(target.manifest.digest);
-    await writeFileAtomic(this.#refPath(name), `${JSON.stringify({ name, target }, null, 2)}\n`);
+  setRef(name: string, target: RefTarget): Promise<void> {
+    return this.#refs.set(name, target);
   }
 
-  async getRef(name: string): Promise<RefTarget | undefined> {
-    return (await readJsonFile<{ target: RefTarget }>(this.#refPath(name)))?.target;
+  getRef(name: string): Promise<RefTarget | undefined> {
+    return this.#refs.get(name);
   }
 
   /** Every ref, sorted by name. */
-  async listRefs(): Promise<{ name: string; target: RefTarget }[]> {
-    const out: { name: string; target: RefTarget }[] = [];
-    for (const file of await readdir(join(this.root, 'refs'))) {
-      if (!file.endsWith('.json') || decodeName(file.slice(0, -5)) === undefined) continue;
-      const rec = await readJsonFile<{ name: string; target: RefTarget }>(join(this.root, 'refs', file));
-      if (rec !== undefined) out.push({ name: rec.name, target: rec.target });
-    }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  listRefs(): Promise<{ name: string; target: RefTarget }[]> {
+    return this.#refs.list();
   }
 
   /** Removes a ref; true if it existed. */
   deleteRef(name: string): Promise<boolean> {
-    return removeFile(this.#refPath(name));
+    return this.#refs.delete(name);
   }
 
   // ---- cache mounts: cachemounts/<sha256(id)-hex>/ (see cache-mounts.ts) ----
@@ -323,7 +304,7 @@ export class Store implements BlobStore {
     return {
       layers,
       blobs: await this.listBlobs(),
-      cacheRecords: (await this.#cacheFiles()).length,
+      cacheRecords: (await this.#cache.files()).length,
       cacheMounts: await this.listCacheMounts(),
     };
   }

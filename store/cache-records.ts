@@ -1,0 +1,54 @@
+/**
+ * The `cache/` folder: one build-cache record per file, `cache/<key-hex>.json`. Records are
+ * opaque JSON objects with a `key` digest (core decides what else they hold); they are
+ * written pretty-printed so a person can diff two of them to see why a step missed.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Digest, digestHex, parseDigest } from '../core/oci/index.js';
+import { readJsonFile, writeFileAtomic } from './atomic-file.js';
+import { removeFile } from './fs-presence.js';
+
+const RECORD_FILE = /^[0-9a-f]{64}\.json$/;
+
+export class CacheRecords {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  #path(key: Digest): string {
+    return join(this.dir, `${digestHex(parseDigest(key))}.json`);
+  }
+
+  /** The record, undefined when absent; DigestMismatchError naming the file when corrupt. */
+  get<T extends { key: Digest }>(key: Digest): Promise<T | undefined> {
+    return readJsonFile<T>(this.#path(key));
+  }
+
+  /** Writes (or replaces) the record for `rec.key` atomically. */
+  async put(rec: { key: Digest }): Promise<void> {
+    await writeFileAtomic(this.#path(rec.key), `${JSON.stringify(rec, null, 2)}\n`);
+  }
+
+  /** Every record, in key order. */
+  async list<T extends { key: Digest }>(): Promise<T[]> {
+    const out: T[] = [];
+    for (const name of await this.files()) {
+      const rec = await this.get<T>(`sha256:${name.slice(0, 64)}`);
+      if (rec !== undefined) out.push(rec);
+    }
+    return out;
+  }
+
+  /** Idempotent. */
+  async remove(key: Digest): Promise<void> {
+    await removeFile(this.#path(key));
+  }
+
+  /** The record file names, sorted. */
+  async files(): Promise<string[]> {
+    return (await readdir(this.dir)).filter((n) => RECORD_FILE.test(n)).sort();
+  }
+}
