@@ -1,0 +1,138 @@
+/**
+ * The import arrows of ARCHITECTURE.md, checked on every .ts file under cmd, core, frontend
+ * and store: cmd -> core -> {frontend, store} (each layer may use the ones below it),
+ * store -> core/oci only, core/oci -> nothing of ours, frontend -> nothing outside frontend
+ * (no Node modules or packages either: text in, data out).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const TOP = ['cmd', 'core', 'frontend', 'store'];
+
+export interface SourceFile {
+  /** Repo-relative, `/`-separated. */
+  path: string;
+  text: string;
+}
+
+/** Every module specifier in `import ... from`, `export ... from`, bare `import '...'` and `import('...')`. */
+export function specifiers(text: string): string[] {
+  const out: string[] = [];
+  const re =
+    /(?:^|[\s;}])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  for (const m of text.matchAll(re)) out.push(m[1] ?? m[2] ?? m[3]);
+  return out;
+}
+
+function layerOf(path: string): string {
+  if (path.startsWith('core/oci/')) return 'core/oci';
+  return path.split('/')[0];
+}
+
+/** Which layers each layer may import (relative imports); `external` = node: and packages. */
+const ALLOWED: Record<string, { layers: string[]; external: boolean }> = {
+  cmd: { layers: ['cmd', 'core', 'core/oci', 'frontend', 'store'], external: true },
+  core: { layers: ['core', 'core/oci', 'frontend', 'store'], external: true },
+  store: { layers: ['store', 'core/oci'], external: true },
+  'core/oci': { layers: ['core/oci'], external: true },
+  frontend: { layers: ['frontend'], external: false },
+};
+
+/** Wrong arrows as `from -> spec (why)` lines; empty when the files follow the rules. */
+export function checkImports(files: readonly SourceFile[]): string[] {
+  const problems: string[] = [];
+  for (const f of files) {
+    const from = layerOf(f.path);
+    const rule = ALLOWED[from];
+    if (!rule) continue;
+    for (const spec of specifiers(f.text)) {
+      if (spec.startsWith('.')) {
+        const target = normalize(join(dirname(f.path), spec))
+          .split('\\')
+          .join('/');
+        const to = layerOf(target);
+        if (target.startsWith('..') || !rule.layers.includes(to)) {
+          problems.push(
+            `${f.path} -> ${spec} (${from} may not import ${TOP.includes(to.split('/')[0]) ? to : target})`,
+          );
+        }
+      } else if (!rule.external) {
+        problems.push(`${f.path} -> ${spec} (${from} imports no modules outside itself)`);
+      }
+    }
+  }
+  return problems;
+}
+
+function sourceFiles(): SourceFile[] {
+  const out: SourceFile[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+      const p = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) out.push({ path: p, text: readFileSync(join(ROOT, p), 'utf8') });
+    }
+  };
+  for (const top of TOP) walk(top);
+  return out;
+}
+
+test('every import in cmd, core, frontend and store points the allowed way', () => {
+  const files = sourceFiles();
+  // Guard against a walk that finds nothing (wrong root) and so passes vacuously.
+  expect(files.filter((f) => f.path.startsWith('frontend/')).length).toBeGreaterThan(10);
+  expect(files.some((f) => relative(ROOT, join(ROOT, f.path)) === 'frontend/graph/types.ts')).toBe(true);
+  expect(checkImports(files)).toEqual([]);
+});
+
+test('the checker sees import forms it must catch', () => {
+  const text = [
+    "import { a } from './a.js';",
+    "import type { B } from '../b.js';",
+    "export { c } from './c.js';",
+    "export * from './d.js';",
+    "import './side-effect.js';",
+    "const m = await import('./lazy.js');",
+    'import {\n  x,\n  y,\n} from "./multi.js";',
+  ].join('\n');
+  expect(specifiers(text)).toEqual([
+    './a.js',
+    '../b.js',
+    './c.js',
+    './d.js',
+    './side-effect.js',
+    './lazy.js',
+    './multi.js',
+  ]);
+});
+
+test('the checker catches planted wrong arrows', () => {
+  const planted: SourceFile[] = [
+    { path: 'frontend/graph/x.ts', text: "import { Store } from '../../store/store.js';" },
+    { path: 'frontend/parser/y.ts', text: "import { readFile } from 'node:fs/promises';" },
+    { path: 'store/z.ts', text: "import { build } from '../core/build/build.js';" },
+    { path: 'core/oci/w.ts', text: "export { x } from '../build/x.js';" },
+    { path: 'core/v.ts', text: "const m = await import('../cmd/main.js');" },
+    { path: 'frontend/u.ts', text: "import '../outside.js';" },
+  ];
+  const ok: SourceFile[] = [
+    {
+      path: 'cmd/a.ts',
+      text: "import { parse } from '../frontend/index.js';\nimport { s } from '../store/store.js';",
+    },
+    {
+      path: 'core/b.ts',
+      text: "import { toGraph } from '../frontend/index.js';\nimport { D } from './oci/digest.js';",
+    },
+    {
+      path: 'store/c.ts',
+      text: "import { sha256 } from '../core/oci/digest.js';\nimport { join } from 'node:path';",
+    },
+    { path: 'frontend/graph/d.ts', text: "import type { Node } from '../parser/ast.js';" },
+  ];
+  const problems = checkImports([...planted, ...ok]);
+  expect(problems.map((p) => p.split(' -> ')[0])).toEqual(planted.map((f) => f.path));
+});
