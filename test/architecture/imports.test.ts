@@ -12,14 +12,14 @@ import { expect, test } from 'vitest';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const TOP = ['cmd', 'core', 'frontend', 'store'];
 
-export interface SourceFile {
+interface SourceFile {
   /** Repo-relative, `/`-separated. */
   path: string;
   text: string;
 }
 
 /** Every module specifier in `import ... from`, `export ... from`, bare `import '...'` and `import('...')`. */
-export function specifiers(text: string): string[] {
+function specifiers(text: string): string[] {
   const out: string[] = [];
   const re =
     /(?:^|[\s;}])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
@@ -42,7 +42,7 @@ const ALLOWED: Record<string, { layers: string[]; external: boolean }> = {
 };
 
 /** Wrong arrows as `from -> spec (why)` lines; empty when the files follow the rules. */
-export function checkImports(files: readonly SourceFile[]): string[] {
+function checkImports(files: readonly SourceFile[]): string[] {
   const problems: string[] = [];
   for (const f of files) {
     const from = layerOf(f.path);
