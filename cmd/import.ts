@@ -1,0 +1,16 @@
+/** `strata import ROOTFS.tar NAME[:TAG]`: make a one-layer image from a root filesystem tar. */
+import { resolve } from 'node:path';
+import { importRootfs } from '../core/export/import-rootfs.js';
+import { InvalidInputError } from '../core/oci/errors.js';
+import { parseFlags, ROOT_OPTION } from './common.js';
+import type { Io } from './io.js';
+import { openStoreFromArgs } from './store-args.js';
+
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseFlags('import', args, ROOT_OPTION);
+  if (positionals.length !== 2) throw new InvalidInputError('import: usage: strata import ROOTFS.tar NAME[:TAG]');
+  const store = await openStoreFromArgs(values, io);
+  const { config } = await importRootfs(store, resolve(io.cwd, positionals[0]), positionals[1]);
+  io.stdout.write(`${config}\n`);
+  return 0;
+}
