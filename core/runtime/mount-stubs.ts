@@ -50,7 +50,7 @@ export function recordStubs(rootfs: string, targets: string[]): MountStub[] {
       const rel = parts.slice(0, i + 1).join('/');
       const st = lstatOrUndefined(path.join(rootfs, rel));
       if (st) continue;
-      if (seen.has(rel)) break;
+      if (seen.has(rel)) continue;
       const created: string[] = [];
       for (let j = i; j < parts.length; j++) created.push(parts.slice(0, j + 1).join('/'));
       for (const c of created) seen.add(c);

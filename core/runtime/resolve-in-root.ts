@@ -20,7 +20,8 @@ const MAX_LINKS = 255;
  */
 export function resolveInRoot(root: string, p: string): string {
   const rootAbs = path.resolve(root);
-  return path.join(rootAbs, resolveInRootRelative(rootAbs, p));
+  const rel = resolveInRootRelative(rootAbs, p);
+  return rel === '/' ? rootAbs : path.join(rootAbs, rel);
 }
 
 /** Like `resolveInRoot`, but returns the resolved path relative to root, as `/a/b` (root is `/`). */

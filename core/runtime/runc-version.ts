@@ -84,7 +84,11 @@ export function compareRuncVersions(a: RuncVersion, b: RuncVersion): number {
   for (const k of ['major', 'minor', 'patch'] as const) {
     if (a[k] !== b[k]) return a[k] - b[k];
   }
-  return (a.rc ?? Number.POSITIVE_INFINITY) - (b.rc ?? Number.POSITIVE_INFINITY);
+  if (a.rc === b.rc) return 0;
+  // A final release sorts after every candidate of the same version.
+  if (a.rc === undefined) return 1;
+  if (b.rc === undefined) return -1;
+  return a.rc - b.rc;
 }
 
 /** What the version gate decided for one `runc --version` output. */

@@ -9,7 +9,18 @@ import { resolveInRootRelative } from './resolve-in-root.js';
  * CVE-2024-21626 (runc leaked a host directory fd into the container) was reached.
  */
 export function isProcFdPath(p: string): boolean {
-  const parts = path.posix.normalize(`/${p}`).split('/').filter(Boolean);
+  return fdPrefix(path.posix.normalize(`/${p}`).split('/').filter(Boolean));
+}
+
+/**
+ * The same test on the path as the kernel would walk it, '..' not yet collapsed: in
+ * `/proc/self/fd/8/../..` the kernel follows the fd's magic link before climbing.
+ */
+function isProcFdRaw(p: string): boolean {
+  return fdPrefix(p.split('/').filter((c) => c !== '' && c !== '.'));
+}
+
+function fdPrefix(parts: string[]): boolean {
   if (parts[0] !== 'proc' || parts.length < 3) return false;
   const pid = parts[1] as string;
   if (pid !== 'self' && pid !== 'thread-self' && !/^\d+$/.test(pid)) return false;
@@ -32,7 +43,7 @@ export function assertSafeCwd(cwd: string, rootfs?: string): string {
     throw new SecurityError(`check working directory: ${JSON.stringify(cwd)} is not absolute`);
   }
   const cleaned = path.posix.normalize(cwd);
-  if (isProcFdPath(cleaned)) {
+  if (isProcFdPath(cleaned) || isProcFdRaw(cwd)) {
     throw new SecurityError(
       `check working directory: ${JSON.stringify(cwd)} lies under a /proc fd directory, which can reach the host (CVE-2024-21626)`,
     );

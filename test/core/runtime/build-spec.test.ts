@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CAPABILITIES, type SpecInput, buildSpec } from '../../../core/runtime/build-spec.js';
+
+const input = (over: Partial<SpecInput> = {}): SpecInput => ({
+  rootfs: '/state/rootfs',
+  args: ['/bin/sh', '-c', 'echo hi'],
+  env: ['FOO=bar'],
+  cwd: '/app',
+  user: { uid: 1000, gid: 1000, additionalGids: [50] },
+  hostname: 'strata',
+  network: 'none',
+  mounts: [],
+  resolvConf: '/state/resolv.conf',
+  hosts: '/state/hosts',
+  cgroupNamespace: false,
+  ...over,
+});
+
+describe('buildSpec', () => {
+  it('fills process, root and hostname from the input', () => {
+    const s = buildSpec(input());
+    expect(s.ociVersion).toBe('1.0.2');
+    expect(s.root).toEqual({ path: '/state/rootfs', readonly: false });
+    expect(s.hostname).toBe('strata');
+    expect(s.process.terminal).toBe(false);
+    expect(s.process.args).toEqual(['/bin/sh', '-c', 'echo hi']);
+    expect(s.process.cwd).toBe('/app');
+    expect(s.process.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [50] });
+    expect(s.process.noNewPrivileges).toBe(false);
+    expect(s.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 }]);
+  });
+
+  it('adds the default PATH only when env has none', () => {
+    expect(buildSpec(input()).process.env).toEqual([
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'FOO=bar',
+    ]);
+    expect(buildSpec(input({ env: ['PATH=/x'] })).process.env).toEqual(['PATH=/x']);
+  });
+
+  it("grants Docker's 14 default capabilities, none inheritable or ambient", () => {
+    const caps = buildSpec(input()).process.capabilities;
+    expect(DEFAULT_CAPABILITIES).toHaveLength(14);
+    expect(caps).toEqual({ bounding: DEFAULT_CAPABILITIES, effective: DEFAULT_CAPABILITIES, permitted: DEFAULT_CAPABILITIES });
+    expect(DEFAULT_CAPABILITIES).not.toContain('CAP_SYS_ADMIN');
+  });
+
+  it('creates a network namespace for none and shares the host one otherwise', () => {
+    const types = (n: SpecInput['network']) => buildSpec(input({ network: n })).linux?.namespaces?.map((x) => x.type);
+    expect(types('none')).toEqual(['pid', 'ipc', 'uts', 'mount', 'network']);
+    expect(types('default')).toEqual(['pid', 'ipc', 'uts', 'mount']);
+    expect(types('host')).toEqual(['pid', 'ipc', 'uts', 'mount']);
+    expect(buildSpec(input({ cgroupNamespace: true })).linux?.namespaces?.at(-1)).toEqual({ type: 'cgroup' });
+  });
+
+  it("mounts Docker's defaults, then resolv.conf and hosts, then the step's mounts", () => {
+    const s = buildSpec(
+      input({
+        mounts: [
+          { type: 'bind', source: '/cache/x', target: '/root/.cache', readonly: false },
+          { type: 'bind', source: '/ctx', target: '/src', readonly: true },
+          { type: 'tmpfs', target: '/tmp', size: 1024 },
+          { type: 'file', source: '/secrets/a', target: '/run/secrets/a', readonly: true },
+        ],
+      }),
+    );
+    expect(s.mounts?.map((m) => m.destination)).toEqual([
+      '/proc',
+      '/dev',
+      '/dev/pts',
+      '/sys',
+      '/sys/fs/cgroup',
+      '/dev/mqueue',
+      '/dev/shm',
+      '/etc/resolv.conf',
+      '/etc/hosts',
+      '/root/.cache',
+      '/src',
+      '/tmp',
+      '/run/secrets/a',
+    ]);
+    expect(s.mounts?.[3]).toEqual({ destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] });
+    expect(s.mounts?.[7]).toEqual({ destination: '/etc/resolv.conf', type: 'bind', source: '/state/resolv.conf', options: ['rbind', 'ro'] });
+    expect(s.mounts?.[9]?.options).toEqual(['rbind', 'rw']);
+    expect(s.mounts?.[10]?.options).toEqual(['rbind', 'ro']);
+    expect(s.mounts?.[11]).toEqual({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=1024'] });
+    expect(s.mounts?.[12]?.options).toEqual(['rbind', 'ro', 'nosuid', 'nodev', 'noexec']);
+    expect(s.mounts?.some((m) => m.destination === '/run')).toBe(false);
+  });
+
+  it("masks and write-protects Docker's paths and restricts devices", () => {
+    const l = buildSpec(input()).linux;
+    expect(l?.maskedPaths).toContain('/proc/kcore');
+    expect(l?.maskedPaths).toContain('/sys/firmware');
+    expect(l?.maskedPaths).toHaveLength(12);
+    expect(l?.readonlyPaths).toEqual(['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
+    expect(l?.resources?.devices?.[0]).toEqual({ allow: false, access: 'rwm' });
+    expect(l?.resources?.devices?.at(-1)).toEqual({ allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' });
+  });
+
+  it('is pure: equal input, equal output, input untouched', () => {
+    const i = input();
+    const copy = structuredClone(i);
+    expect(buildSpec(i)).toEqual(buildSpec(i));
+    buildSpec(i).process.env?.push('X=1');
+    expect(i).toEqual(copy);
+    expect(buildSpec(input({ nofile: 20000, cgroupsPath: '/strata/x' })).process.rlimits?.[0]?.hard).toBe(20000);
+    expect(buildSpec(input({ cgroupsPath: '/strata/x' })).linux?.cgroupsPath).toBe('/strata/x');
+  });
+});
