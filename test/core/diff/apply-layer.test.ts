@@ -1,4 +1,12 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -30,7 +38,11 @@ function expectOutsideUntouched(): void {
   expect(lstatSync(path.join(sentinel, 'file')).nlink).toBe(1);
 }
 
-async function rejects(entries: RawEntry[], kind: typeof SecurityError | typeof InvalidInputError, opts = {}) {
+async function rejects(
+  entries: RawEntry[],
+  kind: typeof SecurityError | typeof InvalidInputError,
+  opts = {},
+) {
   const err = await applyLayer(root, streamOf(rawTar(entries)), opts).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(kind);
   expectOutsideUntouched();
@@ -201,7 +213,10 @@ describe('applyLayer', () => {
     });
 
     it('truncated and corrupt streams', async () => {
-      const tar = rawTar([{ name: 'f', body: Buffer.alloc(5000, 1) }, { name: 'g', body: 'x' }]);
+      const tar = rawTar([
+        { name: 'f', body: Buffer.alloc(5000, 1) },
+        { name: 'g', body: 'x' },
+      ]);
       for (const cut of [100, 512 + 1000, 512 + 5120, tar.length - 1024]) {
         const err = await applyLayer(root, streamOf(tar.subarray(0, cut))).catch((e: unknown) => e);
         expect(err, `cut at ${cut}`).toBeInstanceOf(InvalidInputError);
@@ -211,7 +226,9 @@ describe('applyLayer', () => {
       expect(err).toBeInstanceOf(InvalidInputError);
       const bad = Buffer.from(tar);
       bad[10] ^= 0xff; // breaks the header checksum
-      expect(await applyLayer(root, streamOf(bad)).catch((e: unknown) => e)).toBeInstanceOf(InvalidInputError);
+      expect(await applyLayer(root, streamOf(bad)).catch((e: unknown) => e)).toBeInstanceOf(
+        InvalidInputError,
+      );
       expectOutsideUntouched();
     });
 
@@ -223,7 +240,9 @@ describe('applyLayer', () => {
       let sum = 0;
       for (let i = 0; i < 512; i++) sum += sparse[i];
       sparse.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
-      expect(await applyLayer(root, streamOf(sparse)).catch((e: unknown) => e)).toBeInstanceOf(InvalidInputError);
+      expect(await applyLayer(root, streamOf(sparse)).catch((e: unknown) => e)).toBeInstanceOf(
+        InvalidInputError,
+      );
       await rejects([{ name: 'evil\nname', body: 'x' }], InvalidInputError);
     });
   });

@@ -1,5 +1,5 @@
 /** Helpers for diff tests: temp dirs, hand-made (possibly hostile) tars, tar read-back. */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -24,7 +24,15 @@ export function rawTar(entries: RawEntry[], opts: { trailer?: boolean } = {}): B
   const parts: Buffer[] = [];
   for (const e of entries) {
     const body = e.body === undefined ? Buffer.alloc(0) : Buffer.from(e.body);
-    const h: TarHeader = { type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_000_000, size: body.length, ...e };
+    const h: TarHeader = {
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: 1_000_000,
+      size: body.length,
+      ...e,
+    };
     parts.push(encodeHeader(h), body, Buffer.alloc(padding(body.length)));
   }
   if (opts.trailer !== false) parts.push(Buffer.alloc(1024));
