@@ -1,0 +1,54 @@
+/**
+ * The build context as a SourceView: a plain host directory. Entries are recorded as 0:0
+ * (BuildKit receives context files as root-owned), listings use `readdir` with file types
+ * so ignored names are dropped before any stat, and stats are bigint for ns timestamps.
+ * Calls are synchronous on purpose (see walk-tree.ts for the measurements).
+ */
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { InvalidInputError } from '../oci/errors.js';
+import { resolveInContext } from './context-path.js';
+import { entryFromStat, type FileEntry } from './file-entry.js';
+import type { PathFilter, SourceView } from './resolve-sources.js';
+import type { ListedChild } from './walk-tree.js';
+
+const ROOT_OWNER = { uid: 0, gid: 0 };
+
+export class ContextView implements SourceView {
+  readonly rootAbs: string;
+  readonly ignore: PathFilter | undefined;
+
+  constructor(rootAbs: string, ignore: PathFilter | undefined) {
+    this.rootAbs = rootAbs;
+    this.ignore = ignore;
+  }
+
+  resolve(rel: string, followFinal: boolean, named: string) {
+    return resolveInContext(this.rootAbs, rel, followFinal, named);
+  }
+
+  list(dir: FileEntry): ListedChild[] {
+    try {
+      const dirents = readdirSync(dir.abs, { withFileTypes: true });
+      return dirents.map((d) => ({ name: d.name, abs: path.join(dir.abs, d.name), isDir: d.isDirectory() }));
+    } catch (err) {
+      throw unreadable(this.rootAbs, dir.abs, err);
+    }
+  }
+
+  stat(rel: string, abs: string): FileEntry {
+    try {
+      const st = lstatSync(abs, { bigint: true });
+      const target = st.isSymbolicLink() ? readlinkSync(abs) : undefined;
+      return entryFromStat(rel, abs, st, ROOT_OWNER, target);
+    } catch (err) {
+      throw unreadable(this.rootAbs, abs, err);
+    }
+  }
+}
+
+function unreadable(root: string, abs: string, err: unknown): InvalidInputError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error';
+  const shown = path.relative(root, abs) || '.';
+  return new InvalidInputError(`read build context: ${shown}: ${code}`, { cause: err });
+}

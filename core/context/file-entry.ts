@@ -1,0 +1,105 @@
+/**
+ * The shape every COPY/ADD source is reduced to, whether it comes from the build context
+ * or from a stack of layer diff dirs: a list of matches, each a root entry and its subtree.
+ * Checksums (source-set.ts) and the copier (core/copy) only ever see these records.
+ */
+import type { BigIntStats } from 'node:fs';
+
+export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'char' | 'block' | 'socket';
+
+export interface FileEntry {
+  /** Path below the match root, `/`-separated; `''` is the match root itself. */
+  rel: string;
+  /** Host path holding this entry's bytes (the context file or the layer that wins). */
+  abs: string;
+  type: EntryType;
+  /** Permission bits plus setuid/setgid/sticky (`mode & 0o7777`). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Byte size for regular files; 0 for everything else (as a tar header has it). */
+  size: number;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  ino: bigint;
+  dev: bigint;
+  rdev: bigint;
+  /** Symlink target, verbatim. */
+  linkTarget?: string;
+  /**
+   * A directory that .dockerignore or --exclude excluded but that was entered because an
+   * exception (`!pattern`) re-includes something below it. It is recreated with defaults
+   * (0755, root) and its own metadata is not part of the checksum.
+   */
+  implied?: boolean;
+}
+
+/** One path a source pattern selected. */
+export interface SourceMatch {
+  /** The matched path as named (before following a final symlink), relative to the source root. */
+  path: string;
+  /** The name a wildcard match is known by below the pattern's fixed prefix (hashed with it). */
+  name: string;
+  /** With --parents: where the match lands below the destination (after any `/./` pivot). */
+  parentsPath?: string;
+  /** entries[0] is the match root (rel `''`); the rest is its subtree, parents first. */
+  entries: FileEntry[];
+}
+
+/** One source argument of COPY/ADD and what it selected. */
+export interface ResolvedSource {
+  pattern: string;
+  wildcard: boolean;
+  matches: SourceMatch[];
+}
+
+const S_IFMT = 0o170000n;
+
+export function entryTypeOf(st: BigIntStats): EntryType {
+  switch (st.mode & S_IFMT) {
+    case 0o040000n:
+      return 'dir';
+    case 0o120000n:
+      return 'symlink';
+    case 0o010000n:
+      return 'fifo';
+    case 0o020000n:
+      return 'char';
+    case 0o060000n:
+      return 'block';
+    case 0o140000n:
+      return 'socket';
+    default:
+      return 'file';
+  }
+}
+
+/**
+ * Builds an entry from an lstat result. `owner` overrides uid/gid: build-context files are
+ * recorded as 0:0 because that is how BuildKit receives them (ownership of the client's
+ * files is never part of the image or the checksum).
+ */
+export function entryFromStat(
+  rel: string,
+  abs: string,
+  st: BigIntStats,
+  owner?: { uid: number; gid: number },
+  linkTarget?: string,
+): FileEntry {
+  const type = entryTypeOf(st);
+  return {
+    rel,
+    abs,
+    type,
+    mode: Number(st.mode & 0o7777n),
+    uid: owner ? owner.uid : Number(st.uid),
+    gid: owner ? owner.gid : Number(st.gid),
+    size: type === 'file' ? Number(st.size) : 0,
+    mtimeNs: st.mtimeNs,
+    ctimeNs: st.ctimeNs,
+    ino: st.ino,
+    dev: st.dev,
+    rdev: st.rdev,
+    linkTarget,
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * SourceSet: what the sources of one COPY/ADD selected, from the build context or from a
+ * layer stack, plus its content checksum. The executor treats both origins alike.
+ *
+ * Checksum layout (BuildKit cache/contenthash, same field set, not byte-identical):
+ * - an entry hashes its header fields and content (content-hasher.ts), never its own name;
+ * - a directory hashes its own header, then each direct child as (name, child digest) in
+ *   name order, so names enter at directory level and renaming anything inside changes it;
+ * - a non-wildcard source is its match's digest; a wildcard source is a list hash of
+ *   (name below the fixed prefix, digest) per match, so which files matched counts;
+ *   with --parents the destination path is the name, since it decides where files land;
+ * - the set is sha256 of the per-source digests joined with NUL.
+ */
+import path from 'node:path';
+import { type Digest, sha256 } from '../oci/digest.js';
+import type { ContentHasher } from './content-hasher.js';
+import type { FileEntry, ResolvedSource, SourceMatch } from './file-entry.js';
+
+export interface FileDigest {
+  /** Where the entry lands relative to the destination (`.` for a copied directory itself). */
+  path: string;
+  digest: Digest;
+}
+
+export interface SourceChecksum {
+  digest: Digest;
+  /** Every selected entry and its digest, in source order: the material for explaining a miss. */
+  files: FileDigest[];
+}
+
+export type SourceOrigin = 'context' | 'layers';
+
+export class SourceSet {
+  readonly origin: SourceOrigin;
+  readonly sources: readonly ResolvedSource[];
+  readonly parents: boolean;
+  readonly #hasher: ContentHasher;
+  #checksum: Promise<SourceChecksum> | undefined;
+
+  constructor(origin: SourceOrigin, sources: ResolvedSource[], hasher: ContentHasher, parents = false) {
+    this.origin = origin;
+    this.sources = sources;
+    this.parents = parents;
+    this.#hasher = hasher;
+  }
+
+  /** Every match of every source, in order. */
+  get matches(): SourceMatch[] {
+    return this.sources.flatMap((s) => s.matches);
+  }
+
+  /** A new set holding only the matches `keep` accepts (ADD splits archives from plain files). */
+  filter(keep: (m: SourceMatch) => boolean): SourceSet {
+    const sources = this.sources.map((s) => ({ ...s, matches: s.matches.filter(keep) }));
+    return new SourceSet(this.origin, sources, this.#hasher, this.parents);
+  }
+
+  /**
+   * The content checksum (memoised: the set is a snapshot). Saves the stat cache when any
+   * content had to be read.
+   */
+  checksum(): Promise<SourceChecksum> {
+    this.#checksum ??= this.#compute();
+    return this.#checksum;
+  }
+
+  async #compute(): Promise<SourceChecksum> {
+    const files: FileDigest[] = [];
+    const perSource: Digest[] = [];
+    for (const src of this.sources) {
+      const named: { name: string; digest: Digest }[] = [];
+      for (const m of src.matches) {
+        const digest = await this.#matchDigest(m, files);
+        named.push({ name: this.parents ? (m.parentsPath ?? m.name) : m.name, digest });
+      }
+      if (!src.wildcard && !this.parents && named.length === 1) perSource.push(named[0].digest);
+      else {
+        named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        perSource.push(sha256(named.map((n) => `${n.name}\0${n.digest}\n`).join('')));
+      }
+    }
+    await this.#hasher.statCache.save();
+    return { digest: sha256(perSource.join('\0')), files };
+  }
+
+  async #matchDigest(m: SourceMatch, files: FileDigest[]): Promise<Digest> {
+    const own = new Array<Digest>(m.entries.length);
+    const slow: Promise<void>[] = [];
+    for (let i = 0; i < m.entries.length; i++) {
+      const quick = this.#hasher.digestSync(m.entries[i]);
+      if (quick) own[i] = quick;
+      else {
+        const p = this.#hasher.entryDigest(m.entries[i]).then((d) => void (own[i] = d));
+        p.catch(() => {}); // observed by Promise.all below; avoids an unhandled rejection while we yield
+        slow.push(p);
+      }
+      if (i % 2048 === 2047) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(slow);
+    const root = m.entries[0];
+    const base = m.parentsPath ?? (root.type === 'dir' ? '' : path.posix.basename(m.path) || '.');
+    m.entries.forEach((e, i) => {
+      files.push({ path: joinDest(base, e.rel), digest: own[i] });
+    });
+    if (root.type !== 'dir') return own[0];
+    return foldDirs(m.entries, own);
+  }
+}
+
+function joinDest(base: string, rel: string): string {
+  if (base === '') return rel === '' ? '.' : rel;
+  return rel === '' ? base : `${base}/${rel}`;
+}
+
+/**
+ * Folds per-entry digests into directory digests. `entries` is sorted parents first, so
+ * walking it backwards finishes every child before its parent.
+ */
+function foldDirs(entries: FileEntry[], own: Digest[]): Digest {
+  const children = new Map<string, string[]>();
+  const folded = new Array<Digest>(entries.length);
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i];
+    let d = own[i];
+    if (e.type === 'dir') {
+      const kids = (children.get(e.rel) ?? []).sort();
+      const header = e.implied ? 'implied' : own[i];
+      d = sha256(`.\0${header}\n${kids.join('')}`);
+    }
+    folded[i] = d;
+    if (i > 0) {
+      const slash = e.rel.lastIndexOf('/');
+      const parent = slash < 0 ? '' : e.rel.slice(0, slash);
+      const name = slash < 0 ? e.rel : e.rel.slice(slash + 1);
+      let list = children.get(parent);
+      if (!list) children.set(parent, (list = []));
+      list.push(`${name}\0${d}\n`);
+    }
+  }
+  return folded[0];
+}
