@@ -97,7 +97,12 @@ export const DEFAULT_MOUNTS: readonly Mount[] = [
 export function specMount(m: RunMount): Mount {
   switch (m.type) {
     case 'bind':
-      return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw'] };
+      return {
+        destination: m.target,
+        type: 'bind',
+        source: m.source,
+        options: ['rbind', m.readonly ? 'ro' : 'rw'],
+      };
     case 'file':
       // Secrets: no exec, no devices, no setuid, like BuildKit's secret tmpfs.
       return {

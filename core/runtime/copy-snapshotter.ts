@@ -67,7 +67,8 @@ async function applyLayer(layer: string, dest: string): Promise<void> {
         whiteouts.push(r);
         if (existing) await rm(target, { recursive: true, force: true });
       } else if (st.isDirectory()) {
-        if (existing && (!existing.isDirectory() || opaque.has(r))) await rm(target, { recursive: true, force: true });
+        if (existing && (!existing.isDirectory() || opaque.has(r)))
+          await rm(target, { recursive: true, force: true });
         await walk(r);
       } else if (existing) {
         await rm(target, { recursive: true, force: true });

@@ -8,7 +8,10 @@ import path from 'node:path';
  * sandbox hostname, like BuildKit's.
  * @returns the host paths of both files
  */
-export async function writeEtcFiles(dir: string, hostname: string): Promise<{ resolvConf: string; hosts: string }> {
+export async function writeEtcFiles(
+  dir: string,
+  hostname: string,
+): Promise<{ resolvConf: string; hosts: string }> {
   let resolv: string;
   try {
     resolv = await readFile('/etc/resolv.conf', 'utf8');
@@ -18,10 +21,8 @@ export async function writeEtcFiles(dir: string, hostname: string): Promise<{ re
   const resolvConf = path.join(dir, 'resolv.conf');
   const hosts = path.join(dir, 'hosts');
   await writeFile(resolvConf, resolv, { mode: 0o644 });
-  await writeFile(
-    hosts,
-    `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
-    { mode: 0o644 },
-  );
+  await writeFile(hosts, `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`, {
+    mode: 0o644,
+  });
   return { resolvConf, hosts };
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
+import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { resolveInRootRelative } from './resolve-in-root.js';
 import type { Mount } from './spec.js';
@@ -26,12 +26,10 @@ export function rootfsTargets(mounts: Mount[]): string[] {
   const out: string[] = [];
   mounts.forEach((m, i) => {
     const dest = path.posix.normalize(m.destination);
-    const nested = mounts
-      .slice(0, i)
-      .some((e) => {
-        const d = path.posix.normalize(e.destination);
-        return d !== dest && dest.startsWith(d === '/' ? '/' : `${d}/`);
-      });
+    const nested = mounts.slice(0, i).some((e) => {
+      const d = path.posix.normalize(e.destination);
+      return d !== dest && dest.startsWith(d === '/' ? '/' : `${d}/`);
+    });
     if (!nested) out.push(dest);
   });
   return out;
@@ -93,7 +91,8 @@ export function removeStubs(root: string, stubs: MountStub[]): string[] {
     }
   }
   for (const s of stubs) {
-    if (s.mtimeNs === undefined || s.atimeNs === undefined || !removed.includes(s.created[0] as string)) continue;
+    if (s.mtimeNs === undefined || s.atimeNs === undefined || !removed.includes(s.created[0] as string))
+      continue;
     const st = s.parent === '' ? lstatOrUndefined(root) : walkNoFollow(root, s.parent);
     if (!st?.isDirectory()) continue;
     try {

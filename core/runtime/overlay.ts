@@ -57,7 +57,9 @@ function needsLink(p: string): boolean {
 export async function mountOverlay(o: OverlayOptions): Promise<void> {
   let lowers = o.lowerDirs.map((d) => path.resolve(d));
   if (lowers.length > MAX_LOWERS) {
-    throw new InternalError(`mount overlay: ${lowers.length} lower layers exceed the kernel limit of ${MAX_LOWERS}`);
+    throw new InternalError(
+      `mount overlay: ${lowers.length} lower layers exceed the kernel limit of ${MAX_LOWERS}`,
+    );
   }
   if (lowers.length === 0) {
     const empty = path.join(o.scratchDir, 'empty');
@@ -89,11 +91,17 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
     work = 'W';
     options = opts(lowers, upper, work);
     if (options.length > MAX_OPTIONS) {
-      throw new InternalError(`mount overlay: ${o.lowerDirs.length} lower layers do not fit the mount options`);
+      throw new InternalError(
+        `mount overlay: ${o.lowerDirs.length} lower layers do not fit the mount options`,
+      );
     }
   }
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, path.resolve(o.target)], cwd ? { cwd } : {});
+    await run(
+      'mount',
+      ['-t', 'overlay', 'overlay', '-o', options, path.resolve(o.target)],
+      cwd ? { cwd } : {},
+    );
   } catch (err) {
     const msg = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
     throw new InternalError(`mount overlay at ${o.target}: ${msg}`, { cause: err });

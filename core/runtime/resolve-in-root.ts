@@ -47,7 +47,10 @@ export function resolveInRootRelative(root: string, p: string): string {
     try {
       st = lstatSync(host);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      if (
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+        (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+      ) {
         missing = true;
         continue;
       }

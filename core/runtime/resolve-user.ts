@@ -50,7 +50,8 @@ export function resolveUser(rootfs: string, user: string | undefined): User {
     name = entry?.name;
   } else {
     const entry = passwd.find((p) => p.name === userPart);
-    if (!entry) throw new InvalidInputError(`resolve user ${JSON.stringify(user)}: no user ${userPart} in /etc/passwd`);
+    if (!entry)
+      throw new InvalidInputError(`resolve user ${JSON.stringify(user)}: no user ${userPart} in /etc/passwd`);
     ({ uid, gid, name } = entry);
   }
 
@@ -58,7 +59,10 @@ export function resolveUser(rootfs: string, user: string | undefined): User {
     if (isNumeric(groupPart)) gid = Number(groupPart);
     else {
       const g = loadGroups().find((e) => e.name === groupPart);
-      if (!g) throw new InvalidInputError(`resolve user ${JSON.stringify(user)}: no group ${groupPart} in /etc/group`);
+      if (!g)
+        throw new InvalidInputError(
+          `resolve user ${JSON.stringify(user)}: no group ${groupPart} in /etc/group`,
+        );
       gid = g.gid;
     }
     return { uid, gid };
@@ -66,9 +70,13 @@ export function resolveUser(rootfs: string, user: string | undefined): User {
   const additionalGids =
     name === undefined
       ? []
-      : [...new Set(loadGroups().filter((g) => g.members.includes(name as string)).map((g) => g.gid))].filter(
-          (g) => g !== gid,
-        );
+      : [
+          ...new Set(
+            loadGroups()
+              .filter((g) => g.members.includes(name as string))
+              .map((g) => g.gid),
+          ),
+        ].filter((g) => g !== gid);
   return additionalGids.length > 0 ? { uid, gid, additionalGids } : { uid, gid };
 }
 
@@ -105,7 +113,10 @@ function parseGroup(text: string): GroupEntry[] {
   for (const line of text.split('\n')) {
     const f = line.split(':');
     if (f.length < 3 || line.startsWith('#') || !isNumeric(f[2] as string)) continue;
-    const members = (f[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+    const members = (f[3] ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
     out.push({ name: f[0] as string, gid: Number(f[2]), members });
   }
   return out;

@@ -227,14 +227,20 @@ async function runContainer(
   signal: AbortSignal,
 ): Promise<number> {
   const log = path.join(bundle, 'runc.log');
-  const child = spawn(runc, ['--root', runcRoot, '--log', log, '--log-format', 'json', 'run', '--bundle', bundle, id], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    runc,
+    ['--root', runcRoot, '--log', log, '--log-format', 'json', 'run', '--bundle', bundle, id],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   child.stdout.on('data', (c: Buffer) => onOutput?.('stdout', c));
   child.stderr.on('data', (c: Buffer) => onOutput?.('stderr', c));
   const exited = new Promise<number>((resolve, reject) => {
-    child.on('error', (err) => reject(new RunFailedError(`run step: start ${runc}: ${err.message}`, { cause: err })));
+    child.on('error', (err) =>
+      reject(new RunFailedError(`run step: start ${runc}: ${err.message}`, { cause: err })),
+    );
     child.on('close', (code, sig) => resolve(code ?? 128 + signalNumber(sig)));
   });
   let gone = false;

@@ -154,7 +154,9 @@ function hasBackport(commit: string | undefined, cve: KnownCve): boolean {
 
 /** Finds `runc` on PATH, the way a shell would. */
 export function findRunc(): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+  for (const dir of (
+    process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  ).split(':')) {
     if (!dir) continue;
     const p = path.join(dir, 'runc');
     try {

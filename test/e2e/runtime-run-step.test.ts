@@ -1,4 +1,4 @@
-import { lstat, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunStepOptions, runStep } from '../../core/runtime/run-step.js';
@@ -67,6 +67,13 @@ describe('runStep', () => {
     expect(out.stderr).toBe('oops\n');
   });
 
+  it('hands the step no fds beyond stdio (CVE-2024-21626 class)', async () => {
+    // fd 3 is ls's own handle on the directory it lists.
+    const { result, out } = await step({ args: ['/bin/ls', '/proc/self/fd'] });
+    expect(result.exitCode).toBe(0);
+    expect(out.stdout).toBe('0\n1\n2\n3\n');
+  });
+
   it('reports the exit code of a failing command', async () => {
     const { result } = await step({ args: ['/bin/sh', '-c', 'exit 3'] });
     expect(result.exitCode).toBe(3);
@@ -80,7 +87,11 @@ describe('runStep', () => {
     await writeFile(path.join(lower, 'data/keep.txt'), 'keep\n');
     const { result, upper } = await step({
       lowerDirs: [lower, busybox],
-      args: ['/bin/sh', '-c', 'echo new > /data/new.txt && echo changed > /data/mod.txt && rm /data/gone.txt'],
+      args: [
+        '/bin/sh',
+        '-c',
+        'echo new > /data/new.txt && echo changed > /data/mod.txt && rm /data/gone.txt',
+      ],
     });
     expect(result.exitCode).toBe(0);
     expect(await readFile(path.join(upper, 'data/new.txt'), 'utf8')).toBe('new\n');
@@ -133,7 +144,9 @@ describe('runStep', () => {
   });
 
   it('gives network none only the loopback interface', async () => {
-    const { result, out } = await step({ args: ['/bin/sh', '-c', 'ls /sys/class/net; cat /etc/hostname 2>/dev/null; hostname'] });
+    const { result, out } = await step({
+      args: ['/bin/sh', '-c', 'ls /sys/class/net; cat /etc/hostname 2>/dev/null; hostname'],
+    });
     expect(result.exitCode).toBe(0);
     expect(out.stdout).toBe('lo\nstrata\n');
   });
@@ -150,7 +163,11 @@ describe('runStep', () => {
     await writeFile(path.join(src, 'file'), 'from host\n');
     const { result, out, upper } = await step({
       mounts: [{ type: 'bind', source: src, target: '/mnt/ro', readonly: true }],
-      args: ['/bin/sh', '-c', 'cat /mnt/ro/file; if echo x > /mnt/ro/file; then echo WROTE; else echo refused; fi'],
+      args: [
+        '/bin/sh',
+        '-c',
+        'cat /mnt/ro/file; if echo x > /mnt/ro/file; then echo WROTE; else echo refused; fi',
+      ],
     });
     expect(result.exitCode).toBe(0);
     expect(out.stdout).toBe('from host\nrefused\n');

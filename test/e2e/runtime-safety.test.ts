@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SecurityError } from '../../core/oci/errors.js';
@@ -76,7 +76,11 @@ describe('runStep safety', () => {
         { type: 'tmpfs', target: `/x${victims}/dir` },
         { type: 'file', source: secret, target: `/y${victims}/file`, readonly: true },
       ],
-      args: ['/bin/sh', '-c', 'mv /x /x.old && ln -s / /x && mv /y /y.old && ln -s / /y && readlink /x && readlink /y'],
+      args: [
+        '/bin/sh',
+        '-c',
+        'mv /x /x.old && ln -s / /x && mv /y /y.old && ln -s / /y && readlink /x && readlink /y',
+      ],
     });
     const result = await runStep(opts);
     expect(out.stderr).toBe('');
@@ -88,7 +92,10 @@ describe('runStep safety', () => {
   });
 
   it('refuses a WORKDIR reaching the host through /proc/self/fd', async () => {
-    const { opts } = await stepOptions({ cwd: '/proc/self/fd/7', args: ['/bin/sh', '-c', 'cat ../../../etc/hostname'] });
+    const { opts } = await stepOptions({
+      cwd: '/proc/self/fd/7',
+      args: ['/bin/sh', '-c', 'cat ../../../etc/hostname'],
+    });
     await expect(runStep(opts)).rejects.toBeInstanceOf(SecurityError);
   });
 
@@ -142,6 +149,28 @@ describe('runStep safety', () => {
     await expect(runStep(opts)).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it('cleans up a running step on SIGINT, and leaves the decision to other listeners', async () => {
+    const { opts } = await stepOptions({ args: ['/bin/sh', '-c', 'echo started; sleep 100'] });
+    // Another SIGINT listener (as a CLI would have) keeps the guard from re-raising the
+    // signal, which would end this test process.
+    let seen = 0;
+    const other = () => {
+      seen++;
+    };
+    process.on('SIGINT', other);
+    try {
+      opts.onOutput = (_s, c) => {
+        if (c.toString().includes('started')) process.emit('SIGINT', 'SIGINT');
+      };
+      await expect(runStep(opts)).rejects.toMatchObject({ name: 'AbortError', message: /SIGINT/ });
+      expect(seen).toBe(1);
+      // The guard is gone once no step runs.
+      expect(process.listeners('SIGINT')).toEqual([other]);
+    } finally {
+      process.off('SIGINT', other);
+    }
+  });
+
   it('runs with the copy snapshotter and leaves the same change', async () => {
     const lower = path.join(base, 'copy-layer');
     await mkdir(path.join(lower, 'data'), { recursive: true });
@@ -155,7 +184,11 @@ describe('runStep safety', () => {
     const { opts, out } = await stepOptions({
       snapshotter: 'copy',
       lowerDirs: [hider, lower, busybox],
-      args: ['/bin/sh', '-c', 'ls /data; echo new > /data/new.txt && echo changed > /data/mod.txt && rm /data/gone.txt'],
+      args: [
+        '/bin/sh',
+        '-c',
+        'ls /data; echo new > /data/new.txt && echo changed > /data/mod.txt && rm /data/gone.txt',
+      ],
     });
     const result = await runStep(opts);
     expect(result).toMatchObject({ exitCode: 0, snapshotter: 'copy' });

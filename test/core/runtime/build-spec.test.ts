@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CAPABILITIES, type SpecInput, buildSpec } from '../../../core/runtime/build-spec.js';
+import { buildSpec, DEFAULT_CAPABILITIES, type SpecInput } from '../../../core/runtime/build-spec.js';
 
 const input = (over: Partial<SpecInput> = {}): SpecInput => ({
   rootfs: '/state/rootfs',
@@ -41,12 +41,17 @@ describe('buildSpec', () => {
   it("grants Docker's 14 default capabilities, none inheritable or ambient", () => {
     const caps = buildSpec(input()).process.capabilities;
     expect(DEFAULT_CAPABILITIES).toHaveLength(14);
-    expect(caps).toEqual({ bounding: DEFAULT_CAPABILITIES, effective: DEFAULT_CAPABILITIES, permitted: DEFAULT_CAPABILITIES });
+    expect(caps).toEqual({
+      bounding: DEFAULT_CAPABILITIES,
+      effective: DEFAULT_CAPABILITIES,
+      permitted: DEFAULT_CAPABILITIES,
+    });
     expect(DEFAULT_CAPABILITIES).not.toContain('CAP_SYS_ADMIN');
   });
 
   it('creates a network namespace for none and shares the host one otherwise', () => {
-    const types = (n: SpecInput['network']) => buildSpec(input({ network: n })).linux?.namespaces?.map((x) => x.type);
+    const types = (n: SpecInput['network']) =>
+      buildSpec(input({ network: n })).linux?.namespaces?.map((x) => x.type);
     expect(types('none')).toEqual(['pid', 'ipc', 'uts', 'mount', 'network']);
     expect(types('default')).toEqual(['pid', 'ipc', 'uts', 'mount']);
     expect(types('host')).toEqual(['pid', 'ipc', 'uts', 'mount']);
@@ -79,11 +84,26 @@ describe('buildSpec', () => {
       '/tmp',
       '/run/secrets/a',
     ]);
-    expect(s.mounts?.[3]).toEqual({ destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] });
-    expect(s.mounts?.[7]).toEqual({ destination: '/etc/resolv.conf', type: 'bind', source: '/state/resolv.conf', options: ['rbind', 'ro'] });
+    expect(s.mounts?.[3]).toEqual({
+      destination: '/sys',
+      type: 'sysfs',
+      source: 'sysfs',
+      options: ['nosuid', 'noexec', 'nodev', 'ro'],
+    });
+    expect(s.mounts?.[7]).toEqual({
+      destination: '/etc/resolv.conf',
+      type: 'bind',
+      source: '/state/resolv.conf',
+      options: ['rbind', 'ro'],
+    });
     expect(s.mounts?.[9]?.options).toEqual(['rbind', 'rw']);
     expect(s.mounts?.[10]?.options).toEqual(['rbind', 'ro']);
-    expect(s.mounts?.[11]).toEqual({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=1024'] });
+    expect(s.mounts?.[11]).toEqual({
+      destination: '/tmp',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'nodev', 'size=1024'],
+    });
     expect(s.mounts?.[12]?.options).toEqual(['rbind', 'ro', 'nosuid', 'nodev', 'noexec']);
     expect(s.mounts?.some((m) => m.destination === '/run')).toBe(false);
   });
@@ -93,9 +113,21 @@ describe('buildSpec', () => {
     expect(l?.maskedPaths).toContain('/proc/kcore');
     expect(l?.maskedPaths).toContain('/sys/firmware');
     expect(l?.maskedPaths).toHaveLength(12);
-    expect(l?.readonlyPaths).toEqual(['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
+    expect(l?.readonlyPaths).toEqual([
+      '/proc/bus',
+      '/proc/fs',
+      '/proc/irq',
+      '/proc/sys',
+      '/proc/sysrq-trigger',
+    ]);
     expect(l?.resources?.devices?.[0]).toEqual({ allow: false, access: 'rwm' });
-    expect(l?.resources?.devices?.at(-1)).toEqual({ allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' });
+    expect(l?.resources?.devices?.at(-1)).toEqual({
+      allow: false,
+      type: 'c',
+      major: 10,
+      minor: 229,
+      access: 'rwm',
+    });
   });
 
   it('is pure: equal input, equal output, input untouched', () => {
@@ -104,7 +136,9 @@ describe('buildSpec', () => {
     expect(buildSpec(i)).toEqual(buildSpec(i));
     buildSpec(i).process.env?.push('X=1');
     expect(i).toEqual(copy);
-    expect(buildSpec(input({ nofile: 20000, cgroupsPath: '/strata/x' })).process.rlimits?.[0]?.hard).toBe(20000);
+    expect(buildSpec(input({ nofile: 20000, cgroupsPath: '/strata/x' })).process.rlimits?.[0]?.hard).toBe(
+      20000,
+    );
     expect(buildSpec(input({ cgroupsPath: '/strata/x' })).linux?.cgroupsPath).toBe('/strata/x');
   });
 });

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, symlink, copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -12,7 +12,8 @@ import path from 'node:path';
 export function requireRuntimePrereqs(): void {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root');
-  if (!['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/bin/runc', '/usr/local/sbin/runc'].some(existsSync)) missing.push('runc');
+  if (!['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/bin/runc', '/usr/local/sbin/runc'].some(existsSync))
+    missing.push('runc');
   if (!existsSync('/usr/bin/busybox')) missing.push('/usr/bin/busybox (busybox-static)');
   if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) missing.push('overlay filesystem');
   if (missing.length > 0) {
@@ -28,7 +29,9 @@ export async function makeTestDir(tag: string): Promise<string> {
 export async function busyboxLayer(dir: string): Promise<string> {
   await mkdir(path.join(dir, 'bin'), { recursive: true });
   await copyFile('/usr/bin/busybox', path.join(dir, 'bin/busybox'));
-  const applets = execFileSync('/usr/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const applets = execFileSync('/usr/bin/busybox', ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   for (const a of applets) {
     if (a !== 'busybox') await symlink('busybox', path.join(dir, 'bin', a));
   }
@@ -37,7 +40,10 @@ export async function busyboxLayer(dir: string): Promise<string> {
     path.join(dir, 'etc/passwd'),
     'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n',
   );
-  await writeFile(path.join(dir, 'etc/group'), 'root:x:0:\nstaff:x:50:app\napp:x:1000:\nwheel:x:10:root,app\n');
+  await writeFile(
+    path.join(dir, 'etc/group'),
+    'root:x:0:\nstaff:x:50:app\napp:x:1000:\nwheel:x:10:root,app\n',
+  );
   return dir;
 }
 

@@ -23,14 +23,25 @@ afterEach(async () => {
 
 describe('rootfsTargets', () => {
   it('keeps only mounts that land on the root filesystem itself', () => {
-    const mounts = [...DEFAULT_MOUNTS, { destination: '/src' }, { destination: '/src/sub' }, { destination: '/srcx' }];
+    const mounts = [
+      ...DEFAULT_MOUNTS,
+      { destination: '/src' },
+      { destination: '/src/sub' },
+      { destination: '/srcx' },
+    ];
     expect(rootfsTargets(mounts)).toEqual(['/proc', '/dev', '/sys', '/src', '/srcx']);
   });
 });
 
 describe('recordStubs / removeStubs', () => {
   it('records only missing targets, with every missing component', () => {
-    const stubs = recordStubs(root, ['/proc', '/etc/hosts', '/etc/resolv.conf', '/run/secrets/a', '/run/secrets/b']);
+    const stubs = recordStubs(root, [
+      '/proc',
+      '/etc/hosts',
+      '/etc/resolv.conf',
+      '/run/secrets/a',
+      '/run/secrets/b',
+    ]);
     expect(stubs.map((s) => s.created)).toEqual([
       ['etc/resolv.conf'],
       ['run', 'run/secrets', 'run/secrets/a'],

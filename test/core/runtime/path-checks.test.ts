@@ -18,7 +18,16 @@ describe('isProcFdPath / assertSafeCwd', () => {
     '//proc//self/./fd/7/',
     '/work/../proc/self/fd/7',
   ];
-  const good = ['/', '/app', '/proc', '/proc/self', '/proc/self/fdinfo/7', '/procx/self/fd/7', '/x/proc/self/fd/7', '/proc/self/cwd'];
+  const good = [
+    '/',
+    '/app',
+    '/proc',
+    '/proc/self',
+    '/proc/self/fdinfo/7',
+    '/procx/self/fd/7',
+    '/x/proc/self/fd/7',
+    '/proc/self/cwd',
+  ];
   it.each(bad)('refuses %s', (p) => {
     expect(() => assertSafeCwd(p)).toThrow(SecurityError);
   });

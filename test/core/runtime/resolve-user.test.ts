@@ -16,7 +16,10 @@ beforeAll(async () => {
     path.join(root, 'etc/passwd'),
     '# comment\nroot:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\nbroken:x:notanumber:1\n',
   );
-  await writeFile(path.join(root, 'etc/group'), 'root:x:0:\napp:x:1001:\nstaff:x:50:app,other\nwheel:x:10:root, app\n');
+  await writeFile(
+    path.join(root, 'etc/group'),
+    'root:x:0:\napp:x:1001:\nstaff:x:50:app,other\nwheel:x:10:root, app\n',
+  );
   // An image whose /etc/passwd points at the host's: it must read its own root's file.
   linked = path.join(base, 'linked');
   await mkdir(path.join(linked, 'etc'), { recursive: true });
