@@ -2,23 +2,43 @@
  * importLayers: layer tars from outside (an archive, a rootfs tar) into the store. Every tar
  * goes through applyLayer (the hardened extractor) into a staging dir; only when every
  * layer's diffID matches what the config promises is anything committed.
+ *
+ * A diff dir can be re-tarred into exactly the original bytes only when the original came
+ * from a writer like ours (sorted, PAX, no uname...). Tars from elsewhere (GNU tar, Docker,
+ * registries) would export with a different diffID, so for those the original blob is kept
+ * in blobs/ and recorded in layer.json; exporters use it instead of the diff dir (Docker
+ * keeps tar-split metadata for the same reason).
  */
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
-import type { Store } from '../../store/index.js';
+import { pipeline } from 'node:stream/promises';
+import type { CompressedLayer, Store } from '../../store/index.js';
 import { applyLayer } from '../diff/apply-layer.js';
-import { chainIds, type Digest } from '../oci/digest.js';
+import { writeLayerTar } from '../diff/write-layer-tar.js';
+import { chainId, chainIds, type Digest } from '../oci/digest.js';
 import { DigestMismatchError } from '../oci/errors.js';
+import { MediaType } from '../oci/media-types.js';
 
 export interface LayerSource {
-  /** Opens the layer blob (plain or gzip tar; applyLayer sniffs the compression). */
+  /** Opens the layer blob (plain, gzip or zstd tar); may be called twice (apply, keep). */
   open(): Readable;
   /** When set, the blob bytes must hash to this (an OCI descriptor's digest). */
   blobDigest?: Digest;
   /** A name for error messages (`blobs/sha256/...`, `<id>/layer.tar`). */
   what: string;
+}
+
+/** A layer applied into a staging dir and checked, not yet committed. */
+export interface StagedLayer {
+  dir: string;
+  diffId: Digest;
+  /** Uncompressed tar size. */
+  size: number;
+  /** Set when the diff dir does not re-tar to `diffId`: the original blob to keep. */
+  keep?: CompressedLayer;
+  source: LayerSource;
 }
 
 /**
@@ -33,64 +53,118 @@ export async function importLayers(
   sources: readonly LayerSource[],
 ): Promise<Digest[]> {
   const chains = chainIds(diffIds);
-  const staged: { index: number; dir: string; size: number }[] = [];
+  const staged: { index: number; layer: StagedLayer }[] = [];
   try {
-    for (const [i, chainId] of chains.entries()) {
-      if ((await store.getLayer(chainId)) !== undefined) continue;
-      const dir = await store.makeStagingDir();
-      staged.push({ index: i, dir, size: 0 });
-      staged[staged.length - 1].size = await stageLayer(dir, diffIds[i], sources[i], i);
+    for (const [i, chain] of chains.entries()) {
+      if ((await store.getLayer(chain)) !== undefined) continue;
+      const layer = await stageLayer(store, sources[i], diffIds[i], `layer ${i} (${sources[i].what})`);
+      staged.push({ index: i, layer });
     }
-    for (const s of staged) {
-      const i = s.index;
-      await store.commitLayer(s.dir, {
-        chainId: chains[i],
-        diffId: diffIds[i],
-        size: s.size,
-        ...(i > 0 ? { parent: chains[i - 1] } : {}),
-      });
+    for (const { index, layer } of staged) {
+      await commitStaged(store, layer, index > 0 ? chains[index - 1] : undefined);
     }
   } finally {
-    // commitLayer removes what it committed; whatever is left over was never committed.
-    await Promise.all(staged.map((s) => rm(dirname(s.dir), { recursive: true, force: true })));
+    await Promise.all(staged.map((s) => discardStaged(s.layer)));
   }
   return chains;
 }
 
-async function stageLayer(dir: string, diffId: Digest, src: LayerSource, i: number): Promise<number> {
-  const tap = new DigestTap();
-  const input = src.open();
-  input.on('error', (err) => tap.destroy(err));
-  const result = await applyLayer(dir, input.pipe(tap));
-  if (src.blobDigest !== undefined) {
-    const got = tap.digest();
-    if (got !== src.blobDigest) {
+/**
+ * Applies `src` into a fresh staging dir. With `expected`, a different diffID is a
+ * DigestMismatchError (the staging dir is removed). The caller commits or discards.
+ */
+export async function stageLayer(
+  store: Store,
+  src: LayerSource,
+  expected: Digest | undefined,
+  what: string,
+): Promise<StagedLayer> {
+  const dir = await store.makeStagingDir();
+  try {
+    const tap = new DigestTap();
+    const input = src.open();
+    input.on('error', (err) => tap.destroy(err));
+    const result = await applyLayer(dir, input.pipe(tap));
+    const blob = tap.result();
+    if (src.blobDigest !== undefined && blob?.digest !== src.blobDigest) {
       throw new DigestMismatchError(
-        `load layer ${i} (${src.what}): blob hashes to ${got ?? 'an unfinished stream'}, expected ${src.blobDigest}`,
+        `load ${what}: blob hashes to ${blob?.digest ?? 'an unfinished stream'}, expected ${src.blobDigest}`,
       );
     }
+    if (expected !== undefined && result.diffId !== expected) {
+      throw new DigestMismatchError(
+        `load ${what}: uncompressed content is ${result.diffId}, the image config says ${expected}`,
+      );
+    }
+    const staged: StagedLayer = { dir, diffId: result.diffId, size: result.size, source: src };
+    // One extra hashing pass (no writes) tells whether the diff dir alone can reproduce it.
+    if (blob !== undefined && (await writeLayerTar(dir, null)).diffId !== result.diffId) {
+      staged.keep = { digest: blob.digest, size: blob.size, mediaType: blob.mediaType };
+    }
+    return staged;
+  } catch (err) {
+    await rm(dirname(dir), { recursive: true, force: true });
+    throw err;
   }
-  if (result.diffId !== diffId) {
-    throw new DigestMismatchError(
-      `load layer ${i} (${src.what}): uncompressed content is ${result.diffId}, the image config says ${diffId}`,
-    );
-  }
-  return result.size;
 }
 
-/** Hashes the bytes passing through; digest() is known only once the stream ended. */
+/** Commits a staged layer on top of `parent`, keeping its original blob when needed. */
+export async function commitStaged(
+  store: Store,
+  layer: StagedLayer,
+  parent: Digest | undefined,
+): Promise<Digest> {
+  const id = chainId(parent, layer.diffId);
+  if (layer.keep !== undefined && !(await store.hasBlob(layer.keep.digest))) {
+    const w = await store.ingest();
+    try {
+      await pipeline(layer.source.open(), w.stream);
+      await w.commit({ digest: layer.keep.digest, size: layer.keep.size });
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+  }
+  await store.commitLayer(layer.dir, {
+    chainId: id,
+    diffId: layer.diffId,
+    size: layer.size,
+    ...(parent ? { parent } : {}),
+  });
+  if (layer.keep !== undefined) await store.addCompressed(id, layer.keep);
+  return id;
+}
+
+/** Removes a staging dir that was not committed (commitLayer already removed committed ones). */
+export async function discardStaged(layer: StagedLayer): Promise<void> {
+  await rm(dirname(layer.dir), { recursive: true, force: true });
+}
+
+/** Hashes and counts the bytes passing through and notes their compression by magic. */
 class DigestTap extends Transform {
   readonly #hash = createHash('sha256');
-  #digest: Digest | undefined;
+  #size = 0;
+  #head: Buffer = Buffer.alloc(0);
+  #done: { digest: Digest; size: number; mediaType: string } | undefined;
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.#hash.update(chunk);
+    this.#size += chunk.length;
+    if (this.#head.length < 4) this.#head = Buffer.concat([this.#head, chunk.subarray(0, 4)]);
     cb(null, chunk);
   }
   override _flush(cb: TransformCallback): void {
-    this.#digest = `sha256:${this.#hash.digest('hex')}`;
+    const h = this.#head;
+    const mediaType =
+      h[0] === 0x1f && h[1] === 0x8b
+        ? MediaType.ociLayerGzip
+        : h.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))
+          ? MediaType.ociLayerZstd
+          : MediaType.ociLayer;
+    this.#done = { digest: `sha256:${this.#hash.digest('hex')}`, size: this.#size, mediaType };
     cb();
   }
-  digest(): Digest | undefined {
-    return this.#digest;
+  /** Known once the stream has ended. */
+  result(): { digest: Digest; size: number; mediaType: string } | undefined {
+    return this.#done;
   }
 }

@@ -3,14 +3,12 @@
  * image, like `docker import`.
  */
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { Store } from '../../store/index.js';
-import { applyLayer } from '../diff/apply-layer.js';
 import { normalizeRef } from '../image/reference.js';
-import type { Digest } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
+import { commitStaged, discardStaged, stageLayer } from './import-layers.js';
 import type { LoadedImage } from './load-archive.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -32,23 +30,16 @@ export async function importRootfs(
   opts: ImportRootfsOptions = {},
 ): Promise<LoadedImage> {
   const ref = normalizeRef(name);
-  const staging = await store.makeStagingDir();
-  let diffId: Digest;
+  await stat(tarFile).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT' ? new NotFoundError(`import ${tarFile}: no such file`, { cause: err }) : err;
+  });
+  const source = { open: () => createReadStream(tarFile), what: tarFile };
+  const staged = await stageLayer(store, source, undefined, tarFile);
+  const diffId = staged.diffId;
   try {
-    const input = createReadStream(tarFile);
-    const opened = new Promise<void>((resolve, reject) => {
-      input.once('open', () => resolve());
-      input.once('error', reject);
-    });
-    await opened.catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new NotFoundError(`import ${tarFile}: no such file`, { cause: err });
-      throw err;
-    });
-    const applied = await applyLayer(staging, input);
-    diffId = applied.diffId;
-    await store.commitLayer(staging, { chainId: diffId, diffId, size: applied.size });
+    await commitStaged(store, staged, undefined);
   } finally {
-    await rm(dirname(staging), { recursive: true, force: true });
+    await discardStaged(staged);
   }
   const created = opts.created ?? `${new Date().toISOString().slice(0, 19)}Z`;
   const config: ImageConfig = {

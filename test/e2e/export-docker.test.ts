@@ -70,7 +70,11 @@ describe('docker format archive and Docker 20.10', () => {
   it('docker load also accepts gzip layer blobs', async () => {
     const tag = `${TAG}-gz`;
     const file = join(await tempDir(), 'image-gz.tar');
-    await writeArchiveFile(store, { config: image.config }, file, { format: 'docker', tags: [tag], compression: 'gzip' });
+    await writeArchiveFile(store, { config: image.config }, file, {
+      format: 'docker',
+      tags: [tag],
+      compression: 'gzip',
+    });
     await docker(['load', '-i', file]);
     loadedTags.push(tag);
     expect((await docker(['run', '--rm', '--network', 'none', tag])).stdout).toBe('hello from strata\n');

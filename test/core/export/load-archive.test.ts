@@ -123,6 +123,49 @@ describe('loadArchive', () => {
     expect((await dst.listLayers()).map((l) => l.diffId).sort()).toEqual([...diffIds].sort());
   });
 
+  it('keeps a foreign layer tar that the diff dir cannot reproduce, and exports it unchanged', async () => {
+    // tar-stream's headers (uname, ./ names...) differ from writeLayerTar's canonical ones.
+    const foreign = await packTar([['./etc/issue', Buffer.from('foreign\n')]]);
+    const diffId = `sha256:${hex(foreign)}`;
+    const config = Buffer.from(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] } }),
+    );
+    const file = join(await tempDir(), 'foreign.tar');
+    await writeFile(
+      file,
+      await packTar([
+        ['c.json', config],
+        ['l.tar', gzipSync(foreign)],
+        [
+          'manifest.json',
+          Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: ['f:1'], Layers: ['l.tar'] }])),
+        ],
+      ]),
+    );
+    const dst = await Store.open(await tempDir());
+    const [img] = await loadArchive(dst, file);
+    const rec = await dst.getLayer(diffId as `sha256:${string}`);
+    expect(rec?.compressed.map((c) => c.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+gzip']);
+    for (const compression of ['none', 'gzip'] as const) {
+      const out = join(await tempDir(), `out-${compression}.tar`);
+      await writeArchiveFile(dst, { config: img.config }, out, {
+        format: 'docker',
+        tags: ['f:1'],
+        compression,
+      });
+      const again = await Store.open(await tempDir());
+      expect(await loadArchive(again, out)).toEqual([
+        { config: img.config, tags: ['docker.io/library/f:1'] },
+      ]);
+      if (compression === 'none') {
+        const entries = await readTar(await readFile(out));
+        expect(entries.find((e) => e.name === `blobs/sha256/${diffId.slice(7)}`)?.body.equals(foreign)).toBe(
+          true,
+        );
+      }
+    }
+  });
+
   it('refuses a layer whose content does not match the diff_id, committing nothing', async () => {
     const l1 = await layerTar({ 'a.txt': 'A' });
     const l2 = await layerTar({ 'b.txt': 'B' });
