@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, linkSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -128,6 +129,23 @@ describe('writeLayerTar', () => {
     expect(byName.get('noperm')?.header.mode).toBe(0);
     expect(byName.get('big.bin')?.body.equals(Buffer.alloc(3 * 1024 * 1024 + 17, 7))).toBe(true);
     expect(byName.get('héllo wörld')?.body.toString()).toBe('utf8\n');
+  });
+
+  it('is read by GNU tar without complaint, long and non-ASCII names intact', async () => {
+    const a = tempDir();
+    dirs.push(a);
+    makeTree(a);
+    const { tar } = await tarOf(a);
+    const file = path.join(a, '..', `${path.basename(a)}.tar`);
+    writeFileSync(file, tar);
+    try {
+      const listed = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n');
+      expect(listed).toContain(LONG);
+      expect(listed).toContain('héllo wörld');
+      expect(listed).toContain('longlink');
+    } finally {
+      cleanup(file);
+    }
   });
 
   it('fails when the output stream fails', async () => {
