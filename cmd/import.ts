@@ -8,7 +8,8 @@ import { openStoreFromArgs } from './store-args.js';
 
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags('import', args, ROOT_OPTION);
-  if (positionals.length !== 2) throw new InvalidInputError('import: usage: strata import ROOTFS.tar NAME[:TAG]');
+  if (positionals.length !== 2)
+    throw new InvalidInputError('import: usage: strata import ROOTFS.tar NAME[:TAG]');
   const store = await openStoreFromArgs(values, io);
   const { config } = await importRootfs(store, resolve(io.cwd, positionals[0]), positionals[1]);
   io.stdout.write(`${config}\n`);

@@ -7,12 +7,18 @@ import { parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 import { openStoreFromArgs } from './store-args.js';
 
-const OPTIONS = { ...ROOT_OPTION, input: { type: 'string', short: 'i' }, quiet: { type: 'boolean', short: 'q' } } as const;
+const OPTIONS = {
+  ...ROOT_OPTION,
+  input: { type: 'string', short: 'i' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
 
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags('load', args, OPTIONS);
   if (positionals.length !== 0 || values.input === undefined) {
-    throw new InvalidInputError('load: usage: strata load -i FILE (a docker save or OCI archive, plain or gzip)');
+    throw new InvalidInputError(
+      'load: usage: strata load -i FILE (a docker save or OCI archive, plain or gzip)',
+    );
   }
   const store = await openStoreFromArgs(values, io);
   const loaded = await loadArchive(store, resolve(io.cwd, values.input));

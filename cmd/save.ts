@@ -28,7 +28,9 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const compression = values.compression;
   if (compression !== undefined && compression !== 'gzip' && compression !== 'none') {
-    throw new InvalidInputError(`save: --compression must be gzip or none, not ${JSON.stringify(compression)}`);
+    throw new InvalidInputError(
+      `save: --compression must be gzip or none, not ${JSON.stringify(compression)}`,
+    );
   }
   const store = await openStoreFromArgs(values, io);
   const [name] = positionals;
@@ -37,7 +39,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   const tags = isIdLike(name) ? [] : [normalizeRef(name)];
   const opts: ExportArchiveOptions = { format, tags, ...(compression ? { compression } : {}) };
   if (values.output === undefined || values.output === '-') {
-    if (io.stdout.isTTY) throw new InvalidInputError('save: refusing to write an archive to a terminal; use -o FILE');
+    if (io.stdout.isTTY)
+      throw new InvalidInputError('save: refusing to write an archive to a terminal; use -o FILE');
     // process.stdout is a Writable; tests inject any Writable.
     await exportArchive(store, { config: image.id }, io.stdout as unknown as Writable, opts);
     return 0;
