@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import { InvalidInputError, RunFailedError } from '../oci/errors.js';
+import { InternalError, InvalidInputError, RunFailedError } from '../oci/errors.js';
 import { buildSpec } from './build-spec.js';
 import { diffSnapshots } from './copy-diff.js';
 import { copyTree, mergeLowers } from './copy-snapshotter.js';
@@ -61,6 +61,8 @@ export interface RunStepResult {
   exitCode: number;
   snapshotter: 'overlay' | 'copy';
   durationMs: number;
+  /** Why 'auto' fell back to copying: the overlay mount error. */
+  overlayError?: string;
 }
 
 const gated = new Map<string, Promise<string>>();
@@ -117,9 +119,12 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
   let snapshotter: 'overlay' | 'copy' = 'overlay';
   let stubs: MountStub[] = [];
   let ran = false;
+  let result: RunStepResult | undefined;
+  let failure: { error: unknown } | undefined;
   try {
     await mkdir(rootfs, { recursive: true, mode: 0o755 });
-    snapshotter = await prepareRootfs(o, stateDir, rootfs, before);
+    const prepared = await prepareRootfs(o, stateDir, rootfs, before);
+    snapshotter = prepared.snapshotter;
     const cwd = assertSafeCwd(o.cwd, rootfs);
     mkdirInRoot(rootfs, cwd);
     const user = resolveUser(rootfs, o.user);
@@ -146,26 +151,53 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
     const exitCode = await runContainer(runc, runcRoot, o.id, stateDir, o.onOutput, abort.signal);
     ran = true;
     abort.signal.throwIfAborted();
-    return { exitCode, snapshotter, durationMs: Date.now() - started };
-  } finally {
-    try {
-      await runcDelete(runc, runcRoot, o.id);
-      await unmountUnder(stateDir);
-      if (snapshotter === 'overlay') removeStubs(path.resolve(o.upperDir), stubs);
-      else if (existsSync(rootfs)) {
-        removeStubs(rootfs, stubs);
-        if (ran && !abort.signal.aborted) await diffSnapshots(before, rootfs, o.upperDir);
-        // Only plain copies are left under stateDir now (unmountUnder checked): safe to remove.
-        await rm(before, { recursive: true, force: true });
-        await rm(rootfs, { recursive: true, force: true });
+    result = { exitCode, snapshotter, durationMs: Date.now() - started };
+    if (prepared.overlayError) result.overlayError = prepared.overlayError;
+  } catch (error) {
+    failure = { error };
+  }
+  {
+    // Every cleanup step runs even when an earlier one fails; the first failure is
+    // reported unless the step itself already failed (its error is the one to show).
+    const errors: unknown[] = [];
+    const attempt = async (f: () => unknown) => {
+      try {
+        await f();
+      } catch (err) {
+        errors.push(err);
       }
-      await removeOwner(stateDir);
-    } finally {
-      o.signal?.removeEventListener('abort', onAbort);
-      unguard();
-      finished();
+    };
+    await attempt(() => runcDelete(runc, runcRoot, o.id));
+    let unmounted = false;
+    await attempt(async () => {
+      await unmountUnder(stateDir);
+      unmounted = true;
+    });
+    // With a mount left, nothing below may be touched (it could be a lower layer) and the
+    // owner file stays so cleanupStale finds the step once this process is gone.
+    if (unmounted) {
+      if (snapshotter === 'overlay') await attempt(() => removeStubs(path.resolve(o.upperDir), stubs));
+      else if (existsSync(rootfs)) {
+        await attempt(async () => {
+          removeStubs(rootfs, stubs);
+          if (ran && !abort.signal.aborted) await diffSnapshots(before, rootfs, o.upperDir);
+        });
+        await attempt(() => rm(before, { recursive: true, force: true }));
+        await attempt(() => rm(rootfs, { recursive: true, force: true }));
+      }
+      await attempt(() => removeOwner(stateDir));
+    }
+    o.signal?.removeEventListener('abort', onAbort);
+    unguard();
+    finished();
+    if (failure) throw failure.error;
+    if (errors.length > 0) {
+      throw new InternalError(`clean up run step ${o.id}: ${(errors[0] as Error).message}`, {
+        cause: errors[0],
+      });
     }
   }
+  return result as RunStepResult;
 }
 
 /** Mounts the overlay, or (auto/copy) prepares a copied root; returns which one ran. */
@@ -174,8 +206,9 @@ async function prepareRootfs(
   stateDir: string,
   rootfs: string,
   before: string,
-): Promise<'overlay' | 'copy'> {
+): Promise<{ snapshotter: 'overlay' | 'copy'; overlayError?: string }> {
   const mode = o.snapshotter ?? 'auto';
+  let overlayError: string | undefined;
   if (mode !== 'copy') {
     try {
       await mountOverlay({
@@ -185,15 +218,18 @@ async function prepareRootfs(
         target: rootfs,
         scratchDir: stateDir,
       });
-      return 'overlay';
+      return { snapshotter: 'overlay' };
     } catch (err) {
       if (mode === 'overlay') throw err;
+      overlayError = (err as Error).message;
+      // A half-made mount must not stay under the copy that replaces it.
+      await unmountUnder(rootfs);
     }
   }
   await mergeLowers(o.lowerDirs, before);
   await rm(rootfs, { recursive: true, force: true });
   await copyTree(before, rootfs);
-  return 'copy';
+  return overlayError === undefined ? { snapshotter: 'copy' } : { snapshotter: 'copy', overlayError };
 }
 
 /** Creates `cwd` (already resolved safe) inside rootfs, component by component, 0755 root. */

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SecurityError } from '../../core/oci/errors.js';
@@ -201,6 +201,23 @@ describe('runStep safety', () => {
     expect((await readdir(path.join(upper, 'data'))).sort()).toEqual(['gone.txt', 'mod.txt', 'new.txt']);
     expect((await readdir(upper)).sort()).toEqual(['data']);
     expect(existsSync(path.join(opts.stateDir, 'rootfs'))).toBe(false);
+  });
+
+  it('falls back to copying when overlay cannot be mounted, and says why', async () => {
+    // Overlay needs workdir and upperdir on one filesystem: /dev/shm is another one.
+    const work = await mkdtemp(path.join('/dev/shm', 'strata-rt-work-'));
+    try {
+      const { opts, out } = await stepOptions({ args: ['/bin/sh', '-c', 'echo hi > /hi.txt; cat /hi.txt'] });
+      opts.workDir = work;
+      const result = await runStep(opts);
+      expect(result).toMatchObject({ exitCode: 0, snapshotter: 'copy' });
+      expect(result.overlayError).toMatch(/mount overlay/);
+      expect(out.stdout).toBe('hi\n');
+      expect(await readFile(path.join(opts.upperDir, 'hi.txt'), 'utf8')).toBe('hi\n');
+      expect(mountsUnder(work)).toEqual([]);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it('cleanupStale removes the container and mounts of a dead owner, not of a live one', async () => {
