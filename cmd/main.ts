@@ -75,7 +75,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /** Maps an error to its message and exit code; stack traces only for internal errors. */
 export function reportError(err: unknown, io: Io): number {
-  const e = err as { code?: string; message?: string; render?: () => string; stack?: string; cause?: unknown };
+  const e = err as {
+    code?: string;
+    message?: string;
+    render?: () => string;
+    stack?: string;
+    cause?: unknown;
+  };
   const code = typeof e?.code === 'string' && e.code in EXIT_CODES ? e.code : 'E_INTERNAL';
   if (code === 'E_INTERNAL') {
     io.stderr.write(`strata: internal error, please report: ${e?.stack ?? String(err)}\n`);

@@ -48,7 +48,10 @@ export interface BuildReport {
   steps: StepReport[];
 }
 
-export function makeReport(plan: Plan, o: { startedAt: string; dryRun: boolean; tags: string[]; imageId?: Digest; result?: BuildResult }): BuildReport {
+export function makeReport(
+  plan: Plan,
+  o: { startedAt: string; dryRun: boolean; tags: string[]; imageId?: Digest; result?: BuildResult },
+): BuildReport {
   const steps: StepReport[] = [];
   for (const ps of plan.stages) {
     for (const p of ps.steps) {
@@ -77,7 +80,12 @@ export function makeReport(plan: Plan, o: { startedAt: string; dryRun: boolean; 
     dryRun: o.dryRun,
     imageId: o.imageId,
     tags: o.tags,
-    stages: plan.stages.map((s) => ({ index: s.stage.index, label: s.label, base: s.baseDescription, deps: s.stage.deps })),
+    stages: plan.stages.map((s) => ({
+      index: s.stage.index,
+      label: s.label,
+      base: s.baseDescription,
+      deps: s.stage.deps,
+    })),
     steps,
   };
 }
@@ -85,7 +93,9 @@ export function makeReport(plan: Plan, o: { startedAt: string; dryRun: boolean; 
 /** Fills in each step's layer from the cache records the build ended with. */
 export async function attachLayers(store: Store, report: BuildReport): Promise<void> {
   for (const s of report.steps) {
-    const rec = await store.getCacheRecord<{ key: Digest; result: { diffId?: Digest; chainId?: Digest } }>(s.key);
+    const rec = await store.getCacheRecord<{ key: Digest; result: { diffId?: Digest; chainId?: Digest } }>(
+      s.key,
+    );
     if (rec?.result.chainId) {
       s.chainId = rec.result.chainId;
       s.diffId = rec.result.diffId;
@@ -96,7 +106,11 @@ export async function attachLayers(store: Store, report: BuildReport): Promise<v
 export async function saveReport(store: Store, report: BuildReport): Promise<void> {
   await store.writeMeta(`build-${report.buildId}.json`, JSON.stringify(report));
   await store.writeMeta('last-build.json', JSON.stringify({ buildId: report.buildId }));
-  if (report.imageId) await store.writeMeta(`image-${report.imageId.slice(7)}.json`, JSON.stringify({ buildId: report.buildId }));
+  if (report.imageId)
+    await store.writeMeta(
+      `image-${report.imageId.slice(7)}.json`,
+      JSON.stringify({ buildId: report.buildId }),
+    );
 }
 
 /** The report of the build that last made `imageId`, or the last build when none is given. */

@@ -33,6 +33,10 @@ export interface ExecDeps {
   /** Seconds since the epoch; clamps every created time and layer mtime when set. */
   sourceDateEpoch?: number;
   now(): Date;
+  /** Told when a stage has finished (COPY --from and mounts read its layers). */
+  onStage?(index: number, state: ImageState): void;
+  /** Told which progress vertex a step runs as, before it runs. */
+  onVertex?(id: number): void;
 }
 
 export interface StageResult {
@@ -70,6 +74,7 @@ export async function executePlan(plan: Plan, deps: ExecDeps): Promise<BuildResu
         replay(image, stageState, p.step, p.decision.record);
       } else {
         misses++;
+        deps.onVertex?.(id);
         emit({ type: 'vertex-start', id, name: p.name, time: Date.now() });
         emit({ type: 'vertex-decision', id, decision: { hit: false, reason: p.decision.reason } });
         try {
@@ -88,6 +93,7 @@ export async function executePlan(plan: Plan, deps: ExecDeps): Promise<BuildResu
       }
     }
     stages.set(ps.stage.index, { state: image, stageState });
+    deps.onStage?.(ps.stage.index, image);
   }
   const last = plan.stages[plan.stages.length - 1];
   const target = stages.get(last.stage.index);

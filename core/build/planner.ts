@@ -188,7 +188,7 @@ async function decide(
     return {
       hit: false,
       cause: 'parent',
-      reason: `the parent changed: cascade from step ${firstMiss.step.index + 1} (${firstMiss.stepOptions.instruction}) which missed`,
+      reason: `the parent changed: cascade from ${firstMiss.name}, which missed`,
       details: [],
     };
   }

@@ -1,0 +1,143 @@
+/**
+ * `strata build`: flags shaped like `docker build` so muscle memory works. Parses flags,
+ * calls core's build(), renders progress, then writes any --output.
+ */
+import { InvalidInputError } from '../core/oci/errors.js';
+import type { ProgressMode } from '../core/progress/renderer.js';
+import { ROOT_OPTION, openStore, parseFlags } from './common.js';
+import type { Io } from './io.js';
+
+const OPTIONS = {
+  ...ROOT_OPTION,
+  file: { type: 'string', short: 'f' },
+  tag: { type: 'string', short: 't', multiple: true },
+  target: { type: 'string' },
+  'build-arg': { type: 'string', multiple: true },
+  'no-cache': { type: 'boolean' },
+  progress: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  output: { type: 'string', short: 'o', multiple: true },
+  secret: { type: 'string', multiple: true },
+  platform: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  explain: { type: 'boolean' },
+} as const;
+
+/** `K=V` or `K` (value taken from the environment, as docker build does). */
+export function parseBuildArgs(list: string[] | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of list ?? []) {
+    const i = a.indexOf('=');
+    const name = i === -1 ? a : a.slice(0, i);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new InvalidInputError(
+        `--build-arg ${JSON.stringify(a)}: expected NAME=VALUE with a valid variable name`,
+      );
+    if (i === -1) {
+      if (env[name] !== undefined) out[name] = env[name] as string;
+    } else out[name] = a.slice(i + 1);
+  }
+  return out;
+}
+
+/** Docker's CSV flag values: `type=docker,dest=out.tar`. */
+export function parseCsv(flag: string, s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of s.split(',')) {
+    const i = part.indexOf('=');
+    if (i <= 0)
+      throw new InvalidInputError(
+        `${flag} ${JSON.stringify(s)}: expected key=value pairs separated by commas`,
+      );
+    out[part.slice(0, i).trim().toLowerCase()] = part.slice(i + 1);
+  }
+  return out;
+}
+
+export interface OutputSpec {
+  type: 'docker' | 'oci' | 'oci-dir' | 'local';
+  dest: string;
+}
+
+export function parseOutput(s: string): OutputSpec {
+  const kv = s.includes('=') ? parseCsv('--output', s) : { type: 'local', dest: s };
+  const type = kv.type;
+  if (type !== 'docker' && type !== 'oci' && type !== 'oci-dir' && type !== 'local') {
+    throw new InvalidInputError(
+      `--output: unknown type ${JSON.stringify(type)} (want docker, oci, oci-dir or local)`,
+    );
+  }
+  if (!kv.dest) throw new InvalidInputError(`--output type=${type}: dest= is required`);
+  return { type, dest: kv.dest };
+}
+
+export async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseFlags('build', args, OPTIONS);
+  if (positionals.length !== 1)
+    throw new InvalidInputError(
+      'build: usage: strata build [OPTIONS] CONTEXT (exactly one context directory)',
+    );
+  const progressMode = (values.quiet ? 'quiet' : (values.progress ?? 'auto')) as ProgressMode;
+  if (!['auto', 'plain', 'tty', 'quiet'].includes(progressMode))
+    throw new InvalidInputError(
+      `--progress: want auto, plain, tty or quiet, not ${JSON.stringify(values.progress)}`,
+    );
+  const outputs = (values.output ?? []).map(parseOutput);
+  const secrets = (values.secret ?? []).map((s) => {
+    const kv = parseCsv('--secret', s);
+    if (!kv.id) throw new InvalidInputError(`--secret ${JSON.stringify(s)}: id= is required`);
+    return { id: kv.id, src: kv.src ?? kv.source, env: kv.env };
+  });
+  const sde = io.env.SOURCE_DATE_EPOCH;
+  if (sde !== undefined && !/^\d+$/.test(sde))
+    throw new InvalidInputError(`SOURCE_DATE_EPOCH=${sde}: want whole seconds since 1970`);
+
+  const { build, hostPlatform } = await import('../core/build/build.js');
+  const { makeRenderer } = await import('../core/progress/renderer.js');
+  const store = await openStore(values.root, io);
+  const renderer = makeRenderer(progressMode, io.stderr);
+  const ac = new AbortController();
+  const onSignal = () => ac.abort(new Error('build interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const outcome = await build(store, {
+      contextDir: positionals[0],
+      dockerfile: values.file,
+      tags: values.tag ?? [],
+      target: values.target,
+      buildArgs: parseBuildArgs(values['build-arg'], io.env),
+      noCache: values['no-cache'] ?? false,
+      dryRun: values['dry-run'] ?? false,
+      secrets,
+      platform: values.platform ?? hostPlatform(),
+      sourceDateEpoch: sde === undefined ? undefined : Number(sde),
+      env: io.env,
+      progress: renderer.sink,
+      signal: ac.signal,
+    });
+    renderer.close();
+    if (values['dry-run'] || values.explain) {
+      const { formatPlan } = await import('../core/build/format-plan.js');
+      io.stdout.write(formatPlan(outcome.plan, { dryRun: values['dry-run'] ?? false }));
+    }
+    if (!outcome.imageId) return 0;
+    for (const o of outputs) {
+      const { writeOutput } = await import('../core/export/write-output.js');
+      await writeOutput(store, { config: outcome.imageId }, o, outcome.tags);
+      if (!values.quiet) io.stderr.write(`exported ${o.type} to ${o.dest}\n`);
+    }
+    if (values.quiet) io.stdout.write(`${outcome.imageId}\n`);
+    else {
+      for (const t of outcome.tags) io.stderr.write(`naming to ${t}\n`);
+      io.stderr.write(
+        `writing image ${outcome.imageId} (${outcome.result?.hits ?? 0} cached, ${outcome.result?.misses ?? 0} built)\n`,
+      );
+    }
+    return 0;
+  } finally {
+    renderer.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * build(): the whole pipeline for one `strata build`: read the Dockerfile, resolve base
+ * images, convert to a graph, plan (every key and decision), then execute, store the image
+ * config, tag it and export it. Each stage of that pipeline is its own module; this file
+ * only wires them and owns the temporary directory of the build.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { baseImageRefs, parse, toGraph } from '../../frontend/index.js';
+import type { BaseImageInfo, BuildGraph } from '../../frontend/graph/types.js';
+import type { Digest } from '../oci/digest.js';
+import { InvalidInputError, NotFoundError } from '../oci/errors.js';
+import { normalizeRef } from '../image/reference.js';
+import type { ProgressSink } from '../progress/events.js';
+import type { Store } from '../../store/store.js';
+import { resolveImage } from './base-image.js';
+import type { ResolvedImage } from './base-image.js';
+import { executePlan } from './executor.js';
+import type { BuildResult } from './executor.js';
+import type { SecretSource } from './exec-run.js';
+import { planBuild } from './planner.js';
+import { makeRunners } from './runners.js';
+import { openBuildContext } from './build-context.js';
+import { makeBuildDir, sweepDeadBuilds } from './build-dirs.js';
+import type { ImageState } from './types.js';
+import type { Plan } from './types.js';
+import { attachLayers, makeReport, saveReport } from './build-report.js';
+
+export interface BuildOptions {
+  contextDir: string;
+  /** Dockerfile path; default `<context>/Dockerfile`. */
+  dockerfile?: string;
+  tags: string[];
+  target?: string;
+  buildArgs: Record<string, string>;
+  noCache: boolean;
+  dryRun: boolean;
+  secrets: SecretSource[];
+  /** `linux/amd64` style. */
+  platform: string;
+  sourceDateEpoch?: number;
+  env: NodeJS.ProcessEnv;
+  progress: ProgressSink;
+  signal?: AbortSignal;
+}
+
+export interface BuildOutcome {
+  plan: Plan;
+  /** Undefined for a dry run. */
+  result?: BuildResult;
+  imageId?: Digest;
+  tags: string[];
+}
+
+const STEP_INDEX = 'step-index.json';
+
+export function hostPlatform(): string {
+  const arch =
+    (
+      { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<
+        string,
+        string
+      >
+    )[process.arch] ?? process.arch;
+  return `linux/${arch}`;
+}
+
+export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome> {
+  const contextDir = resolve(o.contextDir);
+  const dockerfile = o.dockerfile ? resolve(o.dockerfile) : join(contextDir, 'Dockerfile');
+  let text: string;
+  try {
+    text = await readFile(dockerfile, 'utf8');
+  } catch (err) {
+    throw new NotFoundError(
+      `read dockerfile: ${dockerfile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const startedAt = new Date().toISOString();
+  const tags = o.tags.map((t) => normalizeRef(t));
+  const buildId = randomBytes(6).toString('hex');
+  const file = o.dockerfile ?? 'Dockerfile';
+  const parsed = parse(text, { file });
+  const graphOpts = {
+    file,
+    target: o.target,
+    buildArgs: o.buildArgs,
+    targetPlatform: o.platform,
+    buildPlatform: hostPlatform(),
+  };
+
+  // Base images first: their ENV and ONBUILD take part in converting the Dockerfile.
+  const images = new Map<string, ResolvedImage>();
+  const lookup = async (ref: string) => {
+    let img = images.get(ref);
+    if (!img) {
+      img = await resolveImage(store, ref);
+      images.set(ref, img);
+    }
+    return img;
+  };
+  const baseImages = new Map<string, BaseImageInfo>();
+  for (const ref of baseImageRefs(parsed, graphOpts)) {
+    if (ref === 'scratch') continue;
+    const img = await lookup(ref);
+    const c = img.state.config.config ?? {};
+    baseImages.set(ref, { env: c.Env ?? [], workingDir: c.WorkingDir, onBuild: c.OnBuild ?? undefined });
+  }
+  const graph: BuildGraph = toGraph(parsed, { ...graphOpts, baseImages });
+  for (const w of graph.warnings)
+    o.progress({
+      type: 'warning',
+      message: `${file}${w.range ? `:${w.range.start.line}` : ''}: ${w.message}`,
+    });
+  if (graph.unusedBuildArgs.length > 0) {
+    o.progress({
+      type: 'warning',
+      message: `build args not consumed by any ARG: ${graph.unusedBuildArgs.join(', ')}`,
+    });
+  }
+
+  const ctx = await openBuildContext(store, contextDir, dockerfile);
+  const stepIndex = JSON.parse((await store.readMeta(STEP_INDEX))?.toString() ?? '{}') as Record<
+    string,
+    Digest
+  >;
+  const plan = await planBuild(graph, {
+    store,
+    buildId,
+    noCache: o.noCache,
+    platform: o.platform,
+    resolveImage: lookup,
+    checksumSources: ctx.checksum,
+    stepIndex,
+  });
+  if (o.dryRun) return { plan, tags };
+
+  await sweepDeadBuilds(store.root);
+  const tmp = await makeBuildDir(store.root, buildId);
+  const stageStates = new Map<number, ImageState>();
+  let vertex = 0;
+  try {
+    const secrets = new Map<string, SecretSource>();
+    for (const s of o.secrets) {
+      if (!s.src && !s.env) throw new InvalidInputError(`--secret id=${s.id}: needs src=FILE or env=VAR`);
+      secrets.set(s.id, s);
+    }
+    const result = await executePlan(plan, {
+      store,
+      progress: o.progress,
+      sourceDateEpoch: o.sourceDateEpoch,
+      now: () => new Date(),
+      onStage: (index, state) => stageStates.set(index, state),
+      onVertex: (id) => {
+        vertex = id;
+      },
+      runners: makeRunners({
+        store,
+        ctx,
+        tmpDir: tmp,
+        secrets,
+        env: o.env,
+        extraEnv: (graph.proxyEnv ?? []).map(([k, v]) => `${k}=${v}`),
+        sourceDateEpoch: o.sourceDateEpoch,
+        signal: o.signal,
+        progress: o.progress,
+        lookupImage: lookup,
+        stageStates,
+        currentVertex: () => vertex,
+      }),
+    });
+    const configBytes = JSON.stringify(result.config);
+    const { digest: imageId } = await store.putBlob(configBytes);
+    for (const t of tags) await store.setRef(t, { config: imageId });
+    for (const ps of plan.stages) for (const p of ps.steps) stepIndex[p.stepOptions.stepId] = p.key;
+    await store.writeMeta(STEP_INDEX, JSON.stringify(stepIndex));
+    const report = makeReport(plan, { startedAt, dryRun: false, tags, imageId, result });
+    await attachLayers(store, report);
+    await saveReport(store, report);
+    return { plan, result, imageId, tags };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Executes one COPY/ADD: selects its sources (the context, another stage's layers, or an
+ * image's), resolves --chown against the image being built, and writes the result into
+ * `staging`, which becomes the step's layer.
+ */
+import type { SourceSet } from '../context/source-set.js';
+import { copyInto } from '../copy/copy-into.js';
+import type { CopyOptions } from '../copy/copy-into.js';
+import { LayerSource } from '../copy/layer-source.js';
+import { resolveOwner } from '../copy/resolve-owner.js';
+import { writeHeredocs } from '../copy/write-heredocs.js';
+import type { StageState } from './config-apply.js';
+import type { RunnerDeps } from './runners.js';
+import { diffDirs } from './runners.js';
+import { resolveDest } from './step-ops.js';
+import type { ImageState, PlannedStep } from './types.js';
+
+export async function copyStep(
+  p: PlannedStep,
+  state: StageState,
+  image: ImageState,
+  staging: string,
+  d: RunnerDeps,
+): Promise<void> {
+  const ins = p.step.instruction;
+  if (ins.kind !== 'copy' && ins.kind !== 'add') throw new Error('copyStep: not a COPY/ADD step');
+  const workdir = state.config.WorkingDir || '/';
+  const dest = resolveDest(ins.dest, workdir);
+  const lowerDirs = diffDirs(d.store, image.chain);
+  const chown = ins.chown ? await resolveOwner(lowerDirs, ins.chown) : undefined;
+  const opts: CopyOptions = {
+    workdir,
+    chown,
+    chmod: ins.chmod,
+    parents: ins.parents,
+    sourceDateEpoch: d.sourceDateEpoch,
+    lowerDirs,
+  };
+  if (ins.heredocs.length > 0) await writeHeredocs(staging, ins.heredocs, dest, opts);
+  if (ins.sources.length === 0) return;
+  let set: SourceSet;
+  if (ins.from) {
+    const chain =
+      ins.from.kind === 'stage'
+        ? d.stageStates.get(ins.from.index)?.chain
+        : (await d.lookupImage(ins.from.ref)).state.chain;
+    if (!chain) throw new Error(`copy --from: stage ${JSON.stringify(ins.from)} has not run`);
+    const src = await LayerSource.open(diffDirs(d.store, chain), {
+      metaStore: { readMeta: (n) => d.store.readMeta(n), writeMeta: (n, data) => d.store.writeMeta(n, data) },
+    });
+    set = await src.resolveSources(ins.sources, { exclude: ins.exclude, parents: ins.parents });
+  } else {
+    set = await d.ctx.sourceSet(p.step, ins.sources, ins.exclude, ins.parents);
+  }
+  await copyInto(staging, set, dest, opts);
+}

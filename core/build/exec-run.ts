@@ -1,0 +1,178 @@
+/**
+ * Executes one RUN step: resolves its mounts to host paths (cache dirs in the store, binds
+ * from the context or a stage, secrets as files), runs it in runc on an overlay of the
+ * parent layers, and leaves the overlay upper dir in `upper` as the step's change.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { RunMount as GraphMount, Step } from '../../frontend/graph/types.js';
+import type { Digest } from '../oci/digest.js';
+import { InvalidInputError, RunFailedError } from '../oci/errors.js';
+import type { RunMount } from '../runtime/run-mount.js';
+import { resolveInRoot } from '../runtime/resolve-in-root.js';
+import { runStep } from '../runtime/run-step.js';
+import type { Store } from '../../store/store.js';
+import { commandArgv, runEnv } from './config-apply.js';
+import type { StageState } from './config-apply.js';
+
+export interface SecretSource {
+  id: string;
+  /** Exactly one of these: a file to read, or an env var of the strata process. */
+  src?: string;
+  env?: string;
+}
+
+export interface RunContext {
+  store: Store;
+  contextDir: string;
+  secrets: Map<string, SecretSource>;
+  hostEnv: NodeJS.ProcessEnv;
+  /** Added to the env of every RUN (proxy args), outside the cache key. */
+  extraEnv: string[];
+  /** Directory for this build's temporary state (bundles, secrets): deleted afterwards. */
+  tmpDir: string;
+  /** Materialises a stage's or image's filesystem (read-only use) and returns its path. */
+  stageRoot(from: NonNullable<GraphMount['from']>): Promise<string>;
+  onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  signal?: AbortSignal;
+}
+
+/** Last output lines kept for the failure message. */
+const TAIL = 20;
+
+export async function execRun(
+  step: Step,
+  state: StageState,
+  lowerDiffDirs: string[],
+  upper: string,
+  rc: RunContext,
+): Promise<{ snapshotter: string }> {
+  const ins = step.instruction;
+  if (ins.kind !== 'run') throw new Error('execRun: not a RUN step');
+  const id = `strata-${randomBytes(6).toString('hex')}`;
+  const stepDir = join(rc.tmpDir, id);
+  await mkdir(stepDir, { recursive: true, mode: 0o700 });
+  const locks: { release(): Promise<void> }[] = [];
+  const tail: string[] = [];
+  try {
+    const env = [...runEnv(state), ...rc.extraEnv];
+    const mounts: RunMount[] = [];
+    for (const m of ins.mounts) mounts.push(...(await resolveMount(m, rc, stepDir, env, locks)));
+    for (const f of ins.files) {
+      // The `#!` script of `RUN <<EOF`: the command is /dev/pipes/<name> (frontend/graph).
+      const p = join(stepDir, `heredoc-${mounts.length}`);
+      await writeFile(p, f.content, { mode: 0o755 });
+      mounts.push({ type: 'file', source: p, target: `/dev/pipes/${f.name}`, readonly: true });
+    }
+    const work = join(stepDir, 'work');
+    await mkdir(work);
+    const args = commandArgv(ins.command, state.config.Shell);
+    const result = await runStep({
+      id,
+      lowerDirs: lowerDiffDirs,
+      upperDir: upper,
+      workDir: work,
+      stateDir: join(stepDir, 'state'),
+      args,
+      env,
+      cwd: state.config.WorkingDir || '/',
+      user: state.config.User || undefined,
+      mounts,
+      network: ins.network,
+      hostname: 'strata',
+      onOutput: (stream, chunk) => {
+        for (const line of chunk.toString().split('\n')) if (line) tail.push(line);
+        if (tail.length > TAIL) tail.splice(0, tail.length - TAIL);
+        rc.onOutput(stream, chunk);
+      },
+      signal: rc.signal,
+    });
+    if (result.exitCode !== 0) {
+      const last = tail.length > 0 ? `\nlast output:\n  ${tail.join('\n  ')}` : '';
+      throw new RunFailedError(
+        `run step: ${JSON.stringify(step.source.trim())} (${args.join(' ')}) exited with code ${result.exitCode}${last}`,
+      );
+    }
+    return { snapshotter: result.snapshotter };
+  } finally {
+    for (const l of locks) await l.release();
+    await rm(stepDir, { recursive: true, force: true });
+  }
+}
+
+async function resolveMount(
+  m: GraphMount,
+  rc: RunContext,
+  stepDir: string,
+  env: string[],
+  locks: { release(): Promise<void> }[],
+): Promise<RunMount[]> {
+  switch (m.type) {
+    case 'cache': {
+      if (!m.target) throw new InvalidInputError('run --mount=type=cache: target is required');
+      if (m.from) throw new InvalidInputError('run --mount=type=cache: from= is not supported yet');
+      const cacheId = m.id ?? m.target;
+      const dir = await rc.store.ensureCacheMount(cacheId, { mode: m.mode, uid: m.uid, gid: m.gid });
+      // locked: one step at a time across processes; private: BuildKit gives a fresh
+      // directory when the shared one is busy, and so do we.
+      if (m.sharing === 'locked')
+        locks.push(await rc.store.lock(`cachemount-${cacheId}`, { signal: rc.signal }));
+      if (m.sharing === 'private') {
+        const l = await rc.store.tryLock(`cachemount-${cacheId}`);
+        if (l) locks.push(l);
+        else {
+          const priv = join(stepDir, 'private-cache');
+          await mkdir(priv, { recursive: true });
+          return [{ type: 'bind', source: priv, target: m.target, readonly: m.readonly }];
+        }
+      }
+      return [{ type: 'bind', source: dir, target: m.target, readonly: m.readonly }];
+    }
+    case 'bind': {
+      if (!m.target) throw new InvalidInputError('run --mount=type=bind: target is required');
+      const root = m.from ? await rc.stageRoot(m.from) : rc.contextDir;
+      // The source is resolved inside its root: a symlink or `..` cannot reach the host.
+      const source = resolveInRoot(root, m.source ?? '/');
+      if (!m.readonly) {
+        // rw binds are writable for the step, but writes are thrown away: give it a copy.
+        const copy = join(stepDir, `bind-${randomBytes(4).toString('hex')}`);
+        const { cp } = await import('node:fs/promises');
+        await cp(source, copy, { recursive: true, verbatimSymlinks: true });
+        return [{ type: 'bind', source: copy, target: m.target, readonly: false }];
+      }
+      return [{ type: 'bind', source, target: m.target, readonly: true }];
+    }
+    case 'tmpfs':
+      if (!m.target) throw new InvalidInputError('run --mount=type=tmpfs: target is required');
+      return [{ type: 'tmpfs', target: m.target, size: m.size }];
+    case 'secret': {
+      const id = m.id ?? (m.target ? m.target.split('/').pop() : undefined);
+      if (!id) throw new InvalidInputError('run --mount=type=secret: id or target is required');
+      const s = rc.secrets.get(id);
+      let value: Buffer | undefined;
+      if (s?.src) value = await (await import('node:fs/promises')).readFile(s.src);
+      else if (s?.env)
+        value = rc.hostEnv[s.env] !== undefined ? Buffer.from(rc.hostEnv[s.env] as string) : undefined;
+      if (value === undefined) {
+        if (m.required)
+          throw new InvalidInputError(
+            `run --mount=type=secret: secret ${JSON.stringify(id)} is required but was not given (--secret id=${id},src=FILE)`,
+          );
+        return [];
+      }
+      if (m.env) {
+        // Only the running process sees it: never in a layer, the history or a cache key.
+        env.push(`${m.env}=${value.toString()}`);
+        if (!m.target) return [];
+      }
+      const p = join(stepDir, `secret-${randomBytes(4).toString('hex')}`);
+      await writeFile(p, value, { mode: m.mode ?? 0o400 });
+      return [{ type: 'file', source: p, target: m.target ?? `/run/secrets/${id}`, readonly: true }];
+    }
+    case 'ssh':
+      throw new InvalidInputError('run --mount=type=ssh: ssh agent forwarding is not supported yet');
+  }
+}
+
+export type { Digest };

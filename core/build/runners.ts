@@ -1,0 +1,123 @@
+/**
+ * The effectful side of each step kind, wired to the modules that do the work: the
+ * context and copy code for COPY/ADD, runc for RUN, the layer writer for diffIDs.
+ */
+import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { RunMount as GraphMount } from '../../frontend/graph/types.js';
+import { normalizeUpperDir } from '../diff/normalize-upper-dir.js';
+import { writeLayerTar } from '../diff/write-layer-tar.js';
+import { isWhiteout } from '../diff/overlay-form.js';
+import type { Digest } from '../oci/digest.js';
+import type { ProgressSink } from '../progress/events.js';
+import type { Store } from '../../store/store.js';
+import type { ResolvedImage } from './base-image.js';
+import type { PlanContext } from './build-context.js';
+import { copyStep } from './exec-copy.js';
+import { execRun } from './exec-run.js';
+import type { SecretSource } from './exec-run.js';
+import type { StepRunners } from './executor.js';
+import type { ImageState } from './types.js';
+
+export interface RunnerDeps {
+  store: Store;
+  ctx: PlanContext;
+  /** This build's private directory on the store's filesystem (overlay work dirs live there). */
+  tmpDir: string;
+  secrets: Map<string, SecretSource>;
+  env: NodeJS.ProcessEnv;
+  /** Proxy build-args: in every RUN's env, never in a cache key. */
+  extraEnv: string[];
+  sourceDateEpoch?: number;
+  signal?: AbortSignal;
+  progress: ProgressSink;
+  lookupImage(ref: string): Promise<ResolvedImage>;
+  /** Final image state of each stage that has run, for COPY --from and mounts from=. */
+  stageStates: Map<number, ImageState>;
+  /** Progress vertex of the step now running (for its log lines). */
+  currentVertex(): number;
+}
+
+/** Diff dirs of an image's layers, top-most first (overlay lowerdir order). */
+export function diffDirs(store: Store, chain: Digest[]): string[] {
+  return chain.map((c) => store.diffPath(c)).reverse();
+}
+
+/** Whether `path` exists in the merged view of overlay-form layer dirs (top-most first). */
+export async function existsInLayers(dirs: string[], path: string): Promise<boolean> {
+  const parts = posix.normalize(path).split('/').filter(Boolean);
+  for (const dir of dirs) {
+    let cur = dir;
+    let hidden = false;
+    let found = true;
+    for (const [i, p] of parts.entries()) {
+      cur = join(cur, p);
+      const st = await lstat(cur).catch(() => undefined);
+      if (!st) {
+        found = false;
+        break;
+      }
+      if (isWhiteout(st)) {
+        hidden = true;
+        break;
+      }
+      if (i < parts.length - 1 && !st.isDirectory()) return false;
+    }
+    if (hidden) return false;
+    if (found) return true;
+  }
+  return parts.length === 0;
+}
+
+export function makeRunners(d: RunnerDeps): StepRunners {
+  const stageRoot = async (from: NonNullable<GraphMount['from']>): Promise<string> => {
+    // A read-only merged view for RUN --mount from=: materialised by copying, since a bind
+    // mount needs one directory. Costly for big stages; an overlay mount would avoid it.
+    const state =
+      from.kind === 'stage' ? d.stageStates.get(from.index) : (await d.lookupImage(from.ref)).state;
+    if (!state) throw new Error(`mount from stage ${JSON.stringify(from)}: stage has not run`);
+    const out = join(d.tmpDir, `from-${Math.random().toString(36).slice(2)}`);
+    await mkdir(out, { recursive: true });
+    // exportRootfs reads an image by its config; a stage's config is stored for that.
+    const { digest } = await d.store.putBlob(JSON.stringify(state.config));
+    const { exportRootfs } = await import('../export/export-rootfs.js');
+    await exportRootfs(d.store, { config: digest }, out);
+    return out;
+  };
+  return {
+    async copy(p, state, image, staging) {
+      await copyStep(p, state, image, staging, d);
+    },
+    async run(p, state, image, upper) {
+      const lowers = diffDirs(d.store, image.chain);
+      const vertex = d.currentVertex();
+      await execRun(p.step, state, lowers, upper, {
+        store: d.store,
+        contextDir: d.ctx.root,
+        secrets: d.secrets,
+        hostEnv: d.env,
+        extraEnv: d.extraEnv,
+        tmpDir: d.tmpDir,
+        stageRoot,
+        onOutput: (stream, data) =>
+          d.progress({ type: 'vertex-log', id: vertex, stream, data, time: Date.now() }),
+        signal: d.signal,
+      });
+      // Files only copied up (chmod to the same mode, touched) are not changes.
+      await normalizeUpperDir(upper, lowers);
+    },
+    async workdir(p, state, image, staging) {
+      const ins = p.step.instruction;
+      if (ins.kind !== 'workdir') return false;
+      if (await existsInLayers(diffDirs(d.store, image.chain), ins.path)) return false;
+      await mkdir(join(staging, ins.path), { recursive: true, mode: 0o755 });
+      void state;
+      return true;
+    },
+    async measure(dir) {
+      const r = await writeLayerTar(dir, null, { sourceDateEpoch: d.sourceDateEpoch });
+      const empty = (await readdir(dir)).length === 0;
+      return { diffId: r.diffId, size: r.size, empty };
+    },
+  };
+}
