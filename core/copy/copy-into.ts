@@ -1,0 +1,247 @@
+/**
+ * copyInto: materialises the result of one COPY (or the plain-file part of an ADD) into a
+ * fresh staging dir that becomes the layer's diff dir. The staging dir holds exactly what
+ * the step writes: the destination's missing parents, the copied entries, nothing else.
+ *
+ * Ownership: `--chown` if given; else context files are 0:0 and COPY --from keeps the
+ * files' own owners. Created parents are 0755 and owned by the --chown user (fsutil's
+ * MkdirAll gets the same chowner), else root; parents that already exist in the image
+ * keep the image's metadata. Mode and mtime are preserved (mtime clamped to
+ * SOURCE_DATE_EPOCH), `--chmod` replaces the mode of every copied entry.
+ */
+
+import { execFileSync } from 'node:child_process';
+import { COPYFILE_FICLONE } from 'node:constants';
+import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmod, copyFile, lchown, lutimes } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileEntry } from '../context/file-entry.js';
+import { createLimiter } from '../context/limit.js';
+import type { SourceSet } from '../context/source-set.js';
+import { InvalidInputError, NoSpaceError } from '../oci/errors.js';
+import { type ChmodFn, parseChmod } from './chmod-spec.js';
+import { planDestination } from './dest-rules.js';
+import { LayerSource } from './layer-source.js';
+import { LayerView } from './layer-view.js';
+import { type DirMeta, WriteTree } from './write-tree.js';
+
+/** Files up to this size are copied synchronously; bigger ones through the bounded async path. */
+const SYNC_MAX = 256 << 10;
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export interface CopyOptions {
+  /** The stage's WORKDIR; relative destinations join onto it. */
+  workdir: string;
+  chown?: Owner;
+  /** Octal or symbolic (Dockerfile 1.14) mode. */
+  chmod?: string;
+  /** --parents; normally already set on the SourceSet by resolveSources. */
+  parents?: boolean;
+  /** Seconds; mtimes later than this are clamped to it. */
+  sourceDateEpoch?: number;
+  /**
+   * The image below this step, top layer first. Decides whether the destination is an
+   * existing directory, and gives parents that already exist their metadata.
+   */
+  lowerDirs?: readonly string[];
+  /** Concurrent file copies (default 32). */
+  concurrency?: number;
+}
+
+export interface CopyResult {
+  /** Non-directory entries written. */
+  files: number;
+  /** Bytes of regular files written. */
+  bytes: number;
+}
+
+/**
+ * Copies `set` to `dest` inside `staging`. A LayerSource means "its whole root".
+ * @throws InvalidInputError for bad destinations or modes; NoSpaceError when the disk fills.
+ */
+export async function copyInto(
+  staging: string,
+  set: SourceSet | LayerSource,
+  dest: string,
+  opts: CopyOptions,
+): Promise<CopyResult> {
+  const sources = set instanceof LayerSource ? await set.resolveSources(['/']) : set;
+  const parents = opts.parents ?? sources.parents;
+  const lower = opts.lowerDirs ? new LayerView(opts.lowerDirs) : undefined;
+  const plan = planDestination({
+    dest,
+    workdir: opts.workdir,
+    sourceArgs: sources.sources.length,
+    matches: sources.matches.length,
+    existsAsDir: (p) => lowerDirMeta(lower, p) !== undefined,
+  });
+  const chmodFn = opts.chmod ? parseChmod(opts.chmod) : undefined;
+  const tree = new WriteTree(staging, {
+    defaultDir: {
+      mode: 0o755,
+      uid: opts.chown?.uid ?? 0,
+      gid: opts.chown?.gid ?? 0,
+      mtime: epochOrNow(opts.sourceDateEpoch),
+    },
+    existing: (p) => lowerDirMeta(lower, p),
+  });
+  for (const m of sources.matches) {
+    const root = m.entries[0];
+    let base: string;
+    if (parents && m.parentsPath !== undefined) base = path.posix.join(plan.path, m.parentsPath);
+    else if (root.type === 'dir') base = plan.path;
+    else base = plan.isDir ? path.posix.join(plan.path, path.posix.basename(m.path) || '.') : plan.path;
+    for (const e of m.entries) tree.put(e.rel === '' ? base : path.posix.join(base, e.rel), e);
+  }
+  return writeEntries(tree, {
+    chown: opts.chown,
+    chmod: chmodFn,
+    sde: opts.sourceDateEpoch,
+    concurrency: opts.concurrency ?? 32,
+  });
+}
+
+function epochOrNow(sde: number | undefined): number {
+  return sde ?? Date.now() / 1000;
+}
+
+/** Metadata of a directory that already exists in the image at `imagePath`, if it does. */
+export function lowerDirMeta(lower: LayerView | undefined, imagePath: string): DirMeta | undefined {
+  if (!lower) return undefined;
+  const r = lower.resolveSync(imagePath.replace(/^\/+/, ''), true, imagePath);
+  if (!r.exists) return undefined;
+  const hit = lower.lookup(r.rel);
+  if (!hit?.st.isDirectory()) return undefined;
+  return {
+    mode: Number(hit.st.mode & 0o7777n),
+    uid: Number(hit.st.uid),
+    gid: Number(hit.st.gid),
+    mtime: Number(hit.st.mtimeNs) / 1e9,
+  };
+}
+
+interface WriteOptions {
+  chown?: Owner;
+  chmod?: ChmodFn;
+  sde?: number;
+  concurrency: number;
+}
+
+/** Writes a planned tree: directories first (sync, parents first), then files concurrently, then directory metadata deepest first. */
+export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<CopyResult> {
+  const limit = createLimiter(o.concurrency);
+  const euid = process.geteuid?.() ?? 0;
+  const egid = process.getegid?.() ?? 0;
+  const mtimeOf = (e: FileEntry): number => {
+    const t = Number(e.mtimeNs) / 1e9;
+    return o.sde !== undefined && t > o.sde ? o.sde : t;
+  };
+  const ownerOf = (e: FileEntry): Owner => o.chown ?? { uid: e.uid, gid: e.gid };
+  let files = 0;
+  let bytes = 0;
+  let sinceYield = 0;
+  const dirs = tree.directories();
+  for (const d of dirs) guard(d.target, () => mkdirSync(tree.hostPath(d.target), { recursive: true }));
+  const pending: Promise<void>[] = [];
+  for (const [target, e] of tree.entries()) {
+    if (e.type === 'dir' || e.type === 'socket') continue;
+    const host = tree.hostPath(target);
+    const owner = ownerOf(e);
+    const mode = o.chmod ? o.chmod(e.mode, false) : e.mode;
+    files++;
+    if (e.type === 'symlink') {
+      guard(target, () => {
+        symlinkSync(e.linkTarget ?? '', host);
+        if (owner.uid !== euid || owner.gid !== egid) lchownSync(host, owner.uid, owner.gid);
+        lutimesSync(host, mtimeOf(e), mtimeOf(e));
+      });
+      continue;
+    }
+    if (e.type !== 'file') guard(target, () => makeSpecial(e, host, mode));
+    else bytes += e.size;
+    const chowned = owner.uid !== euid || owner.gid !== egid;
+    // chown clears setuid/setgid, and copyFile keeps only what the source had.
+    const needChmod = chowned || o.chmod !== undefined || (mode & 0o7000) !== 0;
+    if (e.type !== 'file' || e.size <= SYNC_MAX) {
+      // Small files synchronously: file creation is disk-bound and the pool round trips
+      // only add to it (5,000 copies: 1.8 s sync against 2.8 s with 32 in flight).
+      guard(target, () => {
+        if (e.type === 'file') copyFileSync(e.abs, host, COPYFILE_FICLONE);
+        if (chowned) lchownSync(host, owner.uid, owner.gid);
+        if (needChmod) chmodSync(host, mode);
+        lutimesSync(host, mtimeOf(e), mtimeOf(e));
+      });
+      if (++sinceYield % 256 === 0) await new Promise((r) => setImmediate(r));
+      continue;
+    }
+    const p = limit(() =>
+      guardAsync(target, async () => {
+        await copyFile(e.abs, host, COPYFILE_FICLONE);
+        if (chowned) await lchown(host, owner.uid, owner.gid);
+        if (needChmod) await chmod(host, mode);
+        await lutimes(host, mtimeOf(e), mtimeOf(e));
+      }),
+    );
+    p.catch(() => {}); // observed by Promise.all below
+    pending.push(p);
+  }
+  await Promise.all(pending);
+  // Deepest first, so setting a child's times never disturbs an already-set parent.
+  for (const d of [...dirs].reverse()) {
+    const host = tree.hostPath(d.target);
+    guard(d.target, () => {
+      let meta: DirMeta;
+      if (d.entry && !d.entry.implied) {
+        const owner = ownerOf(d.entry);
+        meta = {
+          mode: o.chmod ? o.chmod(d.entry.mode, true) : d.entry.mode,
+          ...owner,
+          mtime: mtimeOf(d.entry),
+        };
+      } else meta = d.meta;
+      lchownSync(host, meta.uid, meta.gid);
+      chmodSync(host, meta.mode);
+      lutimesSync(host, meta.mtime, meta.mtime);
+    });
+  }
+  return { files, bytes };
+}
+
+/** FIFOs and device nodes: Node has no mknod, so the coreutils tools do it (rare in practice). */
+function makeSpecial(e: FileEntry, host: string, mode: number): void {
+  const m = (mode & 0o777).toString(8);
+  if (e.type === 'fifo') {
+    execFileSync('mkfifo', ['-m', m, host]);
+    return;
+  }
+  const major = ((e.rdev >> 8n) & 0xfffn) | ((e.rdev >> 32n) & ~0xfffn);
+  const minor = (e.rdev & 0xffn) | ((e.rdev >> 12n) & ~0xffn);
+  execFileSync('mknod', ['-m', m, host, e.type === 'char' ? 'c' : 'b', String(major), String(minor)]);
+}
+
+function wrap(target: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new NoSpaceError(`copy: write ${target}: no space left on device`, { cause: err });
+  return new InvalidInputError(`copy: write ${target}: ${code ?? (err as Error).message}`, { cause: err });
+}
+
+function guard(target: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    throw wrap(target, err);
+  }
+}
+
+async function guardAsync(target: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    throw wrap(target, err);
+  }
+}

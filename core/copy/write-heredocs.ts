@@ -1,0 +1,79 @@
+/**
+ * `COPY <<EOF /dest` heredoc sources: each heredoc becomes a file named after it. The same
+ * destination rules apply as for files from the context; files are 0644 (BuildKit's
+ * Mkfile default for heredocs) before --chmod, owned by --chown or root, with mtime
+ * SOURCE_DATE_EPOCH when given, else now.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileEntry } from '../context/file-entry.js';
+import { parseChmod } from './chmod-spec.js';
+import { type CopyOptions, type CopyResult, lowerDirMeta, writeEntries } from './copy-into.js';
+import { planDestination } from './dest-rules.js';
+import { LayerView } from './layer-view.js';
+import { WriteTree } from './write-tree.js';
+
+export interface HeredocFile {
+  /** The heredoc's name (its delimiter word), which becomes the file name in a directory destination. */
+  name: string;
+  content: string;
+}
+
+export async function writeHeredocs(
+  staging: string,
+  files: HeredocFile[],
+  dest: string,
+  opts: Omit<CopyOptions, 'parents'>,
+): Promise<CopyResult> {
+  const lower = opts.lowerDirs ? new LayerView(opts.lowerDirs) : undefined;
+  const plan = planDestination({
+    dest,
+    workdir: opts.workdir,
+    sourceArgs: files.length,
+    matches: files.length,
+    existsAsDir: (p) => lowerDirMeta(lower, p) !== undefined,
+  });
+  const now = BigInt(Math.round((opts.sourceDateEpoch ?? Date.now() / 1000) * 1e9));
+  // The bytes go through temp files beside the staging dir, so the ordinary writer (with its
+  // chown/chmod/mtime handling) does the rest.
+  const tmp = await mkdtemp(path.join(path.dirname(path.resolve(staging)), '.heredoc-'));
+  try {
+    const tree = new WriteTree(staging, {
+      defaultDir: {
+        mode: 0o755,
+        uid: opts.chown?.uid ?? 0,
+        gid: opts.chown?.gid ?? 0,
+        mtime: Number(now) / 1e9,
+      },
+      existing: (p) => lowerDirMeta(lower, p),
+    });
+    for (const [i, f] of files.entries()) {
+      const abs = path.join(tmp, String(i));
+      const bytes = Buffer.from(f.content, 'utf8');
+      await writeFile(abs, bytes);
+      const e: FileEntry = {
+        rel: '',
+        abs,
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        size: bytes.length,
+        mtimeNs: now,
+        ctimeNs: now,
+        ino: 0n,
+        dev: 0n,
+        rdev: 0n,
+      };
+      tree.put(plan.isDir ? path.posix.join(plan.path, f.name) : plan.path, e);
+    }
+    return await writeEntries(tree, {
+      chown: opts.chown,
+      chmod: opts.chmod ? parseChmod(opts.chmod) : undefined,
+      sde: opts.sourceDateEpoch,
+      concurrency: 8,
+    });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
