@@ -1,0 +1,122 @@
+/**
+ * LayerDownload: one layer pulled in a single pass. Each arriving byte goes both to a store
+ * ingest (the compressed blob, kept for later pushes and exports) and through applyLayer
+ * into a fresh staging dir, so the layer is never read twice. Nothing becomes visible here:
+ * the caller commits the ingest and the staging dir only after every layer checked out, and
+ * discard() removes both otherwise. As a BlobSink, a restart (reset) begins both afresh.
+ */
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { PassThrough, type Writable } from 'node:stream';
+import type { IngestWriter, Store } from '../../store/index.js';
+import { type ApplyLayerResult, applyLayer } from '../diff/apply-layer.js';
+import type { BlobSink } from './blob-download.js';
+
+class Attempt {
+  readonly ingest: IngestWriter;
+  readonly dir: string;
+  readonly #tar = new PassThrough({ highWaterMark: 1 << 20 });
+  readonly #applying: Promise<ApplyLayerResult>;
+  /** Rejects when applyLayer fails, so a write waiting for 'drain' does not hang. */
+  readonly #failed: Promise<never>;
+
+  constructor(ingest: IngestWriter, dir: string) {
+    this.ingest = ingest;
+    this.dir = dir;
+    this.#applying = applyLayer(dir, this.#tar);
+    this.#failed = this.#applying.then(
+      () => new Promise<never>(() => {}),
+      (err: unknown) => Promise.reject(err),
+    );
+    this.#failed.catch(() => {}); // observed through write()/finish()
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    await Promise.all([this.#writeTo(this.ingest.stream, chunk), this.#writeTo(this.#tar, chunk)]);
+  }
+
+  #writeTo(stream: Writable, chunk: Buffer): Promise<void> {
+    if (stream.destroyed)
+      return Promise.race([this.#failed, Promise.reject(new Error('write layer: stream closed'))]);
+    if (stream.write(chunk)) return Promise.resolve();
+    return Promise.race([
+      this.#failed,
+      new Promise<void>((resolve, reject) => {
+        const done = (err?: Error) => {
+          stream.off('drain', onDrain);
+          stream.off('error', done);
+          if (err) reject(err);
+          else resolve();
+        };
+        const onDrain = () => done();
+        stream.on('drain', onDrain);
+        stream.on('error', done);
+      }),
+    ]);
+  }
+
+  async finish(): Promise<ApplyLayerResult> {
+    this.#tar.end();
+    return this.#applying;
+  }
+
+  async discard(): Promise<void> {
+    this.#tar.destroy();
+    await this.#applying.catch(() => {});
+    await this.ingest.abort();
+    await rm(dirname(this.dir), { recursive: true, force: true });
+  }
+}
+
+export class LayerDownload implements BlobSink {
+  readonly #store: Store;
+  #attempt: Attempt;
+
+  private constructor(store: Store, attempt: Attempt) {
+    this.#store = store;
+    this.#attempt = attempt;
+  }
+
+  static async start(store: Store): Promise<LayerDownload> {
+    return new LayerDownload(store, await LayerDownload.#fresh(store));
+  }
+
+  static async #fresh(store: Store): Promise<Attempt> {
+    const ingest = await store.ingest();
+    try {
+      return new Attempt(ingest, await store.makeStagingDir());
+    } catch (err) {
+      await ingest.abort();
+      throw err;
+    }
+  }
+
+  /** The ingest holding the compressed bytes; commit it once everything is verified. */
+  get ingest(): IngestWriter {
+    return this.#attempt.ingest;
+  }
+
+  /** The staging diff dir the layer was applied into. */
+  get dir(): string {
+    return this.#attempt.dir;
+  }
+
+  write(chunk: Buffer): Promise<void> {
+    return this.#attempt.write(chunk);
+  }
+
+  async reset(): Promise<void> {
+    await this.#attempt.discard();
+    this.#attempt = await LayerDownload.#fresh(this.#store);
+  }
+
+  /** Ends the tar stream and waits for applyLayer: the diffID and size of what arrived. */
+  finish(): Promise<ApplyLayerResult> {
+    return this.#attempt.finish();
+  }
+
+  /** Removes the ingest file and the staging dir (safe after a partial commit: both are idempotent). */
+  discard(): Promise<void> {
+    return this.#attempt.discard();
+  }
+}
