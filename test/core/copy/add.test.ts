@@ -1,0 +1,139 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openContext } from '../../../core/context/index.js';
+import { addInto } from '../../../core/copy/add-into.js';
+import { addUrl, urlFileName } from '../../../core/copy/add-url.js';
+import { detectArchive } from '../../../core/copy/archive-detect.js';
+import { sha256 } from '../../../core/oci/digest.js';
+import { DigestMismatchError, SecurityError } from '../../../core/oci/errors.js';
+import { listTree, makeTree, tempDir } from './helpers.js';
+
+/** A context holding the same two-file tree as plain, gzip, bzip2 and xz tars (names hide the format). */
+async function archiveContext(): Promise<string> {
+  const src = await makeTree({ 'pkg/bin/run': 'run!', 'pkg/README': 'read me' });
+  const ctx = await makeTree({ 'not-an-archive.tar.gz': 'just text' });
+  execFileSync('tar', [
+    '--numeric-owner',
+    '--owner=0',
+    '--group=0',
+    '-cf',
+    path.join(ctx, 'plain.bin'),
+    '-C',
+    src,
+    'pkg',
+  ]);
+  for (const [tool, name] of [
+    ['gzip', 'gz.bin'],
+    ['bzip2', 'bz.bin'],
+    ['xz', 'xz.bin'],
+  ]) {
+    writeFileSync(path.join(ctx, name), execFileSync(tool, ['-c', path.join(ctx, 'plain.bin')]));
+  }
+  return ctx;
+}
+
+describe('ADD local archives', () => {
+  it('detects archives by content, not by name', async () => {
+    const ctx = await archiveContext();
+    expect(await detectArchive(path.join(ctx, 'plain.bin'))).toBe('none');
+    expect(await detectArchive(path.join(ctx, 'gz.bin'))).toBe('gzip');
+    expect(await detectArchive(path.join(ctx, 'bz.bin'))).toBe('bzip2');
+    expect(await detectArchive(path.join(ctx, 'xz.bin'))).toBe('xz');
+    expect(await detectArchive(path.join(ctx, 'not-an-archive.tar.gz'))).toBeUndefined();
+  });
+
+  for (const name of ['plain.bin', 'gz.bin', 'bz.bin', 'xz.bin']) {
+    it(`unpacks ${name} into the destination`, async () => {
+      const set = await (await openContext(await archiveContext())).resolveSources([name]);
+      const staging = await tempDir();
+      await addInto(staging, set, '/opt', { workdir: '/', chown: { uid: 7, gid: 8 } });
+      const tree = listTree(staging);
+      expect(tree['opt/pkg/bin/run']).toBe('file 0644 7:8 run!');
+      expect(tree['opt/pkg/README']).toBe('file 0644 7:8 read me');
+      expect(tree.opt).toBe('dir 0755 7:8');
+    });
+  }
+
+  it('copies a non-archive as a file and --unpack=false copies archives as files', async () => {
+    const ctx = await openContext(await archiveContext());
+    const staging = await tempDir();
+    await addInto(staging, await ctx.resolveSources(['not-an-archive.tar.gz', 'gz.bin']), '/d/', {
+      workdir: '/',
+      unpack: false,
+    });
+    const tree = listTree(staging);
+    expect(tree['d/not-an-archive.tar.gz']).toBe('file 0644 0:0 just text');
+    expect(Object.keys(tree).sort()).toEqual(['d', 'd/gz.bin', 'd/not-an-archive.tar.gz']);
+  });
+
+  it('refuses an archive entry that climbs out of the destination', async () => {
+    const src = await makeTree({ 'x/evil': 'pwned' });
+    const ctx = await makeTree({});
+    execFileSync('tar', [
+      '-cf',
+      path.join(ctx, 'evil.tar'),
+      '-C',
+      path.join(src, 'x'),
+      '--transform',
+      's,^,../../,',
+      'evil',
+    ]);
+    const set = await (await openContext(ctx)).resolveSources(['evil.tar']);
+    const staging = await tempDir();
+    await expect(addInto(staging, set, '/in/', { workdir: '/' })).rejects.toBeInstanceOf(SecurityError);
+  });
+});
+
+describe('ADD URL', () => {
+  const body = 'remote bytes\n';
+  let base = '';
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/files/tool.sh')) {
+      res.writeHead(200, { 'last-modified': 'Wed, 21 Oct 2015 07:28:00 GMT' });
+      res.end(body);
+    } else {
+      res.writeHead(404);
+      res.end('nope');
+    }
+  });
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('downloads with a matching checksum, names the file from the URL, mode 0600', async () => {
+    const staging = await tempDir();
+    const res = await addUrl(staging, `${base}/files/tool.sh?x=1`, '/usr/local/bin/', {
+      workdir: '/',
+      checksum: sha256(body),
+    });
+    expect(res).toMatchObject({ digest: sha256(body), fileName: 'tool.sh', files: 1, bytes: body.length });
+    const file = path.join(staging, 'usr/local/bin/tool.sh');
+    expect(readFileSync(file, 'utf8')).toBe(body);
+    expect(statSync(file).mode & 0o7777).toBe(0o600);
+    expect(statSync(file).mtimeMs).toBe(Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'));
+  });
+
+  it('writes nothing on a checksum mismatch or a bad status', async () => {
+    const staging = await tempDir();
+    const bad = `sha256:${'0'.repeat(64)}`;
+    await expect(
+      addUrl(staging, `${base}/files/tool.sh`, '/x', { workdir: '/', checksum: bad }),
+    ).rejects.toBeInstanceOf(DigestMismatchError);
+    await expect(addUrl(staging, `${base}/missing`, '/x', { workdir: '/' })).rejects.toThrow(
+      /add: GET .*\/missing: 404/,
+    );
+    expect(listTree(staging)).toEqual({});
+  });
+
+  it('falls back to "download" for unusable names', () => {
+    expect(urlFileName(new URL('http://h/'))).toBe('download');
+    expect(urlFileName(new URL('http://h/a/%2e%2e'))).toBe('download');
+    expect(urlFileName(new URL('http://h/a/b%20c.tgz'))).toBe('b c.tgz');
+  });
+});
