@@ -91,6 +91,14 @@ export class LayerDirs {
     return join(wrapper, 'diff');
   }
 
+  /** Removes a dir from makeStaging() with its wrapper; a no-op once committed or removed. */
+  async discardStaging(staged: string): Promise<void> {
+    const parent = dirname(staged);
+    const ours =
+      basename(staged) === 'diff' && dirname(parent) === this.dir && basename(parent).startsWith(STAGING);
+    await rm(ours ? parent : staged, { recursive: true, force: true });
+  }
+
   async commit(staged: string, info: CommitLayerInfo): Promise<LayerRecord> {
     const chainId = parseDigest(info.chainId);
     const diffId = parseDigest(info.diffId);

@@ -45,7 +45,17 @@ export interface DiskUsage {
   cacheMounts: CacheMountInfo[];
 }
 
-const SUBDIRS = ['blobs/sha256', 'ingest', 'layers', 'cache', 'refs', 'cachemounts', 'locks', 'meta'];
+const SUBDIRS = [
+  'blobs/sha256',
+  'ingest',
+  'layers',
+  'cache',
+  'refs',
+  'cachemounts',
+  'locks',
+  'meta',
+  'builds',
+];
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export class Store implements BlobStore {
@@ -177,6 +187,11 @@ export class Store implements BlobStore {
   /** A fresh empty dir (`layers/.staging-<owner>/diff`) on the layers filesystem. */
   makeStagingDir(): Promise<string> {
     return this.#layers.makeStaging();
+  }
+
+  /** Drops a staging dir that will not be committed (its wrapper too). */
+  discardStagingDir(staged: string): Promise<void> {
+    return this.#layers.discardStaging(staged);
   }
 
   /**

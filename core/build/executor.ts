@@ -3,7 +3,6 @@
  * record (its layer is already in the store); a miss runs the step, commits its layer and
  * then its cache record, in that order, so a crash never leaves a record without its layer.
  */
-import { rm } from 'node:fs/promises';
 import type { Step } from '../../frontend/graph/types.js';
 import { chainId } from '../oci/digest.js';
 import type { Digest } from '../oci/digest.js';
@@ -161,7 +160,7 @@ async function runStepAndRecord(
         result = { ...result, diffId: m.diffId, chainId: cid };
       }
     } finally {
-      await rm(staging, { recursive: true, force: true });
+      await store.discardStagingDir(staging);
     }
   }
   if (p.files && p.files.length > 0) {

@@ -2,7 +2,7 @@
  * The effectful side of each step kind, wired to the modules that do the work: the
  * context and copy code for COPY/ADD, runc for RUN, the layer writer for diffIDs.
  */
-import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { RunMount as GraphMount } from '../../frontend/graph/types.js';
 import { normalizeUpperDir } from '../diff/normalize-upper-dir.js';
@@ -111,6 +111,14 @@ export function makeRunners(d: RunnerDeps): StepRunners {
       if (ins.kind !== 'workdir') return false;
       if (await existsInLayers(diffDirs(d.store, image.chain), ins.path)) return false;
       await mkdir(join(staging, ins.path), { recursive: true, mode: 0o755 });
+      // Created directories get a fixed time (SOURCE_DATE_EPOCH, else the epoch) so the
+      // layer, hence the image ID, does not depend on when it was built.
+      const t = d.sourceDateEpoch ?? 0;
+      let rel = ins.path;
+      while (rel !== '/' && rel !== '') {
+        await utimes(join(staging, rel), t, t);
+        rel = posix.dirname(rel);
+      }
       void state;
       return true;
     },

@@ -39,7 +39,7 @@ describe('Store root', () => {
     expect(store.root).toBe(join(base, 'strata'));
     expect((await stat(store.root)).mode & 0o777).toBe(0o700);
     expect((await readdir(store.root)).sort()).toEqual(
-      ['blobs', 'cache', 'cachemounts', 'ingest', 'layers', 'locks', 'meta', 'refs'].sort(),
+      ['blobs', 'builds', 'cache', 'cachemounts', 'ingest', 'layers', 'locks', 'meta', 'refs'].sort(),
     );
   });
 });
