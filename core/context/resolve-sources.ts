@@ -115,7 +115,7 @@ function makeFilter(
       [ignore, base === '' ? rel : `${base}/${rel}`],
       [exclude, rel],
     ] as const) {
-      if (!f || !f.matches(p)) continue;
+      if (!f?.matches(p)) continue;
       if (!isDir || f.canSkipDir(p)) return 'skip';
       decision = 'enter';
     }
