@@ -50,7 +50,12 @@ tag_standin() {
   echo "make-node: NOTE $STANDIN in this store is a stand-in: $NAME (Debian bookworm, Node.js $1), not the Docker Hub image"
 }
 
-node_version() { tar -xOf "$CACHED_TAR" ./usr/share/doc/nodejs/changelog.Debian.gz 2>/dev/null | gzip -dc | head -1 | sed -E 's/.*\(([^)]*)\).*/\1/' || echo unknown; }
+node_version() {
+  local v
+  # head closes the pipe early; the status of the pipe is not the point, its output is.
+  v="$(tar -xOf "$CACHED_TAR" ./usr/share/doc/nodejs/changelog.Debian.gz 2>/dev/null | gzip -dc 2>/dev/null | head -1 | sed -E 's/.*\(([^)]*)\).*/\1/')" || true
+  echo "${v:-unknown}"
+}
 
 if [[ -z "$TAR_ONLY" && "$FORCE" != 1 ]] && has_image "$NAME"; then
   echo "make-node: $NAME already in the store, reusing it"
@@ -121,6 +126,9 @@ FROM $ROOTFS_NAME
 ENV NODE_EXTRA_CA_CERTS=$CA_IN_IMAGE
 CMD ["node"]
 DF
-"${STRATA[@]}" build "${ROOT_ARGS[@]}" --progress quiet -t "$NAME" "$CTX" >/dev/null
+if ! out="$("${STRATA[@]}" build "${ROOT_ARGS[@]}" --progress plain -t "$NAME" "$CTX" 2>&1)"; then
+  echo "$out" >&2
+  exit 1
+fi
 echo "make-node: imported $NAME"
 tag_standin "$(node_version)"
