@@ -26,6 +26,9 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   du: { module: './du.js', summary: 'show disk usage of the store' },
   prune: { module: './prune.js', summary: 'remove unused cache records, layers and cache mounts' },
   root: { module: './root.js', summary: 'print the store directory' },
+  pull: { module: './pull.js', summary: 'pull an image from a registry into the store' },
+  push: { module: './push.js', summary: 'push an image from the store to a registry' },
+  login: { module: './login.js', summary: 'store credentials for a registry' },
 };
 
 /** Exit codes by error code; anything unknown is an internal error. */
