@@ -4,6 +4,8 @@
  * `staging`, which becomes the step's layer.
  */
 import type { SourceSet } from '../context/source-set.js';
+import { addInto } from '../copy/add-into.js';
+import { addUrl } from '../copy/add-url.js';
 import { copyInto } from '../copy/copy-into.js';
 import type { CopyOptions } from '../copy/copy-into.js';
 import { LayerSource } from '../copy/layer-source.js';
@@ -12,7 +14,7 @@ import { writeHeredocs } from '../copy/write-heredocs.js';
 import type { StageState } from './config-apply.js';
 import type { RunnerDeps } from './runners.js';
 import { diffDirs } from './runners.js';
-import { resolveDest } from './step-ops.js';
+import { isUrl, resolveDest } from './step-ops.js';
 import type { ImageState, PlannedStep } from './types.js';
 
 export async function copyStep(
@@ -37,7 +39,12 @@ export async function copyStep(
     lowerDirs,
   };
   if (ins.heredocs.length > 0) await writeHeredocs(staging, ins.heredocs, dest, opts);
-  if (ins.sources.length === 0) return;
+  if (ins.kind === 'add') {
+    for (const url of ins.sources.filter(isUrl))
+      await addUrl(staging, url, dest, { ...opts, checksum: ins.checksum });
+  }
+  const sources = ins.kind === 'add' ? ins.sources.filter((src) => !isUrl(src)) : ins.sources;
+  if (sources.length === 0) return;
   let set: SourceSet;
   if (ins.from) {
     const chain =
@@ -48,9 +55,10 @@ export async function copyStep(
     const src = await LayerSource.open(diffDirs(d.store, chain), {
       metaStore: { readMeta: (n) => d.store.readMeta(n), writeMeta: (n, data) => d.store.writeMeta(n, data) },
     });
-    set = await src.resolveSources(ins.sources, { exclude: ins.exclude, parents: ins.parents });
+    set = await src.resolveSources(sources, { exclude: ins.exclude, parents: ins.parents });
   } else {
-    set = await d.ctx.sourceSet(p.step, ins.sources, ins.exclude, ins.parents);
+    set = await d.ctx.sourceSet(p.step, sources, ins.exclude, ins.parents);
   }
-  await copyInto(staging, set, dest, opts);
+  if (ins.kind === 'add' && !ins.from) await addInto(staging, set, dest, { ...opts, unpack: ins.unpack });
+  else await copyInto(staging, set, dest, opts);
 }

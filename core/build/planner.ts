@@ -14,7 +14,7 @@ import { applyStep, initStageState } from './config-apply.js';
 import type { StageState } from './config-apply.js';
 import { explainMiss, short } from './explain-miss.js';
 import type { FileEntry } from './explain-miss.js';
-import { stepOp } from './step-ops.js';
+import { isUrl, stepOp } from './step-ops.js';
 import type {
   CacheRecord,
   Decision,
@@ -120,8 +120,10 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
       if (ins.kind === 'copy' || ins.kind === 'add') {
         if (ins.from?.kind === 'stage') inputs.from = stageKey(ins.from.index);
         else if (ins.from?.kind === 'image') inputs.from = (await deps.resolveImage(ins.from.ref)).id;
-        else if (ins.sources.length > 0) {
-          const sum = await deps.checksumSources(step, ins.sources, ins.exclude);
+        else if (ins.sources.some((src) => !isUrl(src))) {
+          // URLs are keyed by their text and --checksum (in the op); pin content with --checksum.
+          const local = ins.sources.filter((src) => !isUrl(src));
+          const sum = await deps.checksumSources(step, local, ins.exclude);
           inputs.content = sum.digest;
           files = sum.files;
         }

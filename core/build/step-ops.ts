@@ -9,6 +9,11 @@ import { commandArgv, runEnv } from './config-apply.js';
 import type { StageState } from './config-apply.js';
 import { posix } from 'node:path';
 
+/** ADD sources that are downloads rather than context paths. */
+export function isUrl(src: string): boolean {
+  return /^https?:\/\//i.test(src);
+}
+
 /** Joins a COPY destination onto WORKDIR the way Docker does, keeping a trailing slash. */
 export function resolveDest(dest: string, workdir: string | undefined): string {
   const trailing = dest.endsWith('/') || dest === '.' || dest.endsWith('/.');

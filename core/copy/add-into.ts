@@ -15,7 +15,14 @@ import type { SourceMatch } from '../context/file-entry.js';
 import type { SourceSet } from '../context/source-set.js';
 import { applyLayer } from '../diff/apply-layer.js';
 import { detectArchive, openDecompressed } from './archive-detect.js';
-import { type CopyOptions, type CopyResult, copyInto, lowerDirMeta, writeEntries } from './copy-into.js';
+import {
+  type CopyOptions,
+  type CopyResult,
+  copyInto,
+  createdMtime,
+  lowerDirMeta,
+  writeEntries,
+} from './copy-into.js';
 import { planDestination } from './dest-rules.js';
 import { LayerView } from './layer-view.js';
 import { WriteTree } from './write-tree.js';
@@ -81,7 +88,7 @@ export async function addInto(
 
 /** Creates the destination directory and its parents with the usual metadata rules. */
 async function ensureDir(staging: string, imagePath: string, opts: AddOptions, lower: LayerView | undefined) {
-  const mtime = opts.sourceDateEpoch ?? Date.now() / 1000;
+  const mtime = createdMtime(opts.sourceDateEpoch);
   const tree = new WriteTree(staging, {
     defaultDir: { mode: 0o755, uid: opts.chown?.uid ?? 0, gid: opts.chown?.gid ?? 0, mtime },
     existing: (p) => lowerDirMeta(lower, p),

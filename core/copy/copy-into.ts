@@ -85,7 +85,7 @@ export async function copyInto(
       mode: 0o755,
       uid: opts.chown?.uid ?? 0,
       gid: opts.chown?.gid ?? 0,
-      mtime: epochOrNow(opts.sourceDateEpoch),
+      mtime: createdMtime(opts.sourceDateEpoch),
     },
     existing: (p) => lowerDirMeta(lower, p),
   });
@@ -105,8 +105,13 @@ export async function copyInto(
   });
 }
 
-function epochOrNow(sde: number | undefined): number {
-  return sde ?? Date.now() / 1000;
+/**
+ * The mtime of what a step creates rather than copies (new parent dirs, heredoc files):
+ * SOURCE_DATE_EPOCH, else the epoch. Never the build time: the layer's diffID, hence the
+ * image ID, must not depend on when it was built (ko and Bazel make the same choice).
+ */
+export function createdMtime(sde: number | undefined): number {
+  return sde ?? 0;
 }
 
 /** Metadata of a directory that already exists in the image at `imagePath`, if it does. */

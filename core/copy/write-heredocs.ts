@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileEntry } from '../context/file-entry.js';
 import { parseChmod } from './chmod-spec.js';
-import { type CopyOptions, type CopyResult, lowerDirMeta, writeEntries } from './copy-into.js';
+import { type CopyOptions, type CopyResult, createdMtime, lowerDirMeta, writeEntries } from './copy-into.js';
 import { planDestination } from './dest-rules.js';
 import { LayerView } from './layer-view.js';
 import { WriteTree } from './write-tree.js';
@@ -33,7 +33,7 @@ export async function writeHeredocs(
     matches: files.length,
     existsAsDir: (p) => lowerDirMeta(lower, p) !== undefined,
   });
-  const now = BigInt(Math.round((opts.sourceDateEpoch ?? Date.now() / 1000) * 1e9));
+  const now = BigInt(Math.round(createdMtime(opts.sourceDateEpoch) * 1e9));
   // The bytes go through temp files beside the staging dir, so the ordinary writer (with its
   // chown/chmod/mtime handling) does the rest.
   const tmp = await mkdtemp(path.join(path.dirname(path.resolve(staging)), '.heredoc-'));
