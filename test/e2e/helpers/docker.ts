@@ -15,9 +15,15 @@ export interface DockerResult {
  * Runs `docker ...args` and resolves with its output; rejects with the command line, exit
  * status and stderr when it exits non-zero. `input` is written to stdin when given.
  */
-export function docker(args: string[], opts: { input?: Buffer | string } = {}): Promise<DockerResult> {
+export function docker(
+  args: string[],
+  opts: { input?: Buffer | string; env?: NodeJS.ProcessEnv } = {},
+): Promise<DockerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(DOCKER, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(DOCKER, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

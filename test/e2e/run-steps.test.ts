@@ -1,0 +1,120 @@
+/**
+ * RUN steps for real: runc on an overlay of the parent layers. The image strata builds has
+ * the same filesystem as Docker's own build of the same Dockerfile (adds, changes, a delete
+ * that becomes a whiteout, a replaced directory that becomes opaque), and a cache mount
+ * keeps its contents across builds, outside every layer.
+ */
+import { lstat, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getXattr } from '../../core/diff/overlay-form.js';
+import { importBusybox } from '../helpers/busybox-base.js';
+import { stepOutcomes, strataOk } from '../helpers/cli.js';
+import { docker, requireDocker, requireRoot, useTempDirs } from './helpers/index.js';
+
+const tmp = useTempDirs();
+
+const FS_DOCKERFILE = `FROM busybox
+RUN mkdir -p /data/keep /data/replace && echo one > /data/keep/a && echo gone > /data/keep/b \\
+ && echo old > /data/replace/x && chmod 600 /data/keep/a && echo base > /data/replace/z
+RUN echo two >> /data/keep/a && rm /data/keep/b && rm -rf /data/replace && mkdir /data/replace \\
+ && echo new > /data/replace/y && ln -s keep/a /data/link && chmod 751 /data/keep
+CMD ["sh"]
+`;
+
+/** What a container of `image` sees under /data: path, type, mode, content. */
+async function listing(image: string): Promise<string> {
+  const script =
+    'cd /data && find . | sort | while read f; do if [ -L "$f" ]; then echo "$f L $(readlink $f)"; elif [ -d "$f" ]; then echo "$f D $(stat -c %a $f)"; else echo "$f F $(stat -c %a $f) $(cat $f | tr "\\n" "|")"; fi; done';
+  return (await docker(['run', '--rm', image, 'sh', '-c', script])).stdout;
+}
+
+describe('RUN in runc', () => {
+  let root: string;
+  beforeAll(async () => {
+    requireRoot();
+    requireDocker();
+    root = await tmp();
+    await importBusybox(root);
+    // Docker's build starts from the very same base image.
+    const base = join(await tmp(), 'busybox.tar');
+    await strataOk(['save', '--root', root, 'busybox:latest', '-o', base]);
+    await docker(['load', '-i', base]);
+  });
+
+  it("gives the same filesystem as Docker's own build, with whiteouts and an opaque dir in the layer", async () => {
+    const ctx = await tmp();
+    await writeFile(join(ctx, 'Dockerfile'), FS_DOCKERFILE);
+    const out = join(await tmp(), 'img.tar');
+    await strataOk([
+      'build',
+      '--root',
+      root,
+      '-q',
+      '-t',
+      'strata-run:1',
+      '--output',
+      `type=docker,dest=${out}`,
+      ctx,
+    ]);
+    await docker(['load', '-i', out]);
+    const built = await docker(['build', '-q', '-t', 'docker-run:1', ctx], { env: { DOCKER_BUILDKIT: '1' } });
+    expect(built.stdout).toMatch(/sha256:/);
+    const ours = await listing('strata-run:1');
+    const theirs = await listing('docker-run:1');
+    expect(ours).toContain('./keep/a F 600 one|two|');
+    expect(ours).not.toContain('./keep/b');
+    expect(ours).not.toContain('./replace/x');
+    expect(ours).toBe(theirs);
+
+    // The second RUN's layer: b is a whiteout (char 0:0), replace/ is opaque.
+    const layers = JSON.parse(
+      (await strataOk(['inspect', '--root', root, '--format', '{{json .RootFS.Layers}}', 'strata-run:1']))
+        .stdout,
+    );
+    const { chainIds } = await import('../../core/oci/digest.js');
+    const top = chainIds(layers).pop() as string;
+    const diff = join(root, 'layers', top.slice(7), 'diff');
+    const wh = await lstat(join(diff, 'data/keep/b'));
+    expect(wh.isCharacterDevice()).toBe(true);
+    expect(wh.rdev).toBe(0);
+    expect(getXattr(join(diff, 'data/replace'), 'trusted.overlay.opaque')?.toString()).toBe('y');
+    expect((await readdir(join(diff, 'data/replace'))).sort()).toEqual(['y']);
+    await docker(['rmi', '-f', 'strata-run:1', 'docker-run:1']);
+  });
+
+  it('a cache mount keeps what a RUN appended across builds, never in the image, until pruned', async () => {
+    const ctx = await tmp();
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      'FROM busybox\nCOPY step.txt /step.txt\nRUN --mount=type=cache,target=/cache sh -c \'cat /step.txt >> /cache/log; cp /cache/log /seen.txt\'\nCMD ["cat", "/seen.txt"]\n',
+    );
+    const seen = async () => {
+      const r = await strataOk(['build', '--root', root, '--progress', 'plain', '-t', 'cm:1', ctx]);
+      const dir = join(await tmp(), 'rootfs');
+      await strataOk(['build', '--root', root, '-q', '--output', `type=local,dest=${dir}`, ctx]);
+      const { readFile } = await import('node:fs/promises');
+      const cacheDirInImage = await readdir(join(dir, 'cache')).catch(() => []);
+      return {
+        steps: stepOutcomes(r.stderr),
+        seen: await readFile(join(dir, 'seen.txt'), 'utf8'),
+        cacheDirInImage,
+      };
+    };
+    await writeFile(join(ctx, 'step.txt'), 'one\n');
+    const a = await seen();
+    expect(a.seen).toBe('one\n');
+    expect(a.cacheDirInImage).toEqual([]);
+    await writeFile(join(ctx, 'step.txt'), 'two\n');
+    const b = await seen();
+    expect(b.steps.find((s) => s.name.includes('RUN'))?.cached).toBe(false);
+    expect(b.seen).toBe('one\ntwo\n');
+    expect(b.cacheDirInImage).toEqual([]);
+    const du = (await strataOk(['du', '--root', root, '-v'])).stdout;
+    expect(du).toContain('/cache');
+    await strataOk(['prune', '--root', root, '--filter', 'type=exec.cachemount']);
+    expect(await readdir(join(root, 'cachemounts'))).toEqual([]);
+    await writeFile(join(ctx, 'step.txt'), 'three\n');
+    expect((await seen()).seen).toBe('three\n');
+  });
+});
