@@ -17,10 +17,9 @@ import type { Store } from '../../store/store.js';
 import { resolveImage } from './base-image.js';
 import type { ResolvedImage } from './base-image.js';
 import { executePlan } from './executor.js';
-import type { BuildResult } from './executor.js';
+import type { BuildResult, StepRunners } from './executor.js';
 import type { SecretSource } from './exec-run.js';
 import { planBuild } from './planner.js';
-import { makeRunners } from './runners.js';
 import { openBuildContext } from './build-context.js';
 import { makeBuildDir, sweepDeadBuilds } from './build-dirs.js';
 import type { ImageState } from './types.js';
@@ -54,6 +53,14 @@ export interface BuildOutcome {
 }
 
 const STEP_INDEX = 'step-index.json';
+
+/** Stand-in for a build with nothing to run: any call is a planner/executor disagreement. */
+function noRunners(): StepRunners {
+  const never = () => {
+    throw new Error('execute: a step ran although the plan said every step hits');
+  };
+  return { copy: never, run: never, workdir: never, measure: never };
+}
 
 export function hostPlatform(): string {
   const arch =
@@ -147,6 +154,9 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       if (!s.src && !s.env) throw new InvalidInputError(`--secret id=${s.id}: needs src=FILE or env=VAR`);
       secrets.set(s.id, s);
     }
+    // Loaded only when something will run: a fully cached build needs none of it.
+    const anyMiss = plan.stages.some((st) => st.steps.some((p) => !p.decision.hit));
+    const { makeRunners } = anyMiss ? await import('./runners.js') : { makeRunners: noRunners };
     const result = await executePlan(plan, {
       store,
       progress: o.progress,
