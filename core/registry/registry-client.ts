@@ -12,6 +12,7 @@ import { MediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import { Authenticator } from './authenticator.js';
 import { type Credentials, readCredentials } from './credentials.js';
+import { followRedirects } from './follow-redirects.js';
 import { discardBody, readBodyLimited, responseError } from './http-body.js';
 import { type ManifestDocument, parseManifestDocument } from './manifest-document.js';
 import { isRetryable, RegistryError } from './registry-error.js';
@@ -54,9 +55,6 @@ export const MANIFEST_ACCEPT = [
   MediaType.ociManifest,
   MediaType.dockerManifest,
 ].join(', ');
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 5;
 
 /** Docker Hub's API host differs from its name in references (formats.md 5.6). */
 export function apiHost(domain: string): string {
@@ -149,7 +147,9 @@ export class RegistryClient {
       const auth = await this.#auth.header(scopes);
       const headers: Record<string, string> = { ...req.headers };
       if (auth !== undefined) headers.authorization = auth.value;
-      const resp = await this.#follow(url, req.method, headers, req.body);
+      const resp = await followRedirects(this.#fetch, url, req.method, headers, req.body, (h) =>
+        this.allowsHttp(h),
+      );
       if (resp.status !== 401) return resp;
       const header = resp.headers.get('www-authenticate');
       await discardBody(resp);
@@ -173,52 +173,6 @@ export class RegistryClient {
     throw new RegistryError(`authenticate to ${this.host}: ${what} still unauthorized after renewing auth`, {
       status: 401,
     });
-  }
-
-  async #follow(
-    start: URL,
-    method: RegistryRequest['method'],
-    headers: Record<string, string>,
-    body: RegistryRequest['body'],
-  ): Promise<Response> {
-    let url = start;
-    let m: string = method;
-    const hdrs = { ...headers };
-    for (let hop = 0; ; hop++) {
-      let resp: Response;
-      try {
-        const b = body?.();
-        resp = await this.#fetch(url, {
-          method: m,
-          headers: hdrs,
-          redirect: 'manual',
-          ...(b !== undefined ? { body: b as BodyInit, duplex: 'half' } : {}),
-        } as RequestInit);
-      } catch (err) {
-        const detail = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-        throw new RegistryError(`${m} ${url.origin}${url.pathname}: ${detail}`, {
-          cause: err,
-          retryable: true,
-        });
-      }
-      if (!REDIRECTS.has(resp.status)) return resp;
-      const location = resp.headers.get('location');
-      await discardBody(resp);
-      if (location === null)
-        throw new RegistryError(`${m} ${url.pathname}: ${resp.status} redirect without Location`);
-      if (body !== undefined)
-        throw new RegistryError(`${m} ${url.pathname}: refusing to follow a redirect with a body`);
-      if (hop >= MAX_REDIRECTS)
-        throw new RegistryError(`${m} ${start.pathname}: more than ${MAX_REDIRECTS} redirects`);
-      const next = new URL(location, url);
-      if (next.protocol !== 'https:' && !(next.protocol === 'http:' && this.allowsHttp(next.host))) {
-        throw new RegistryError(`${m} ${start.pathname}: refusing redirect to ${next.origin} (not https)`);
-      }
-      // Blob GETs are often sent on to a CDN or storage host: our credentials stay with us.
-      if (next.origin !== url.origin) delete hdrs.authorization;
-      if (resp.status === 303 && m !== 'HEAD') m = 'GET';
-      url = next;
-    }
   }
 
   /**
@@ -246,7 +200,7 @@ export class RegistryClient {
   async ping(): Promise<void> {
     await this.retrying(`ping ${this.host}`, async () => {
       const url = await this.url('/v2/');
-      const resp = await this.#follow(url, 'GET', {}, undefined);
+      const resp = await followRedirects(this.#fetch, url, 'GET', {}, undefined, (h) => this.allowsHttp(h));
       const header = resp.headers.get('www-authenticate');
       if (resp.status === 401) {
         const ch = parseWwwAuthenticate(header ?? '').find(

@@ -94,7 +94,7 @@ describe('pullImage refuses hostile registries and leaves the store unchanged', 
 
   it('a Docker-Content-Digest header that disagrees with the bytes', async () => {
     reg.serve('t/img', 'v1', image);
-    reg.hook = (req, res, url) => {
+    reg.hook = (_req, res, url) => {
       if (!url.pathname.endsWith('/manifests/v1')) return false;
       res.writeHead(200, { 'content-type': MediaType.dockerManifest, 'docker-content-digest': sha256('x') });
       res.end(image.manifestBytes);
