@@ -25,6 +25,7 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   import: { module: './import.js', summary: 'make a one-layer image from a root filesystem tar' },
   du: { module: './du.js', summary: 'show disk usage of the store' },
   prune: { module: './prune.js', summary: 'remove unused cache records, layers and cache mounts' },
+  fsck: { module: './fsck.js', summary: 'verify the store (re-hash blobs and layers) and repair it' },
   root: { module: './root.js', summary: 'print the store directory' },
   pull: { module: './pull.js', summary: 'pull an image from a registry into the store' },
   push: { module: './push.js', summary: 'push an image from the store to a registry' },

@@ -1,0 +1,79 @@
+/**
+ * Does a layer's diff dir still hold what its layer.json says? Re-tarring the dir with the
+ * deterministic writer must give the recorded diffID. Two cases need more than one pass:
+ *
+ * - Layers built with SOURCE_DATE_EPOCH: mtimes were clamped in the tar, not on disk, and
+ *   the epoch is not stored in layer.json. The caller passes candidate epochs (from the
+ *   `created` times of cache records and image configs that use the layer); one of them
+ *   must reproduce the diffID.
+ * - Loaded foreign tars (GNU tar, Docker): the dir cannot reproduce the original bytes, so
+ *   the original blob was kept (import-layers.ts). Then the blob must decompress to the
+ *   diffID, and applying it into a scratch dir must give a tree that tars exactly like the
+ *   diff dir (the same canonical form on both sides).
+ */
+
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { LayerRecord } from '../../store/layer-record.js';
+import type { Store } from '../../store/store.js';
+import { applyLayer } from '../diff/apply-layer.js';
+import { decompressed } from '../diff/decompressed.js';
+import { writeLayerTar } from '../diff/write-layer-tar.js';
+import { sha256Stream } from '../export/sha256-stream.js';
+import type { Digest } from '../oci/digest.js';
+
+export type DiffVerdict = { ok: true } | { ok: false; detail: string };
+
+/**
+ * Checks `rec`'s diff dir. `epochs` are SOURCE_DATE_EPOCH candidates (seconds); `blobs` are
+ * the recorded compressed forms already found healthy. Never throws for damage: an
+ * unreadable dir is a verdict, not an exception.
+ */
+export async function verifyDiffDir(
+  store: Store,
+  rec: LayerRecord,
+  epochs: readonly number[],
+  blobs: readonly LayerRecord['compressed'][number][],
+): Promise<DiffVerdict> {
+  const dir = store.diffPath(rec.chainId);
+  let plain: string;
+  try {
+    const r = await writeLayerTar(dir, null);
+    if (r.diffId === rec.diffId) return { ok: true };
+    plain = `${r.diffId} (${r.size} bytes)`;
+    for (const sourceDateEpoch of epochs) {
+      if ((await writeLayerTar(dir, null, { sourceDateEpoch })).diffId === rec.diffId) return { ok: true };
+    }
+  } catch (err) {
+    return { ok: false, detail: `diff dir cannot be read: ${(err as Error).message}` };
+  }
+  for (const c of blobs) {
+    const verdict = await sameAsBlob(store, rec, c.digest);
+    if (verdict !== undefined) return verdict;
+  }
+  const tried = epochs.length > 0 ? ` (also tried SOURCE_DATE_EPOCH ${epochs.join(', ')})` : '';
+  return { ok: false, detail: `diff dir tars to ${plain}, expected ${rec.diffId}${tried}` };
+}
+
+/** undefined when the blob is not this layer's tar (it cannot vouch either way). */
+async function sameAsBlob(store: Store, rec: LayerRecord, blob: Digest): Promise<DiffVerdict | undefined> {
+  const hash = sha256Stream();
+  try {
+    for await (const chunk of decompressed(store.openBlob(blob))) hash.update(chunk);
+  } catch {
+    return undefined; // not a readable tar stream: the blob checks report it if it is damaged
+  }
+  if (hash.result().digest !== rec.diffId) return undefined;
+  const scratch = await store.makeStagingDir();
+  try {
+    await applyLayer(scratch, store.openBlob(blob));
+    const want = await writeLayerTar(scratch, null);
+    const have = await writeLayerTar(store.diffPath(rec.chainId), null);
+    if (want.diffId === have.diffId) return { ok: true };
+    return { ok: false, detail: `diff dir differs from what its kept blob ${blob} unpacks to` };
+  } catch (err) {
+    return { ok: false, detail: `compare diff dir with kept blob ${blob}: ${(err as Error).message}` };
+  } finally {
+    await rm(dirname(scratch), { recursive: true, force: true });
+  }
+}
