@@ -2,6 +2,20 @@
 export { type BlobSink, type FetchBlobOptions, fetchBlob } from './blob-download.js';
 export { type UploadBlobOptions, type UploadResult, uploadBlob } from './blob-upload.js';
 export {
+  type CacheExportOptions,
+  type CacheTransferResult,
+  exportCache,
+  openCacheLocation,
+} from './cache-export.js';
+export { type CacheImportOptions, importCache } from './cache-import.js';
+export {
+  CACHE_ARTIFACT_TYPE,
+  CACHE_CONFIG_TYPE,
+  type CacheConfig,
+  type CacheLayerEntry,
+} from './cache-manifest.js';
+export { type CacheLocation, type CacheSpec, parseCacheSpec } from './cache-spec.js';
+export {
   type Credentials,
   credentialKey,
   DOCKER_HUB_KEY,

@@ -1,0 +1,147 @@
+/**
+ * importCache: the inverse of exportCache (see cache-export.ts for the contract). Layers
+ * are committed one by one, parents first, each only after its diffID checked out; records
+ * are written last, and only those whose key hashes their inputs and whose layer is now
+ * present. A record the store already has is kept as it is.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Store } from '../../store/index.js';
+import { cacheKey } from '../build/cache-key.js';
+import type { CacheRecord } from '../build/types.js';
+import { applyLayer } from '../diff/apply-layer.js';
+import { chainId, isDigest } from '../oci/digest.js';
+import { DigestMismatchError } from '../oci/errors.js';
+import { MediaType } from '../oci/media-types.js';
+import { type CacheTransferResult, openCacheLocation } from './cache-export.js';
+import { CACHE_CONFIG_TYPE, type CacheConfig } from './cache-manifest.js';
+import type { CacheLocation } from './cache-spec.js';
+import { checkDescriptor, parseManifestDocument } from './manifest-document.js';
+import type { RegistryClientOptions } from './registry-client.js';
+import { RegistryError } from './registry-error.js';
+
+export interface CacheImportOptions extends RegistryClientOptions {
+  /** Also import cache-mount dirs (only into mounts the store does not have yet). */
+  mounts?: boolean;
+}
+
+const MAX_MANIFEST = 4 * 1024 * 1024;
+const MAX_CONFIG = 64 * 1024 * 1024;
+
+export async function importCache(
+  store: Store,
+  location: CacheLocation,
+  opts: CacheImportOptions = {},
+): Promise<CacheTransferResult> {
+  const source = await openCacheLocation(location, opts);
+  const what = location.type === 'local' ? location.dir : location.ref;
+  const { bytes, digest } = await source.getManifest(MAX_MANIFEST);
+  const doc = parseManifestDocument(bytes, MediaType.ociManifest, `cache ${what}`, digest);
+  if (doc.kind !== 'manifest' || doc.manifest.config.mediaType !== CACHE_CONFIG_TYPE) {
+    throw new RegistryError(
+      `import cache ${what}: not a strata cache (config ${doc.kind === 'manifest' ? doc.manifest.config.mediaType : 'none'})`,
+    );
+  }
+  const config = parseCacheConfig(await source.readSmall(doc.manifest.config, MAX_CONFIG), what);
+
+  let layers = 0;
+  for (const l of config.layers) {
+    if (chainId(l.parent, l.diffId) !== l.chainId) {
+      throw new DigestMismatchError(
+        `import cache ${what}: layer ${l.chainId} does not follow from its parent and diffID`,
+      );
+    }
+    if ((await store.getLayer(l.chainId)) !== undefined) continue;
+    await source.toStore(store, l.blob);
+    const dir = await store.makeStagingDir();
+    try {
+      const r = await applyLayer(dir, store.openBlob(l.blob.digest));
+      if (r.diffId !== l.diffId) {
+        throw new DigestMismatchError(
+          `import cache ${what}: layer ${l.chainId} unpacks to ${r.diffId}, not ${l.diffId}`,
+        );
+      }
+      await store.commitLayer(dir, {
+        chainId: l.chainId,
+        diffId: l.diffId,
+        size: r.size,
+        ...(l.parent ? { parent: l.parent } : {}),
+      });
+      await store.addCompressed(l.chainId, {
+        digest: l.blob.digest,
+        size: l.blob.size,
+        mediaType: l.blob.mediaType,
+      });
+      layers++;
+    } finally {
+      await rm(dirname(dir), { recursive: true, force: true });
+    }
+  }
+  for (const f of config.files) await source.toStore(store, f);
+
+  // Every record is checked before any is written: one forged record rejects the import.
+  for (const rec of config.records) {
+    if (cacheKey(rec.keyInputs) !== rec.key) {
+      throw new DigestMismatchError(
+        `import cache ${what}: record ${rec.key} is not the key of its own inputs`,
+      );
+    }
+  }
+  let records = 0;
+  for (const rec of config.records) {
+    const cid = rec.result?.chainId;
+    if (cid !== undefined && (await store.getLayer(cid)) === undefined) continue;
+    if ((await store.getCacheRecord(rec.key)) !== undefined) continue;
+    await store.putCacheRecord(rec);
+    records++;
+  }
+
+  let mounts = 0;
+  if (opts.mounts) {
+    for (const m of config.mounts) {
+      const path = store.cacheMountPath(m.id);
+      if ((await readdir(path).catch(() => [])).length > 0) continue; // never clobber local state
+      await source.toStore(store, m.blob);
+      await store.ensureCacheMount(m.id);
+      try {
+        await applyLayer(path, store.openBlob(m.blob.digest));
+      } catch (err) {
+        await store.removeCacheMount(m.id);
+        throw err;
+      }
+      mounts++;
+    }
+  }
+  return {
+    manifest: { mediaType: doc.mediaType, digest: doc.digest, size: bytes.length },
+    records,
+    layers,
+    mounts,
+  };
+}
+
+function parseCacheConfig(bytes: Buffer, what: string): CacheConfig {
+  let c: CacheConfig;
+  try {
+    c = JSON.parse(bytes.toString('utf8')) as CacheConfig;
+  } catch (err) {
+    throw new RegistryError(`import cache ${what}: config is not json`, { cause: err });
+  }
+  const ok =
+    c !== null &&
+    typeof c === 'object' &&
+    c.version === 1 &&
+    Array.isArray(c.records) &&
+    Array.isArray(c.layers) &&
+    Array.isArray(c.files) &&
+    Array.isArray(c.mounts) &&
+    c.records.every((r: CacheRecord) => r && isDigest(r.key) && typeof r.keyInputs === 'object') &&
+    c.layers.every(
+      (l) => l && isDigest(l.chainId) && isDigest(l.diffId) && (l.parent === undefined || isDigest(l.parent)),
+    ) &&
+    c.mounts.every((m) => m && typeof m.id === 'string' && m.id !== '');
+  if (!ok) throw new RegistryError(`import cache ${what}: malformed cache config`);
+  for (const d of [...c.layers.map((l) => l.blob), ...c.files, ...c.mounts.map((m) => m.blob)])
+    checkDescriptor(d, `cache ${what}`);
+  return c;
+}

@@ -1,0 +1,176 @@
+/**
+ * The shared-cache artifact: one OCI manifest whose config is a CacheConfig (the cache
+ * records and what their layers are) and whose layers are every blob it names: layer blobs
+ * (gzip, base first), COPY file lists, and cache-mount tars. In a registry it lives under a
+ * tag; locally it is an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/`), like
+ * BuildKit's `type=local` cache. CacheBlobs moves blobs in and out of either place.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Store } from '../../store/index.js';
+import type { CacheRecord } from '../build/types.js';
+import { type Digest, digestHex, sha256 } from '../oci/digest.js';
+import { DigestMismatchError, NotFoundError } from '../oci/errors.js';
+import { MediaType } from '../oci/media-types.js';
+import type { Descriptor, Index } from '../oci/types.js';
+import { fetchBlob } from './blob-download.js';
+import { uploadBlob } from './blob-upload.js';
+import type { CacheLocation } from './cache-spec.js';
+import type { RegistryClient } from './registry-client.js';
+import { RegistryError } from './registry-error.js';
+
+export const CACHE_ARTIFACT_TYPE = 'application/vnd.strata.cache.v1';
+export const CACHE_CONFIG_TYPE = 'application/vnd.strata.cache.config.v1+json';
+export const CACHE_FILES_TYPE = 'application/vnd.strata.cache.files.v1+json';
+export const CACHE_MOUNT_TYPE = 'application/vnd.strata.cache.mount.v1.tar+gzip';
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+export interface CacheLayerEntry {
+  chainId: Digest;
+  diffId: Digest;
+  parent?: Digest;
+  size: number;
+  blob: Descriptor;
+}
+
+export interface CacheConfig {
+  version: 1;
+  records: CacheRecord[];
+  /** Every layer the records name, with its whole chain, parents before children. */
+  layers: CacheLayerEntry[];
+  /** COPY per-file checksum lists (`filesBlob`), kept so a later miss can be explained. */
+  files: Descriptor[];
+  mounts: { id: string; blob: Descriptor }[];
+}
+
+/** Where cache blobs go to and come from: a registry repository or a local OCI layout. */
+export class CacheBlobs {
+  readonly location: CacheLocation;
+  readonly #client: RegistryClient | undefined;
+  readonly #repo: string;
+  readonly #tag: string;
+
+  constructor(location: CacheLocation, client?: RegistryClient, repo = '', tag = 'cache') {
+    this.location = location;
+    this.#client = client;
+    this.#repo = repo;
+    this.#tag = tag;
+  }
+
+  #path(d: Digest): string {
+    if (this.location.type !== 'local') throw new RegistryError('cache: not a local layout');
+    return join(this.location.dir, 'blobs', 'sha256', digestHex(d));
+  }
+
+  /** Makes `desc` present at the location, its bytes from `source` (a store blob). */
+  async put(desc: Descriptor, source: () => AsyncIterable<Uint8Array>): Promise<void> {
+    if (this.#client !== undefined) {
+      await uploadBlob(this.#client, this.#repo, desc, source);
+      return;
+    }
+    const target = this.#path(desc.digest);
+    const have = await stat(target).catch(() => undefined);
+    if (have?.size === desc.size) return;
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.tmp-${process.pid}`;
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      await pipeline(source(), fh.createWriteStream());
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    await rename(tmp, target);
+  }
+
+  /** Writes the manifest and points the tag (registry) or index.json (local) at it. */
+  async putManifest(bytes: Buffer): Promise<Descriptor> {
+    const desc: Descriptor = { mediaType: MediaType.ociManifest, digest: sha256(bytes), size: bytes.length };
+    if (this.#client !== undefined) {
+      await this.#client.putManifest(this.#repo, this.#tag, MediaType.ociManifest, bytes);
+      return desc;
+    }
+    const dir = (this.location as { dir: string }).dir;
+    await this.put(desc, async function* () {
+      yield bytes;
+    });
+    const index: Index = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: [{ ...desc, artifactType: CACHE_ARTIFACT_TYPE, annotations: { [REF_NAME]: this.#tag } }],
+    };
+    await writeFile(join(dir, 'oci-layout'), `${JSON.stringify({ imageLayoutVersion: '1.0.0' })}\n`);
+    await writeFile(join(dir, 'index.json.tmp'), `${JSON.stringify(index)}\n`);
+    await rename(join(dir, 'index.json.tmp'), join(dir, 'index.json'));
+    return desc;
+  }
+
+  /** The cache manifest's bytes, verified against the digest they were reached by. */
+  async getManifest(maxBytes: number): Promise<{ bytes: Buffer; digest: Digest }> {
+    if (this.#client !== undefined) {
+      const doc = await this.#client.getManifest(this.#repo, this.#tag);
+      if (doc.kind !== 'manifest')
+        throw new RegistryError(`import cache: ${this.#tag} is an index, not a cache manifest`);
+      return { bytes: doc.bytes, digest: doc.digest };
+    }
+    const dir = (this.location as { dir: string }).dir;
+    let index: Index;
+    try {
+      index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as Index;
+    } catch (err) {
+      throw new NotFoundError(`import cache: no readable index.json in ${dir}`, { cause: err });
+    }
+    const desc = index.manifests?.find((m) => m.artifactType === CACHE_ARTIFACT_TYPE) ?? index.manifests?.[0];
+    if (desc === undefined) throw new NotFoundError(`import cache: ${dir}/index.json names no manifest`);
+    if (desc.size > maxBytes)
+      throw new RegistryError(`import cache: manifest of ${desc.size} bytes is over the limit`);
+    return { bytes: await this.readSmall(desc, maxBytes), digest: desc.digest };
+  }
+
+  /** A small blob read whole and verified (digest and size). */
+  async readSmall(desc: Descriptor, maxBytes: number): Promise<Buffer> {
+    if (desc.size > maxBytes)
+      throw new RegistryError(`import cache: blob ${desc.digest} is over ${maxBytes} bytes`);
+    if (this.#client !== undefined) return this.#client.readBlob(this.#repo, desc, maxBytes);
+    const bytes = await readFile(this.#path(desc.digest));
+    if (bytes.length !== desc.size || sha256(bytes) !== desc.digest) {
+      throw new DigestMismatchError(
+        `import cache: ${this.#path(desc.digest)} is not ${desc.digest} (${desc.size} bytes)`,
+      );
+    }
+    return bytes;
+  }
+
+  /** Makes the blob present in the store, verified by digest and size before it is committed. */
+  async toStore(store: Store, desc: Descriptor): Promise<void> {
+    if (await store.hasBlob(desc.digest)) return;
+    let w = await store.ingest();
+    try {
+      if (this.#client !== undefined) {
+        await fetchBlob(this.#client, this.#repo, desc, {
+          write: (chunk) => writeChunk(w.stream, chunk),
+          reset: async () => {
+            await w.abort();
+            w = await store.ingest();
+          },
+        });
+      } else {
+        await pipeline(createReadStream(this.#path(desc.digest)), w.stream);
+      }
+      await w.commit({ digest: desc.digest, size: desc.size });
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+  }
+}
+
+function writeChunk(stream: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ok = stream.write(chunk, (err) => (err ? reject(err) : undefined));
+    if (ok) resolve();
+    else stream.once('drain', resolve);
+  });
+}
