@@ -4,6 +4,7 @@
  */
 import { InvalidInputError } from '../core/oci/errors.js';
 import type { ProgressMode } from '../core/progress/renderer.js';
+import { parseNamedContexts } from '../core/build/named-contexts.js';
 import { ROOT_OPTION, openStore, parseFlags } from './common.js';
 import type { Io } from './io.js';
 
@@ -20,6 +21,10 @@ const OPTIONS = {
   secret: { type: 'string', multiple: true },
   platform: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  'build-context': { type: 'string', multiple: true },
+  pull: { type: 'boolean' },
+  push: { type: 'boolean' },
+  'insecure-registry': { type: 'string', multiple: true },
   explain: { type: 'boolean' },
 } as const;
 
@@ -113,6 +118,9 @@ export async function run(args: string[], io: Io): Promise<number> {
       platform: values.platform ?? hostPlatform(),
       sourceDateEpoch: sde === undefined ? undefined : Number(sde),
       env: io.env,
+      namedContexts: parseNamedContexts(values['build-context'] ?? [], io.cwd),
+      pull: values.pull ?? false,
+      insecureRegistries: values['insecure-registry'] ?? [],
       progress: renderer.sink,
       signal: ac.signal,
     });
@@ -126,6 +134,17 @@ export async function run(args: string[], io: Io): Promise<number> {
       const { writeOutput } = await import('../core/export/write-output.js');
       await writeOutput(store, { config: outcome.imageId }, o, outcome.tags);
       if (!values.quiet) io.stderr.write(`exported ${o.type} to ${o.dest}\n`);
+    }
+    if (values.push) {
+      if (outcome.tags.length === 0) throw new InvalidInputError('build --push: name the image with -t');
+      const { pushImage } = await import('../core/registry/push-image.js');
+      for (const t of outcome.tags) {
+        await pushImage(store, { config: outcome.imageId }, t, {
+          insecureRegistries: values['insecure-registry'] ?? [],
+          env: io.env,
+        });
+        if (!values.quiet) io.stderr.write(`pushed ${t}\n`);
+      }
     }
     if (values.quiet) io.stdout.write(`${outcome.imageId}\n`);
     else {

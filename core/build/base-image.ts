@@ -19,18 +19,49 @@ export interface ResolvedImage {
   state: ImageState;
 }
 
-export async function resolveImage(store: Store, ref: string): Promise<ResolvedImage> {
+export interface ResolveOptions {
+  /** Always ask the registry (`--pull`), even when the name is tagged locally. */
+  pull?: boolean;
+  platform?: string;
+  insecureRegistries?: string[];
+  env?: NodeJS.ProcessEnv;
+  onPull?(message: string): void;
+}
+
+/** Local tags first (or an image ID), then the registry; `--pull` asks the registry first. */
+export async function resolveImage(
+  store: Store,
+  ref: string,
+  o: ResolveOptions = {},
+): Promise<ResolvedImage> {
   const name = normalizeRef(ref);
   let id: Digest | undefined;
-  const target = await store.getRef(name);
-  if (target) id = target.config;
-  else if (/^sha256:[a-f0-9]{64}$/.test(ref) && (await store.hasBlob(ref as Digest))) id = ref as Digest;
+  if (/^sha256:[a-f0-9]{64}$/.test(ref) && (await store.hasBlob(ref as Digest))) id = ref as Digest;
+  else if (!o.pull) id = (await store.getRef(name))?.config;
   if (id === undefined) {
-    throw new NotFoundError(
-      `resolve image ${ref}: not in the store (${name}); strata does not pull from registries yet: ` +
-        'bring it in with `strata load -i image.tar` (from `docker save`) or `strata import rootfs.tar NAME`, ' +
-        'or tag a stand-in with `strata tag`',
-    );
+    const { pullImage } = await import('../registry/pull-image.js');
+    try {
+      o.onPull?.(`pulling ${name}`);
+      id = (
+        await pullImage(store, ref, {
+          platform: o.platform,
+          insecureRegistries: o.insecureRegistries,
+          env: o.env,
+        })
+      ).config;
+    } catch (err) {
+      const local = o.pull ? (await store.getRef(name))?.config : undefined;
+      if (local === undefined) {
+        throw new NotFoundError(
+          `resolve image ${ref}: not in the store (${name}) and the registry did not give it: ${(err as Error).message}; ` +
+            'bring it in offline with `strata load -i image.tar` (from `docker save`) or `strata import rootfs.tar NAME`, ' +
+            'or stand one in with `--build-context NAME=docker-image://OTHER`',
+          { cause: err },
+        );
+      }
+      o.onPull?.(`could not refresh ${name} (${(err as Error).message}); using the local image`);
+      id = local;
+    }
   }
   return { ref: name, id, state: await imageState(store, id) };
 }

@@ -4,36 +4,71 @@
  */
 import type { Step } from '../../frontend/graph/types.js';
 import { openContext } from '../context/index.js';
-import type { SourceSet } from '../context/index.js';
+import type { BuildContext, SourceSet } from '../context/index.js';
 import type { Digest } from '../oci/digest.js';
 import type { Store } from '../../store/store.js';
 import type { FileEntry } from './explain-miss.js';
+import type { NamedContext } from './named-contexts.js';
 
 export interface PlanContext {
   root: string;
-  checksum(step: Step, sources: string[], exclude: string[]): Promise<{ digest: Digest; files: FileEntry[] }>;
+  /** `from`: a `--build-context NAME=DIR` name to read instead of the main context. */
+  checksum(
+    step: Step,
+    sources: string[],
+    exclude: string[],
+    from?: string,
+  ): Promise<{ digest: Digest; files: FileEntry[] }>;
   /** The source set planning resolved for this step (resolving it now if planning did not). */
-  sourceSet(step: Step, sources: string[], exclude: string[], parents: boolean): Promise<SourceSet>;
+  sourceSet(
+    step: Step,
+    sources: string[],
+    exclude: string[],
+    parents: boolean,
+    from?: string,
+  ): Promise<SourceSet>;
+  /** Whether `name` is a directory given with --build-context. */
+  isNamedDir(name: string): boolean;
 }
 
-export async function openBuildContext(store: Store, dir: string, dockerfile: string): Promise<PlanContext> {
-  const ctx = await openContext(dir, {
-    dockerfilePath: dockerfile,
-    metaStore: { readMeta: (n) => store.readMeta(n), writeMeta: (n, d) => store.writeMeta(n, d) },
-  });
+export async function openBuildContext(
+  store: Store,
+  dir: string,
+  dockerfile: string,
+  named: Map<string, NamedContext> = new Map(),
+): Promise<PlanContext> {
+  const metaStore = {
+    readMeta: (n: string) => store.readMeta(n),
+    writeMeta: (n: string, d: string) => store.writeMeta(n, d),
+  };
+  const ctx = await openContext(dir, { dockerfilePath: dockerfile, metaStore });
+  const others = new Map<string, Promise<BuildContext>>();
+  const contextFor = (from?: string): Promise<BuildContext> => {
+    if (from === undefined) return Promise.resolve(ctx);
+    const n = named.get(from);
+    if (n?.kind !== 'dir') throw new Error(`build context ${from} is not a directory context`);
+    let c = others.get(from);
+    if (!c) {
+      // A named context reads its own .dockerignore, as BuildKit does.
+      c = openContext(n.path, { metaStore });
+      others.set(from, c);
+    }
+    return c;
+  };
   const sets = new WeakMap<Step, Map<string, Promise<SourceSet>>>();
   const sourceSet = (
     step: Step,
     sources: string[],
     exclude: string[],
     parents: boolean,
+    from?: string,
   ): Promise<SourceSet> => {
     let m = sets.get(step);
     if (!m) sets.set(step, (m = new Map()));
-    const k = JSON.stringify([sources, exclude, parents]);
+    const k = JSON.stringify([sources, exclude, parents, from]);
     let s = m.get(k);
     if (!s) {
-      s = ctx.resolveSources(sources, { exclude, parents });
+      s = contextFor(from).then((c) => c.resolveSources(sources, { exclude, parents }));
       m.set(k, s);
     }
     return s;
@@ -41,10 +76,11 @@ export async function openBuildContext(store: Store, dir: string, dockerfile: st
   return {
     root: ctx.root,
     sourceSet,
-    async checksum(step, sources, exclude) {
+    isNamedDir: (name) => named.get(name)?.kind === 'dir',
+    async checksum(step, sources, exclude, from) {
       const ins = step.instruction;
       const parents = (ins.kind === 'copy' || ins.kind === 'add') && ins.parents;
-      const sum = await (await sourceSet(step, sources, exclude, parents)).checksum();
+      const sum = await (await sourceSet(step, sources, exclude, parents, from)).checksum();
       return { digest: sum.digest, files: sum.files };
     },
   };

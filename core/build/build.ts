@@ -22,6 +22,7 @@ import type { SecretSource } from './exec-run.js';
 import { planBuild } from './planner.js';
 import { openBuildContext } from './build-context.js';
 import { makeBuildDir, sweepDeadBuilds } from './build-dirs.js';
+import type { NamedContext } from './named-contexts.js';
 import type { ImageState } from './types.js';
 import type { Plan } from './types.js';
 import { attachLayers, makeReport, saveReport } from './build-report.js';
@@ -36,6 +37,11 @@ export interface BuildOptions {
   noCache: boolean;
   dryRun: boolean;
   secrets: SecretSource[];
+  /** `--pull`: ask the registry for every base image. */
+  pull?: boolean;
+  insecureRegistries?: string[];
+  /** `--build-context` overrides, by the name used in the Dockerfile. */
+  namedContexts?: Map<string, NamedContext>;
   /** `linux/amd64` style. */
   platform: string;
   sourceDateEpoch?: number;
@@ -100,20 +106,37 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
 
   // Base images first: their ENV and ONBUILD take part in converting the Dockerfile.
   const images = new Map<string, ResolvedImage>();
+  const named = o.namedContexts ?? new Map<string, NamedContext>();
   const lookup = async (ref: string) => {
     let img = images.get(ref);
     if (!img) {
-      img = await resolveImage(store, ref);
+      const over = named.get(ref);
+      if (over?.kind === 'dir')
+        throw new InvalidInputError(`--build-context ${ref}: a directory cannot be used as an image (FROM)`);
+      img = await resolveImage(store, over?.ref ?? ref, {
+        pull: o.pull,
+        platform: o.platform,
+        insecureRegistries: o.insecureRegistries,
+        env: o.env,
+        onPull: (message) => o.progress({ type: 'info', message }),
+      });
+      if (over) o.progress({ type: 'info', message: `using ${over.ref} for ${ref} (--build-context)` });
       images.set(ref, img);
     }
     return img;
   };
   const baseImages = new Map<string, BaseImageInfo>();
-  for (const ref of baseImageRefs(parsed, graphOpts)) {
-    if (ref === 'scratch') continue;
-    const img = await lookup(ref);
-    const c = img.state.config.config ?? {};
-    baseImages.set(ref, { env: c.Env ?? [], workingDir: c.WorkingDir, onBuild: c.OnBuild ?? undefined });
+  // A base image's ONBUILD triggers can name more images (COPY --from=img): repeat until
+  // no new reference appears.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const ref of baseImageRefs(parsed, { ...graphOpts, baseImages })) {
+      if (ref === 'scratch' || baseImages.has(ref) || named.get(ref)?.kind === 'dir') continue;
+      const img = await lookup(ref);
+      const c = img.state.config.config ?? {};
+      baseImages.set(ref, { env: c.Env ?? [], workingDir: c.WorkingDir, onBuild: c.OnBuild ?? undefined });
+      grew = true;
+    }
   }
   const graph: BuildGraph = toGraph(parsed, { ...graphOpts, baseImages });
   for (const w of graph.warnings)
@@ -128,7 +151,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     });
   }
 
-  const ctx = await openBuildContext(store, contextDir, dockerfile);
+  const ctx = await openBuildContext(store, contextDir, dockerfile, named);
   const stepIndex = JSON.parse((await store.readMeta(STEP_INDEX))?.toString() ?? '{}') as Record<
     string,
     Digest
@@ -140,6 +163,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     platform: o.platform,
     resolveImage: lookup,
     checksumSources: ctx.checksum,
+    isNamedDir: ctx.isNamedDir,
     stepIndex,
   });
   if (o.dryRun) return { plan, tags };

@@ -46,7 +46,9 @@ export async function copyStep(
   const sources = ins.kind === 'add' ? ins.sources.filter((src) => !isUrl(src)) : ins.sources;
   if (sources.length === 0) return;
   let set: SourceSet;
-  if (ins.from) {
+  if (ins.from?.kind === 'image' && d.ctx.isNamedDir(ins.from.ref)) {
+    set = await d.ctx.sourceSet(p.step, sources, ins.exclude, ins.parents, ins.from.ref);
+  } else if (ins.from) {
     const chain =
       ins.from.kind === 'stage'
         ? d.stageStates.get(ins.from.index)?.chain
@@ -59,6 +61,7 @@ export async function copyStep(
   } else {
     set = await d.ctx.sourceSet(p.step, sources, ins.exclude, ins.parents);
   }
-  if (ins.kind === 'add' && !ins.from) await addInto(staging, set, dest, { ...opts, unpack: ins.unpack });
+  if (ins.kind === 'add' && (!ins.from || set.origin === 'context'))
+    await addInto(staging, set, dest, { ...opts, unpack: ins.unpack });
   else await copyInto(staging, set, dest, opts);
 }

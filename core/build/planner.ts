@@ -39,7 +39,10 @@ export interface PlanDeps {
     step: Step,
     sources: string[],
     exclude: string[],
+    from?: string,
   ): Promise<{ digest: Digest; files: FileEntry[] }>;
+  /** Whether a COPY --from name is a directory given with --build-context. */
+  isNamedDir(name: string): boolean;
   /** stepId -> key of the most recent record of that step (meta/step-index.json). */
   stepIndex: Record<string, Digest>;
 }
@@ -119,7 +122,11 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
       const ins = step.instruction;
       if (ins.kind === 'copy' || ins.kind === 'add') {
         if (ins.from?.kind === 'stage') inputs.from = stageKey(ins.from.index);
-        else if (ins.from?.kind === 'image') inputs.from = (await deps.resolveImage(ins.from.ref)).id;
+        else if (ins.from?.kind === 'image' && deps.isNamedDir(ins.from.ref)) {
+          const sum = await deps.checksumSources(step, ins.sources, ins.exclude, ins.from.ref);
+          inputs.content = sum.digest;
+          files = sum.files;
+        } else if (ins.from?.kind === 'image') inputs.from = (await deps.resolveImage(ins.from.ref)).id;
         else if (ins.sources.some((src) => !isUrl(src))) {
           // URLs are keyed by their text and --checksum (in the op); pin content with --checksum.
           const local = ins.sources.filter((src) => !isUrl(src));
