@@ -4,8 +4,10 @@
  */
 import { InvalidInputError } from '../core/oci/errors.js';
 import type { ProgressMode } from '../core/progress/renderer.js';
+import { resolve } from 'node:path';
 import { parseNamedContexts } from '../core/build/named-contexts.js';
-import { ROOT_OPTION, openStore, parseFlags } from './common.js';
+import { hostPlatform } from '../core/oci/platform.js';
+import { ROOT_OPTION, openStore, parseBuildArgs, parseFlags } from './common.js';
 import type { Io } from './io.js';
 
 const OPTIONS = {
@@ -27,23 +29,6 @@ const OPTIONS = {
   'insecure-registry': { type: 'string', multiple: true },
   explain: { type: 'boolean' },
 } as const;
-
-/** `K=V` or `K` (value taken from the environment, as docker build does). */
-export function parseBuildArgs(list: string[] | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const a of list ?? []) {
-    const i = a.indexOf('=');
-    const name = i === -1 ? a : a.slice(0, i);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-      throw new InvalidInputError(
-        `--build-arg ${JSON.stringify(a)}: expected NAME=VALUE with a valid variable name`,
-      );
-    if (i === -1) {
-      if (env[name] !== undefined) out[name] = env[name] as string;
-    } else out[name] = a.slice(i + 1);
-  }
-  return out;
-}
 
 /** Docker's CSV flag values: `type=docker,dest=out.tar`. */
 export function parseCsv(flag: string, s: string): Record<string, string> {
@@ -97,7 +82,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (sde !== undefined && !/^\d+$/.test(sde))
     throw new InvalidInputError(`SOURCE_DATE_EPOCH=${sde}: want whole seconds since 1970`);
 
-  const { build, hostPlatform } = await import('../core/build/build.js');
+  const { build } = await import('../core/build/build.js');
   const { makeRenderer } = await import('../core/progress/renderer.js');
   const store = await openStore(values.root, io);
   const renderer = makeRenderer(progressMode, io.stderr);
@@ -107,8 +92,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     const outcome = await build(store, {
-      contextDir: positionals[0],
-      dockerfile: values.file,
+      contextDir: resolve(io.cwd, positionals[0]),
+      dockerfile: values.file === undefined ? undefined : resolve(io.cwd, values.file),
       tags: values.tag ?? [],
       target: values.target,
       buildArgs: parseBuildArgs(values['build-arg'], io.env),

@@ -1,4 +1,5 @@
 /** Small pieces every store-using subcommand shares. Flags are parsed with node:util parseArgs. */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { InvalidInputError } from '../core/oci/errors.js';
@@ -8,9 +9,30 @@ import type { Io } from './io.js';
 /** `--root DIR` is accepted by every command (else STRATA_ROOT, XDG_DATA_HOME, ~/.local/share). */
 export const ROOT_OPTION = { root: { type: 'string' } } as const;
 
+/** The store a command works on: `--root DIR` (relative to the command's cwd), else the defaults. */
 export async function openStore(root: string | undefined, io: Io): Promise<Store> {
   const { Store } = await import('../store/store.js');
-  return Store.open(root, io.env);
+  return Store.open(root === undefined ? undefined : resolve(io.cwd, root), io.env);
+}
+
+/** `--build-arg NAME=VALUE`, or `NAME` alone taking the value from the environment (skipped if unset), as docker does. */
+export function parseBuildArgs(
+  list: readonly string[] | undefined,
+  env: NodeJS.ProcessEnv,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of list ?? []) {
+    const i = a.indexOf('=');
+    const name = i === -1 ? a : a.slice(0, i);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new InvalidInputError(
+        `--build-arg ${JSON.stringify(a)}: expected NAME=VALUE with a valid variable name`,
+      );
+    }
+    if (i !== -1) out[name] = a.slice(i + 1);
+    else if (env[name] !== undefined) out[name] = env[name] as string;
+  }
+  return out;
 }
 
 /** parseArgs with strata's error class, so a bad flag is a clear usage error, not a crash. */

@@ -2,15 +2,14 @@
 import { resolve } from 'node:path';
 import { importRootfs } from '../core/export/import-rootfs.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { parseFlags, ROOT_OPTION } from './common.js';
+import { ROOT_OPTION, openStore, parseFlags } from './common.js';
 import type { Io } from './io.js';
-import { openStoreFromArgs } from './store-args.js';
 
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags('import', args, ROOT_OPTION);
   if (positionals.length !== 2)
     throw new InvalidInputError('import: usage: strata import ROOTFS.tar NAME[:TAG]');
-  const store = await openStoreFromArgs(values, io);
+  const store = await openStore(values.root, io);
   const { config } = await importRootfs(store, resolve(io.cwd, positionals[0]), positionals[1]);
   io.stdout.write(`${config}\n`);
   return 0;

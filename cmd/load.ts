@@ -3,9 +3,8 @@ import { resolve } from 'node:path';
 import { loadArchive } from '../core/export/load-archive.js';
 import { familiarRef } from '../core/image/reference.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { parseFlags, ROOT_OPTION } from './common.js';
+import { ROOT_OPTION, openStore, parseFlags } from './common.js';
 import type { Io } from './io.js';
-import { openStoreFromArgs } from './store-args.js';
 
 const OPTIONS = {
   ...ROOT_OPTION,
@@ -20,7 +19,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       'load: usage: strata load -i FILE (a docker save or OCI archive, plain or gzip)',
     );
   }
-  const store = await openStoreFromArgs(values, io);
+  const store = await openStore(values.root, io);
   const loaded = await loadArchive(store, resolve(io.cwd, values.input));
   if (!values.quiet) {
     // Docker's wording, so scripts that parse `docker load` output work unchanged.

@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { InvalidInputError, NotFoundError } from '../core/oci/errors.js';
 import { parse, toGraph } from '../frontend/index.js';
-import { parseArgs } from './args.js';
+import { hostPlatform } from '../core/oci/platform.js';
+import { parseBuildArgs, parseFlags } from './common.js';
 import { formatGraphTree } from './format-graph-tree.js';
 import type { Io } from './io.js';
 
@@ -26,7 +27,7 @@ const USAGE = `usage: strata parse [-f FILE] [--target STAGE] [--build-arg NAME[
 `;
 
 export async function run(args: string[], io: Io): Promise<number> {
-  const { flags, positionals } = parseArgs(args, SPEC, 'parse');
+  const { values: flags, positionals } = parseFlags('parse', args, SPEC);
   if (flags.help) {
     io.stdout.write(USAGE);
     return 0;
@@ -58,7 +59,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const graph = toGraph(parsed, {
     file,
     target: flags.target,
-    buildArgs: buildArgs(flags['build-arg'] ?? [], io.env),
+    buildArgs: parseBuildArgs(flags['build-arg'], io.env),
     targetPlatform: flags.platform,
     buildPlatform: hostPlatform(),
   });
@@ -66,33 +67,4 @@ export async function run(args: string[], io: Io): Promise<number> {
     format === 'json' ? `${JSON.stringify(graph, null, 2)}\n` : formatGraphTree(graph, parsed.lines),
   );
   return 0;
-}
-
-/** `NAME=VALUE`, or `NAME` alone taking the value from the environment (skipped if unset), as docker does. */
-export function buildArgs(list: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list) {
-    const eq = item.indexOf('=');
-    const name = eq < 0 ? item : item.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new InvalidInputError(
-        `parse: --build-arg ${JSON.stringify(item)}: expected NAME=VALUE with a valid name`,
-      );
-    }
-    if (eq >= 0) out[name] = item.slice(eq + 1);
-    else if (env[name] !== undefined) out[name] = env[name] as string;
-  }
-  return out;
-}
-
-/** The host as an OCI platform string; frontend/ cannot ask, so the CLI tells it. */
-function hostPlatform(): string {
-  const arch: Record<string, string> = {
-    x64: 'amd64',
-    arm64: 'arm64',
-    arm: 'arm/v7',
-    ia32: '386',
-    ppc64: 'ppc64le',
-  };
-  return `linux/${arch[process.arch] ?? process.arch}`;
 }

@@ -6,9 +6,8 @@ import { writeArchiveFile } from '../core/export/write-output.js';
 import { normalizeRef } from '../core/image/reference.js';
 import { findImage } from '../core/inspect/image-view.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { parseFlags, ROOT_OPTION } from './common.js';
+import { ROOT_OPTION, openStore, parseFlags } from './common.js';
 import type { Io } from './io.js';
-import { openStoreFromArgs } from './store-args.js';
 
 const OPTIONS = {
   ...ROOT_OPTION,
@@ -32,7 +31,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       `save: --compression must be gzip or none, not ${JSON.stringify(compression)}`,
     );
   }
-  const store = await openStoreFromArgs(values, io);
+  const store = await openStore(values.root, io);
   const [name] = positionals;
   const image = await findImage(store, name);
   // Saved by name: that name is the archive's tag (like docker save). Saved by ID: untagged.

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { baseImageRefs, parse, toGraph } from '../../frontend/index.js';
 import type { BaseImageInfo, BuildGraph } from '../../frontend/graph/types.js';
 import type { Digest } from '../oci/digest.js';
+import { hostPlatform } from '../oci/platform.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import { normalizeRef } from '../image/reference.js';
 import type { ProgressSink } from '../progress/events.js';
@@ -66,17 +67,6 @@ function noRunners(): StepRunners {
     throw new Error('execute: a step ran although the plan said every step hits');
   };
   return { copy: never, run: never, workdir: never, measure: never };
-}
-
-export function hostPlatform(): string {
-  const arch =
-    (
-      { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<
-        string,
-        string
-      >
-    )[process.arch] ?? process.arch;
-  return `linux/${arch}`;
 }
 
 export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome> {
