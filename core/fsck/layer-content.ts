@@ -47,12 +47,14 @@ export async function verifyDiffDir(
   } catch (err) {
     return { ok: false, detail: `diff dir cannot be read: ${(err as Error).message}` };
   }
+  const tried = epochs.length > 0 ? ` (also tried SOURCE_DATE_EPOCH ${epochs.join(', ')})` : '';
+  let detail = `diff dir tars to ${plain}, expected ${rec.diffId}${tried}`;
   for (const c of blobs) {
     const verdict = await sameAsBlob(store, rec, c.digest);
-    if (verdict !== undefined) return verdict;
+    if (verdict?.ok) return verdict;
+    if (verdict !== undefined) detail += `; ${verdict.detail}`;
   }
-  const tried = epochs.length > 0 ? ` (also tried SOURCE_DATE_EPOCH ${epochs.join(', ')})` : '';
-  return { ok: false, detail: `diff dir tars to ${plain}, expected ${rec.diffId}${tried}` };
+  return { ok: false, detail };
 }
 
 /** undefined when the blob is not this layer's tar (it cannot vouch either way). */
@@ -70,9 +72,9 @@ async function sameAsBlob(store: Store, rec: LayerRecord, blob: Digest): Promise
     const want = await writeLayerTar(scratch, null);
     const have = await writeLayerTar(store.diffPath(rec.chainId), null);
     if (want.diffId === have.diffId) return { ok: true };
-    return { ok: false, detail: `diff dir differs from what its kept blob ${blob} unpacks to` };
+    return { ok: false, detail: `it also differs from what blob ${blob} unpacks to` };
   } catch (err) {
-    return { ok: false, detail: `compare diff dir with kept blob ${blob}: ${(err as Error).message}` };
+    return { ok: false, detail: `comparing it with blob ${blob} failed: ${(err as Error).message}` };
   } finally {
     await rm(dirname(scratch), { recursive: true, force: true });
   }
