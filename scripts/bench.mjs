@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: strata side by side with `DOCKER_BUILDKIT=1 docker build` and
+ * `buildah bud --layers`, in the same run, on the same contexts and base images.
+ *
+ *   node scripts/bench.mjs [--runs N] [--quick] [--only a,b] [--no-peers] [--keep]
+ *
+ * Per workload and builder: cold build(s), then N no-op rebuilds, then N rebuilds each after
+ * one change, then N exports where the workload has them. Medians, strata/peer ratios and
+ * peak RSS go to bench/results/<YYYY-MM-DD>.json and .md, and the table is printed.
+ * What it needs (nothing is installed by it): see bench/README.md.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildahBuilder, buildkitBuilder, strataBuilder } from './bench/builders.mjs';
+import { machineInfo } from './bench/machine-info.mjs';
+import { measure, median, rssMethod } from './bench/measure.mjs';
+import { parsePlainSteps } from './bench/plain-steps.mjs';
+import { markdownReport } from './bench/report.mjs';
+import { REPO, STRATA_MAIN, runCommand } from './bench/strata-cli.mjs';
+import { generatedDockerfile, WORKLOADS } from './bench/workloads.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'no-peers': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const RUNS = opts.quick ? 1 : Number(opts.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs wants a positive integer, not ${opts.runs}`);
+const only = opts.only ? new Set(opts.only.split(',')) : null;
+const workloads = WORKLOADS.filter((w) => !only || only.has(w.id));
+const say = (s = '') => process.stdout.write(`${s}\n`);
+
+const work = await mkdtemp(join(tmpdir(), 'strata-bench-'));
+const results = {
+  date: new Date().toISOString().slice(0, 10),
+  startedAt: new Date().toISOString(),
+  runs: RUNS,
+  rssMethod,
+  machine: await machineInfo(),
+  peers: [],
+  workloads: {},
+  parse: null,
+  notes: [
+    'cold: strata builds into a fresh copy of a store holding only the bases; BuildKit after `docker builder prune -af`; buildah with `--no-cache`.',
+    'RSS of BuildKit is the docker CLI only (the build runs inside dockerd); buildah and strata are the whole builder.',
+  ],
+};
+
+/** One timed build; fails loudly, and checks strata's no-op rebuilds really were all cached. */
+async function timedBuild(builder, wl, ctx, phase) {
+  const m = await builder.build(wl, ctx, { cold: phase === 'cold' });
+  if (m.code !== 0) {
+    say(`   ${builder.id} ${wl.id} ${phase}: FAILED (exit ${m.code})\n${`${m.stdout}${m.stderr}`.trim().split('\n').slice(-15).join('\n')}`);
+  } else if (builder.id === 'strata' && phase === 'noop') {
+    const ran = parsePlainSteps(m.stderr + m.stdout).filter((s) => !s.hit);
+    if (ran.length) results.notes.push(`strata ${wl.id} no-op rebuild ran ${ran.map((s) => s.name).join(', ')}`);
+  }
+  return { ms: m.ms, rssMb: m.rssMb, code: m.code };
+}
+
+async function benchWorkload(wl, builders) {
+  const ctx = join(work, 'ctx', wl.id);
+  say(`== ${wl.id}: ${wl.title}`);
+  wl.prepare(ctx);
+  results.workloads[wl.id] = {};
+  let changeNo = 0;
+  for (const b of builders) {
+    const rec = {};
+    results.workloads[wl.id][b.id] = rec;
+    const coldRuns = wl.phases.includes('cold') ? (wl.coldRuns ?? RUNS) : 1;
+    const cold = [];
+    for (let i = 0; i < coldRuns; i++) {
+      await b.prepareCold(wl);
+      cold.push(await timedBuild(b, wl, ctx, 'cold'));
+    }
+    if (wl.phases.includes('cold')) rec.cold = cold;
+    if (wl.phases.includes('noop')) {
+      rec.noop = [];
+      for (let i = 0; i < RUNS; i++) rec.noop.push(await timedBuild(b, wl, ctx, 'noop'));
+    }
+    if (wl.phases.includes('change')) {
+      rec.change = [];
+      for (let i = 0; i < RUNS; i++) {
+        wl.change(ctx, ++changeNo);
+        rec.change.push(await timedBuild(b, wl, ctx, 'change'));
+      }
+    }
+    if (wl.phases.includes('export')) {
+      rec.export = [];
+      for (let i = 0; i < RUNS; i++) {
+        const file = join(work, `export-${b.id}.tar`);
+        await rm(file, { force: true });
+        const m = await b.exportTar(wl, file);
+        if (m.code !== 0) say(`   ${b.id} export failed: ${m.stderr.trim().split('\n').slice(-5).join('\n')}`);
+        rec.export.push({ ms: m.ms, rssMb: m.rssMb, code: m.code });
+        await rm(file, { force: true });
+      }
+    }
+    const show = Object.entries(rec)
+      .map(([p, runs]) => `${p} ${(median(runs.map((x) => x.ms)) / 1000).toFixed(2)}s`)
+      .join(', ');
+    say(`   ${b.label}: ${show}`);
+  }
+  await rm(ctx, { recursive: true, force: true });
+}
+
+/** Start-up and the 5,000-line parse: strata only (no peer has a parse-only command). */
+async function benchParse(peers) {
+  const dir = join(work, 'parse');
+  await mkdir(dir, { recursive: true });
+  const df = join(dir, 'Dockerfile');
+  const text = generatedDockerfile(5000);
+  await writeFile(df, text);
+  const times = async (cmd, args) => {
+    const ms = [];
+    for (let i = 0; i < Math.max(RUNS, 3); i++) ms.push((await measure(cmd, args)).ms);
+    return median(ms);
+  };
+  const startupMs = await times(process.execPath, [STRATA_MAIN, '--version']);
+  const cliMs = await times(process.execPath, [STRATA_MAIN, 'parse', '-f', df, '--format', 'json', dir]);
+  const inproc = await runCommand(process.execPath, [join(REPO, 'scripts/bench/parse-inprocess.mjs'), df, String(Math.max(RUNS, 5))]);
+  if (inproc.code !== 0) throw new Error(`in-process parse failed: ${inproc.stderr}`);
+  results.parse = {
+    lines: text.trimEnd().split('\n').length,
+    startupMs,
+    cliMs,
+    ...(() => {
+      const { parseMs, graphMs } = JSON.parse(inproc.stdout);
+      return { parseOnlyMs: median(parseMs), graphMs: median(graphMs), inProcessMs: median(parseMs.map((p, i) => p + graphMs[i])) };
+    })(),
+    ...(peers.some((p) => p.id === 'buildkit') ? { dockerVersionMs: await times('/usr/bin/docker', ['--version']) } : {}),
+    ...(peers.some((p) => p.id === 'buildah') ? { buildahVersionMs: await times('buildah', ['--version']) } : {}),
+  };
+  say(`== start-up ${startupMs.toFixed(0)} ms; parse ${results.parse.lines} lines: ${results.parse.inProcessMs.toFixed(1)} ms in-process, ${cliMs.toFixed(0)} ms CLI`);
+}
+
+async function main() {
+  say(`strata bench: ${RUNS} run(s) per measurement, work dir ${work}`);
+  const strata = strataBuilder(work);
+  const builders = [strata];
+  const needs = new Set(workloads.flatMap((w) => w.base));
+  const bases = await strata.init(needs);
+  if (!opts['no-peers']) {
+    for (const make of [buildkitBuilder, buildahBuilder]) {
+      const peer = await make(work);
+      if (peer.unavailable) {
+        const id = make === buildkitBuilder ? 'buildkit' : 'buildah';
+        say(`peer ${id}: not run (${peer.unavailable})`);
+        results.peers.push({ id, unavailable: peer.unavailable });
+        continue;
+      }
+      await peer.init(needs, bases);
+      builders.push(peer);
+      results.peers.push({ id: peer.id, label: peer.label });
+    }
+  }
+  try {
+    await benchParse(results.peers.filter((p) => !p.unavailable));
+    for (const wl of workloads) await benchWorkload(wl, builders);
+  } finally {
+    for (const b of builders.slice(1)) await b.cleanup();
+    await strata.cleanup();
+  }
+  results.finishedAt = new Date().toISOString();
+  const md = markdownReport(results);
+  const outDir = join(REPO, 'bench/results');
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, `${results.date}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(outDir, `${results.date}.md`), md);
+  await updateReadme(md);
+  say();
+  say(md);
+  say(`wrote bench/results/${results.date}.json and .md`);
+}
+
+/** Replaces the section between the markers in bench/README.md with the latest table. */
+async function updateReadme(md) {
+  const file = join(REPO, 'bench/README.md');
+  let text;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return;
+  }
+  const start = '<!-- bench:latest:start -->';
+  const end = '<!-- bench:latest:end -->';
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i === -1 || j === -1) return;
+  await writeFile(file, `${text.slice(0, i + start.length)}\n${md}${text.slice(j)}`);
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench: ${err.stack ?? err}\n`);
+  process.exitCode = 1;
+} finally {
+  if (opts.keep) say(`kept ${work}`);
+  else await rm(work, { recursive: true, force: true });
+}

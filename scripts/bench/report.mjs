@@ -1,0 +1,98 @@
+/**
+ * Turns benchmark results into the Markdown table written to bench/results/<date>.md and
+ * into bench/README.md's "latest" section. Ratios are strata's median over the peer's
+ * median (lower is better for strata); targets come from the issues that set them.
+ */
+import { median } from './measure.mjs';
+
+/** Issue targets: strata/BuildKit ratio of medians (or an absolute bound). */
+export const TARGETS = {
+  'files-10k': { cold: 0.5, noop: 0.3, change: 0.3 },
+  'files-48x8m': { cold: 0.6, export: 1.5 },
+  'run-11': { cold: 0.35, noop: 0.5 },
+};
+export const RSS_TARGET_MB = 200;
+export const PARSE_TARGET_MS = 25;
+
+const s = (ms) => (ms === undefined ? '–' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+const r = (x) => (x === undefined ? '–' : `${x.toFixed(2)}x`);
+
+function verdict(value, target) {
+  if (target === undefined || value === undefined) return '';
+  return value <= target ? ` (target ≤ ${target}x: met)` : ` (target ≤ ${target}x: MISSED)`;
+}
+
+/** Summary numbers per workload/phase/builder: { median, runs, maxRssMb }. */
+export function summarize(results) {
+  const out = {};
+  for (const [wl, byBuilder] of Object.entries(results.workloads)) {
+    out[wl] = {};
+    for (const [builder, phases] of Object.entries(byBuilder)) {
+      for (const [phase, runs] of Object.entries(phases)) {
+        out[wl][phase] ??= {};
+        const ok = runs.filter((x) => x.code === 0);
+        out[wl][phase][builder] = {
+          median: ok.length ? median(ok.map((x) => x.ms)) : undefined,
+          runs: runs.length,
+          failed: runs.length - ok.length,
+          maxRssMb: Math.max(0, ...runs.map((x) => x.rssMb)),
+        };
+      }
+    }
+  }
+  return out;
+}
+
+export function markdownReport(results) {
+  const sum = summarize(results);
+  const m = results.machine;
+  const lines = [
+    `## strata benchmark, ${results.date}`,
+    '',
+    `Machine: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB RAM, ${m.kernel}, Node ${m.node}, /tmp on ${m.tmpFilesystem}; ` +
+      `docker ${m.docker ?? 'absent'}, ${m.buildah ?? 'buildah absent'}, ${m.runc ?? 'runc absent'}.`,
+    `Runs per measurement: ${results.runs} (median shown). Peak RSS: ${results.rssMethod}.`,
+    `Peers: ${results.peers.length ? results.peers.map((p) => (p.unavailable ? `${p.id}: not run (${p.unavailable})` : p.label)).join('; ') : 'none (--no-peers)'}.`,
+    '',
+    '| workload | phase | strata | BuildKit | strata/BuildKit | buildah | strata/buildah | strata peak RSS |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const [wl, phases] of Object.entries(sum)) {
+    for (const [phase, b] of Object.entries(phases)) {
+      const st = b.strata ?? {};
+      const bk = b.buildkit ?? {};
+      const ba = b.buildah ?? {};
+      const rb = ratio(st.median, bk.median);
+      const fail = (x) => (x.failed ? ` (${x.failed} failed)` : '');
+      lines.push(
+        `| ${wl} | ${phase} | ${s(st.median)}${fail(st)} | ${s(bk.median)}${fail(bk)} | ${r(rb)}${verdict(rb, TARGETS[wl]?.[phase])} | ` +
+          `${s(ba.median)}${fail(ba)} | ${r(ratio(st.median, ba.median))} | ${st.maxRssMb ? `${st.maxRssMb.toFixed(0)} MB` : '–'} |`,
+      );
+    }
+  }
+  const maxRss = Math.max(0, ...Object.values(sum).flatMap((p) => Object.values(p).map((b) => b.strata?.maxRssMb ?? 0)));
+  const p = results.parse;
+  lines.push(
+    '',
+    `- Peak RSS of strata over every run: ${maxRss.toFixed(0)} MB (target < ${RSS_TARGET_MB} MB: ${maxRss < RSS_TARGET_MB ? 'met' : 'MISSED'}).`,
+  );
+  if (p) {
+    lines.push(
+      `- Start-up: \`strata --version\` ${s(p.startupMs)}` +
+        (p.dockerVersionMs !== undefined ? `, \`docker --version\` ${s(p.dockerVersionMs)}` : '') +
+        (p.buildahVersionMs !== undefined ? `, \`buildah --version\` ${s(p.buildahVersionMs)}` : '') +
+        '.',
+      `- Parse of a generated ${p.lines}-line Dockerfile: ${p.inProcessMs.toFixed(1)} ms in-process (parse ${p.parseOnlyMs.toFixed(1)} ms + graph ${p.graphMs.toFixed(1)} ms, after start-up; ` +
+        `target < ${PARSE_TARGET_MS} ms: ${p.inProcessMs < PARSE_TARGET_MS ? 'met' : 'MISSED'}); ` +
+        `\`strata parse --format json\` ${s(p.cliMs)} wall, ${s(p.cliMs - p.startupMs)} after start-up.`,
+    );
+  }
+  const run11 = sum['run-11']?.cold;
+  if (run11?.strata?.median !== undefined) {
+    const per = (x) => (x?.median === undefined ? '–' : `${(x.median / 11).toFixed(0)} ms`);
+    lines.push(`- Per-RUN cost (cold run-11 / 11): strata ${per(run11.strata)}, BuildKit ${per(run11.buildkit)}, buildah ${per(run11.buildah)}.`);
+  }
+  for (const note of results.notes) lines.push(`- ${note}`);
+  return `${lines.join('\n')}\n`;
+}
