@@ -15,6 +15,10 @@ export const VERSION = '0.1.0';
 const COMMANDS: Record<string, { module: string; summary: string }> = {
   parse: { module: './parse.js', summary: 'print the build graph of a Dockerfile' },
   build: { module: './build.js', summary: 'build an image from a Dockerfile' },
+  explain: { module: './explain.js', summary: 'show why each step of a build hit or missed the cache' },
+  layers: { module: './layers.js', summary: 'show the layers of an image as the store keeps them' },
+  graph: { module: './graph.js', summary: 'draw a build plan (dot or self-contained html)' },
+  lint: { module: './lint.js', summary: 'advice about a Dockerfile, with the line and the fix' },
   images: { module: './images.js', summary: 'list images in the store' },
   inspect: { module: './inspect.js', summary: 'show an image as Docker-shaped JSON' },
   history: { module: './history.js', summary: 'show the history of an image' },

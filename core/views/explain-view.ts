@@ -1,0 +1,93 @@
+/**
+ * `strata explain`: a past build's cache decisions, step by step. The view is the saved
+ * BuildReport plus, for each hit, which earlier build made the record it reused (read from
+ * that cache record). `explainView` is pure so tests build reports by hand;
+ * `loadExplainView` reads the store.
+ */
+
+import type { Store } from '../../store/store.js';
+import type { BuildReport, StageReport, StepReport } from '../build/build-report.js';
+import { loadReport } from '../build/build-report.js';
+import type { CacheRecord, MissCause } from '../build/types.js';
+import type { Digest } from '../oci/digest.js';
+import { NotFoundError } from '../oci/errors.js';
+
+/** Who made the record a hit reused. */
+export interface MadeBy {
+  buildId: string;
+  createdAt: string;
+}
+
+export interface ExplainStep extends StepReport {
+  /** Hits only, when the record is still in the store. */
+  madeBy?: MadeBy;
+}
+
+export interface ExplainSummary {
+  steps: number;
+  hits: number;
+  misses: number;
+  /** Misses counted by cause; a cascade counts as `parent`. */
+  byCause: Partial<Record<MissCause, number>>;
+}
+
+export interface ExplainView {
+  buildId: string;
+  file: string;
+  startedAt: string;
+  finishedAt?: string;
+  dryRun: boolean;
+  imageId?: Digest;
+  tags: string[];
+  stages: StageReport[];
+  steps: ExplainStep[];
+  summary: ExplainSummary;
+}
+
+/** Combines a report with the makers of its hits (by step key). */
+export function explainView(
+  report: BuildReport,
+  madeBy: ReadonlyMap<Digest, MadeBy> = new Map(),
+): ExplainView {
+  const steps = report.steps.map((s): ExplainStep => {
+    const m = s.hit ? madeBy.get(s.key) : undefined;
+    return m ? { ...s, madeBy: m } : { ...s };
+  });
+  const byCause: Partial<Record<MissCause, number>> = {};
+  for (const s of steps) if (!s.hit && s.cause) byCause[s.cause] = (byCause[s.cause] ?? 0) + 1;
+  const hits = steps.filter((s) => s.hit).length;
+  return {
+    buildId: report.buildId,
+    file: report.file,
+    startedAt: report.startedAt,
+    finishedAt: report.finishedAt,
+    dryRun: report.dryRun,
+    imageId: report.imageId,
+    tags: report.tags,
+    stages: report.stages,
+    steps,
+    summary: { steps: steps.length, hits, misses: steps.length - hits, byCause },
+  };
+}
+
+/**
+ * The view of the build that last made `imageId` (or the last build). NotFoundError when the
+ * store holds no report for it (an imported or loaded image was never built here).
+ */
+export async function loadExplainView(store: Store, imageId?: Digest): Promise<ExplainView> {
+  const report = await loadReport(store, imageId);
+  if (!report) {
+    throw new NotFoundError(
+      imageId
+        ? `explain image: no build report for ${imageId}: it was not built in this store (imported or loaded images have none)`
+        : 'explain: no build report in this store yet: run strata build first',
+    );
+  }
+  const madeBy = new Map<Digest, MadeBy>();
+  for (const s of report.steps) {
+    if (!s.hit) continue;
+    const rec = await store.getCacheRecord<CacheRecord>(s.key);
+    if (rec) madeBy.set(s.key, { buildId: rec.options.buildId, createdAt: rec.createdAt });
+  }
+  return explainView(report, madeBy);
+}
