@@ -15,8 +15,13 @@ import type { CacheRecord, ImageState, Plan, PlannedStage, PlannedStep } from '.
 
 /** The effectful parts of a step, injected so this loop stays about order and records. */
 export interface StepRunners {
-  /** Fills `staging` with the files a COPY/ADD writes. */
-  copy(p: PlannedStep, state: StageState, image: ImageState, staging: string): Promise<void>;
+  /** Fills `staging` with the files a COPY/ADD writes; may name a blob listing them. */
+  copy(
+    p: PlannedStep,
+    state: StageState,
+    image: ImageState,
+    staging: string,
+  ): Promise<{ layerFiles?: Digest }>;
   /** Runs a RUN step; its overlay upper dir is left in `upper`. */
   run(p: PlannedStep, state: StageState, image: ImageState, upper: string): Promise<void>;
   /** Creates WORKDIR in `staging` unless it already exists in the image; false if nothing to do. */
@@ -137,6 +142,7 @@ async function runStepAndRecord(
   if (deps.sourceDateEpoch !== undefined) created = iso(new Date(deps.sourceDateEpoch * 1000));
   let result: CacheRecord['result'] = { created };
   let filesBlob: Digest | undefined;
+  let layerFiles: Digest | undefined;
   if (makesLayer(p.step)) {
     const staging = await store.makeStagingDir();
     try {
@@ -148,7 +154,7 @@ async function runStepAndRecord(
       } else if (kind === 'workdir') {
         produced = await runners.workdir(p, st, image, staging);
       } else {
-        await runners.copy(p, st, image, staging);
+        layerFiles = (await runners.copy(p, st, image, staging)).layerFiles;
       }
       const m = produced ? await runners.measure(staging) : undefined;
       // An empty diff makes no layer (BuildKit drops empty layers too), except COPY/ADD,
@@ -174,6 +180,7 @@ async function runStepAndRecord(
     result,
     options: p.stepOptions,
     filesBlob,
+    layerFiles,
   };
   await store.putCacheRecord(rec);
   return rec;

@@ -213,6 +213,9 @@ async function decide(
     oldFiles = await store.readJsonBlob<FileEntry[]>(prev.filesBlob).catch(() => undefined);
   }
   const e = explainMiss(prev, p.keyInputs, p.stepOptions.instruction, { oldFiles, newFiles: p.files });
+  if (e.cause === 'sources' && prev?.result.chainId && prev.layerFiles) {
+    p.previous = { chainId: prev.result.chainId, layerFiles: prev.layerFiles };
+  }
   if (e.cause === 'layer-missing' && rec)
     return { hit: false, ...e, reason: `the earlier result (${short(rec.key)}) is no longer in the store` };
   return { hit: false, ...e };

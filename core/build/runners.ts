@@ -85,9 +85,7 @@ export function makeRunners(d: RunnerDeps): StepRunners {
     return out;
   };
   return {
-    async copy(p, state, image, staging) {
-      await copyStep(p, state, image, staging, d);
-    },
+    copy: (p, state, image, staging) => copyStep(p, state, image, staging, d),
     async run(p, state, image, upper) {
       const lowers = diffDirs(d.store, image.chain);
       const vertex = d.currentVertex();

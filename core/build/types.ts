@@ -32,8 +32,10 @@ export interface CacheRecord {
   };
   /** Never hashed: where the step came from, for explaining later misses. */
   options: StepOptions;
-  /** For COPY/ADD: the blob holding the per-file checksum list (see copy-files.ts). */
+  /** For COPY/ADD: the blob holding the per-file checksum list (for explaining misses). */
   filesBlob?: Digest;
+  /** For COPY/ADD: a blob of [image path, file digest] pairs for the files its layer holds. */
+  layerFiles?: Digest;
 }
 
 export interface StepOptions {
@@ -82,6 +84,11 @@ export interface PlannedStep {
   stepOptions: StepOptions;
   /** For COPY/ADD from the context: the per-file list (path, digest) behind `inputs.content`. */
   files?: { path: string; digest: Digest }[];
+  /**
+   * The last result of this same step when only its sources changed (same operation, same
+   * parent): its unchanged files can be linked from that layer instead of copied.
+   */
+  previous?: { chainId: Digest; layerFiles: Digest };
 }
 
 export interface PlannedStage {

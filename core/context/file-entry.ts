@@ -32,6 +32,11 @@ export interface FileEntry {
    * (0755, root) and its own metadata is not part of the checksum.
    */
   implied?: boolean;
+  /**
+   * The entry's own checksum (header fields and content), set once its SourceSet has been
+   * checksummed. The copier uses it to recognise a file already in an earlier layer.
+   */
+  digest?: string;
 }
 
 /** One path a source pattern selected. */

@@ -100,6 +100,7 @@ export class SourceSet {
     const root = m.entries[0];
     const base = m.parentsPath ?? (root.type === 'dir' ? '' : path.posix.basename(m.path) || '.');
     m.entries.forEach((e, i) => {
+      e.digest = own[i];
       files.push({ path: joinDest(base, e.rel), digest: own[i] });
     });
     if (root.type !== 'dir') return own[0];

@@ -12,7 +12,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { COPYFILE_FICLONE } from 'node:constants';
-import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, symlinkSync } from 'node:fs';
 import { chmod, copyFile, lchown, lutimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileEntry } from '../context/file-entry.js';
@@ -50,6 +50,15 @@ export interface CopyOptions {
   lowerDirs?: readonly string[];
   /** Concurrent file copies (default 32). */
   concurrency?: number;
+  /**
+   * An identical file already in an immutable earlier layer, to hard-link instead of
+   * copying: a COPY that misses because one file changed then writes only that file. The
+   * caller guarantees the same operation (destination, --chown, --chmod), so the linked
+   * file's owner and mode are already what this copy would give it.
+   */
+  reuse?: (target: string, e: FileEntry) => string | undefined;
+  /** Told about every regular file written (target path in the image), copied or linked. */
+  onFile?: (target: string, e: FileEntry) => void;
 }
 
 export interface CopyResult {
@@ -102,6 +111,8 @@ export async function copyInto(
     chmod: chmodFn,
     sde: opts.sourceDateEpoch,
     concurrency: opts.concurrency ?? 32,
+    reuse: opts.reuse,
+    onFile: opts.onFile,
   });
 }
 
@@ -134,6 +145,8 @@ interface WriteOptions {
   chmod?: ChmodFn;
   sde?: number;
   concurrency: number;
+  reuse?: CopyOptions['reuse'];
+  onFile?: CopyOptions['onFile'];
 }
 
 /** Writes a planned tree: directories first (sync, parents first), then files concurrently, then directory metadata deepest first. */
@@ -167,7 +180,15 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
       continue;
     }
     if (e.type !== 'file') guard(target, () => makeSpecial(e, host, mode));
-    else bytes += e.size;
+    else {
+      bytes += e.size;
+      o.onFile?.(target, e);
+      const earlier = o.reuse?.(target, e);
+      if (earlier !== undefined) {
+        guard(target, () => linkSync(earlier, host));
+        continue;
+      }
+    }
     const chowned = owner.uid !== euid || owner.gid !== egid;
     // chown clears setuid/setgid, and copyFile keeps only what the source had.
     const needChmod = chowned || o.chmod !== undefined || (mode & 0o7000) !== 0;

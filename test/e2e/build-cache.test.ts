@@ -85,6 +85,23 @@ describe('strata build: the cache, as the seed describes it', () => {
     expect(steps[4].reason).toContain('cascade from [5/6] COPY . .');
   });
 
+  it('a COPY that misses for one changed file links the unchanged ones from its previous layer', async () => {
+    await build();
+    await writeFile(join(ctx, 'index.js'), '// another comment\nconsole.log("hi");\n');
+    await build();
+    const { stat: statFile } = await import('node:fs/promises');
+    const { chainIds } = await import('../../core/oci/digest.js');
+    const layers = JSON.parse(
+      (await strataOk(['inspect', '--root', root, '--format', '{{json .RootFS.Layers}}', 'app:test'])).stdout,
+    );
+    // Layers: busybox, WORKDIR, COPY package.json, RUN, COPY . ., RUN.
+    const copyLayer = join(root, 'layers', chainIds(layers)[4].slice(7), 'diff', 'app');
+    expect((await statFile(join(copyLayer, 'index.js'))).nlink).toBe(1);
+    expect((await statFile(join(copyLayer, 'package.json'))).nlink).toBeGreaterThan(1);
+    const { readFile } = await import('node:fs/promises');
+    expect(await readFile(join(copyLayer, 'index.js'), 'utf8')).toContain('another comment');
+  });
+
   it('a change to a .dockerignored file misses nothing', async () => {
     await build();
     await writeFile(join(ctx, 'ignored.log'), 'different noise\n');
