@@ -24,6 +24,8 @@ const OPTIONS = {
   platform: { type: 'string' },
   'dry-run': { type: 'boolean' },
   'build-context': { type: 'string', multiple: true },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string', multiple: true },
   pull: { type: 'boolean' },
   push: { type: 'boolean' },
   'insecure-registry': { type: 'string', multiple: true },
@@ -59,6 +61,12 @@ export function parseOutput(s: string): OutputSpec {
   }
   if (!kv.dest) throw new InvalidInputError(`--output type=${type}: dest= is required`);
   return { type, dest: kv.dest };
+}
+
+async function cacheSpecs(list: string[] | undefined) {
+  if (!list || list.length === 0) return [];
+  const { parseCacheSpec } = await import('../core/registry/cache-spec.js');
+  return list.map(parseCacheSpec);
 }
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -105,6 +113,8 @@ export async function run(args: string[], io: Io): Promise<number> {
       env: io.env,
       namedContexts: parseNamedContexts(values['build-context'] ?? [], io.cwd),
       pull: values.pull ?? false,
+      cacheFrom: await cacheSpecs(values['cache-from']),
+      cacheTo: await cacheSpecs(values['cache-to']),
       insecureRegistries: values['insecure-registry'] ?? [],
       progress: renderer.sink,
       signal: ac.signal,

@@ -24,6 +24,7 @@ import { planBuild } from './planner.js';
 import { openBuildContext } from './build-context.js';
 import { makeBuildDir, sweepDeadBuilds } from './build-dirs.js';
 import type { NamedContext } from './named-contexts.js';
+import type { CacheSpec } from '../registry/cache-spec.js';
 import type { ImageState } from './types.js';
 import type { Plan } from './types.js';
 import { attachLayers, makeReport, saveReport } from './build-report.js';
@@ -41,6 +42,9 @@ export interface BuildOptions {
   /** `--pull`: ask the registry for every base image. */
   pull?: boolean;
   insecureRegistries?: string[];
+  /** `--cache-from` / `--cache-to`: records and layers shared through a registry or a directory. */
+  cacheFrom?: CacheSpec[];
+  cacheTo?: CacheSpec[];
   /** `--build-context` overrides, by the name used in the Dockerfile. */
   namedContexts?: Map<string, NamedContext>;
   /** `linux/amd64` style. */
@@ -141,6 +145,24 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     });
   }
 
+  for (const spec of o.cacheFrom ?? []) {
+    // A cache that cannot be read costs speed, not correctness: warn and build on.
+    const { importCache } = await import('../registry/cache-import.js');
+    const where = spec.location.type === 'local' ? spec.location.dir : spec.location.ref;
+    try {
+      const r = await importCache(store, spec.location, {
+        mounts: spec.mounts,
+        insecureRegistries: o.insecureRegistries,
+        env: o.env,
+      });
+      o.progress({
+        type: 'info',
+        message: `imported cache from ${where}: ${r.records} records, ${r.layers} layers, ${r.mounts} cache mounts`,
+      });
+    } catch (err) {
+      o.progress({ type: 'warning', message: `cache from ${where} not imported: ${(err as Error).message}` });
+    }
+  }
   const ctx = await openBuildContext(store, contextDir, dockerfile, named);
   const stepIndex = JSON.parse((await store.readMeta(STEP_INDEX))?.toString() ?? '{}') as Record<
     string,
@@ -203,6 +225,21 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     const report = makeReport(plan, { startedAt, dryRun: false, tags, imageId, result });
     await attachLayers(store, report);
     await saveReport(store, report);
+    for (const spec of o.cacheTo ?? []) {
+      const { exportCache } = await import('../registry/cache-export.js');
+      const keys = plan.stages.flatMap((st) => st.steps.map((p) => p.key));
+      const r = await exportCache(store, spec.location, {
+        keys,
+        mounts: spec.mounts,
+        insecureRegistries: o.insecureRegistries,
+        env: o.env,
+      });
+      const where = spec.location.type === 'local' ? spec.location.dir : spec.location.ref;
+      o.progress({
+        type: 'info',
+        message: `exported cache to ${where}: ${r.records} records, ${r.layers} layers, ${r.mounts} cache mounts`,
+      });
+    }
     return { plan, result, imageId, tags };
   } finally {
     await rm(tmp, { recursive: true, force: true });
