@@ -14,6 +14,7 @@ import type { Store } from '../../store/store.js';
 import type { ResolvedImage } from './base-image.js';
 import type { PlanContext } from './build-context.js';
 import { copyStep } from './exec-copy.js';
+import { clampMtimes } from './clamp-mtimes.js';
 import { execRun } from './exec-run.js';
 import type { SecretSource } from './exec-run.js';
 import type { StepRunners } from './executor.js';
@@ -121,7 +122,8 @@ export function makeRunners(d: RunnerDeps): StepRunners {
       return true;
     },
     async measure(dir) {
-      const r = await writeLayerTar(dir, null, { sourceDateEpoch: d.sourceDateEpoch });
+      if (d.sourceDateEpoch !== undefined) clampMtimes(dir, d.sourceDateEpoch);
+      const r = await writeLayerTar(dir, null);
       const empty = (await readdir(dir)).length === 0;
       return { diffId: r.diffId, size: r.size, empty };
     },

@@ -142,9 +142,23 @@ describe('determinism', () => {
     for (let i = 0; i < 2; i++) {
       const root = await tmp();
       await importBusybox(root);
-      await strataOk(['build', '--root', root, '-q', '-t', 'det:1', ctx], {
-        env: { SOURCE_DATE_EPOCH: '1700000000' },
-      });
+      // Exported too: the layer must re-tar to its diffID without being told the epoch.
+      await strataOk(
+        [
+          'build',
+          '--root',
+          root,
+          '-q',
+          '-t',
+          'det:1',
+          '--output',
+          `type=docker,dest=${join(root, 'det.tar')}`,
+          ctx,
+        ],
+        {
+          env: { SOURCE_DATE_EPOCH: '1700000000' },
+        },
+      );
       const l = JSON.parse(
         (await strataOk(['inspect', '--root', root, '--format', '{{json .RootFS.Layers}}', 'det:1'])).stdout,
       );
