@@ -10,6 +10,7 @@
  * peak RSS go to bench/results/<YYYY-MM-DD>.json and .md, and the table is printed.
  * What it needs (nothing is installed by it): see bench/README.md.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,8 @@ import { measure, median, rssMethod } from './bench/measure.mjs';
 import { parsePlainSteps } from './bench/plain-steps.mjs';
 import { markdownReport } from './bench/report.mjs';
 import { REPO, STRATA_MAIN, runCommand } from './bench/strata-cli.mjs';
-import { generatedDockerfile, WORKLOADS } from './bench/workloads.mjs';
+import { benchRegistry, REGISTRY_BIN } from './bench/registry.mjs';
+import { generatedDockerfile, manyFiles, WORKLOADS } from './bench/workloads.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -111,6 +113,28 @@ async function benchWorkload(wl, builders) {
   await rm(ctx, { recursive: true, force: true });
 }
 
+/** Push and pull of a ~200 MB image (24 x 8 MiB) against a local docker-registry. */
+async function benchRegistryWorkload(builders, strata) {
+  say('== registry-200m: push and pull of a 192 MiB image, local docker-registry');
+  if (!existsSync(REGISTRY_BIN)) {
+    results.notes.push(`registry-200m not run: ${REGISTRY_BIN} is not installed (package docker-registry)`);
+    return;
+  }
+  const out = await benchRegistry({
+    work,
+    runs: RUNS,
+    baseRoot: strata.baseRoot,
+    withDocker: builders.some((b) => b.id === 'buildkit'),
+    makeFiles: (dir) => manyFiles(dir, 24, 8 * 2 ** 20, 24),
+    say,
+  });
+  results.workloads['registry-200m'] = out;
+  for (const [id, phases] of Object.entries(out)) {
+    say(`   ${id === 'buildkit' ? 'docker push/pull' : id}: ${Object.entries(phases).map(([p, runs]) => `${p} ${(median(runs.map((x) => x.ms)) / 1000).toFixed(2)}s`).join(', ')}`);
+  }
+  results.notes.push('registry-200m: the BuildKit column is `docker push` / `docker pull` (the engine, not BuildKit); each push goes to an empty registry from a store that never compressed the layers, each pull into an empty store / after the image was removed.');
+}
+
 /** Start-up and the 5,000-line parse: strata only (no peer has a parse-only command). */
 async function benchParse(peers) {
   const dir = join(work, 'parse');
@@ -164,6 +188,7 @@ async function main() {
   try {
     await benchParse(results.peers.filter((p) => !p.unavailable));
     for (const wl of workloads) await benchWorkload(wl, builders);
+    if (!only || only.has('registry-200m')) await benchRegistryWorkload(builders, strata);
   } finally {
     for (const b of builders.slice(1)) await b.cleanup();
     await strata.cleanup();

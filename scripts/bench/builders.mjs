@@ -24,6 +24,7 @@ export function strataBuilder(work) {
   return {
     id: 'strata',
     label: 'strata',
+    baseRoot,
     /** Makes the bases with samples/base and saves them as tars for the peers. */
     async init(needs) {
       await mkdir(join(work, 'bases'), { recursive: true });

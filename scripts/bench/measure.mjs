@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const GNU_TIME = '/usr/bin/time';
-export const rssMethod = existsSync(GNU_TIME) ? 'GNU time %M (max RSS of the process tree root)' : '/proc/<pid>/status VmHWM polled every 20 ms';
+export const rssMethod = existsSync(GNU_TIME) ? 'GNU time %M (the largest single process among the command and the children it waited for)' : '/proc/<pid>/status VmHWM polled every 20 ms';
 
 /**
  * Runs `cmd args` and resolves { code, ms, rssMb, stdout, stderr }; never rejects on a

@@ -16,7 +16,7 @@ export const BUSYBOX = 'strata-bench/busybox:latest';
 export const NODE = 'strata-bench/node:bookworm';
 
 /** Writes `count` files of `size` random bytes, `perDir` to a directory, under `dir`. */
-function manyFiles(dir, count, size, perDir) {
+export function manyFiles(dir, count, size, perDir) {
   for (let i = 0; i < count; i++) {
     const sub = join(dir, `d${String(Math.floor(i / perDir)).padStart(4, '0')}`);
     if (i % perDir === 0) mkdirSync(sub, { recursive: true });
