@@ -5,9 +5,10 @@
  * only wires them and owns the temporary directory of the build.
  */
 import { readFile, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { baseImageRefs, parse, toGraph } from '../../frontend/index.js';
+import { formatLintWarning, lint } from '../../frontend/lint/index.js';
 import type { BaseImageInfo, BuildGraph } from '../../frontend/graph/types.js';
 import type { Digest } from '../oci/digest.js';
 import { hostPlatform } from '../oci/platform.js';
@@ -88,7 +89,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   const startedAt = new Date().toISOString();
   const tags = o.tags.map((t) => normalizeRef(t));
   const buildId = randomBytes(6).toString('hex');
-  const file = o.dockerfile ?? 'Dockerfile';
+  // Shown relative to where the user stands; the absolute path identifies steps across builds.
+  const file = relative(process.cwd(), dockerfile) || dockerfile;
   const parsed = parse(text, { file });
   const graphOpts = {
     file,
@@ -133,11 +135,24 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     }
   }
   const graph: BuildGraph = toGraph(parsed, { ...graphOpts, baseImages });
-  for (const w of graph.warnings)
+  // Advice that teaches (the seed's COPY-before-install, missing cache mounts, BuildKit's
+  // checks); `# check=error=true` makes it fatal, as in BuildKit.
+  const advice = lint(parsed, graph);
+  for (const w of advice) o.progress({ type: 'warning', message: formatLintWarning(file, w) });
+  const fatal = advice.filter((w) => w.level === 'error');
+  if (fatal.length > 0) {
+    throw new InvalidInputError(
+      `lint: ${fatal.length} check(s) failed and the Dockerfile says # check=error=true`,
+    );
+  }
+  const linted = new Set(advice.map((w) => `${w.range.start.line}:${w.message}`));
+  for (const w of graph.warnings) {
+    if (w.range && linted.has(`${w.range.start.line}:${w.message}`)) continue;
     o.progress({
       type: 'warning',
       message: `${file}${w.range ? `:${w.range.start.line}` : ''}: ${w.message}`,
     });
+  }
   if (graph.unusedBuildArgs.length > 0) {
     o.progress({
       type: 'warning',
@@ -177,6 +192,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     checksumSources: ctx.checksum,
     isNamedDir: ctx.isNamedDir,
     stepIndex,
+    dockerfilePath: dockerfile,
   });
   if (o.dryRun) return { plan, tags };
 

@@ -43,6 +43,8 @@ export interface PlanDeps {
   ): Promise<{ digest: Digest; files: FileEntry[] }>;
   /** Whether a COPY --from name is a directory given with --build-context. */
   isNamedDir(name: string): boolean;
+  /** Absolute path of the Dockerfile: with stage and position, it names "the same step" across builds. */
+  dockerfilePath: string;
   /** stepId -> key of the most recent record of that step (meta/step-index.json). */
   stepIndex: Record<string, Digest>;
 }
@@ -144,7 +146,7 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
       const keyInputs: KeyInputs = { parent, op, inputs };
       const key = cacheKey(keyInputs);
       const stepOptions: StepOptions = {
-        stepId: `${graph.file}#${label}#${step.index}`,
+        stepId: `${deps.dockerfilePath}#${label}#${step.index}`,
         file: graph.file,
         stage: label,
         position: step.index,
