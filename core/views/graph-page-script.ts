@@ -63,8 +63,8 @@ export const GRAPH_PAGE_SCRIPT = String.raw`(function () {
     var b = layout.nodes[n.id];
     var g = el('g', { 'class': 'node ' + n.status, 'data-id': n.id, tabindex: '0' }, svg);
     el('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: 6 }, g);
-    text(g, b.x + 8, b.y + 16, clip(n.label, 44), 'node-label');
-    var sub = n.status === 'base' ? clip(n.reason, 46) : n.status.toUpperCase() + (n.status === 'meta' ? (n.hit ? ' (hit)' : ' (miss)') : '') + (n.size !== undefined ? ' \u00b7 ' + data.sizes[n.id] : '') + ' \u00b7 line ' + n.line;
+    text(g, b.x + 8, b.y + 16, clip(n.label, 41), 'node-label');
+    var sub = n.status === 'base' ? clip(n.reason, 42) : n.status.toUpperCase() + (n.status === 'meta' ? (n.hit ? ' (hit)' : ' (miss)') : '') + (n.size !== undefined ? ' \u00b7 ' + data.sizes[n.id] : '') + ' \u00b7 line ' + n.line;
     text(g, b.x + 8, b.y + 32, sub, 'node-sub');
     var title = el('title', {}, g);
     title.textContent = n.label + '\n' + n.reason + (n.details.length ? '\n- ' + n.details.slice(0, 10).join('\n- ') : '');
