@@ -1,0 +1,401 @@
+/**
+ * Hostile input, end to end through the CLI (table built from security.md sections 2-5):
+ *   - layer tars (containerd TestBreakouts, go-archive TestUntarInvalid*, node-tar and
+ *     tar-fs CVEs) inside crafted `docker save` archives given to `strata load`;
+ *   - import archives whose digests lie, or whose members are missing or malformed;
+ *   - build contexts that reach outside (`../`, absolute sources, symlinks out, fifos);
+ *   - Dockerfiles: a bounded fuzz of `strata build --dry-run` over mutated real Dockerfiles.
+ * Each input is either rejected with a clear error (a stable exit code, no "internal
+ * error") and the store is byte-for-byte unchanged, or it is confined (loaded as data inside
+ * the store). Either way the sentinel dir beside the store is untouched.
+ * (Registry replies: test/core/registry/pull-hostile.test.ts covers that table.)
+ * Needs root (device nodes, ownership in layers); fails, never skips, without it.
+ */
+
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { normalizeRef } from '../../core/image/reference.js';
+import { chainIds } from '../../core/oci/digest.js';
+import type { ImageConfig } from '../../core/oci/types.js';
+import { Store } from '../../store/store.js';
+import { requireRoot, useTempDirs } from '../e2e/helpers/index.js';
+import { importBusybox } from '../helpers/busybox-base.js';
+import { strata } from '../helpers/cli.js';
+import { dockerArchive, hex, type RawEntry, rawTar } from './helpers/docker-archive.js';
+import { useFigures } from './helpers/figures.js';
+import { fsckStore, problemLines } from './helpers/store-checks.js';
+import { snapshotTree, treeDiff } from './helpers/store-tree.js';
+
+const tmp = useTempDirs();
+const figures = useFigures(import.meta.filename);
+
+let base: string;
+let root: string;
+let outside: string;
+let outsideBefore: Map<string, string>;
+const VICTIM = 'victim.txt';
+
+beforeAll(async () => {
+  requireRoot();
+  base = await tmp('strata-hostile-');
+  root = join(base, 'store');
+  outside = join(base, 'outside');
+  await mkdir(outside);
+  await writeFile(join(outside, VICTIM), 'sentinel\n');
+  await importBusybox(root);
+  outsideBefore = await snapshotTree(outside);
+}, 60_000);
+
+async function expectOutsideUntouched(): Promise<void> {
+  expect(treeDiff(outsideBefore, await snapshotTree(outside))).toEqual([]);
+  // Nothing new beside the store either (an escape would most likely land here or in /).
+  expect((await readdir(base)).sort()).toEqual(['outside', 'store']);
+}
+
+/** Runs strata; the input must be refused cleanly and leave the store exactly as it was. */
+async function expectRejected(args: string[], message: RegExp, opts: { cwd?: string } = {}): Promise<void> {
+  figures.badInputsTried++;
+  const before = await snapshotTree(root);
+  const r = await strata(args, opts);
+  expect(r.code, r.stderr).not.toBe(0);
+  expect(r.code, r.stderr).not.toBe(70);
+  expect(r.stderr).not.toMatch(/internal error/);
+  expect(r.stderr).toMatch(message);
+  expect(treeDiff(before, await snapshotTree(root))).toEqual([]);
+  await expectOutsideUntouched();
+}
+
+/** Runs strata; the input must be accepted and stay inside the store. */
+async function expectConfined(args: string[], opts: { cwd?: string } = {}): Promise<void> {
+  figures.badInputsTried++;
+  const r = await strata(args, opts);
+  expect(r.code, r.stderr).toBe(0);
+  await expectOutsideUntouched();
+  const report = await fsckStore(root);
+  figures.fsckRan(report.problems.length === 0);
+  expect(problemLines(report)).toEqual([]);
+}
+
+async function archiveFile(
+  layers: Buffer[],
+  opts: Parameters<typeof dockerArchive>[1] = {},
+): Promise<string> {
+  const file = join(await tmp('strata-hostile-archive-'), 'image.tar');
+  await writeFile(file, await dockerArchive(layers, opts));
+  return file;
+}
+
+/** The diff dir of the single layer of a loaded image. */
+async function loadedLayerDir(tag: string): Promise<string> {
+  const store = await Store.open(root);
+  const target = await store.getRef(normalizeRef(tag));
+  const config = await store.readJsonBlob<ImageConfig>(target!.config);
+  const chain = chainIds(config.rootfs.diff_ids);
+  return store.diffPath(chain[chain.length - 1]);
+}
+
+/** Escapes from the staging dir (<root>/layers/.staging-x/diff) to the sentinel dir. */
+const UP = '../../../../outside';
+
+type Case = { name: string; entries: () => RawEntry[]; error: RegExp };
+
+const REJECTED: Case[] = [
+  {
+    name: '../ name',
+    entries: () => [{ name: `${UP}/pwned`, data: 'x' }],
+    error: /outside|escape|not local/i,
+  },
+  {
+    name: 'a/../../ name',
+    entries: () => [{ name: 'a/../../../../../outside/pwned', data: 'x' }],
+    error: /outside|escape|not local/i,
+  },
+  {
+    name: 'write through an absolute symlink',
+    entries: () => [
+      { name: 'l', type: 'symlink', linkname: outside },
+      { name: 'l/pwned', data: 'x' },
+    ],
+    error: /symlink/i,
+  },
+  {
+    name: 'write through a relative symlink that climbs out',
+    entries: () => [
+      { name: 'l', type: 'symlink', linkname: UP },
+      { name: 'l/pwned', data: 'x' },
+    ],
+    error: /symlink/i,
+  },
+  {
+    name: 'dir, then a symlink of the same name, then a file below (node-tar CVE-2021-32803)',
+    entries: () => [
+      { name: 'd/', type: 'directory' },
+      { name: 'd', type: 'symlink', linkname: outside },
+      { name: 'd/pwned', data: 'x' },
+    ],
+    error: /symlink/i,
+  },
+  {
+    name: 'hardlink to a relative path outside',
+    entries: () => [{ name: 'h', type: 'link', linkname: `${UP}/${VICTIM}` }],
+    error: /link/i,
+  },
+  {
+    name: 'hardlink to an absolute host path',
+    entries: () => [{ name: 'h', type: 'link', linkname: join(outside, VICTIM) }],
+    error: /link/i,
+  },
+  {
+    name: 'hardlink through a symlink (containerd HardlinkSymlinkChmod)',
+    entries: () => [
+      { name: 'l', type: 'symlink', linkname: outside },
+      { name: 'h', type: 'link', linkname: `l/${VICTIM}` },
+    ],
+    error: /link/i,
+  },
+  { name: 'bare .wh.', entries: () => [{ name: 'a/.wh.' }], error: /whiteout|\.wh\./i },
+  { name: '.wh.. (whiteout of the parent)', entries: () => [{ name: '.wh..' }], error: /whiteout|\.wh\./i },
+  { name: '.wh... climbing', entries: () => [{ name: 'a/.wh...' }], error: /whiteout|\.wh\.|outside/i },
+  { name: 'whiteout with data', entries: () => [{ name: '.wh.f', data: 'data' }], error: /whiteout|\.wh\./i },
+  {
+    name: 'whiteout as a symlink to outside',
+    entries: () => [{ name: '.wh.x', type: 'symlink', linkname: outside }],
+    error: /whiteout|\.wh\./i,
+  },
+  {
+    name: 'char device 0:0 (would mean "deleted" in overlay form)',
+    entries: () => [{ name: 'null0', type: 'character-device', devmajor: 0, devminor: 0 }],
+    error: /0:0|whiteout|device/i,
+  },
+  { name: 'newline in a name', entries: () => [{ name: 'evil\nname', data: 'x' }], error: /name|control/i },
+];
+
+describe('layer tars through strata load', () => {
+  it.each(REJECTED.map((c) => [c.name, c]))('rejects: %s', async (_name, c) => {
+    const file = await archiveFile([await rawTar((c as Case).entries())]);
+    await expectRejected(['load', '--root', root, '-i', file], (c as Case).error);
+  });
+
+  it('rejects a truncated layer (header promises more than is there) and a corrupt gzip layer', async () => {
+    const full = await rawTar([{ name: 'f', data: Buffer.alloc(4000, 7) }]);
+    const cut = full.subarray(0, 512 + 1000);
+    await expectRejected(
+      ['load', '--root', root, '-i', await archiveFile([cut], { diffIds: [`sha256:${hex(full)}`] })],
+      /truncat|unexpected end|short/i,
+    );
+    const gz = gzipSync(full);
+    gz[gz.length - 12] ^= 0xff;
+    await expectRejected(
+      ['load', '--root', root, '-i', await archiveFile([gz], { diffIds: [`sha256:${hex(full)}`] })],
+      /gzip|invalid|corrupt|check|digest/i,
+    );
+  });
+
+  it('rejects a GNU sparse entry and an unknown entry type', async () => {
+    const sparse = await rawTar([{ name: 's', data: 'x' }]);
+    setTypeflag(sparse, 'S');
+    await expectRejected(
+      ['load', '--root', root, '-i', await archiveFile([sparse])],
+      /sparse|type|unsupported/i,
+    );
+    const odd = await rawTar([{ name: 'z', data: 'x' }]);
+    setTypeflag(odd, 'Z');
+    await expectRejected(['load', '--root', root, '-i', await archiveFile([odd])], /type|unsupported/i);
+  });
+
+  it('confines: absolute and //-prefixed names land inside the layer', async () => {
+    const tar = await rawTar([
+      { name: `/${outside.slice(1)}/abs`, data: 'a' },
+      { name: `////${outside.slice(1)}/slashes`, data: 'b' },
+    ]);
+    await expectConfined(['load', '--root', root, '-i', await archiveFile([tar], { tag: 'abs:1' })]);
+    const dir = await loadedLayerDir('abs:1');
+    expect(await readFile(join(dir, outside, 'abs'), 'utf8')).toBe('a');
+    expect(await readFile(join(dir, outside, 'slashes'), 'utf8')).toBe('b');
+  });
+
+  it('confines: symlinks whose targets escape are kept verbatim, never followed', async () => {
+    const tar = await rawTar([
+      { name: 'abs', type: 'symlink', linkname: join(outside, VICTIM) },
+      { name: 'rel', type: 'symlink', linkname: `${UP}/${VICTIM}` },
+      { name: '.', type: 'symlink', linkname: outside },
+      { name: 'inside', data: 'ok' },
+    ]);
+    await expectConfined(['load', '--root', root, '-i', await archiveFile([tar], { tag: 'links:1' })]);
+    const dir = await loadedLayerDir('links:1');
+    expect(await readlink(join(dir, 'abs'))).toBe(join(outside, VICTIM));
+    expect(await readlink(join(dir, 'rel'))).toBe(`${UP}/${VICTIM}`);
+    expect((await lstat(dir)).isDirectory()).toBe(true);
+    expect(await readFile(join(dir, 'inside'), 'utf8')).toBe('ok');
+  });
+
+  it('confines: a file written over a hardlink does not change the other name (tar-fs GHSA-x2mc-8fgj-3wmr)', async () => {
+    const tar = await rawTar([
+      { name: 'a', data: 'original' },
+      { name: 'h', type: 'link', linkname: 'a' },
+      { name: 'h', data: 'overwritten' },
+    ]);
+    await expectConfined(['load', '--root', root, '-i', await archiveFile([tar], { tag: 'hl:1' })]);
+    const dir = await loadedLayerDir('hl:1');
+    expect(await readFile(join(dir, 'a'), 'utf8')).toBe('original');
+    expect(await readFile(join(dir, 'h'), 'utf8')).toBe('overwritten');
+  });
+
+  it('confines: device nodes, a fifo and a setuid file are kept as data in a 0700 store', async () => {
+    const tar = await rawTar([
+      { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+      { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 },
+      { name: 'pipe', type: 'fifo' },
+      { name: 'suid', data: '#!/bin/sh\n', mode: 0o4755, uid: 0, gid: 0 },
+    ]);
+    await expectConfined(['load', '--root', root, '-i', await archiveFile([tar], { tag: 'dev:1' })]);
+    const dir = await loadedLayerDir('dev:1');
+    const nul = await lstat(join(dir, 'dev/null'));
+    expect(nul.isCharacterDevice()).toBe(true);
+    expect(nul.rdev).toBe(0x103);
+    expect((await lstat(join(dir, 'dev/sda'))).isBlockDevice()).toBe(true);
+    expect((await lstat(join(dir, 'pipe'))).isFIFO()).toBe(true);
+    expect((await stat(join(dir, 'suid'))).mode & 0o7777).toBe(0o4755);
+    // Host users cannot reach them: the store root is the builder's alone.
+    expect((await stat(root)).mode & 0o777).toBe(0o700);
+  });
+});
+
+describe('import archives that lie', () => {
+  it('a config whose content does not match its <digest>.json name', async () => {
+    const layer = await rawTar([{ name: 'f', data: 'x' }]);
+    const file = await archiveFile([layer], { configName: `${hex('something else')}.json` });
+    await expectRejected(['load', '--root', root, '-i', file], /hashes to sha256:/);
+  });
+
+  it('a diff_id that is not the layer content', async () => {
+    const layer = await rawTar([{ name: 'f', data: 'x' }]);
+    const file = await archiveFile([layer], { diffIds: [`sha256:${hex('not the layer')}`] });
+    await expectRejected(
+      ['load', '--root', root, '-i', file],
+      /uncompressed content is sha256:.*the image config says/,
+    );
+  });
+
+  it('a second layer that lies: the first (good) one is not committed either', async () => {
+    const good = await rawTar([{ name: 'good', data: 'g' }]);
+    const bad = await rawTar([{ name: 'bad', data: 'b' }]);
+    const file = await archiveFile([good, bad], { diffIds: [`sha256:${hex(good)}`, `sha256:${hex('lie')}`] });
+    await expectRejected(['load', '--root', root, '-i', file], /the image config says/);
+  });
+
+  it('missing manifest.json, a layer path that climbs out, a manifest that is not a list, not a tar at all', async () => {
+    const dir = await tmp('strata-hostile-arch-');
+    const noManifest = join(dir, 'a.tar');
+    await writeFile(noManifest, await rawTar([{ name: 'x.json', data: '{}' }]));
+    await expectRejected(['load', '--root', root, '-i', noManifest], /no manifest\.json or index\.json/);
+    const climbing = join(dir, 'b.tar');
+    const config = JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [`sha256:${hex('x')}`] },
+    });
+    await writeFile(
+      climbing,
+      await rawTar([
+        {
+          name: 'manifest.json',
+          data: JSON.stringify([{ Config: 'c.json', Layers: [`../../outside/${VICTIM}`] }]),
+        },
+        { name: 'c.json', data: config },
+      ]),
+    );
+    await expectRejected(
+      ['load', '--root', root, '-i', climbing],
+      /no file \.\.\/\.\.\/outside\/victim\.txt in the archive/,
+    );
+    const notList = join(dir, 'c.tar');
+    await writeFile(notList, await rawTar([{ name: 'manifest.json', data: '{"Config": 1}' }]));
+    await expectRejected(['load', '--root', root, '-i', notList], /not a list/);
+    const junk = join(dir, 'd.tar');
+    await writeFile(junk, Buffer.alloc(3000, 0x41));
+    await expectRejected(['load', '--root', root, '-i', junk], /tar|archive|invalid/i);
+  });
+});
+
+describe('build contexts that reach outside', () => {
+  async function context(dockerfile: string): Promise<string> {
+    const dir = join(await tmp('strata-hostile-ctx-'), 'ctx');
+    await mkdir(dir);
+    await writeFile(join(dir, 'Dockerfile'), dockerfile);
+    await writeFile(join(dir, 'ok.txt'), 'ok\n');
+    return dir;
+  }
+  const build = (ctx: string) => ['build', '--root', root, '--progress', 'plain', ctx];
+
+  it('COPY ../ sources are refused', async () => {
+    const ctx = await context(`FROM scratch\nCOPY ../../outside/${VICTIM} /x\n`);
+    await expectRejected(build(ctx), /forbidden path outside the build context/);
+  });
+
+  it('an absolute COPY source means the context, not the host', async () => {
+    const ctx = await context('FROM scratch\nCOPY /etc/passwd /x\n');
+    await expectRejected(build(ctx), /not found in the build context/);
+  });
+
+  it('symlinks in the context that point out (file and dir) are refused as sources', async () => {
+    const ctx = await context('FROM scratch\nCOPY out /x\n');
+    await symlink(join(outside, VICTIM), join(ctx, 'out'));
+    await expectRejected(build(ctx), /symlink that points outside the build context/);
+    const ctx2 = await context(`FROM scratch\nCOPY dir/${VICTIM} /x\n`);
+    await symlink('../../outside', join(ctx2, 'dir'));
+    await expectRejected(build(ctx2), /symlink that points outside the build context/);
+  });
+
+  it('a fifo in the context is copied as a fifo: never opened, so the build cannot hang', async () => {
+    const ctx = await context('FROM scratch\nCOPY . /\n');
+    execFileSync('mkfifo', [join(ctx, 'pipe')]);
+    const out = await tmp('strata-hostile-out-');
+    await expectConfined([...build(ctx).slice(0, -1), '--output', `type=local,dest=${out}`, ctx]);
+    expect((await lstat(join(out, 'pipe'))).isFIFO()).toBe(true);
+  });
+
+  it('a context symlink to an ignored file is not a way around .dockerignore', async () => {
+    const ctx = await context('FROM scratch\nCOPY link /x\n');
+    await writeFile(join(ctx, 'secret.key'), 'secret\n');
+    await writeFile(join(ctx, '.dockerignore'), 'secret.key\n');
+    await symlink('secret.key', join(ctx, 'link'));
+    const r = await strata([
+      ...build(ctx).slice(0, -1),
+      '--output',
+      `type=local,dest=${await tmp('strata-hostile-out-')}`,
+      ctx,
+    ]);
+    figures.badInputsTried++;
+    // Either refused, or the link arrives as a link: the ignored content never enters a layer.
+    if (r.code === 0) {
+      const store = await Store.open(root);
+      for (const l of await store.listLayers()) {
+        const x = join(store.diffPath(l.chainId), 'x');
+        const st = await lstat(x).catch(() => undefined);
+        if (st?.isFile()) expect(await readFile(x, 'utf8')).not.toBe('secret\n');
+      }
+    } else {
+      expect(r.code).not.toBe(70);
+    }
+    await expectOutsideUntouched();
+  });
+
+  it('the store is still consistent after all of the above', async () => {
+    const report = await fsckStore(root);
+    figures.fsckRan(report.problems.length === 0);
+    expect(problemLines(report)).toEqual([]);
+  });
+});
+
+/** Rewrites the typeflag of the first header and fixes its checksum. */
+function setTypeflag(tar: Buffer, flag: string): void {
+  tar[156] = flag.charCodeAt(0);
+  tar.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += tar[i];
+  tar.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+}
