@@ -39,7 +39,9 @@ export function ttyRenderer(out: NodeJS.WritableStream & { columns?: number }): 
           : r.state === 'done'
             ? '\x1b[34m'
             : '\x1b[33m';
-    return clip(`${color} => ${r.name}\x1b[0m  ${mark}${r.reason ? `  (${r.reason})` : ''}`);
+    // Clip the visible text, then colour it: escape codes take no columns.
+    const text = clip(` => ${r.name}  ${mark}${r.reason ? `  (${r.reason})` : ''}`);
+    return `${color}${text}\x1b[0m`;
   };
   const draw = () => {
     erase();
@@ -48,7 +50,7 @@ export function ttyRenderer(out: NodeJS.WritableStream & { columns?: number }): 
     for (const r of rows.values()) {
       if (r.state !== 'running') continue;
       lines.push(line(r, now));
-      for (const l of r.logs.slice(-LOG_LINES)) lines.push(clip(`\x1b[2m    ${l}\x1b[0m`));
+      for (const l of r.logs.slice(-LOG_LINES)) lines.push(`\x1b[2m${clip(`    ${l}`)}\x1b[0m`);
     }
     out.write(`${lines.join('\n')}\n`);
     drawn = lines.length;
