@@ -76,6 +76,13 @@ export function explainMiss(
     (k) => canonicalJson(opOld[k]) !== canonicalJson(opNew[k]),
   );
   if (changedFields.length > 0) {
+    // An ARG whose value came from --build-arg (or whose default changed): name it.
+    if (opNew.kind === 'arg' && changedFields.every((f) => f === 'args')) {
+      const pairs = (op: Record<string, unknown>) =>
+        ((op.args as { name: string; value?: string }[]) ?? []).map((a) => `${a.name}=${a.value ?? ''}`);
+      const details = envDiff(pairs(opOld), pairs(opNew));
+      return { cause: 'args', reason: `a build arg changed: ${details.join('; ')}`, details };
+    }
     const envOnly = changedFields.every((f) => f === 'env');
     if (envOnly) {
       const details = envDiff((opOld.env as string[]) ?? [], (opNew.env as string[]) ?? []);

@@ -91,6 +91,20 @@ describe('strata explain, layers and graph on the seed scenario', () => {
     expect(steps[2].cause).toBe('parent');
   });
 
+  it('a changed build arg is named with its old and new value', async () => {
+    await writeFile(
+      join(ctx, 'Dockerfile.arg'),
+      'FROM busybox\nARG NODE_ENV=development\nRUN echo "$NODE_ENV" > /env.txt\n',
+    );
+    const args = ['build', '--root', root, '-q', '-f', join(ctx, 'Dockerfile.arg'), '-t', 'app:arg'];
+    await strataOk([...args, ctx]);
+    await strataOk([...args, '--build-arg', 'NODE_ENV=production', ctx]);
+    const steps = await explain('app:arg');
+    expect(steps[0].hit).toBe(false);
+    expect(steps[0].reason).toBe('a build arg changed: NODE_ENV changed "development" -> "production"');
+    expect(steps[1].reason).toContain('cascade from');
+  });
+
   it('strata layers: every layer named, with a diff dir holding what its step wrote', async () => {
     const out = JSON.parse(
       (await strataOk(['layers', '--root', root, '--json', 'app:Dockerfile.good'])).stdout,

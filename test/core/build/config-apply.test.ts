@@ -19,7 +19,16 @@ describe('config replay', () => {
 
   it('replaces an ENV key in place and keeps the order', () => {
     const s = initStageState({ Env: ['A=1', 'PATH=/bin', 'B=2'] }, false);
-    applyStep(s, step({ kind: 'env', pairs: [['PATH', '/x'], ['C', '3']] }));
+    applyStep(
+      s,
+      step({
+        kind: 'env',
+        pairs: [
+          ['PATH', '/x'],
+          ['C', '3'],
+        ],
+      }),
+    );
     expect(s.config.Env).toEqual(['A=1', 'PATH=/x', 'B=2', 'C=3']);
   });
 
@@ -52,14 +61,35 @@ describe('config replay', () => {
 
   it('writes RUN history with the in-scope args prefix', () => {
     const s = initStageState(undefined, true);
-    const st = step({ kind: 'run', command: { form: 'shell', text: 'make' }, mounts: [], network: 'default', security: 'sandbox', files: [] }, [['V', '1']]);
+    const st = step(
+      {
+        kind: 'run',
+        command: { form: 'shell', text: 'make' },
+        mounts: [],
+        network: 'default',
+        security: 'sandbox',
+        files: [],
+      },
+      [['V', '1']],
+    );
     expect(createdBy(st, s)).toBe('RUN |1 V=1 /bin/sh -c make # buildkit');
   });
 
   it('healthcheck NONE and exposed ports', () => {
     const s = initStageState(undefined, true);
     applyStep(s, step({ kind: 'expose', ports: ['80/tcp', '53/udp'] }));
-    applyStep(s, step({ kind: 'healthcheck', test: ['NONE'], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0 }));
+    applyStep(
+      s,
+      step({
+        kind: 'healthcheck',
+        test: ['NONE'],
+        interval: 0,
+        timeout: 0,
+        startPeriod: 0,
+        startInterval: 0,
+        retries: 0,
+      }),
+    );
     expect(s.config.ExposedPorts).toEqual({ '80/tcp': {}, '53/udp': {} });
     expect(s.config.Healthcheck).toEqual({ Test: ['NONE'] });
   });
