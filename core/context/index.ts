@@ -11,7 +11,7 @@ export { entryFromStat, entryTypeOf } from './file-entry.js';
 export { goMatch, hasWildcard } from './go-match.js';
 export { compileIgnore } from './ignore-rules.js';
 export { createLimiter, type Limiter } from './limit.js';
-export { getXattr, readXattrs } from './read-xattrs.js';
+export { readXattrs } from './read-xattrs.js';
 export { type PathFilter, resolveSourcesIn, type SourceView } from './resolve-sources.js';
 export { type FileDigest, type SourceChecksum, type SourceOrigin, SourceSet } from './source-set.js';
 export { type MetaStore, StatCache } from './stat-cache.js';

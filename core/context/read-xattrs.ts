@@ -3,20 +3,11 @@
  * and `security.*` except `security.capability`; also drop `trusted.overlay.*`, which is
  * overlay's bookkeeping (opaque markers) in layer dirs, not file content.
  *
- * Uses @napi-rs/xattr (a prebuilt N-API binding: no process per file). Its sync calls are
- * used on purpose: listxattr on a cached inode costs microseconds, less than a thread-pool
- * round trip. If the binding cannot load, or the filesystem has no xattr support, the
- * answer is "none": xattrs are rare in build contexts and must not stop a build.
+ * The xattr calls themselves are core/diff/overlay-form.ts's (one binding for all of
+ * core). Any failure reads as "none": xattrs are rare in build contexts and must not stop a
+ * build.
  */
-type XattrModule = {
-  listAttributesSync(path: string): string[];
-  getAttributeSync(path: string, name: string): Buffer | null;
-};
-
-const x: XattrModule | undefined = await import('@napi-rs/xattr').then(
-  (m) => m as unknown as XattrModule,
-  () => undefined,
-);
+import { getXattr, listXattrs } from '../diff/overlay-form.js';
 
 export function keepXattr(name: string): boolean {
   if (name.startsWith('system.')) return false;
@@ -27,28 +18,22 @@ export function keepXattr(name: string): boolean {
 
 /** Sorted [name, base64 value] pairs of the kept xattrs of `path` (callers ask for files and dirs only, never symlinks). */
 export function readXattrs(path: string): [string, string][] {
-  if (!x) return [];
   let names: string[];
   try {
-    names = x.listAttributesSync(path);
+    names = listXattrs(path);
   } catch {
     return [];
   }
   if (names.length === 0) return [];
   const out: [string, string][] = [];
   for (const name of names.filter(keepXattr).sort()) {
-    const v = getXattr(path, name);
+    let v: Buffer | null;
+    try {
+      v = getXattr(path, name);
+    } catch {
+      v = null;
+    }
     if (v) out.push([name, v.toString('base64')]);
   }
   return out;
-}
-
-/** One xattr's raw value, or undefined when absent or unsupported. */
-export function getXattr(path: string, name: string): Buffer | undefined {
-  if (!x) return undefined;
-  try {
-    return x.getAttributeSync(path, name) ?? undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -13,7 +13,7 @@ import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import path from 'node:path';
 import type { ResolvedPath } from '../context/context-path.js';
 import { entryFromStat, type FileEntry } from '../context/file-entry.js';
-import { getXattr } from '../context/read-xattrs.js';
+import { getXattr } from '../diff/overlay-form.js';
 import type { SourceView } from '../context/resolve-sources.js';
 import type { ListedChild } from '../context/walk-tree.js';
 import { InvalidInputError } from '../oci/errors.js';

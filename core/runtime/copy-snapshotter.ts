@@ -1,11 +1,3 @@
-import { execFile } from 'node:child_process';
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { InternalError } from '../oci/errors.js';
-
-const run = promisify(execFile);
-
 /**
  * The snapshotter used where overlay cannot be mounted: the lowers are merged into a plain
  * directory (whiteouts and opaque dirs applied), the step runs on a copy of it, and the
@@ -13,29 +5,13 @@ const run = promisify(execFile);
  * upper dir either way. Copies use `cp -a`, which keeps owners, modes, times, xattrs,
  * hardlinks and device nodes.
  */
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { isOpaqueDir } from '../diff/overlay-form.js';
 
-/** Lists directories of `dir` marked opaque (trusted.overlay.opaque=y). Node has no xattr API. */
-async function opaqueDirs(dir: string): Promise<Set<string>> {
-  const script = [
-    'import os, sys',
-    'root = sys.argv[1]',
-    'for d, subdirs, _ in os.walk(root):',
-    '    for s in subdirs:',
-    '        p = os.path.join(d, s)',
-    '        try:',
-    "            v = os.getxattr(p, 'trusted.overlay.opaque', follow_symlinks=False)",
-    '        except OSError:',
-    '            continue',
-    "        if v == b'y':",
-    "            sys.stdout.write(os.path.relpath(p, root) + '\\0')",
-  ].join('\n');
-  try {
-    const { stdout } = await run('python3', ['-c', script, dir], { maxBuffer: 64 << 20 });
-    return new Set(stdout.split('\0').filter(Boolean));
-  } catch (err) {
-    throw new InternalError(`read opaque dirs of ${dir}: needs python3 for xattrs`, { cause: err });
-  }
-}
+const run = promisify(execFile);
 
 function isWhiteout(st: import('node:fs').Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
@@ -55,7 +31,6 @@ async function lstatOrUndefined(p: string) {
  * no existing entry (a symlink placed by a lower layer) is written through.
  */
 async function applyLayer(layer: string, dest: string): Promise<void> {
-  const opaque = await opaqueDirs(layer);
   const whiteouts: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     for (const name of (await readdir(path.join(layer, rel))).sort()) {
@@ -67,7 +42,7 @@ async function applyLayer(layer: string, dest: string): Promise<void> {
         whiteouts.push(r);
         if (existing) await rm(target, { recursive: true, force: true });
       } else if (st.isDirectory()) {
-        if (existing && (!existing.isDirectory() || opaque.has(r)))
+        if (existing && (!existing.isDirectory() || isOpaqueDir(path.join(layer, r))))
           await rm(target, { recursive: true, force: true });
         await walk(r);
       } else if (existing) {
