@@ -193,6 +193,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     isNamedDir: ctx.isNamedDir,
     stepIndex,
     dockerfilePath: dockerfile,
+    sourceDateEpoch: o.sourceDateEpoch,
   });
   if (o.dryRun) return { plan, tags };
 

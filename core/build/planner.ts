@@ -43,6 +43,8 @@ export interface PlanDeps {
   ): Promise<{ digest: Digest; files: FileEntry[] }>;
   /** Whether a COPY --from name is a directory given with --build-context. */
   isNamedDir(name: string): boolean;
+  /** Seconds; part of every stage's root key when set (see rootKey). */
+  sourceDateEpoch?: number;
   /** Absolute path of the Dockerfile: with stage and position, it names "the same step" across builds. */
   dockerfilePath: string;
   /** stepId -> key of the most recent record of that step (meta/step-index.json). */
@@ -90,13 +92,13 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
     let state: StageState;
     if (stage.base.kind === 'scratch') {
       base = { config: emptyImageConfig(deps.platform), chain: [] };
-      root = rootKey({ scratch: true }, deps.platform);
+      root = rootKey({ scratch: true }, deps.platform, deps.sourceDateEpoch);
       baseDescription = 'scratch';
       state = initStageState(undefined, true);
     } else if (stage.base.kind === 'image') {
       const img = await deps.resolveImage(stage.base.ref);
       base = img.state;
-      root = rootKey({ image: img.id }, deps.platform);
+      root = rootKey({ image: img.id }, deps.platform, deps.sourceDateEpoch);
       baseDescription = `${stage.base.ref}@${img.id}`;
       state = initStageState(base.config.config, false);
     } else {
@@ -104,7 +106,7 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
       const fromState = finalConfigs.get(stage.base.index);
       if (!from || !fromState) throw new Error(`plan: stage ${stage.base.index} planned after its dependant`);
       base = from.base; // the real chain is known only after that stage runs
-      root = rootKey({ stage: from.finalKey }, deps.platform);
+      root = rootKey({ stage: from.finalKey }, deps.platform, deps.sourceDateEpoch);
       baseDescription = `stage ${from.label}`;
       state = { ...structuredClone(fromState), cmdSet: false };
     }

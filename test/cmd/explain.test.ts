@@ -35,11 +35,13 @@ describe('strata explain', () => {
     expect(r.stdout).toContain(
       '  HIT  [2/4] WORKDIR /app  (line 2)\n       cache hit: made by build b1 at 2026-03-01 10:00:00Z\n',
     );
-    expect(r.stdout).toContain('  MISS [arg] ARG V=1  (line 3)\n       cache miss (instruction): ');
+    expect(r.stdout).toContain(
+      '  MISS [arg] ARG V=1  (line 3)\n       cache miss (args): a build arg changed: V changed ',
+    );
     expect(r.stdout).toContain(
       '  MISS [3/4] COPY . .  (line 4)\n       cache miss (parent): the parent changed: cascade from [arg] ARG V=1, which missed\n',
     );
-    expect(r.stdout).toContain('4 steps: 1 hit, 3 missed (instruction 1, parent 2)\n');
+    expect(r.stdout).toContain('4 steps: 1 hit, 3 missed (args 1, parent 2)\n');
     for (const s of p2.stages[0].steps) expect(r.stdout).toContain(s.decision.reason);
     const byName = await strata(['explain', '--root', root, 'app:v2']);
     expect(byName.stdout).toBe(r.stdout);
@@ -57,12 +59,12 @@ describe('strata explain', () => {
       v.steps.map((s: { kind: string; hit: boolean; cause?: string }) => [s.kind, s.hit, s.cause ?? null]),
     ).toEqual([
       ['workdir', true, null],
-      ['arg', false, 'instruction'],
+      ['arg', false, 'args'],
       ['copy', false, 'parent'],
       ['run', false, 'parent'],
     ]);
     expect(v.steps[0].madeBy.buildId).toBe('b1');
-    expect(v.summary).toEqual({ steps: 4, hits: 1, misses: 3, byCause: { instruction: 1, parent: 2 } });
+    expect(v.summary).toEqual({ steps: 4, hits: 1, misses: 3, byCause: { args: 1, parent: 2 } });
   });
 
   it('exit 3 with a clear message when nothing was built; exit 2 on a bad flag', async () => {
