@@ -110,6 +110,8 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
       baseDescription = `stage ${from.label}`;
       state = { ...structuredClone(fromState), cmdSet: false };
     }
+    // What else is in the root key, so a miss it causes is explained too.
+    if (deps.sourceDateEpoch !== undefined) baseDescription += ` (SOURCE_DATE_EPOCH=${deps.sourceDateEpoch})`;
     const stageKey = (i: number): string => {
       const s = planned.get(i);
       if (!s) throw new Error(`plan: stage ${i} is not planned before its use`);
@@ -210,7 +212,7 @@ async function decide(
   if (prev && prev.keyInputs.parent !== p.keyInputs.parent && p.step.index === 0) {
     const was = prev.options.base;
     const detail = was ? `${was} -> ${base}` : `now ${base}`;
-    return { hit: false, cause: 'base', reason: `the base image changed: ${detail}`, details: [detail] };
+    return { hit: false, cause: 'base', reason: `the stage's starting point changed (base image or SOURCE_DATE_EPOCH): ${detail}`, details: [detail] };
   }
   let oldFiles: FileEntry[] | undefined;
   if (prev?.filesBlob && p.files && prev.keyInputs.inputs.content !== p.keyInputs.inputs.content) {
