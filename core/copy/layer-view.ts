@@ -13,23 +13,12 @@ import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import path from 'node:path';
 import type { ResolvedPath } from '../context/context-path.js';
 import { entryFromStat, type FileEntry } from '../context/file-entry.js';
-import { getXattr } from '../diff/overlay-form.js';
 import type { SourceView } from '../context/resolve-sources.js';
 import type { ListedChild } from '../context/walk-tree.js';
+import { isOpaqueDir, isWhiteout } from '../diff/overlay-form.js';
 import { InvalidInputError } from '../oci/errors.js';
 
 const MAX_LINKS = 40;
-
-export function isWhiteout(st: { mode: bigint | number; rdev: bigint | number }): boolean {
-  return (BigInt(st.mode) & 0o170000n) === 0o020000n && BigInt(st.rdev) === 0n;
-}
-
-export function isOpaqueDir(abs: string): boolean {
-  for (const name of ['trusted.overlay.opaque', 'user.overlay.opaque']) {
-    if (getXattr(abs, name)?.toString() === 'y') return true;
-  }
-  return false;
-}
 
 function lstatOrUndefined(abs: string): BigIntStats | undefined {
   try {

@@ -10,7 +10,7 @@
  * way since 5.8), so a layer with 1,000 deletions spawns `mknod` once.
  */
 import { execFile } from 'node:child_process';
-import type { Stats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import { linkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -25,9 +25,9 @@ export const CAPABILITY_XATTR = 'security.capability';
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
 
-/** True for an overlay whiteout: a character device with device number 0:0. */
-export function isWhiteout(st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
+/** True for an overlay whiteout: a character device with device number 0:0 (plain or bigint stats). */
+export function isWhiteout(st: Stats | BigIntStats): boolean {
+  return st.isCharacterDevice() && (st.rdev === 0 || st.rdev === 0n);
 }
 
 /** True when the directory carries an overlay opaque xattr (trusted or userxattr form). */

@@ -9,13 +9,9 @@ import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { isOpaqueDir } from '../diff/overlay-form.js';
+import { isOpaqueDir, isWhiteout } from '../diff/overlay-form.js';
 
 const run = promisify(execFile);
-
-function isWhiteout(st: import('node:fs').Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
-}
 
 async function lstatOrUndefined(p: string) {
   try {
