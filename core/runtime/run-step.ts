@@ -3,9 +3,9 @@ import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
+import { snapshotDiff } from '../diff/snapshot-diff.js';
 import { InternalError, InvalidInputError, RunFailedError } from '../oci/errors.js';
 import { buildSpec } from './build-spec.js';
-import { diffSnapshots } from './copy-diff.js';
 import { copyTree, mergeLowers } from './copy-snapshotter.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type MountStub, recordStubs, removeStubs, rootfsTargets } from './mount-stubs.js';
@@ -180,7 +180,7 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
       else if (existsSync(rootfs)) {
         await attempt(async () => {
           removeStubs(rootfs, stubs);
-          if (ran && !abort.signal.aborted) await diffSnapshots(before, rootfs, o.upperDir);
+          if (ran && !abort.signal.aborted) await snapshotDiff(before, rootfs, o.upperDir);
         });
         await attempt(() => rm(before, { recursive: true, force: true }));
         await attempt(() => rm(rootfs, { recursive: true, force: true }));
