@@ -11,29 +11,45 @@ import { processIo } from './io.js';
 
 export const VERSION = '0.1.0';
 
-/** Subcommand name -> module (relative to this file) exporting `run`. */
-const COMMANDS: Record<string, { module: string; summary: string }> = {
-  parse: { module: './parse.js', summary: 'print the build graph of a Dockerfile' },
-  build: { module: './build.js', summary: 'build an image from a Dockerfile' },
-  explain: { module: './explain.js', summary: 'show why each step of a build hit or missed the cache' },
-  layers: { module: './layers.js', summary: 'show the layers of an image as the store keeps them' },
-  graph: { module: './graph.js', summary: 'draw a build plan (dot or self-contained html)' },
-  lint: { module: './lint.js', summary: 'advice about a Dockerfile, with the line and the fix' },
-  images: { module: './images.js', summary: 'list images in the store' },
-  inspect: { module: './inspect.js', summary: 'show an image as Docker-shaped JSON' },
-  history: { module: './history.js', summary: 'show the history of an image' },
-  tag: { module: './tag.js', summary: 'add a name to an image' },
-  rmi: { module: './rmi.js', summary: 'remove image names' },
-  save: { module: './save.js', summary: 'write an image to a docker/OCI archive' },
-  load: { module: './load.js', summary: 'load a docker save or OCI archive into the store' },
-  import: { module: './import.js', summary: 'make a one-layer image from a root filesystem tar' },
-  du: { module: './du.js', summary: 'show disk usage of the store' },
-  prune: { module: './prune.js', summary: 'remove unused cache records, layers and cache mounts' },
-  fsck: { module: './fsck.js', summary: 'verify the store (re-hash blobs and layers) and repair it' },
-  root: { module: './root.js', summary: 'print the store directory' },
-  pull: { module: './pull.js', summary: 'pull an image from a registry into the store' },
-  push: { module: './push.js', summary: 'push an image from the store to a registry' },
-  login: { module: './login.js', summary: 'store credentials for a registry' },
+/**
+ * Subcommand name -> a loader of its module (exporting `run`). Each loader is a static
+ * `import()` so the bundler can split every command into its own chunk, loaded on use.
+ */
+type Loader = () => Promise<{ run: CommandMain }>;
+const COMMANDS: Record<string, { load: Loader; summary: string }> = {
+  parse: { load: () => import('./parse.js'), summary: 'print the build graph of a Dockerfile' },
+  build: { load: () => import('./build.js'), summary: 'build an image from a Dockerfile' },
+  explain: {
+    load: () => import('./explain.js'),
+    summary: 'show why each step of a build hit or missed the cache',
+  },
+  layers: {
+    load: () => import('./layers.js'),
+    summary: 'show the layers of an image as the store keeps them',
+  },
+  graph: { load: () => import('./graph.js'), summary: 'draw a build plan (dot or self-contained html)' },
+  lint: { load: () => import('./lint.js'), summary: 'advice about a Dockerfile, with the line and the fix' },
+  images: { load: () => import('./images.js'), summary: 'list images in the store' },
+  inspect: { load: () => import('./inspect.js'), summary: 'show an image as Docker-shaped JSON' },
+  history: { load: () => import('./history.js'), summary: 'show the history of an image' },
+  tag: { load: () => import('./tag.js'), summary: 'add a name to an image' },
+  rmi: { load: () => import('./rmi.js'), summary: 'remove image names' },
+  save: { load: () => import('./save.js'), summary: 'write an image to a docker/OCI archive' },
+  load: { load: () => import('./load.js'), summary: 'load a docker save or OCI archive into the store' },
+  import: { load: () => import('./import.js'), summary: 'make a one-layer image from a root filesystem tar' },
+  du: { load: () => import('./du.js'), summary: 'show disk usage of the store' },
+  prune: {
+    load: () => import('./prune.js'),
+    summary: 'remove unused cache records, layers and cache mounts',
+  },
+  fsck: {
+    load: () => import('./fsck.js'),
+    summary: 'verify the store (re-hash blobs and layers) and repair it',
+  },
+  root: { load: () => import('./root.js'), summary: 'print the store directory' },
+  pull: { load: () => import('./pull.js'), summary: 'pull an image from a registry into the store' },
+  push: { load: () => import('./push.js'), summary: 'push an image from the store to a registry' },
+  login: { load: () => import('./login.js'), summary: 'store credentials for a registry' },
 };
 
 /** Exit codes by error code; anything unknown is an internal error. */
@@ -74,7 +90,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   try {
-    const mod = (await import(entry.module)) as { run: CommandMain };
+    const mod = await entry.load();
     return await mod.run(rest, io);
   } catch (err) {
     return reportError(err, io);
