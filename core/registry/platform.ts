@@ -4,6 +4,7 @@
  * the target can still run; `unknown/unknown` (attestation) entries are never chosen.
  */
 import { InvalidInputError } from '../oci/errors.js';
+import { hostPlatform as hostPlatformString } from '../oci/platform.js';
 import type { Descriptor, Platform } from '../oci/types.js';
 
 const ARCH_ALIASES: Record<string, { architecture: string; variant?: string }> = {
@@ -45,9 +46,9 @@ export function formatPlatform(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
-/** The platform this process runs on (Node's arch names mapped to OCI's). */
+/** The platform this process runs on, as an object: core/oci/platform.ts's host detection, parsed. */
 export function hostPlatform(): Platform {
-  return normalizePlatform({ os: 'linux', architecture: process.arch });
+  return parsePlatform(hostPlatformString());
 }
 
 /** Higher rank = newer variant; the target can run any variant up to its own rank. */
