@@ -2,12 +2,13 @@
  * `strata build`: flags shaped like `docker build` so muscle memory works. Parses flags,
  * calls core's build(), renders progress, then writes any --output.
  */
-import { InvalidInputError } from '../core/oci/errors.js';
-import type { ProgressMode } from '../core/progress/renderer.js';
+
 import { resolve } from 'node:path';
 import { parseNamedContexts } from '../core/build/named-contexts.js';
+import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
-import { ROOT_OPTION, openStore, parseBuildArgs, parseFlags } from './common.js';
+import type { ProgressMode } from '../core/progress/renderer.js';
+import { openStore, parseBuildArgs, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 const OPTIONS = {

@@ -1,7 +1,7 @@
 /** Small pieces every store-using subcommand shares. Flags are parsed with node:util parseArgs. */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../core/oci/errors.js';
 import type { Store } from '../store/store.js';
 import type { Io } from './io.js';

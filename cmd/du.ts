@@ -1,7 +1,8 @@
 /** `strata du [-v]`: what the store holds, by kind, with sizes. */
-import { humanSize } from '../core/inspect/image-view.js';
+
 import type { CacheRecord } from '../core/build/types.js';
-import { ROOT_OPTION, openStore, parseFlags } from './common.js';
+import { humanSize } from '../core/inspect/image-view.js';
+import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import { table } from './images.js';
 import type { Io } from './io.js';
 

@@ -1,7 +1,7 @@
 /** `strata history IMAGE`: like `docker history`, newest first, with sizes and empty layers. */
 import { findImage, historyRows, humanSize, timeAgo } from '../core/inspect/image-view.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { ROOT_OPTION, openStore, parseFlags } from './common.js';
+import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import { table } from './images.js';
 import type { Io } from './io.js';
 

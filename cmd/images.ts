@@ -2,7 +2,7 @@
 import { familiarRef } from '../core/image/reference.js';
 import { humanSize, imageSize, timeAgo } from '../core/inspect/image-view.js';
 import type { ImageConfig } from '../core/oci/types.js';
-import { ROOT_OPTION, openStore, parseFlags } from './common.js';
+import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 export async function run(args: string[], io: Io): Promise<number> {

@@ -2,7 +2,7 @@
 import { renderTemplate } from '../core/inspect/go-template.js';
 import { dockerInspect, findImage } from '../core/inspect/image-view.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { ROOT_OPTION, openStore, parseFlags } from './common.js';
+import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 export async function run(args: string[], io: Io): Promise<number> {

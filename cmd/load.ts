@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { loadArchive } from '../core/export/load-archive.js';
 import { familiarRef } from '../core/image/reference.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { ROOT_OPTION, openStore, parseFlags } from './common.js';
+import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 const OPTIONS = {

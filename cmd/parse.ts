@@ -8,8 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { InvalidInputError, NotFoundError } from '../core/oci/errors.js';
-import { parse, toGraph } from '../frontend/index.js';
 import { hostPlatform } from '../core/oci/platform.js';
+import { parse, toGraph } from '../frontend/index.js';
 import { parseBuildArgs, parseFlags } from './common.js';
 import { formatGraphTree } from './format-graph-tree.js';
 import type { Io } from './io.js';

@@ -4,7 +4,7 @@
  */
 import { normalizeRef } from '../core/image/reference.js';
 import { InvalidInputError, NotFoundError } from '../core/oci/errors.js';
-import { ROOT_OPTION, openStore, parseFlags } from './common.js';
+import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 export async function run(args: string[], io: Io): Promise<number> {

@@ -1,5 +1,5 @@
 /** `strata root`: print the store directory, so `ls $(strata root)/layers` works. */
-import { ROOT_OPTION, parseFlags } from './common.js';
+import { parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 export async function run(args: string[], io: Io): Promise<number> {

@@ -6,7 +6,7 @@ import { writeArchiveFile } from '../core/export/write-output.js';
 import { normalizeRef } from '../core/image/reference.js';
 import { findImage } from '../core/inspect/image-view.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { ROOT_OPTION, openStore, parseFlags } from './common.js';
+import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 const OPTIONS = {

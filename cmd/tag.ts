@@ -1,8 +1,9 @@
 /** `strata tag SOURCE TARGET`: give an image another name. */
-import { findImage } from '../core/inspect/image-view.js';
+
 import { normalizeRef } from '../core/image/reference.js';
+import { findImage } from '../core/inspect/image-view.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { ROOT_OPTION, openStore, parseFlags } from './common.js';
+import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 export async function run(args: string[], io: Io): Promise<number> {

@@ -3,12 +3,13 @@
  * belong to core/registry (not built yet); until then a missing image is a clear error that
  * says how to bring one in offline.
  */
-import { chainIds } from '../oci/digest.js';
+
+import type { Store } from '../../store/store.js';
+import { normalizeRef } from '../image/reference.js';
 import type { Digest } from '../oci/digest.js';
+import { chainIds } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
-import { normalizeRef } from '../image/reference.js';
-import type { Store } from '../../store/store.js';
 import type { ImageState } from './types.js';
 
 export interface ResolvedImage {

@@ -3,10 +3,10 @@
  * step and their checksums memoised, so planning and executing read the context once.
  */
 import type { Step } from '../../frontend/graph/types.js';
-import { openContext } from '../context/index.js';
-import type { BuildContext, SourceSet } from '../context/index.js';
-import type { Digest } from '../oci/digest.js';
 import type { Store } from '../../store/store.js';
+import type { BuildContext, SourceSet } from '../context/index.js';
+import { openContext } from '../context/index.js';
+import type { Digest } from '../oci/digest.js';
 import type { FileEntry } from './explain-miss.js';
 import type { NamedContext } from './named-contexts.js';
 

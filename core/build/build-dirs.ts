@@ -4,7 +4,7 @@
  * `owner` file; the next build removes directories whose owner died (SIGKILL, power loss),
  * first unmounting and deleting whatever runc state they still hold.
  */
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupStale } from '../runtime/cleanup.js';
 

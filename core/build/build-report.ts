@@ -4,8 +4,9 @@
  * reasons without re-planning. `meta/image-<id>.json` points an image at the build that
  * made it last.
  */
-import type { Digest } from '../oci/digest.js';
+
 import type { Store } from '../../store/store.js';
+import type { Digest } from '../oci/digest.js';
 import type { BuildResult } from './executor.js';
 import type { MissCause, Plan } from './types.js';
 

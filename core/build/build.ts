@@ -4,31 +4,31 @@
  * config, tag it and export it. Each stage of that pipeline is its own module; this file
  * only wires them and owns the temporary directory of the build.
  */
+
+import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import type { BaseImageInfo, BuildGraph } from '../../frontend/graph/types.js';
 import { baseImageRefs, parse, toGraph } from '../../frontend/index.js';
 import { formatLintWarning, lint } from '../../frontend/lint/index.js';
-import type { BaseImageInfo, BuildGraph } from '../../frontend/graph/types.js';
-import type { Digest } from '../oci/digest.js';
-import { hostPlatform } from '../oci/platform.js';
-import { InvalidInputError, NotFoundError } from '../oci/errors.js';
-import { normalizeRef } from '../image/reference.js';
-import type { ProgressSink } from '../progress/events.js';
 import type { Store } from '../../store/store.js';
-import { resolveImage } from './base-image.js';
+import { normalizeRef } from '../image/reference.js';
+import type { Digest } from '../oci/digest.js';
+import { InvalidInputError, NotFoundError } from '../oci/errors.js';
+import { hostPlatform } from '../oci/platform.js';
+import type { ProgressSink } from '../progress/events.js';
+import type { CacheSpec } from '../registry/cache-spec.js';
 import type { ResolvedImage } from './base-image.js';
-import { executePlan } from './executor.js';
-import type { BuildResult, StepRunners } from './executor.js';
-import type { SecretSource } from './exec-run.js';
-import { planBuild } from './planner.js';
+import { resolveImage } from './base-image.js';
 import { openBuildContext } from './build-context.js';
 import { makeBuildDir, sweepDeadBuilds } from './build-dirs.js';
-import type { NamedContext } from './named-contexts.js';
-import type { CacheSpec } from '../registry/cache-spec.js';
-import type { ImageState } from './types.js';
-import type { Plan } from './types.js';
 import { attachLayers, makeReport, saveReport } from './build-report.js';
+import type { SecretSource } from './exec-run.js';
+import type { BuildResult, StepRunners } from './executor.js';
+import { executePlan } from './executor.js';
+import type { NamedContext } from './named-contexts.js';
+import { planBuild } from './planner.js';
+import type { ImageState, Plan } from './types.js';
 
 export interface BuildOptions {
   contextDir: string;

@@ -4,8 +4,9 @@
  * Nothing else (names, labels, source positions) is hashed, so moving a Dockerfile or
  * renaming a stage keeps its cache.
  */
-import { canonicalJson, sha256 } from '../oci/digest.js';
+
 import type { Digest } from '../oci/digest.js';
+import { canonicalJson, sha256 } from '../oci/digest.js';
 import type { KeyInputs } from './types.js';
 
 export function cacheKey(k: KeyInputs): Digest {

@@ -6,14 +6,14 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceSet } from '../context/source-set.js';
-import type { Digest } from '../oci/digest.js';
 import { addInto } from '../copy/add-into.js';
 import { addUrl } from '../copy/add-url.js';
-import { copyInto } from '../copy/copy-into.js';
 import type { CopyOptions } from '../copy/copy-into.js';
+import { copyInto } from '../copy/copy-into.js';
 import { LayerSource } from '../copy/layer-source.js';
 import { resolveOwner } from '../copy/resolve-owner.js';
 import { writeHeredocs } from '../copy/write-heredocs.js';
+import type { Digest } from '../oci/digest.js';
 import type { StageState } from './config-apply.js';
 import type { RunnerDeps } from './runners.js';
 import { diffDirs } from './runners.js';

@@ -3,18 +3,19 @@
  * from the context or a stage, secrets as files), runs it in runc on an overlay of the
  * parent layers, and leaves the overlay upper dir in `upper` as the step's change.
  */
+
+import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { RunMount as GraphMount, Step } from '../../frontend/graph/types.js';
+import type { Store } from '../../store/store.js';
 import type { Digest } from '../oci/digest.js';
 import { InvalidInputError, RunFailedError } from '../oci/errors.js';
-import type { RunMount } from '../runtime/run-mount.js';
 import { resolveInRoot } from '../runtime/resolve-in-root.js';
+import type { RunMount } from '../runtime/run-mount.js';
 import { runStep } from '../runtime/run-step.js';
-import type { Store } from '../../store/store.js';
-import { commandArgv, runEnv } from './config-apply.js';
 import type { StageState } from './config-apply.js';
+import { commandArgv, runEnv } from './config-apply.js';
 
 export interface SecretSource {
   id: string;

@@ -4,13 +4,13 @@
  * then its cache record, in that order, so a crash never leaves a record without its layer.
  */
 import type { Step } from '../../frontend/graph/types.js';
-import { chainId } from '../oci/digest.js';
+import type { Store } from '../../store/store.js';
 import type { Digest } from '../oci/digest.js';
+import { chainId } from '../oci/digest.js';
 import type { History, ImageConfig } from '../oci/types.js';
 import type { BuildEvent, ProgressSink } from '../progress/events.js';
-import type { Store } from '../../store/store.js';
-import { applyStep, createdBy, initStageState, makesLayer } from './config-apply.js';
 import type { StageState } from './config-apply.js';
+import { applyStep, createdBy, initStageState, makesLayer } from './config-apply.js';
 import type { CacheRecord, ImageState, Plan, PlannedStage, PlannedStep } from './types.js';
 
 /** The effectful parts of a step, injected so this loop stays about order and records. */

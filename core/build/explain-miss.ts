@@ -3,8 +3,9 @@
  * record of the same step (same Dockerfile, stage and position). BuildKit never says; strata
  * always does.
  */
-import { canonicalJson } from '../oci/digest.js';
+
 import type { Digest } from '../oci/digest.js';
+import { canonicalJson } from '../oci/digest.js';
 import type { CacheRecord, KeyInputs, MissCause } from './types.js';
 
 export interface FileEntry {

@@ -6,14 +6,14 @@
  * the first step runs.
  */
 import type { BuildGraph, Stage, Step } from '../../frontend/graph/types.js';
+import type { Store } from '../../store/store.js';
 import type { Digest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/types.js';
-import type { Store } from '../../store/store.js';
 import { cacheKey, rootKey } from './cache-key.js';
-import { applyStep, initStageState } from './config-apply.js';
 import type { StageState } from './config-apply.js';
-import { explainMiss, short } from './explain-miss.js';
+import { applyStep, initStageState } from './config-apply.js';
 import type { FileEntry } from './explain-miss.js';
+import { explainMiss, short } from './explain-miss.js';
 import { isUrl, stepOp } from './step-ops.js';
 import type {
   CacheRecord,
@@ -212,7 +212,12 @@ async function decide(
   if (prev && prev.keyInputs.parent !== p.keyInputs.parent && p.step.index === 0) {
     const was = prev.options.base;
     const detail = was ? `${was} -> ${base}` : `now ${base}`;
-    return { hit: false, cause: 'base', reason: `the stage's starting point changed (base image or SOURCE_DATE_EPOCH): ${detail}`, details: [detail] };
+    return {
+      hit: false,
+      cause: 'base',
+      reason: `the stage's starting point changed (base image or SOURCE_DATE_EPOCH): ${detail}`,
+      details: [detail],
+    };
   }
   let oldFiles: FileEntry[] | undefined;
   if (prev?.filesBlob && p.files && prev.keyInputs.inputs.content !== p.keyInputs.inputs.content) {

@@ -5,18 +5,18 @@
 import { lstat, mkdir, readdir, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { RunMount as GraphMount } from '../../frontend/graph/types.js';
+import type { Store } from '../../store/store.js';
 import { normalizeUpperDir } from '../diff/normalize-upper-dir.js';
-import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { isWhiteout } from '../diff/overlay-form.js';
+import { writeLayerTar } from '../diff/write-layer-tar.js';
 import type { Digest } from '../oci/digest.js';
 import type { ProgressSink } from '../progress/events.js';
-import type { Store } from '../../store/store.js';
 import type { ResolvedImage } from './base-image.js';
 import type { PlanContext } from './build-context.js';
-import { copyStep } from './exec-copy.js';
 import { clampMtimes } from './clamp-mtimes.js';
-import { execRun } from './exec-run.js';
+import { copyStep } from './exec-copy.js';
 import type { SecretSource } from './exec-run.js';
+import { execRun } from './exec-run.js';
 import type { StepRunners } from './executor.js';
 import type { ImageState } from './types.js';
 

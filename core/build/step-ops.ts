@@ -4,10 +4,11 @@
  * secret values, as BuildKit); COPY/ADD's op holds the destination and flags, while the
  * copied files' content goes in as an input checksum.
  */
-import type { RunMount, Step } from '../../frontend/graph/types.js';
-import { commandArgv, runEnv } from './config-apply.js';
-import type { StageState } from './config-apply.js';
+
 import { posix } from 'node:path';
+import type { RunMount, Step } from '../../frontend/graph/types.js';
+import type { StageState } from './config-apply.js';
+import { commandArgv, runEnv } from './config-apply.js';
 
 /** ADD sources that are downloads rather than context paths. */
 export function isUrl(src: string): boolean {

@@ -2,9 +2,10 @@
  * Plain data shared by the planner and the executor: neither imports the other (the
  * planner decides, the executor does; `--dry-run` prints a plan and stops).
  */
+
+import type { BuildGraph, Stage, Step } from '../../frontend/graph/types.js';
 import type { Digest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/types.js';
-import type { BuildGraph, Stage, Step } from '../../frontend/graph/types.js';
 
 /** What a cache key hashes: never names, labels or source positions. */
 export interface KeyInputs {

@@ -5,11 +5,12 @@
  * layer before its cache record, so a layer a build is about to use is reachable from a
  * record or is younger than the grace period, and is kept.
  */
+
+import type { Store } from '../../store/store.js';
+import type { CacheRecord } from '../build/types.js';
 import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../oci/digest.js';
 import type { ImageConfig, Manifest } from '../oci/types.js';
-import type { Store } from '../../store/store.js';
-import type { CacheRecord } from '../build/types.js';
 
 export interface PruneOptions {
   /** Remove every cache record too (then whatever only they kept). */

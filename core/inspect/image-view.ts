@@ -2,12 +2,13 @@
  * Views of a stored image shaped like Docker's, so `strata inspect` and `strata history`
  * read the way `docker image inspect` and `docker history` do.
  */
+
+import type { Store } from '../../store/store.js';
+import { familiarRef, normalizeRef } from '../image/reference.js';
 import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
-import { familiarRef, normalizeRef } from '../image/reference.js';
-import type { Store } from '../../store/store.js';
 
 export interface StoredImage {
   id: Digest;

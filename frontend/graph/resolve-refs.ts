@@ -6,7 +6,6 @@
 import { InstructionError } from '../instructions/index.js';
 import { processWord } from '../shell/index.js';
 import type { StageCommand, StageDecl } from './stage-table.js';
-import type { SourceRef } from './types.js';
 
 export function findStage(stages: readonly StageDecl[], name: string): StageDecl | undefined {
   const lower = name.toLowerCase();

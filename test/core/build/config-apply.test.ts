@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Instruction, Step } from '../../../frontend/graph/types.js';
 import { applyStep, createdBy, initStageState, runEnv } from '../../../core/build/config-apply.js';
+import type { Instruction, Step } from '../../../frontend/graph/types.js';
 
 const step = (instruction: Instruction, args: [string, string][] = [], source = ''): Step => ({
   index: 0,
