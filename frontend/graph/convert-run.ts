@@ -5,8 +5,10 @@
  * cleaned target, sharing shared; secret id = source or basename of target, target
  * `/run/secrets/<id>` unless exposed as env; ssh id `default`). The command is not expanded.
  */
+
+import { cleanPath } from '../dockerignore/clean-path.js';
 import { InstructionError, type ParsedInstruction, parseMount } from '../instructions/index.js';
-import { cleanPath, resolveWorkdir } from './path-clean.js';
+import { resolveWorkdir } from './path-clean.js';
 import type { StageCommand } from './stage-table.js';
 import type { Instruction, RunMount } from './types.js';
 
