@@ -3,14 +3,14 @@
  * a Dockerfile, one line each: `FILE:LINE: CODE: message (fix: ...)`. Exit 0 when there are
  * only warnings; 1 when `# check=error=true` made them errors (as a build would fail).
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { InvalidInputError, NotFoundError } from '../core/oci/errors.js';
+import { join } from 'node:path';
+import { InvalidInputError } from '../core/oci/errors.js';
 import type { BuildGraph } from '../frontend/index.js';
 import { parse, toGraph } from '../frontend/index.js';
 import { formatLintWarning, lint } from '../frontend/lint/index.js';
 import { parseBuildArgs, parseFlags } from './common.js';
 import type { Io } from './io.js';
+import { readDockerfile } from './read-dockerfile.js';
 
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags('lint', args, {
@@ -21,20 +21,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   });
   if (positionals.length > 1) throw new InvalidInputError('lint: expected at most one CONTEXT');
   const path = values.file ?? join(positionals[0] ?? '.', 'Dockerfile');
-  const abs = resolve(io.cwd, path);
-  let text: string;
-  try {
-    text = await readFile(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new NotFoundError(
-      `read dockerfile: ${abs}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
-  }
-  const file = isAbsolute(path) ? path : relative(io.cwd, abs) || path;
+  const { text, file } = await readDockerfile(path, io);
   const parsed = parse(text, { file });
   let graph: BuildGraph | undefined;
   try {

@@ -5,14 +5,14 @@
  * and the source line of each step. `--format json` prints the BuildGraph itself.
  * Base images are not looked up, so their ENV and ONBUILD are not applied here.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { InvalidInputError, NotFoundError } from '../core/oci/errors.js';
+import { join } from 'node:path';
+import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
 import { parse, toGraph } from '../frontend/index.js';
 import { parseBuildArgs, parseFlags } from './common.js';
 import { formatGraphTree } from './format-graph-tree.js';
 import type { Io } from './io.js';
+import { readDockerfile } from './read-dockerfile.js';
 
 const SPEC = {
   file: { type: 'string', short: 'f' },
@@ -40,21 +40,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const context = positionals[0] ?? '.';
   const path = flags.file ?? join(context, 'Dockerfile');
-  const abs = resolve(io.cwd, path);
-  let text: string;
-  try {
-    text = await readFile(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new NotFoundError(
-      `read dockerfile: ${abs}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
-  }
-  // Name the file as the user would: relative to where they stand.
-  const file = isAbsolute(path) ? path : relative(io.cwd, abs) || path;
+  const { text, file } = await readDockerfile(path, io);
   const parsed = parse(text, { file });
   const graph = toGraph(parsed, {
     file,
