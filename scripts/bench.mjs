@@ -19,9 +19,9 @@ import { buildahBuilder, buildkitBuilder, strataBuilder } from './bench/builders
 import { machineInfo } from './bench/machine-info.mjs';
 import { measure, median, rssMethod } from './bench/measure.mjs';
 import { parsePlainSteps } from './bench/plain-steps.mjs';
-import { markdownReport } from './bench/report.mjs';
-import { REPO, STRATA_MAIN, runCommand } from './bench/strata-cli.mjs';
 import { benchRegistry, REGISTRY_BIN } from './bench/registry.mjs';
+import { markdownReport } from './bench/report.mjs';
+import { REPO, runCommand, STRATA_MAIN } from './bench/strata-cli.mjs';
 import { generatedDockerfile, manyFiles, WORKLOADS } from './bench/workloads.mjs';
 
 const { values: opts } = parseArgs({
@@ -44,6 +44,10 @@ const results = {
   date: new Date().toISOString().slice(0, 10),
   startedAt: new Date().toISOString(),
   runs: RUNS,
+  // The commit measured: git's HEAD, or STRATA_BENCH_COMMIT for a checkout without .git.
+  commit:
+    process.env.STRATA_BENCH_COMMIT ??
+    ((await runCommand('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])).stdout.trim() || null),
   rssMethod,
   machine: await machineInfo(),
   peers: [],
@@ -59,10 +63,13 @@ const results = {
 async function timedBuild(builder, wl, ctx, phase) {
   const m = await builder.build(wl, ctx, { cold: phase === 'cold' });
   if (m.code !== 0) {
-    say(`   ${builder.id} ${wl.id} ${phase}: FAILED (exit ${m.code})\n${`${m.stdout}${m.stderr}`.trim().split('\n').slice(-15).join('\n')}`);
+    say(
+      `   ${builder.id} ${wl.id} ${phase}: FAILED (exit ${m.code})\n${`${m.stdout}${m.stderr}`.trim().split('\n').slice(-15).join('\n')}`,
+    );
   } else if (builder.id === 'strata' && phase === 'noop') {
     const ran = parsePlainSteps(m.stderr + m.stdout).filter((s) => !s.hit);
-    if (ran.length) results.notes.push(`strata ${wl.id} no-op rebuild ran ${ran.map((s) => s.name).join(', ')}`);
+    if (ran.length)
+      results.notes.push(`strata ${wl.id} no-op rebuild ran ${ran.map((s) => s.name).join(', ')}`);
   }
   return { ms: m.ms, rssMb: m.rssMb, code: m.code };
 }
@@ -100,7 +107,8 @@ async function benchWorkload(wl, builders) {
         const file = join(work, `export-${b.id}.tar`);
         await rm(file, { force: true });
         const m = await b.exportTar(wl, file);
-        if (m.code !== 0) say(`   ${b.id} export failed: ${m.stderr.trim().split('\n').slice(-5).join('\n')}`);
+        if (m.code !== 0)
+          say(`   ${b.id} export failed: ${m.stderr.trim().split('\n').slice(-5).join('\n')}`);
         rec.export.push({ ms: m.ms, rssMb: m.rssMb, code: m.code });
         await rm(file, { force: true });
       }
@@ -130,9 +138,15 @@ async function benchRegistryWorkload(builders, strata) {
   });
   results.workloads['registry-200m'] = out;
   for (const [id, phases] of Object.entries(out)) {
-    say(`   ${id === 'buildkit' ? 'docker push/pull' : id}: ${Object.entries(phases).map(([p, runs]) => `${p} ${(median(runs.map((x) => x.ms)) / 1000).toFixed(2)}s`).join(', ')}`);
+    say(
+      `   ${id === 'buildkit' ? 'docker push/pull' : id}: ${Object.entries(phases)
+        .map(([p, runs]) => `${p} ${(median(runs.map((x) => x.ms)) / 1000).toFixed(2)}s`)
+        .join(', ')}`,
+    );
   }
-  results.notes.push('registry-200m: the BuildKit column is `docker push` / `docker pull` (the engine, not BuildKit); each push goes to an empty registry from a store that never compressed the layers, each pull into an empty store / after the image was removed.');
+  results.notes.push(
+    'registry-200m: the BuildKit column is `docker push` / `docker pull` (the engine, not BuildKit); each push goes to an empty registry from a store that never compressed the layers, each pull into an empty store / after the image was removed.',
+  );
 }
 
 /** Start-up and the 5,000-line parse: strata only (no peer has a parse-only command). */
@@ -149,7 +163,11 @@ async function benchParse(peers) {
   };
   const startupMs = await times(process.execPath, [STRATA_MAIN, '--version']);
   const cliMs = await times(process.execPath, [STRATA_MAIN, 'parse', '-f', df, '--format', 'json', dir]);
-  const inproc = await runCommand(process.execPath, [join(REPO, 'scripts/bench/parse-inprocess.mjs'), df, String(Math.max(RUNS, 5))]);
+  const inproc = await runCommand(process.execPath, [
+    join(REPO, 'scripts/bench/parse-inprocess.mjs'),
+    df,
+    String(Math.max(RUNS, 5)),
+  ]);
   if (inproc.code !== 0) throw new Error(`in-process parse failed: ${inproc.stderr}`);
   results.parse = {
     lines: text.trimEnd().split('\n').length,
@@ -157,12 +175,22 @@ async function benchParse(peers) {
     cliMs,
     ...(() => {
       const { parseMs, graphMs } = JSON.parse(inproc.stdout);
-      return { parseOnlyMs: median(parseMs), graphMs: median(graphMs), inProcessMs: median(parseMs.map((p, i) => p + graphMs[i])) };
+      return {
+        parseOnlyMs: median(parseMs),
+        graphMs: median(graphMs),
+        inProcessMs: median(parseMs.map((p, i) => p + graphMs[i])),
+      };
     })(),
-    ...(peers.some((p) => p.id === 'buildkit') ? { dockerVersionMs: await times('/usr/bin/docker', ['--version']) } : {}),
-    ...(peers.some((p) => p.id === 'buildah') ? { buildahVersionMs: await times('buildah', ['--version']) } : {}),
+    ...(peers.some((p) => p.id === 'buildkit')
+      ? { dockerVersionMs: await times('/usr/bin/docker', ['--version']) }
+      : {}),
+    ...(peers.some((p) => p.id === 'buildah')
+      ? { buildahVersionMs: await times('buildah', ['--version']) }
+      : {}),
   };
-  say(`== start-up ${startupMs.toFixed(0)} ms; parse ${results.parse.lines} lines: ${results.parse.inProcessMs.toFixed(1)} ms in-process, ${cliMs.toFixed(0)} ms CLI`);
+  say(
+    `== start-up ${startupMs.toFixed(0)} ms; parse ${results.parse.lines} lines: ${results.parse.inProcessMs.toFixed(1)} ms in-process, ${cliMs.toFixed(0)} ms CLI`,
+  );
 }
 
 async function main() {

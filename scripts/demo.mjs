@@ -66,7 +66,9 @@ async function build(root, app, df, logDir, scenario) {
     result.npm = ran ? { downloaded, reused: Math.max(0, countLockTarballs(app) - downloaded) } : null;
   }
   const hits = steps.filter((s) => s.hit).length;
-  say(`   ${hits} hit, ${steps.length - hits} ran, ${(r.ms / 1000).toFixed(1)}s${result.npm ? `; npm tarballs: ${result.npm.downloaded} downloaded, ${result.npm.reused} from the cache mount` : ''}`);
+  say(
+    `   ${hits} hit, ${steps.length - hits} ran, ${(r.ms / 1000).toFixed(1)}s${result.npm ? `; npm tarballs: ${result.npm.downloaded} downloaded, ${result.npm.reused} from the cache mount` : ''}`,
+  );
   return result;
 }
 
@@ -88,7 +90,7 @@ function printTable(rows) {
   for (const b of body) say(line(b));
   say();
   say('npm counts: package tarballs fetched from the registry vs found in the cache mount');
-  say('($(strata root)/cachemounts/), read from npm\'s own cache index before and after the build.');
+  say("($(strata root)/cachemounts/), read from npm's own cache index before and after the build.");
   say('npm still revalidates package metadata online, so a rerun `npm ci` costs round trips even');
   say('when nothing is downloaded.');
   say();
@@ -168,12 +170,18 @@ async function main() {
   await scenario('dependency', `dependency added (${NEW_DEPENDENCY.name})`);
 
   say();
-  say(`strata ${(await readFile(join(REPO, 'package.json'), 'utf8')).match(/"version": "([^"]+)"/)[1]}: the seed's experiment on samples/node-app`);
+  say(
+    `strata ${(await readFile(join(REPO, 'package.json'), 'utf8')).match(/"version": "([^"]+)"/)[1]}: the seed's experiment on samples/node-app`,
+  );
   say('(node:22-alpine is a stand-in made by samples/base/make-node.sh: Debian bookworm with its Node.js)');
   say();
   printTable(rows);
   say();
-  say(opts.root || opts.keep ? `Full --progress plain logs: ${logDir}` : 'Full --progress plain logs: rerun with --keep to keep them');
+  say(
+    opts.root || opts.keep
+      ? `Full --progress plain logs: ${logDir}`
+      : 'Full --progress plain logs: rerun with --keep to keep them',
+  );
   await runInDocker(roots.good, 'good');
 }
 

@@ -62,7 +62,15 @@ export function strataBuilder(work) {
       ]);
     },
     exportTar(wl, file) {
-      return measure(process.execPath, [STRATA_MAIN, 'save', '--root', rootOf(wl), imageName(wl), '-o', file]);
+      return measure(process.execPath, [
+        STRATA_MAIN,
+        'save',
+        '--root',
+        rootOf(wl),
+        imageName(wl),
+        '-o',
+        file,
+      ]);
     },
     async cleanup() {
       await rm(join(work, 'strata'), { recursive: true, force: true });
@@ -77,7 +85,9 @@ export async function buildkitBuilder() {
   if (!(await dockerAnswers())) {
     const started = await runCommand('bash', [join(REPO, 'scripts/dockerd.sh'), 'start']);
     if (started.code !== 0 || !(await dockerAnswers()))
-      return { unavailable: `no Docker engine answers and scripts/dockerd.sh start failed: ${started.stderr.trim()}` };
+      return {
+        unavailable: `no Docker engine answers and scripts/dockerd.sh start failed: ${started.stderr.trim()}`,
+      };
   }
   const env = { ...process.env, DOCKER_BUILDKIT: '1' };
   const built = new Set();
@@ -115,7 +125,14 @@ export async function buildahBuilder(work) {
   const which = await runCommand('sh', ['-c', 'command -v buildah']);
   if (which.code !== 0) return { unavailable: 'buildah is not installed' };
   const storage = join(work, 'buildah');
-  const global = ['--root', join(storage, 'root'), '--runroot', join(storage, 'run'), '--storage-driver', 'overlay'];
+  const global = [
+    '--root',
+    join(storage, 'root'),
+    '--runroot',
+    join(storage, 'run'),
+    '--storage-driver',
+    'overlay',
+  ];
   let isolation = 'oci';
   const version = (await runCommand('buildah', ['--version'])).stdout.trim().split(' ')[2];
   return {
@@ -132,7 +149,15 @@ export async function buildahBuilder(work) {
       const probe = join(work, 'buildah-probe');
       await mkdir(probe, { recursive: true });
       await mustRun('sh', ['-c', `printf 'FROM ${BUSYBOX}\\nRUN true\\n' > ${probe}/Dockerfile`]);
-      const r = await runCommand('buildah', [...global, 'bud', '--pull=never', '--isolation', 'oci', '-q', probe]);
+      const r = await runCommand('buildah', [
+        ...global,
+        'bud',
+        '--pull=never',
+        '--isolation',
+        'oci',
+        '-q',
+        probe,
+      ]);
       if (r.code !== 0) isolation = 'chroot';
       this.label = `buildah ${version} (--isolation ${isolation})`;
     },
@@ -157,13 +182,21 @@ export async function buildahBuilder(work) {
       ]);
     },
     exportTar(wl, file) {
-      return measure('buildah', [...global, 'push', imageName(wl), `docker-archive:${file}:${imageName(wl)}`]);
+      return measure('buildah', [
+        ...global,
+        'push',
+        imageName(wl),
+        `docker-archive:${file}:${imageName(wl)}`,
+      ]);
     },
     async cleanup() {
       await runCommand('buildah', [...global, 'rm', '--all']);
       await runCommand('buildah', [...global, 'rmi', '--all', '--force']);
       // overlay storage may leave mounts; unmount before removing the tree.
-      await runCommand('sh', ['-c', `grep -o '${storage}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
+      await runCommand('sh', [
+        '-c',
+        `grep -o '${storage}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`,
+      ]);
       await rm(storage, { recursive: true, force: true });
     },
   };

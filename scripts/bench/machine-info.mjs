@@ -13,7 +13,7 @@ async function firstLine(cmd, args) {
 
 export async function machineInfo() {
   const cpus = os.cpus();
-  const df = await firstLine('sh', ['-c', 'df -T /tmp | tail -1 | awk \'{print $2}\'']);
+  const df = await firstLine('sh', ['-c', "df -T /tmp | tail -1 | awk '{print $2}'"]);
   return {
     hostname: os.hostname(),
     nproc: cpus.length,

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const GNU_TIME = '/usr/bin/time';
-export const rssMethod = existsSync(GNU_TIME) ? 'GNU time %M (the largest single process among the command and the children it waited for)' : '/proc/<pid>/status VmHWM polled every 20 ms';
+export const rssMethod = existsSync(GNU_TIME)
+  ? 'GNU time %M (the largest single process among the command and the children it waited for)'
+  : '/proc/<pid>/status VmHWM polled every 20 ms';
 
 /**
  * Runs `cmd args` and resolves { code, ms, rssMb, stdout, stderr }; never rejects on a
@@ -27,7 +29,11 @@ export async function measure(cmd, args, opts = {}) {
   let hwmKb = 0;
   const r = await new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(file, argv, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, argv, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -22,7 +22,9 @@ export const NEW_DEPENDENCY = {
 
 const sortKeys = (obj, keepFirst = '') =>
   Object.fromEntries(
-    Object.entries(obj).sort(([a], [b]) => (a === keepFirst ? -1 : b === keepFirst ? 1 : a < b ? -1 : a > b ? 1 : 0)),
+    Object.entries(obj).sort(([a], [b]) =>
+      a === keepFirst ? -1 : b === keepFirst ? 1 : a < b ? -1 : a > b ? 1 : 0,
+    ),
   );
 
 /** Adds NEW_DEPENDENCY to `app`/package.json and `app`/package-lock.json (idempotent). */

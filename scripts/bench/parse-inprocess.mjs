@@ -19,4 +19,6 @@ const once = () => {
 };
 once();
 const samples = Array.from({ length: Number(runs) }, once);
-process.stdout.write(`${JSON.stringify({ parseMs: samples.map((s) => s[0]), graphMs: samples.map((s) => s[1]) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ parseMs: samples.map((s) => s[0]), graphMs: samples.map((s) => s[1]) })}\n`,
+);

@@ -54,7 +54,14 @@ async function startRegistry(dir) {
     await exited;
   };
   for (let i = 0; i < 100; i++) {
-    const r = await runCommand('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/v2/`]);
+    const r = await runCommand('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      `http://127.0.0.1:${port}/v2/`,
+    ]);
     if (r.stdout === '200') return { host: `127.0.0.1:${port}`, stop };
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -83,7 +90,8 @@ export async function benchRegistry(o) {
 
   const out = { strata: { push: [], pull: [] } };
   const rec = (list, m, what) => {
-    if (m.code !== 0) say(`   ${what} failed: ${`${m.stdout}${m.stderr}`.trim().split('\n').slice(-5).join('\n')}`);
+    if (m.code !== 0)
+      say(`   ${what} failed: ${`${m.stdout}${m.stderr}`.trim().split('\n').slice(-5).join('\n')}`);
     list.push({ ms: m.ms, rssMb: m.rssMb, code: m.code });
   };
   let reg = null;
@@ -93,7 +101,11 @@ export async function benchRegistry(o) {
       const root = join(dir, `store-push-${i}`);
       await mustRun('cp', ['-a', root0, root]);
       const ref = `${reg.host}/bench/image:latest`;
-      rec(out.strata.push, await measure(process.execPath, [STRATA_MAIN, 'push', '--root', root, '-q', IMAGE, ref]), 'strata push');
+      rec(
+        out.strata.push,
+        await measure(process.execPath, [STRATA_MAIN, 'push', '--root', root, '-q', IMAGE, ref]),
+        'strata push',
+      );
       await rm(root, { recursive: true, force: true });
       // The last registry stays up: the pulls read what strata pushed.
       if (i < runs - 1) await reg.stop();
@@ -101,7 +113,11 @@ export async function benchRegistry(o) {
     const ref = `${reg.host}/bench/image:latest`;
     for (let i = 0; i < runs; i++) {
       const root = join(dir, `store-pull-${i}`);
-      rec(out.strata.pull, await measure(process.execPath, [STRATA_MAIN, 'pull', '--root', root, '-q', ref]), 'strata pull');
+      rec(
+        out.strata.pull,
+        await measure(process.execPath, [STRATA_MAIN, 'pull', '--root', root, '-q', ref]),
+        'strata pull',
+      );
       await rm(root, { recursive: true, force: true });
     }
     await reg.stop();

@@ -16,7 +16,14 @@ export const TARGETS = {
 export const RSS_TARGET_MB = 200;
 export const PARSE_TARGET_MS = 25;
 
-const s = (ms) => (ms === undefined ? '–' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const s = (ms) =>
+  ms === undefined
+    ? '–'
+    : ms >= 10_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : ms >= 1000
+        ? `${(ms / 1000).toFixed(2)} s`
+        : `${ms.toFixed(0)} ms`;
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
 const r = (x) => (x === undefined ? '–' : `${x.toFixed(2)}x`);
 
@@ -50,7 +57,7 @@ export function markdownReport(results) {
   const sum = summarize(results);
   const m = results.machine;
   const lines = [
-    `## strata benchmark, ${results.date}`,
+    `## strata benchmark, ${results.date}${results.commit ? ` (commit ${results.commit})` : ''}`,
     '',
     `Machine: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB RAM, ${m.kernel}, Node ${m.node}, /tmp on ${m.tmpFilesystem}; ` +
       `docker ${m.docker ?? 'absent'}, ${m.buildah ?? 'buildah absent'}, ${m.runc ?? 'runc absent'}.`,
@@ -73,7 +80,10 @@ export function markdownReport(results) {
       );
     }
   }
-  const maxRss = Math.max(0, ...Object.values(sum).flatMap((p) => Object.values(p).map((b) => b.strata?.maxRssMb ?? 0)));
+  const maxRss = Math.max(
+    0,
+    ...Object.values(sum).flatMap((p) => Object.values(p).map((b) => b.strata?.maxRssMb ?? 0)),
+  );
   const p = results.parse;
   lines.push(
     '',
@@ -93,7 +103,9 @@ export function markdownReport(results) {
   const run11 = sum['run-11']?.cold;
   if (run11?.strata?.median !== undefined) {
     const per = (x) => (x?.median === undefined ? '–' : `${(x.median / 11).toFixed(0)} ms`);
-    lines.push(`- Per-RUN cost (cold run-11 / 11): strata ${per(run11.strata)}, BuildKit ${per(run11.buildkit)}, buildah ${per(run11.buildah)}.`);
+    lines.push(
+      `- Per-RUN cost (cold run-11 / 11): strata ${per(run11.strata)}, BuildKit ${per(run11.buildkit)}, buildah ${per(run11.buildah)}.`,
+    );
   }
   for (const note of results.notes) lines.push(`- ${note}`);
   return `${lines.join('\n')}\n`;

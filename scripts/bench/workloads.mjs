@@ -127,7 +127,10 @@ export const WORKLOADS = [
     prepare(dir) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'hello.txt'), 'hello from strata\n');
-      writeFileSync(join(dir, 'Dockerfile'), `FROM ${BUSYBOX}\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n`);
+      writeFileSync(
+        join(dir, 'Dockerfile'),
+        `FROM ${BUSYBOX}\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n`,
+      );
     },
   },
 ];
