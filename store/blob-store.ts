@@ -5,7 +5,7 @@
  * (InvalidInputError) before they could ever become a path.
  */
 import type { Readable } from 'node:stream';
-import type { Digest } from '../core/oci/index.js';
+import { type Digest, InvalidInputError } from '../core/oci/index.js';
 import type { IngestWriter } from './ingest-writer.js';
 
 export interface BlobStore {
@@ -31,4 +31,13 @@ export interface BlobStore {
   listBlobs(): Promise<{ digest: Digest; size: number }[]>;
   /** Deletes a blob (for gc); true if it was present. */
   removeBlob(d: Digest): Promise<boolean>;
+}
+
+/** readJsonBlob's second half, shared by every implementation: JSON.parse of verified bytes. */
+export function parseJsonBlob<T>(d: Digest, data: Buffer): T {
+  try {
+    return JSON.parse(data.toString('utf8')) as T;
+  } catch (err) {
+    throw new InvalidInputError(`parse blob ${d}: not json: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -10,12 +10,11 @@ import {
   type Digest,
   DigestMismatchError,
   InternalError,
-  InvalidInputError,
   NotFoundError,
   parseDigest,
   sha256,
 } from '../core/oci/index.js';
-import type { BlobStore } from './blob-store.js';
+import { type BlobStore, parseJsonBlob } from './blob-store.js';
 import type { IngestExpectation, IngestWriter } from './ingest-writer.js';
 import { verifyDigest } from './verified-read.js';
 
@@ -94,12 +93,7 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async readJsonBlob<T>(d: Digest): Promise<T> {
-    const data = await this.readBlob(d);
-    try {
-      return JSON.parse(data.toString('utf8')) as T;
-    } catch (err) {
-      throw new InvalidInputError(`parse blob ${d}: not json: ${(err as Error).message}`, { cause: err });
-    }
+    return parseJsonBlob<T>(d, await this.readBlob(d));
   }
 
   async listBlobs(): Promise<{ digest: Digest; size: number }[]> {

@@ -12,16 +12,9 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import {
-  type Digest,
-  digestHex,
-  InvalidInputError,
-  NotFoundError,
-  parseDigest,
-  sha256,
-} from '../core/oci/index.js';
+import { type Digest, digestHex, NotFoundError, parseDigest, sha256 } from '../core/oci/index.js';
 import { writeFileAtomic } from './atomic-file.js';
-import type { BlobStore } from './blob-store.js';
+import { type BlobStore, parseJsonBlob } from './blob-store.js';
 import { type CacheMountInfo, type CacheMountInit, CacheMounts } from './cache-mounts.js';
 import { CacheRecords } from './cache-records.js';
 import { dirSize } from './dir-size.js';
@@ -137,12 +130,7 @@ export class Store implements BlobStore {
   }
 
   async readJsonBlob<T>(d: Digest): Promise<T> {
-    const data = await this.readBlob(d);
-    try {
-      return JSON.parse(data.toString('utf8')) as T;
-    } catch (err) {
-      throw new InvalidInputError(`parse blob ${d}: not json: ${(err as Error).message}`, { cause: err });
-    }
+    return parseJsonBlob<T>(d, await this.readBlob(d));
   }
 
   async listBlobs(): Promise<{ digest: Digest; size: number }[]> {
