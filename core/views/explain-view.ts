@@ -6,7 +6,7 @@
  */
 
 import type { Store } from '../../store/store.js';
-import type { BuildReport, StageReport, StepReport } from '../build/build-report.js';
+import type { BuildReport, StepReport } from '../build/build-report.js';
 import { loadReport } from '../build/build-report.js';
 import type { CacheRecord, MissCause } from '../build/types.js';
 import type { Digest } from '../oci/digest.js';
@@ -31,15 +31,8 @@ export interface ExplainSummary {
   byCause: Partial<Record<MissCause, number>>;
 }
 
-export interface ExplainView {
-  buildId: string;
-  file: string;
-  startedAt: string;
-  finishedAt?: string;
-  dryRun: boolean;
-  imageId?: Digest;
-  tags: string[];
-  stages: StageReport[];
+/** The saved report's fields, with steps annotated and a summary added. */
+export interface ExplainView extends Omit<BuildReport, 'steps'> {
   steps: ExplainStep[];
   summary: ExplainSummary;
 }
