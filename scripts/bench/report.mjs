@@ -107,6 +107,9 @@ export function markdownReport(results) {
       `- Per-RUN cost (cold run-11 / 11): strata ${per(run11.strata)}, BuildKit ${per(run11.buildkit)}, buildah ${per(run11.buildah)}.`,
     );
   }
+  lines.push(
+    '- strata peak RSS counts the children strata waits for: in builds with RUN steps that includes runc and the step\'s own processes (npm in seed-app), so it bounds strata from above.',
+  );
   for (const note of results.notes) lines.push(`- ${note}`);
   return `${lines.join('\n')}\n`;
 }
