@@ -18,7 +18,7 @@ export function convertCopy(
   p: CopyLike,
   cmd: StageCommand,
   expand: (word: string) => string,
-  env: Map<string, string>,
+  env: ReadonlyMap<string, string>,
 ): Extract<Instruction, { kind: 'copy' | 'add' }> {
   const sources = p.sources.map(expand);
   const out: Extract<Instruction, { kind: 'copy' | 'add' }> = {

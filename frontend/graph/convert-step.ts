@@ -27,7 +27,8 @@ export interface ConvertContext {
 export function convertStep(cmd: StageCommand, ctx: ConvertContext): Instruction {
   const { state } = ctx;
   const lex = { escapeToken: ctx.escape };
-  const env = state.env.toMap();
+  // A live view, not a copy: every word is expanded before this step changes the env.
+  const env = state.env.view();
   const expand = (word: string) => processWord(word, env, lex).result;
   const p = cmd.parsed;
   switch (p.kind) {
@@ -93,7 +94,7 @@ function convertArg(
   let value: string | undefined;
   if (Object.hasOwn(ctx.buildArgs, a.name)) value = ctx.buildArgs[a.name];
   else if (a.value !== undefined)
-    value = processWord(a.value, state.env.toMap(), { escapeToken: ctx.escape }).result;
+    value = processWord(a.value, state.env.view(), { escapeToken: ctx.escape }).result;
   else value = ctx.globalEnv.get(a.name);
   if (value !== undefined) state.env.set(a.name, value);
   declareArg(state, a.name, value);

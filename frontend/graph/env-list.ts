@@ -32,9 +32,12 @@ export class EnvList {
     this.#vars.set(name, value);
   }
 
-  /** A snapshot the shell lexer can read; later changes to this list do not affect it. */
-  toMap(): Map<string, string> {
-    return new Map(this.#vars);
+  /**
+   * The live variables, read-only: later changes to this list show through, so read it
+   * only until the next `set` (enough for expanding one instruction's words).
+   */
+  view(): ReadonlyMap<string, string> {
+    return this.#vars;
   }
 
   clone(): EnvList {

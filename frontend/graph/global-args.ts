@@ -35,7 +35,7 @@ export function buildGlobalArgs(
       if (Object.hasOwn(buildArgs, arg.name)) value = buildArgs[arg.name];
       else if (arg.value !== undefined) {
         try {
-          value = processWord(arg.value, env.toMap(), { escapeToken }).result;
+          value = processWord(arg.value, env.view(), { escapeToken }).result;
         } catch (err) {
           throw withLocation(err, node.range, source);
         }

@@ -39,7 +39,7 @@ export function resolveStages(table: StageTable, opts: GraphOptions, ctx: Resolv
   const lex = { escapeToken: ctx.escape };
   const stages = table.stages.map((decl): ResolvedStage => {
     try {
-      const image = processWord(decl.from.image, global.env.toMap(), lex).result;
+      const image = processWord(decl.from.image, global.env.view(), lex).result;
       if (image === '') throw new Error(`base name (${decl.from.image}) should not be blank`);
       const earlier = findStage(table.stages.slice(0, decl.index), image);
       const base: StageBase =
@@ -50,7 +50,7 @@ export function resolveStages(table: StageTable, opts: GraphOptions, ctx: Resolv
             : { kind: 'image', ref: image };
       const out: ResolvedStage = { decl, base };
       if (decl.from.platform !== undefined) {
-        const platform = processWord(decl.from.platform, global.env.toMap(), lex).result;
+        const platform = processWord(decl.from.platform, global.env.view(), lex).result;
         if (platform === '') throw new Error(`empty platform value from expression ${decl.from.platform}`);
         out.platform = platform;
       }

@@ -18,9 +18,13 @@ export interface EnvLookup {
 /**
  * Builds a lookup once per call, so each `$VAR` costs one map access (BuildKit scans its
  * map on every lookup). `caseInsensitive` upper-cases keys like Go's `NormalizeEnvKey` on
- * Windows; with it, of two keys differing only in case the later one wins.
+ * Windows; with it, of two keys differing only in case the later one wins. A `Map` with
+ * case-sensitive lookup is read in place, not copied: the lookup sees later changes to it,
+ * so use it only while the map stays as it is (one expansion).
  */
 export function toEnvLookup(env: Env, caseInsensitive = false): EnvLookup {
+  // Copying a whole build env for every word dominated graph conversion of long stages.
+  if (!caseInsensitive && env instanceof Map) return env as ReadonlyMap<string, string>;
   const norm = caseInsensitive ? (k: string) => k.toUpperCase() : (k: string) => k;
   const map = new Map<string, string>();
   if (Array.isArray(env)) {
