@@ -22,16 +22,23 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /**
  * Replaces `path` with `data` atomically (see the module comment). On failure nothing new is
- * left behind and the old content stays; disk full raises NoSpaceError.
+ * left behind and the old content stays; disk full raises NoSpaceError. `durable: false`
+ * skips both fsyncs: still atomic for readers, but after a power loss the file may be the old
+ * version or empty. For data that is a cache or a report, which a later build rewrites.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  mode = 0o600,
+  durable = true,
+): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, ownedName('.tmp-'));
   try {
     const fh = await open(tmp, 'wx', mode);
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -40,7 +47,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, m
     await unlink(tmp).catch(() => {});
     throw mapNoSpace(err, `write ${path}`);
   }
-  await fsyncDir(dir);
+  if (durable) await fsyncDir(dir);
 }
 
 /**

@@ -277,8 +277,13 @@ export class Store implements BlobStore {
     }
   }
 
+  /**
+   * Meta files are caches and reports (stat cache, step index, build reports) that a later
+   * build rewrites, so they are replaced atomically but not fsynced: two fsyncs per file
+   * were a visible share of every build on a busy disk.
+   */
   async writeMeta(name: string, data: Uint8Array | string): Promise<void> {
-    await writeFileAtomic(join(this.root, 'meta', encodeName(name, 'meta file')), data);
+    await writeFileAtomic(join(this.root, 'meta', encodeName(name, 'meta file')), data, 0o600, false);
   }
 
   // ---- locks/<name>/ (see file-lock.ts for the protocol and its limits) ----
