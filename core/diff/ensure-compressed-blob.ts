@@ -2,23 +2,20 @@
  * ensureCompressedBlob: a layer's diff dir -> a verified blob in the store, made once and
  * remembered in layer.json. Also exportLayerTar, the uncompressed path that skips the store.
  *
- * Parallelism: gzip (~60-70 MB/s per core) is the cost, tarring and hashing are not
- * (~1 GB/s). zlib's stream API already deflates on the libuv thread pool, so calling this
- * for several layers at once (Promise.all) spreads their gzip work over the cores while the
- * main thread only walks, hashes and copies. Measured on this 2-core box (busy with other
- * work) with two 248 MB layers of hard-to-compress text: one after the other 42 s, both at
- * once 26 s; writeLayerTar -> gzip costs the same as gzipping the files alone. worker_threads
- * would add a copy per chunk for no gain, so this module uses zlib's async streams and
- * leaves concurrency to the caller.
+ * Parallelism: gzip (~60-70 MB/s per core, ~25 MB/s on incompressible data) is the cost,
+ * tarring and hashing are not (~1 GB/s). The gzip is block-parallel (parallel-gzip.ts): one
+ * layer's blocks deflate on several libuv pool threads at once while the main thread walks,
+ * hashes and copies, so even a single 200 MB layer uses every core. Callers may still run
+ * several layers at once; the pool (4 threads) bounds the total.
  */
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, constants as zc } from 'node:zlib';
 import type { CompressedLayer, LayerRecord } from '../../store/layer-record.js';
 import type { Store } from '../../store/store.js';
 import type { Digest } from '../oci/digest.js';
 import { DigestMismatchError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
+import { createParallelGzip } from './parallel-gzip.js';
 import { writeLayerTar } from './write-layer-tar.js';
 
 export interface EnsureBlobOptions {
@@ -43,7 +40,7 @@ function kindOf(mt: string): 'gzip' | 'none' | 'other' {
  * tarred, compressed and ingested in one pass; the tar's sha256 must equal the recorded
  * diffID, else the diff dir was changed after commit: DigestMismatchError and nothing is
  * committed. Success means "the blob is present and recorded", not "this call wrote it".
- * The gzip stream has a fixed header (no name, mtime 0, OS byte 3) from Node's zlib.
+ * The gzip bytes are deterministic for a given tar and level (see parallel-gzip.ts).
  */
 export async function ensureCompressedBlob(
   store: Store,
@@ -62,8 +59,9 @@ export async function ensureCompressedBlob(
   try {
     let diffId: Digest;
     if (gzip) {
-      // 256 KiB output chunks: fewer, larger writes into the ingest file.
-      const gz = createGzip({ level: opts.level ?? zc.Z_DEFAULT_COMPRESSION, chunkSize: 256 * 1024 });
+      // Block-parallel gzip: a single big layer (the common case for COPY of data) would
+      // otherwise deflate on one core; see parallel-gzip.ts for the format.
+      const gz = createParallelGzip({ level: opts.level ?? 6 });
       const piping = pipeline(gz, ingest.stream);
       const written = writeLayerTar(store.diffPath(layer.chainId), gz, opts).catch((err: unknown) => {
         gz.destroy(err as Error);

@@ -12,10 +12,10 @@
 import { cpus } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import type { CompressedLayer, LayerRecord, Store } from '../../store/index.js';
 import { decompressed } from '../diff/decompressed.js';
 import { ensureCompressedBlob } from '../diff/ensure-compressed-blob.js';
+import { createParallelGzip } from '../diff/parallel-gzip.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { DigestMismatchError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
@@ -92,7 +92,7 @@ async function gzipBlob(store: Store, record: LayerRecord, opts: LayerBlobOption
   // The diff dir would not re-tar to this diffID (a loaded foreign tar): compress the kept tar.
   const w = await store.ingest();
   try {
-    await pipeline(store.openBlob(plain.digest), createGzip({ chunkSize: 256 * 1024 }), w.stream);
+    await pipeline(store.openBlob(plain.digest), createParallelGzip(), w.stream);
     const { digest, size } = await w.commit();
     const c: CompressedLayer = { digest, size, mediaType: MediaType.ociLayerGzip };
     await store.addCompressed(record.chainId, c);
