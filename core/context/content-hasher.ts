@@ -122,7 +122,7 @@ function devNumbers(rdev: bigint): [bigint, bigint] {
 /** Hashes the tarsum-style header of `e` plus its content digest. */
 export function headerDigest(e: FileEntry, c: EntryContent): Digest {
   const isDev = e.type === 'char' || e.type === 'block';
-  const [major, minor] = isDev ? devNumbers(e.rdev) : [0n, 0n];
+  const [major, minor] = isDev ? devNumbers(e.rdev ?? 0n) : [0n, 0n];
   // Symlinks always hash as 0777 (Linux reports that anyway; BuildKit forces it).
   const mode = e.type === 'symlink' ? e.mode | 0o777 : e.mode;
   const fields = [

@@ -19,11 +19,16 @@ export interface FileEntry {
   gid: number;
   /** Byte size for regular files; 0 for everything else (as a tar header has it). */
   size: number;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-  ino: bigint;
-  dev: bigint;
-  rdev: bigint;
+  /** Modification time in seconds since the epoch, fractional (what lutimes takes). */
+  mtime: number;
+  /**
+   * `ino:mtime_ns:ctime_ns` as lstat gave them: the stat cache's validity key, kept as one
+   * string so nanosecond precision survives without five BigInts per entry (100,000
+   * entries held ~11 MB of BigInts).
+   */
+  statKey: string;
+  /** dev_t of a char or block device; absent for everything else. */
+  rdev?: bigint;
   /** Symlink target, verbatim. */
   linkTarget?: string;
   /**
@@ -100,11 +105,10 @@ export function entryFromStat(
     uid: owner ? owner.uid : Number(st.uid),
     gid: owner ? owner.gid : Number(st.gid),
     size: type === 'file' ? Number(st.size) : 0,
-    mtimeNs: st.mtimeNs,
-    ctimeNs: st.ctimeNs,
-    ino: st.ino,
-    dev: st.dev,
-    rdev: st.rdev,
+    mtime: Number(st.mtimeNs) / 1e9,
+    // join, not a template: it yields one flat string rather than a tree of cons strings.
+    statKey: [st.ino, st.mtimeNs, st.ctimeNs].join(':'),
+    rdev: type === 'char' || type === 'block' ? st.rdev : undefined,
     linkTarget,
   };
 }

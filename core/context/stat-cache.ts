@@ -7,9 +7,12 @@
  * entry digest (header fields and content) can be cached under this key.
  *
  * Persisted through the store's meta files, one document per source root, as text lines
- * `path \t ino \t size \t mtime_ns \t ctime_ns \t digest-hex` (a JSON object of 100,000
- * rows took ~1.2 s to load on a 2-core machine; these lines parse in a fraction of that).
+ * `path \t ino:mtime_ns:ctime_ns \t size \t digest-hex` (a JSON object of 100,000 rows
+ * took ~1.2 s to load on a 2-core machine; these lines parse in a fraction of that).
  * Written only when something changed.
+ *
+ * Memory: each row is held as the one string after its path (a slice of the loaded text),
+ * not as an object of five strings: for 100,000 rows that is ~8 MB instead of ~30 MB.
  */
 import { createHash } from 'node:crypto';
 import type { Digest } from '../oci/digest.js';
@@ -21,20 +24,14 @@ export interface MetaStore {
   writeMeta(name: string, data: string): Promise<void>;
 }
 
-const HEADER = 'strata-statcache v3';
-
-interface Row {
-  ino: string;
-  size: string;
-  mtime: string;
-  ctime: string;
-  hex: string;
-}
+const HEADER = 'strata-statcache v4';
+const TAB = 9;
 
 export class StatCache {
   readonly #store: MetaStore | undefined;
   readonly #name: string;
-  #rows = new Map<string, Row>();
+  /** host path -> `statKey \t size \t hex`. */
+  #rows = new Map<string, string>();
   #dirty = false;
 
   private constructor(store: MetaStore | undefined, name: string) {
@@ -52,13 +49,20 @@ export class StatCache {
     const cache = new StatCache(store, StatCache.nameFor(rootAbs));
     const raw = store ? await store.readMeta(cache.#name) : undefined;
     if (!raw) return cache;
-    const lines = Buffer.from(raw).toString('utf8').split('\n');
+    const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
     // A cache is only an optimisation: another version or a torn line is dropped, not an error.
-    if (lines[0] !== HEADER) return cache;
-    for (let i = 1; i < lines.length; i++) {
-      const f = lines[i].split('\t');
-      if (f.length !== 6) continue;
-      cache.#rows.set(unescapeKey(f[0]), { ino: f[1], size: f[2], mtime: f[3], ctime: f[4], hex: f[5] });
+    let pos = text.indexOf('\n');
+    if ((pos < 0 ? text : text.slice(0, pos)) !== HEADER) return cache;
+    // Scanned with indexOf rather than split: no array of 100,000 lines, no per-line arrays.
+    while (pos >= 0) {
+      const start = pos + 1;
+      pos = text.indexOf('\n', start);
+      const end = pos < 0 ? text.length : pos;
+      const tab = text.indexOf('\t', start);
+      if (tab < 0 || tab >= end) continue;
+      const row = text.slice(tab + 1, end);
+      if (!wellFormed(row)) continue;
+      cache.#rows.set(unescapeKey(text.slice(start, tab)), row);
     }
     return cache;
   }
@@ -70,25 +74,16 @@ export class StatCache {
   /** The cached digest for `e` if its stat key is unchanged. */
   lookup(e: FileEntry): Digest | undefined {
     const row = this.#rows.get(e.abs);
-    if (!row) return undefined;
-    if (
-      row.ino !== String(e.ino) ||
-      row.size !== String(e.size) ||
-      row.mtime !== String(e.mtimeNs) ||
-      row.ctime !== String(e.ctimeNs)
-    )
-      return undefined;
-    return `sha256:${row.hex}`;
+    if (row === undefined) return undefined;
+    const k = e.statKey.length;
+    if (!row.startsWith(e.statKey) || row.charCodeAt(k) !== TAB) return undefined;
+    const hexAt = row.indexOf('\t', k + 1);
+    if (row.slice(k + 1, hexAt) !== String(e.size)) return undefined;
+    return `sha256:${row.slice(hexAt + 1)}`;
   }
 
   record(e: FileEntry, digest: Digest): void {
-    this.#rows.set(e.abs, {
-      ino: String(e.ino),
-      size: String(e.size),
-      mtime: String(e.mtimeNs),
-      ctime: String(e.ctimeNs),
-      hex: digest.slice('sha256:'.length),
-    });
+    this.#rows.set(e.abs, `${e.statKey}\t${e.size}\t${digest.slice('sha256:'.length)}`);
     this.#dirty = true;
   }
 
@@ -96,12 +91,18 @@ export class StatCache {
   async save(): Promise<boolean> {
     if (!this.#dirty || !this.#store) return false;
     const parts: string[] = [HEADER];
-    for (const [k, r] of this.#rows)
-      parts.push(`${escapeKey(k)}\t${r.ino}\t${r.size}\t${r.mtime}\t${r.ctime}\t${r.hex}`);
+    for (const [k, r] of this.#rows) parts.push(`${escapeKey(k)}\t${r}`);
     this.#dirty = false;
     await this.#store.writeMeta(this.#name, parts.join('\n'));
     return true;
   }
+}
+
+/** `statKey \t size \t 64 hex digits`: anything else is a torn or foreign line. */
+function wellFormed(row: string): boolean {
+  const a = row.indexOf('\t');
+  const b = row.indexOf('\t', a + 1);
+  return a > 0 && b > a + 1 && row.length - b - 1 === 64 && row.indexOf('\t', b + 1) < 0;
 }
 
 // Paths may hold any byte but NUL; tab, newline and backslash are escaped.

@@ -54,7 +54,8 @@ export async function walkTree(
     const dir = stack.pop() as FileEntry;
     const children = await source.list(dir);
     for (const child of children) {
-      const rel = dir.rel === '' ? child.name : `${dir.rel}/${child.name}`;
+      // join: a flat string; a template would keep a cons-string tree per entry alive.
+      const rel = dir.rel === '' ? child.name : [dir.rel, child.name].join('/');
       const decision = filter ? filter(rel, child.isDir) : 'keep';
       if (decision === 'skip') continue;
       const entry = await source.stat(rel, child.abs);

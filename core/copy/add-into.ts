@@ -102,11 +102,8 @@ async function ensureDir(staging: string, imagePath: string, opts: AddOptions, l
     uid: 0,
     gid: 0,
     size: 0,
-    mtimeNs: 0n,
-    ctimeNs: 0n,
-    ino: 0n,
-    dev: 0n,
-    rdev: 0n,
+    mtime: 0,
+    statKey: '0:0:0',
   });
   await writeEntries(tree, { concurrency: 1 });
   const meta = tree.directories().find((d) => d.target === imagePath)?.meta;

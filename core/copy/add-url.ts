@@ -103,7 +103,7 @@ export async function addUrl(
     });
     const fileName = urlFileName(url);
     const modified = Date.parse(res.headers.get('last-modified') ?? '');
-    const mtime = BigInt(Math.round((Number.isNaN(modified) ? Date.now() : modified) * 1e6));
+    const mtimeNs = BigInt(Math.round((Number.isNaN(modified) ? Date.now() : modified) * 1e6));
     const entry: FileEntry = {
       rel: '',
       abs: file,
@@ -112,11 +112,8 @@ export async function addUrl(
       uid: 0,
       gid: 0,
       size,
-      mtimeNs: mtime,
-      ctimeNs: mtime,
-      ino: 0n,
-      dev: 0n,
-      rdev: 0n,
+      mtime: Number(mtimeNs) / 1e9,
+      statKey: `0:${mtimeNs}:${mtimeNs}`,
     };
     const tree = new WriteTree(staging, {
       defaultDir: {

@@ -155,7 +155,7 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
   const euid = process.geteuid?.() ?? 0;
   const egid = process.getegid?.() ?? 0;
   const mtimeOf = (e: FileEntry): number => {
-    const t = Number(e.mtimeNs) / 1e9;
+    const t = e.mtime;
     return o.sde !== undefined && t > o.sde ? o.sde : t;
   };
   const ownerOf = (e: FileEntry): Owner => o.chown ?? { uid: e.uid, gid: e.gid };
@@ -244,8 +244,9 @@ function makeSpecial(e: FileEntry, host: string, mode: number): void {
     execFileSync('mkfifo', ['-m', m, host]);
     return;
   }
-  const major = ((e.rdev >> 8n) & 0xfffn) | ((e.rdev >> 32n) & ~0xfffn);
-  const minor = (e.rdev & 0xffn) | ((e.rdev >> 12n) & ~0xffn);
+  const rdev = e.rdev ?? 0n;
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
   execFileSync('mknod', ['-m', m, host, e.type === 'char' ? 'c' : 'b', String(major), String(minor)]);
 }
 

@@ -59,11 +59,8 @@ export async function writeHeredocs(
         uid: 0,
         gid: 0,
         size: bytes.length,
-        mtimeNs: now,
-        ctimeNs: now,
-        ino: 0n,
-        dev: 0n,
-        rdev: 0n,
+        mtime: Number(now) / 1e9,
+        statKey: `0:${now}:${now}`,
       };
       tree.put(plan.isDir ? path.posix.join(plan.path, f.name) : plan.path, e);
     }
