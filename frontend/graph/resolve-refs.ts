@@ -35,7 +35,7 @@ export function resolveCommandRefs(
       cmd.copyFrom = stage ? { kind: 'stage', index: stage.index } : { kind: 'image', ref: from };
     }
   }
-  if (p.kind === 'run') {
+  if (p.kind === 'run' && p.mounts.length > 0) {
     // BuildKit resolves mount sources by stage name only (no numeric index).
     cmd.mountFrom = p.mounts.map((m) => {
       if (m.from === undefined || m.from === '') return undefined;
@@ -45,8 +45,12 @@ export function resolveCommandRefs(
   }
 }
 
-/** Stage indices a command reads from, with the ref that names each. */
-export function commandStageDeps(cmd: StageCommand): number[] {
+const NO_DEPS: readonly number[] = Object.freeze([]);
+
+/** Stage indices a command reads from (read-only; shared when there are none). */
+export function commandStageDeps(cmd: StageCommand): readonly number[] {
+  // Called for every command several times per resolution; most read no other stage.
+  if (cmd.copyFrom?.kind !== 'stage' && cmd.mountFrom === undefined) return NO_DEPS;
   const out: number[] = [];
   if (cmd.copyFrom?.kind === 'stage') out.push(cmd.copyFrom.index);
   for (const ref of cmd.mountFrom ?? []) if (ref?.kind === 'stage') out.push(ref.index);

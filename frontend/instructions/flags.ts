@@ -12,19 +12,34 @@ export type FlagSpec = Record<string, FlagKind>;
 
 /** Parsed values: bool flags are booleans, string flags strings, repeatable flags arrays. */
 export interface ParsedFlags {
-  bools: Map<string, boolean>;
-  strings: Map<string, string>;
-  lists: Map<string, string[]>;
+  bools: ReadonlyMap<string, boolean>;
+  strings: ReadonlyMap<string, string>;
+  lists: ReadonlyMap<string, string[]>;
   /** Names given at least once, in order of first use. */
-  used: string[];
+  used: readonly string[];
 }
 
+// Most instructions carry no flags; one shared, frozen result saves three Maps per line.
+const NO_FLAGS: ParsedFlags = Object.freeze({
+  bools: new Map(),
+  strings: new Map(),
+  lists: new Map(),
+  used: Object.freeze([]),
+});
+
 /**
- * Validates raw flag words against `spec`.
+ * Validates raw flag words against `spec`. The result is read-only (with no words it is
+ * one shared value).
  * @throws InstructionError on an unknown, duplicated, valueless or malformed flag.
  */
 export function parseFlags(words: readonly string[], spec: FlagSpec): ParsedFlags {
-  const out: ParsedFlags = { bools: new Map(), strings: new Map(), lists: new Map(), used: [] };
+  if (words.length === 0) return NO_FLAGS;
+  const out = {
+    bools: new Map<string, boolean>(),
+    strings: new Map<string, string>(),
+    lists: new Map<string, string[]>(),
+    used: [] as string[],
+  };
   for (const word of words) {
     if (word === '--') break;
     if (!word.startsWith('--')) throw new InstructionError(`arg should start with -- : ${word}`);

@@ -40,7 +40,10 @@ export function toInstruction(node: Node, source: SourceInfo): ParsedInstruction
 }
 
 function parseNode(node: Node): ParsedInstruction {
-  const noFlags = () => parseFlags(node.flags, {});
+  // Only validates (no flag is accepted); most nodes have none, so skip building the result.
+  const noFlags = () => {
+    if (node.flags.length > 0) parseFlags(node.flags, {});
+  };
   switch (node.keyword.toLowerCase()) {
     case 'from':
       return parseFrom(node);
@@ -136,7 +139,7 @@ function keyValuePairs(args: string[], command: string): [string, string][] {
 
 function parseArg(node: Node): ParsedInstruction {
   if (node.args.length === 0) throw errAtLeastOneArgument('ARG');
-  parseFlags(node.flags, {});
+  if (node.flags.length > 0) parseFlags(node.flags, {});
   const args = node.args.map((word) => {
     const eq = word.indexOf('=');
     if (eq < 0) return { name: word };

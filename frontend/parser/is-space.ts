@@ -5,7 +5,11 @@
 
 /** True for the code points Go's `unicode.IsSpace` accepts. */
 export function isSpace(ch: string): boolean {
-  const c = ch.charCodeAt(0);
+  return isSpaceCode(ch.charCodeAt(0));
+}
+
+/** `isSpace` for one UTF-16 code unit (every Go space is a single unit). */
+export function isSpaceCode(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
   if (c < 0x85) return false;
   return (
@@ -34,16 +38,16 @@ export function isAsciiSpace(ch: string): boolean {
 /** `strings.TrimLeftFunc(s, unicode.IsSpace)`. */
 export function trimLeftSpace(s: string): string {
   let i = 0;
-  while (i < s.length && isSpace(s[i])) i++;
+  while (i < s.length && isSpaceCode(s.charCodeAt(i))) i++;
   return i === 0 ? s : s.slice(i);
 }
 
 /** `strings.TrimSpace(s)`. */
 export function trimSpace(s: string): string {
   let end = s.length;
-  while (end > 0 && isSpace(s[end - 1])) end--;
+  while (end > 0 && isSpaceCode(s.charCodeAt(end - 1))) end--;
   let start = 0;
-  while (start < end && isSpace(s[start])) start++;
+  while (start < end && isSpaceCode(s.charCodeAt(start))) start++;
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 

@@ -3,7 +3,7 @@
  * parser. Heredoc bodies are attached later by the parse loop.
  */
 import type { Node, SourceRange } from './ast.js';
-import { lineParserFor } from './line-parsers.js';
+import { type LineContext, lineParserFor } from './line-parsers.js';
 import { splitCommand } from './split-command.js';
 
 /**
@@ -14,10 +14,7 @@ import { splitCommand } from './split-command.js';
 export function nodeFromLine(line: string, escapeChar: string, range: SourceRange): Node {
   const { keyword, flags, rest } = splitCommand(line, escapeChar);
   const lower = keyword.toLowerCase();
-  const parsed = lineParserFor(lower)(rest, {
-    escapeChar,
-    subInstruction: (sub) => nodeFromLine(sub, escapeChar, range),
-  });
+  const parsed = lineParserFor(lower)(rest, new NodeContext(escapeChar, range));
   const node: Node = {
     keyword: lower,
     flags,
@@ -35,4 +32,16 @@ export function nodeFromLine(line: string, escapeChar: string, range: SourceRang
 export function canContainHeredoc(node: Node): boolean {
   const target = node.keyword === 'onbuild' && node.next ? node.next : node;
   return (target.keyword === 'run' || target.keyword === 'copy' || target.keyword === 'add') && !target.json;
+}
+
+/** One object per line instead of a context plus a closure (parse allocates per line). */
+class NodeContext implements LineContext {
+  constructor(
+    readonly escapeChar: string,
+    readonly range: SourceRange,
+  ) {}
+
+  subInstruction(line: string): Node {
+    return nodeFromLine(line, this.escapeChar, this.range);
+  }
 }

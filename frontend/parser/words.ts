@@ -3,7 +3,7 @@
  * characters stay in the words (the expansion lexer removes them later); they only decide
  * where a word ends.
  */
-import { isSpace } from './is-space.js';
+import { isSpaceCode } from './is-space.js';
 
 /**
  * Split `rest` into words on unquoted white space. Outside quotes and inside `"..."` the
@@ -11,50 +11,40 @@ import { isSpace } from './is-space.js';
  * ordinary. An escape character at the very end is dropped.
  */
 export function parseWords(rest: string, escapeChar: string): string[] {
+  // Every character of a word is kept (quotes and escapes included) except an escape at the
+  // very end of `rest`, so words are slices: no per-character strings or concatenation.
+  // Code units suffice: spaces, quotes and escapes are all single units, and a surrogate
+  // pair after an escape lands in the same slice either way.
+  const esc = escapeChar.charCodeAt(0);
   const words: string[] = [];
-  const chars = Array.from(rest);
-  const n = chars.length;
-  let word = '';
-  let inWord = false;
-  let quote = '';
-  let blankOk = false;
-  for (let i = 0; i < n; i++) {
-    let ch = chars[i];
-    if (!inWord) {
-      if (isSpace(ch)) continue;
-      inWord = true;
-    }
-    if (!quote) {
-      if (isSpace(ch)) {
-        if (blankOk || word.length > 0) words.push(word);
-        word = '';
-        blankOk = false;
-        inWord = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOk = true;
-      } else if (ch === escapeChar) {
-        if (i + 1 === n) continue;
-        word += ch;
-        ch = chars[++i];
-      }
-      word += ch;
+  const n = rest.length;
+  let i = 0;
+  while (i < n) {
+    if (isSpaceCode(rest.charCodeAt(i))) {
+      i++;
       continue;
     }
-    // Inside quotes: the closing quote ends the quoted part but is kept.
-    if (ch === quote) quote = '';
-    if (ch === escapeChar && quote !== "'") {
-      if (i + 1 === n) {
-        quote = '';
-        continue;
+    const start = i;
+    let end = -1; // set when a trailing escape is dropped
+    let quote = 0;
+    for (; i < n; i++) {
+      const c = rest.charCodeAt(i);
+      if (quote === 0) {
+        if (isSpaceCode(c)) break;
+        if (c === 0x27 || c === 0x22) quote = c;
+        else if (c === esc) {
+          if (i + 1 === n) end = i;
+          else i++;
+        }
+      } else if (c === quote) {
+        quote = 0;
+      } else if (c === esc && quote !== 0x27) {
+        if (i + 1 === n) end = i;
+        else i++;
       }
-      word += ch;
-      ch = chars[++i];
     }
-    word += ch;
+    const word = rest.slice(start, end < 0 ? i : end);
+    if (word.length > 0) words.push(word);
   }
-  if (inWord && (blankOk || word.length > 0)) words.push(word);
   return words;
 }
