@@ -12,19 +12,16 @@
 import type { Command, HeredocFile } from '../graph/types.js';
 import type { Node } from '../parser/ast.js';
 import { chompHeredocContent } from '../parser/heredocs.js';
-import { parseFlags } from './flags.js';
+import { type FlagSpec, parseFlags } from './flags.js';
 import { heredocWord } from './heredoc-word.js';
 import { InstructionError } from './instruction-error.js';
 import { parseMount } from './run-mount.js';
 import type { MountSpec, ParsedInstruction } from './types.js';
 
+const RUN_FLAGS: FlagSpec = { mount: 'strings', network: 'string', security: 'string', device: 'strings' };
+
 export function parseRun(node: Node): Extract<ParsedInstruction, { kind: 'run' }> {
-  const flags = parseFlags(node.flags, {
-    mount: 'strings',
-    network: 'string',
-    security: 'string',
-    device: 'strings',
-  });
+  const flags = parseFlags(node.flags, RUN_FLAGS);
   const network = flags.strings.get('network') ?? 'default';
   if (network !== 'default' && network !== 'none' && network !== 'host') {
     throw new InstructionError(`invalid network mode "${network}"`);

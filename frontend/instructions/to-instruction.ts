@@ -57,7 +57,7 @@ function parseNode(node: Node): ParsedInstruction {
     case 'label': {
       noFlags();
       const kind = node.keyword.toLowerCase() as 'env' | 'label';
-      return { kind, pairs: keyValuePairs(node.args, kind.toUpperCase()) };
+      return { kind, pairs: keyValuePairs(node.args, kind === 'env' ? 'ENV' : 'LABEL') };
     }
     case 'arg':
       return parseArg(node);
