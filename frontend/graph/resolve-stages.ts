@@ -60,7 +60,9 @@ export function resolveStages(table: StageTable, opts: GraphOptions, ctx: Resolv
     }
   });
   for (const decl of table.stages) {
-    for (const cmd of decl.commands) {
+    // Indexed loops over every command: cheaper than iterators while the code is still cold.
+    for (let c = 0; c < decl.commands.length; c++) {
+      const cmd = decl.commands[c];
       try {
         resolveCommandRefs(cmd, table.stages, ctx.escape);
       } catch (err) {
@@ -120,8 +122,12 @@ function checkCycles(stages: readonly StageDecl[], source: SourceInfo): void {
     if (done.has(i)) return undefined;
     done.add(i);
     onPath.add(i);
-    for (const cmd of stages[i].commands) {
-      for (const d of commandStageDeps(cmd)) {
+    const commands = stages[i].commands;
+    for (let c = 0; c < commands.length; c++) {
+      const cmd = commands[c];
+      const deps = commandStageDeps(cmd);
+      for (let k = 0; k < deps.length; k++) {
+        const d = deps[k];
         if (onPath.has(d)) return cmd;
         // Report the outermost command of the cycle: the one in the stage that starts it.
         if (visit(d)) return cmd;

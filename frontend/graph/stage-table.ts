@@ -42,7 +42,9 @@ export interface StageTable {
 /** @throws DockerfileError for a bad instruction, an instruction before FROM, or no FROM. */
 export function collectStages(parsed: ParseResult, source: SourceInfo): StageTable {
   const table: StageTable = { metaArgs: [], stages: [] };
-  for (const node of parsed.nodes) {
+  const nodes = parsed.nodes;
+  for (let n = 0; n < nodes.length; n++) {
+    const node = nodes[n];
     const ins = toInstruction(node, source);
     if (ins.kind === 'from') {
       const decl: StageDecl = {

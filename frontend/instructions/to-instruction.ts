@@ -44,7 +44,8 @@ function parseNode(node: Node): ParsedInstruction {
   const noFlags = () => {
     if (node.flags.length > 0) parseFlags(node.flags, {});
   };
-  switch (node.keyword.toLowerCase()) {
+  const keyword = lowerKeyword(node.keyword);
+  switch (keyword) {
     case 'from':
       return parseFrom(node);
     case 'run':
@@ -56,7 +57,7 @@ function parseNode(node: Node): ParsedInstruction {
     case 'env':
     case 'label': {
       noFlags();
-      const kind = node.keyword.toLowerCase() as 'env' | 'label';
+      const kind = keyword as 'env' | 'label';
       return { kind, pairs: keyValuePairs(node.args, kind === 'env' ? 'ENV' : 'LABEL') };
     }
     case 'arg':
@@ -72,7 +73,7 @@ function parseNode(node: Node): ParsedInstruction {
     case 'user':
     case 'workdir':
     case 'stopsignal': {
-      const kind = node.keyword.toLowerCase() as 'user' | 'workdir' | 'stopsignal';
+      const kind = keyword as 'user' | 'workdir' | 'stopsignal';
       if (node.args.length !== 1) throw errExactlyOneArgument(kind.toUpperCase());
       if (kind !== 'stopsignal') noFlags();
       if (kind === 'user') return { kind, user: node.args[0] };
@@ -82,7 +83,7 @@ function parseNode(node: Node): ParsedInstruction {
     case 'cmd':
     case 'entrypoint':
       noFlags();
-      return { kind: node.keyword.toLowerCase() as 'cmd' | 'entrypoint', command: shellOrExec(node) };
+      return { kind: keyword as 'cmd' | 'entrypoint', command: shellOrExec(node) };
     case 'volume': {
       if (node.args.length === 0) throw errAtLeastOneArgument('VOLUME');
       noFlags();
@@ -102,6 +103,15 @@ function parseNode(node: Node): ParsedInstruction {
     default:
       throw new InstructionError(`unknown instruction: ${node.keyword.toUpperCase()}`);
   }
+}
+
+/** The parser already lower-cases keywords; only a hand-built node needs the copy. */
+function lowerKeyword(keyword: string): string {
+  for (let i = 0; i < keyword.length; i++) {
+    const c = keyword.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c > 0x7f) return keyword.toLowerCase();
+  }
+  return keyword;
 }
 
 function parseFrom(node: Node): ParsedInstruction {

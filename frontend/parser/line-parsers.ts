@@ -77,7 +77,8 @@ function parseNameVal(keyword: string): LineParser {
       return { args: [rest.slice(0, m.index), rest.slice(m.index + m[0].length), ''], json: false };
     }
     const args: string[] = [];
-    for (const word of words) {
+    for (let w = 0; w < words.length; w++) {
+      const word = words[w];
       const eq = word.indexOf('=');
       if (eq < 0) {
         throw new DockerfileError(
