@@ -27,6 +27,13 @@ export interface EnsureBlobOptions {
   mediaType?: string;
   /** gzip level 1-9; default 6 (Docker's and containerd's default). */
   level?: number;
+  /**
+   * Sees every gzip chunk, in order, while it is made (push uploads it at the same time);
+   * awaited, so a slow consumer slows compression instead of buffering. Called only when
+   * this call gzips (not for 'none', not when a recorded blob is reused); the bytes it saw
+   * are the blob only if the call then succeeds.
+   */
+  onCompressed?: (chunk: Buffer) => Promise<void> | void;
 }
 
 function kindOf(mt: string): 'gzip' | 'none' | 'other' {
@@ -62,7 +69,20 @@ export async function ensureCompressedBlob(
       // Block-parallel gzip: a single big layer (the common case for COPY of data) would
       // otherwise deflate on one core; see parallel-gzip.ts for the format.
       const gz = createParallelGzip({ level: opts.level ?? 6 });
-      const piping = pipeline(gz, ingest.stream);
+      const tap = opts.onCompressed;
+      const piping =
+        tap === undefined
+          ? pipeline(gz, ingest.stream)
+          : pipeline(
+              gz,
+              async function* (chunks: AsyncIterable<Buffer>) {
+                for await (const c of chunks) {
+                  await tap(c);
+                  yield c;
+                }
+              },
+              ingest.stream,
+            );
       const written = writeLayerTar(store.diffPath(layer.chainId), gz, opts).catch((err: unknown) => {
         gz.destroy(err as Error);
         throw err;

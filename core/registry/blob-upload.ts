@@ -70,7 +70,8 @@ export async function uploadBlob(
   });
 }
 
-async function nextLocation(client: RegistryClient, resp: Response, what: string): Promise<URL> {
+/** The upload URL a registry answered with (relative Locations resolve against its origin). */
+export async function nextLocation(client: RegistryClient, resp: Response, what: string): Promise<URL> {
   const loc = resp.headers.get('location');
   if (loc === null) throw new RegistryError(`${what}: ${resp.status} without an upload Location`);
   // A relative Location is relative to the request URL, which was on the registry's origin.
@@ -127,7 +128,8 @@ async function patchChunks(
   return location;
 }
 
-async function finish(
+/** The closing `PUT ?digest=` of an upload (with the last bytes as `body`, or none). */
+export async function finish(
   client: RegistryClient,
   repo: string,
   location: URL,

@@ -1,12 +1,15 @@
 /**
- * pushImage: a stored image to a registry (formats.md 5.1 push order). Layers get a gzip
- * blob through core/export's resolveLayerBlobs (reusing the one a pull or an earlier export
- * recorded, else compressing once and recording it); then config and layers are uploaded
- * (each skipped when the registry has it), and the manifest is PUT under the tag. One media
+ * pushImage: a stored image to a registry (formats.md 5.1 push order). A layer that has a
+ * blob already gets its gzip blob through core/export's resolveLayerBlobs (reusing the one a
+ * pull or an earlier export recorded) and is uploaded unless the registry has it; a layer
+ * with no blob yet is compressed (and recorded) while the same bytes stream to the registry,
+ * so gzip and upload overlap and the blob is read once. Config and layers go up at most
+ * `concurrency` at once; the manifest, whose layer digests are known only then, is PUT last. One media
  * type family throughout (formats.md 5.5): Docker schema2 by default, which every registry
  * and Docker 20.10 accept, or OCI.
  */
-import type { Store } from '../../store/index.js';
+import type { CompressedLayer, LayerRecord, Store } from '../../store/index.js';
+import { ensureCompressedBlob } from '../diff/ensure-compressed-blob.js';
 import { resolveLayerBlobs } from '../export/layer-blob.js';
 import { readImage } from '../image/read-image.js';
 import { type ParsedRef, parseRef, repositoryName } from '../image/reference.js';
@@ -17,6 +20,7 @@ import type { Descriptor, Manifest } from '../oci/types.js';
 import { type UploadResult, uploadBlob } from './blob-upload.js';
 import { boundedMap } from './bounded-map.js';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
+import { StreamingUpload } from './streaming-upload.js';
 
 export type PushProgress =
   | { type: 'blob'; digest: Digest; status: 'uploading' | UploadResult; done: number; total: number }
@@ -60,27 +64,51 @@ export async function pushImage(
   const parsed: ParsedRef = parseRef(ref);
   const types = TYPES[opts.format ?? 'docker'];
   const stored = await readImage(store, image.config);
-  const layers = await resolveLayerBlobs(
-    store,
-    stored.layers,
-    'gzip',
-    opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {},
-  );
+  const epoch = opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {};
   const config: Descriptor = {
     mediaType: types.config,
     digest: stored.configDigest,
     size: stored.configBytes.length,
   };
-  const manifest: Manifest = {
-    schemaVersion: 2,
-    mediaType: types.manifest,
-    config,
-    layers: layers.map((l) => ({
-      mediaType: types.layer,
-      digest: l.descriptor.digest,
-      size: l.descriptor.size,
-    })),
+  const client = await RegistryClient.create(parsed.domain, opts);
+  const repo = parsed.path;
+  const report = (digest: Digest, total: number, status: 'uploading' | UploadResult, done: number) =>
+    opts.onProgress?.({ type: 'blob', digest, status, done, total });
+  const upload = async (desc: Descriptor, open: () => AsyncIterable<Uint8Array>) => {
+    const result = await uploadBlob(client, repo, desc, open, {
+      ...(opts.mountFrom !== undefined ? { mountFrom: opts.mountFrom } : {}),
+      ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
+      onProgress: (n) => report(desc.digest, desc.size, 'uploading', n),
+    });
+    report(desc.digest, desc.size, result, desc.size);
   };
+  // A layer with no blob at all yet (a fresh build) is compressed and uploaded in one pass;
+  // any other goes the ordinary way: resolve its blob (reuse, or gzip of a kept tar), HEAD,
+  // upload from the store.
+  const fresh = await Promise.all(stored.layers.map((r) => hasNoBlob(store, r)));
+  const kept = stored.layers.filter((_, i) => !fresh[i]);
+  const resolved = await resolveLayerBlobs(store, kept, 'gzip', epoch);
+  const tasks: (() => Promise<Descriptor>)[] = [
+    async () => {
+      await upload(config, async function* () {
+        yield stored.configBytes;
+      });
+      return config;
+    },
+    ...stored.layers.map((record, i) => async () => {
+      if (fresh[i]) {
+        const c = await compressWhileUploading(store, client, repo, record, epoch);
+        report(c.digest, c.size, c.result, c.size);
+        return { mediaType: types.layer, digest: c.digest, size: c.size };
+      }
+      const l = resolved[kept.indexOf(record)];
+      const desc = { mediaType: types.layer, digest: l.descriptor.digest, size: l.descriptor.size };
+      await upload(desc, () => l.open());
+      return desc;
+    }),
+  ];
+  const [, ...layerDescs] = await boundedMap(tasks, opts.concurrency ?? 3, (task) => task());
+  const manifest: Manifest = { schemaVersion: 2, mediaType: types.manifest, config, layers: layerDescs };
   const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
   const { digest } = await store.putBlob(bytes);
   if (parsed.digest !== undefined && parsed.digest !== digest) {
@@ -88,29 +116,41 @@ export async function pushImage(
       `push ${ref}: the manifest strata builds is ${digest}, not ${parsed.digest}`,
     );
   }
-  const client = await RegistryClient.create(parsed.domain, opts);
-  const repo = parsed.path;
-  const blobs: { desc: Descriptor; open: () => AsyncIterable<Uint8Array> }[] = [
-    {
-      desc: config,
-      open: async function* () {
-        yield stored.configBytes;
-      },
-    },
-    ...layers.map((l, i) => ({ desc: manifest.layers[i], open: () => l.open() })),
-  ];
-  await boundedMap(blobs, opts.concurrency ?? 3, async ({ desc, open }) => {
-    const report = (status: 'uploading' | UploadResult, done: number) =>
-      opts.onProgress?.({ type: 'blob', digest: desc.digest, status, done, total: desc.size });
-    const result = await uploadBlob(client, repo, desc, open, {
-      ...(opts.mountFrom !== undefined ? { mountFrom: opts.mountFrom } : {}),
-      ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
-      onProgress: (n) => report('uploading', n),
-    });
-    report(result, desc.size);
-  });
   await client.putManifest(repo, parsed.tag ?? digest, types.manifest, bytes);
   const name = `${repositoryName(parsed)}${parsed.tag !== undefined ? `:${parsed.tag}` : ''}@${digest}`;
   opts.onProgress?.({ type: 'done', ref: name, manifest: digest });
   return { manifest: { mediaType: types.manifest, digest, size: bytes.length }, ref: name };
+}
+
+async function hasNoBlob(store: Store, record: LayerRecord): Promise<boolean> {
+  for (const c of record.compressed) if (await store.hasBlob(c.digest)) return false;
+  return true;
+}
+
+/**
+ * Compresses `record` into the store (remembered in layer.json, so the next push reuses it)
+ * while the same bytes stream to the registry as PATCH chunks; the closing PUT names the
+ * digest the compression produced. If the stream upload failed anywhere, the stored blob
+ * is uploaded the ordinary way (HEAD, POST, retries) instead. A diffID mismatch aborts both.
+ */
+async function compressWhileUploading(
+  store: Store,
+  client: RegistryClient,
+  repo: string,
+  record: LayerRecord,
+  epoch: { sourceDateEpoch?: number },
+): Promise<{ digest: Digest; size: number; result: UploadResult }> {
+  const up = new StreamingUpload(client, repo);
+  let c: CompressedLayer;
+  try {
+    c = await ensureCompressedBlob(store, record, { ...epoch, onCompressed: (chunk) => up.write(chunk) });
+  } catch (err) {
+    await up.abort();
+    throw err;
+  }
+  if (await up.finish(c.digest, c.size)) return { digest: c.digest, size: c.size, result: 'uploaded' };
+  await up.abort();
+  const desc = { mediaType: c.mediaType, digest: c.digest, size: c.size };
+  const result = await uploadBlob(client, repo, desc, () => store.openBlob(c.digest));
+  return { digest: c.digest, size: c.size, result };
 }

@@ -16,6 +16,7 @@ let root: string;
 let store: Store;
 let config: Digest;
 let lie = false;
+let failPatch = false;
 const opts = { credentials: null, retryDelayMs: 1 } as const;
 
 async function body(req: IncomingMessage): Promise<Buffer> {
@@ -50,7 +51,16 @@ beforeAll(async () => {
     if (m !== null) {
       const parts = uploads.get(m[1])!;
       const data = await body(req);
+      if (req.method === 'DELETE') {
+        uploads.delete(m[1]);
+        res.writeHead(204).end();
+        return true;
+      }
       if (req.method === 'PATCH') {
+        if (failPatch) {
+          res.writeHead(500).end();
+          return true;
+        }
         const have = parts.reduce((n, b) => n + b.length, 0);
         expect(req.headers['content-range']).toBe(`${have}-${have + data.length - 1}`);
         parts.push(data);
@@ -84,7 +94,19 @@ afterAll(async () => {
 beforeEach(() => {
   reg.log.length = 0;
   lie = false;
+  failPatch = false;
 });
+
+/** A one-layer image whose layer has no blob yet (as after a build). */
+async function freshImage(fill: number): Promise<{ config: Digest; layerChainId: Digest }> {
+  const dir = await store.makeStagingDir();
+  await writeFile(join(dir, 'data.bin'), Buffer.alloc(300_000, fill));
+  const { diffId, size } = await writeLayerTar(dir, null);
+  const id = chainId(undefined, diffId);
+  await store.commitLayer(dir, { chainId: id, diffId, size });
+  const cfg = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] } };
+  return { config: (await store.putBlob(JSON.stringify(cfg))).digest, layerChainId: id };
+}
 
 it('uploads in ordered chunks, following each Location, then PUTs the manifest', async () => {
   const r = await pushImage(store, { config }, `${reg.host}/p/img:v1`, { ...opts, chunkSize: 16 * 1024 });
@@ -110,4 +132,31 @@ it('refuses a registry that says it stored another manifest digest', async () =>
     code: 'E_DIGEST_MISMATCH',
     message: expect.stringMatching(/registry stored sha256:.* strata sent/),
   });
+});
+
+it('streams a layer with no blob yet while compressing it, and records the blob it pushed', async () => {
+  const img = await freshImage(2);
+  await pushImage(store, { config: img.config }, `${reg.host}/p/fresh:v1`, opts);
+  const manifest = JSON.parse(reg.manifests.get('p/fresh:v1')!.bytes.toString());
+  const layer = manifest.layers[0];
+  // The bytes the registry received are the blob the store now holds and layer.json names.
+  const record = (await store.getLayer(img.layerChainId))!;
+  expect(record.compressed.map((c) => c.digest)).toContain(layer.digest);
+  expect(sha256(await store.readBlob(layer.digest))).toBe(layer.digest);
+  expect(reg.blobs.get(layer.digest)?.length).toBe(layer.size);
+  // No HEAD for it (its digest was unknown before compressing), PATCH without a chunkSize.
+  expect(reg.log.some((l) => l.method === 'HEAD' && l.path.includes(layer.digest))).toBe(false);
+  expect(reg.log.filter((l) => l.method === 'PATCH').length).toBeGreaterThan(0);
+});
+
+it('falls back to an ordinary upload of the stored blob when the streamed one fails', async () => {
+  const img = await freshImage(3);
+  failPatch = true;
+  // Only the streamed PATCHes see the failure: the fallback is one monolithic PUT.
+  await pushImage(store, { config: img.config }, `${reg.host}/p/fresh:v2`, opts);
+  const manifest = JSON.parse(reg.manifests.get('p/fresh:v2')!.bytes.toString());
+  const layer = manifest.layers[0];
+  expect(reg.blobs.get(layer.digest)?.length).toBe(layer.size);
+  expect(sha256(reg.blobs.get(layer.digest)!)).toBe(layer.digest);
+  expect(reg.log.some((l) => l.method === 'DELETE')).toBe(true);
 });
