@@ -13,7 +13,7 @@ import { splitCommand } from './split-command.js';
  */
 export function nodeFromLine(line: string, escapeChar: string, range: SourceRange): Node {
   const { keyword, flags, rest } = splitCommand(line, escapeChar);
-  const lower = keyword.toLowerCase();
+  const lower = lowerKeyword(keyword);
   const parsed = lineParserFor(lower)(rest, new NodeContext(escapeChar, range));
   const node: Node = {
     keyword: lower,
@@ -26,6 +26,19 @@ export function nodeFromLine(line: string, escapeChar: string, range: SourceRang
   };
   if (parsed.next) node.next = parsed.next;
   return node;
+}
+
+// Keywords as written map to one shared lower-case string each (bounded: files may spell
+// keywords any way they like), so nodes do not each hold their own copy.
+const LOWER = new Map<string, string>();
+
+function lowerKeyword(keyword: string): string {
+  let lower = LOWER.get(keyword);
+  if (lower === undefined) {
+    lower = keyword.toLowerCase();
+    if (LOWER.size < 256) LOWER.set(keyword, lower);
+  }
+  return lower;
 }
 
 /** Whether heredocs are looked for: RUN/COPY/ADD in shell form, also under ONBUILD. */

@@ -4,7 +4,7 @@
  */
 import { DockerfileError, errorAt, withLocation } from '../errors.js';
 import type { Node, ParseResult, SourceRange, Warning } from './ast.js';
-import { trimContinuation } from './continuation.js';
+import { continuationCut } from './continuation.js';
 import { DirectiveError, DirectiveScanner } from './directives.js';
 import { HeredocError, heredocsFromLine } from './heredocs.js';
 import { trimLeftSpace } from './is-space.js';
@@ -49,7 +49,10 @@ export function parse(text: string, opts: ParseOptions = {}): ParseResult {
     }
     const escapeChar = directives.directives.escape;
     // Comments (directives included) are dropped; a blank line is skipped.
-    let { text: joined, continues } = trimContinuation(first.startsWith('#') ? '' : first, escapeChar);
+    const head = first.startsWith('#') ? '' : first;
+    const headCut = continuationCut(head, escapeChar);
+    let joined = headCut < 0 ? head : head.slice(0, headCut);
+    let continues = headCut >= 0;
     if (!continues && joined === '') continue;
 
     let hasEmptyContinuation = false;
@@ -61,9 +64,9 @@ export function parse(text: string, opts: ParseOptions = {}): ParseResult {
         hasEmptyContinuation = true;
         continue;
       }
-      const part = trimContinuation(line, escapeChar);
-      joined += part.text;
-      continues = part.continues;
+      const cut = continuationCut(line, escapeChar);
+      joined += cut < 0 ? line : line.slice(0, cut);
+      continues = cut >= 0;
     }
 
     const range = at(startLine, startCol, i);

@@ -23,6 +23,10 @@ export function splitCommand(line: string, escapeChar: string): SplitCommand {
   let after = cut + 1;
   while (after < n && isSeparator(trimmed.charCodeAt(after))) after++;
   const keyword = trimmed.slice(0, cut);
+  // Most lines have no flags: skip extractFlags and its result object. (It also skips a
+  // `\n`, which the separators above do not.)
+  const next = trimmed.charCodeAt(after);
+  if (next !== 0x2d && next !== 0x0a) return { keyword, flags: [], rest: trimSpace(trimmed.slice(after)) };
   const { rest, flags } = extractFlags(trimmed.slice(after), escapeChar);
   return { keyword, flags, rest: trimSpace(rest) };
 }
