@@ -13,6 +13,9 @@
  * input and level always give the same bytes (the blob digest is stable across runs and
  * machines). The header is zlib's: no name, mtime 0, OS byte 3.
  *
+ * Blocks that sample as incompressible are stored (deflate level 0) instead of deflated;
+ * see `incompressible`.
+ *
  * Memory: at most `concurrency` blocks in flight (input + output), a few MiB.
  */
 import { availableParallelism } from 'node:os';
@@ -32,6 +35,27 @@ export interface ParallelGzipOptions {
 }
 
 const WINDOW = 32 * 1024;
+const PROBES = 4;
+const PROBE = 16 * 1024;
+/** A probe that level 1 shrinks by less than this is not worth deflating. */
+const STORE_RATIO = 0.97;
+
+/**
+ * Whether deflating `block` would save under 3%: level 1 of four 16 KiB samples spread over
+ * it (6% of a 1 MiB block, on the pool). Already-compressed content (archives, images,
+ * media, model weights, and random data) then goes out as stored blocks: the same size
+ * within 0.01%, at memcpy speed instead of ~25 MB/s a core. Deterministic: it depends only
+ * on the block's bytes.
+ */
+async function incompressible(block: Buffer): Promise<boolean> {
+  if (block.length < PROBES * PROBE * 2) return false;
+  const step = Math.floor((block.length - PROBE) / (PROBES - 1));
+  const sample = Buffer.concat(
+    Array.from({ length: PROBES }, (_, i) => block.subarray(i * step, i * step + PROBE)),
+  );
+  const out = await deflateRaw(sample, { level: 1 });
+  return out.length >= sample.length * STORE_RATIO;
+}
 
 export function createParallelGzip(opts: ParallelGzipOptions = {}): Transform {
   const level = opts.level ?? 6;
@@ -47,11 +71,15 @@ export function createParallelGzip(opts: ParallelGzipOptions = {}): Transform {
   const dispatch = (block: Buffer, last: boolean) => {
     crc = crc32(block, crc);
     isize = (isize + block.length) >>> 0;
-    const p = deflateRaw(block, {
-      level,
-      finishFlush: last ? zc.Z_FINISH : zc.Z_SYNC_FLUSH,
-      ...(dict !== undefined ? { dictionary: dict } : {}),
-    });
+    const d = dict;
+    const p = (async () => {
+      const lvl = (await incompressible(block)) ? 0 : level;
+      return deflateRaw(block, {
+        level: lvl,
+        finishFlush: last ? zc.Z_FINISH : zc.Z_SYNC_FLUSH,
+        ...(d !== undefined && lvl > 0 ? { dictionary: d } : {}),
+      });
+    })();
     // Awaited in order below; this only keeps an early failure from being "unhandled".
     p.catch(() => {});
     inFlight.push(p);

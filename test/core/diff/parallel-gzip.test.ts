@@ -49,3 +49,17 @@ describe('createParallelGzip', () => {
     expect(gz.length).toBeLessThan(gzipSync(text).length * 1.02);
   });
 });
+
+describe('createParallelGzip on incompressible blocks', () => {
+  it('stores them (no bigger than a deflated stream by more than 0.1%) and keeps compressible blocks deflated', async () => {
+    const rnd = randomBytes(512 * 1024);
+    const mixed = Buffer.concat([rnd, text.subarray(0, 512 * 1024)]);
+    const gz = await gzip(mixed, 50_000, { blockSize: 512 * 1024 });
+    expect(gunzipSync(gz).equals(mixed)).toBe(true);
+    const { gzipSync } = await import('node:zlib');
+    // The random half costs its own size (stored); the text half still compresses.
+    expect(gz.length).toBeLessThan(rnd.length * 1.001 + gzipSync(text.subarray(0, 512 * 1024)).length * 1.05);
+    // A stored block starts with BTYPE=00: the first deflate byte after the header is 0 or 1.
+    expect(gz[10] & 0b110).toBe(0);
+  });
+});
