@@ -176,6 +176,14 @@ export class RegistryClient {
   }
 
   /**
+   * The Authorization header value send() would use now for `repo` (after a request on the
+   * same scope has learnt the challenge), for requests made outside send(): streamRequest.
+   */
+  async authorization(repo: string, actions: 'pull' | 'pull,push'): Promise<string | undefined> {
+    return (await this.#auth.header([`repository:${repo}:${actions}`]))?.value;
+  }
+
+  /**
    * Runs `fn` up to `tries` times while it fails with a retryable error (network, 5xx, 429),
    * waiting retryDelayMs, then twice that, ... between tries. The last failure is wrapped in
    * a RegistryError naming `what` and the number of tries.

@@ -62,7 +62,9 @@ beforeAll(async () => {
           return true;
         }
         const have = parts.reduce((n, b) => n + b.length, 0);
-        expect(req.headers['content-range']).toBe(`${have}-${have + data.length - 1}`);
+        // A stream upload (one PATCH, the whole body) sends no Content-Range.
+        if (req.headers['content-range'] !== undefined)
+          expect(req.headers['content-range']).toBe(`${have}-${have + data.length - 1}`);
         parts.push(data);
         res
           .writeHead(202, { location: `${p}?_state=n${parts.length}`, range: `0-${have + data.length - 1}` })
@@ -144,9 +146,11 @@ it('streams a layer with no blob yet while compressing it, and records the blob 
   expect(record.compressed.map((c) => c.digest)).toContain(layer.digest);
   expect(sha256(await store.readBlob(layer.digest))).toBe(layer.digest);
   expect(reg.blobs.get(layer.digest)?.length).toBe(layer.size);
-  // No HEAD for it (its digest was unknown before compressing), PATCH without a chunkSize.
+  // No HEAD for it (its digest was unknown before compressing), one streamed PATCH.
   expect(reg.log.some((l) => l.method === 'HEAD' && l.path.includes(layer.digest))).toBe(false);
-  expect(reg.log.filter((l) => l.method === 'PATCH').length).toBeGreaterThan(0);
+  const patches = reg.log.filter((l) => l.method === 'PATCH');
+  expect(patches.length).toBe(1);
+  expect(patches[0].headers['content-range']).toBeUndefined();
 });
 
 it('falls back to an ordinary upload of the stored blob when the streamed one fails', async () => {
@@ -158,5 +162,6 @@ it('falls back to an ordinary upload of the stored blob when the streamed one fa
   const layer = manifest.layers[0];
   expect(reg.blobs.get(layer.digest)?.length).toBe(layer.size);
   expect(sha256(reg.blobs.get(layer.digest)!)).toBe(layer.digest);
-  expect(reg.log.some((l) => l.method === 'DELETE')).toBe(true);
+  expect(reg.log.filter((l) => l.method === 'PATCH').length).toBe(1);
+  expect(reg.log.filter((l) => l.method === 'POST').length).toBeGreaterThanOrEqual(2);
 });
