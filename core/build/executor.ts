@@ -172,6 +172,9 @@ async function runStepAndRecord(
   if (p.files && p.files.length > 0) {
     filesBlob = (await store.putBlob(JSON.stringify(p.files))).digest;
   }
+  // The list is in the blob now; the plan outlives this step, the list need not (100,000
+  // entries are ~15 MB).
+  p.files = undefined;
   const rec: CacheRecord = {
     key: p.key,
     version: 1,

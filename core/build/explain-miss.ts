@@ -23,16 +23,20 @@ const MAX_FILES = 10;
 
 /** Lists added, removed and changed files between two per-file checksum lists. */
 export function diffFiles(before: FileEntry[], after: FileEntry[]): string[] {
-  const old = new Map(before.map((f) => [f.path, f.digest]));
+  // One map, emptied as paths are matched: what is left was removed. (A second `seen` set
+  // of every path cost another ~10 MB for a 100,000-file COPY.)
+  const old = new Map<string, Digest>();
+  for (const f of before) old.set(f.path, f.digest);
   const out: string[] = [];
-  const seen = new Set<string>();
   for (const f of after) {
-    seen.add(f.path);
     const o = old.get(f.path);
     if (o === undefined) out.push(`added ${f.path} (${short(f.digest)})`);
-    else if (o !== f.digest) out.push(`changed ${f.path} (${short(o)} -> ${short(f.digest)})`);
+    else {
+      old.delete(f.path);
+      if (o !== f.digest) out.push(`changed ${f.path} (${short(o)} -> ${short(f.digest)})`);
+    }
   }
-  for (const f of before) if (!seen.has(f.path)) out.push(`removed ${f.path} (${short(f.digest)})`);
+  for (const f of before) if (old.has(f.path)) out.push(`removed ${f.path} (${short(f.digest)})`);
   return out;
 }
 

@@ -169,6 +169,8 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
         decision: undefined as unknown as Decision,
       };
       p.decision = await decide(p, deps, firstMiss, baseDescription);
+      // Only a miss needs its file list (for its record); a hit's would just be held.
+      if (p.decision.hit) p.files = undefined;
       if (!p.decision.hit && !firstMiss) firstMiss = p;
       steps.push(p);
       applyStep(state, step);

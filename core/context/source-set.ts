@@ -35,7 +35,7 @@ export class SourceSet {
   readonly sources: readonly ResolvedSource[];
   readonly parents: boolean;
   readonly #hasher: ContentHasher;
-  #checksum: Promise<SourceChecksum> | undefined;
+  #digest: Promise<Digest> | undefined;
 
   constructor(origin: SourceOrigin, sources: ResolvedSource[], hasher: ContentHasher, parents = false) {
     this.origin = origin;
@@ -57,20 +57,28 @@ export class SourceSet {
 
   /**
    * The content checksum (memoised: the set is a snapshot). Saves the stat cache when any
-   * content had to be read.
+   * content had to be read. Only the digest is memoised: `files` is a fresh list built
+   * from the entries' digests on each call, so a caller that drops it frees it (for a
+   * 100,000-file COPY the list is ~15 MB that would otherwise live as long as the set).
    */
-  checksum(): Promise<SourceChecksum> {
-    this.#checksum ??= this.#compute();
-    return this.#checksum;
+  async checksum(): Promise<SourceChecksum> {
+    this.#digest ??= this.#compute();
+    const digest = await this.#digest;
+    const files: FileDigest[] = [];
+    for (const m of this.matches) {
+      const root = m.entries[0];
+      const base = m.parentsPath ?? (root.type === 'dir' ? '' : path.posix.basename(m.path) || '.');
+      for (const e of m.entries) files.push({ path: joinDest(base, e.rel), digest: e.digest as Digest });
+    }
+    return { digest, files };
   }
 
-  async #compute(): Promise<SourceChecksum> {
-    const files: FileDigest[] = [];
+  async #compute(): Promise<Digest> {
     const perSource: Digest[] = [];
     for (const src of this.sources) {
       const named: { name: string; digest: Digest }[] = [];
       for (const m of src.matches) {
-        const digest = await this.#matchDigest(m, files);
+        const digest = await this.#matchDigest(m);
         named.push({ name: this.parents ? (m.parentsPath ?? m.name) : m.name, digest });
       }
       if (!src.wildcard && !this.parents && named.length === 1) perSource.push(named[0].digest);
@@ -80,10 +88,10 @@ export class SourceSet {
       }
     }
     await this.#hasher.statCache.save();
-    return { digest: sha256(perSource.join('\0')), files };
+    return sha256(perSource.join('\0'));
   }
 
-  async #matchDigest(m: SourceMatch, files: FileDigest[]): Promise<Digest> {
+  async #matchDigest(m: SourceMatch): Promise<Digest> {
     const own = new Array<Digest>(m.entries.length);
     const slow: Promise<void>[] = [];
     for (let i = 0; i < m.entries.length; i++) {
@@ -97,13 +105,10 @@ export class SourceSet {
       if (i % 2048 === 2047) await new Promise((r) => setImmediate(r));
     }
     await Promise.all(slow);
-    const root = m.entries[0];
-    const base = m.parentsPath ?? (root.type === 'dir' ? '' : path.posix.basename(m.path) || '.');
     m.entries.forEach((e, i) => {
       e.digest = own[i];
-      files.push({ path: joinDest(base, e.rel), digest: own[i] });
     });
-    if (root.type !== 'dir') return own[0];
+    if (m.entries[0].type !== 'dir') return own[0];
     return foldDirs(m.entries, own);
   }
 }
