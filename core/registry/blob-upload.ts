@@ -11,6 +11,7 @@ import type { Descriptor } from '../oci/types.js';
 import { discardBody, responseError } from './http-body.js';
 import type { RegistryClient } from './registry-client.js';
 import { RegistryError } from './registry-error.js';
+import { streamRequest } from './stream-request.js';
 
 export interface UploadBlobOptions {
   /** A repository on the same registry that may hold the blob already (cross-repo mount). */
@@ -140,14 +141,19 @@ export async function finish(
 ): Promise<void> {
   const url = new URL(location);
   url.searchParams.set('digest', digest);
-  const resp = await client.send({
-    method: 'PUT',
-    url,
-    repo,
-    actions: 'pull,push',
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
-    ...(body !== undefined ? { body } : {}),
-  });
+  const headers = { 'content-type': 'application/octet-stream', 'content-length': String(length) };
+  // A body goes through streamRequest: fetch would hold the whole blob in memory (see there).
+  // The POST just before learnt the auth challenge, so the header is current.
+  const auth = body !== undefined ? await client.authorization(repo, 'pull,push') : undefined;
+  const resp =
+    body === undefined
+      ? await client.send({ method: 'PUT', url, repo, actions: 'pull,push', headers })
+      : await streamRequest(
+          url,
+          'PUT',
+          { ...headers, ...(auth !== undefined ? { authorization: auth } : {}) },
+          body(),
+        );
   if (resp.status !== 201 && resp.status !== 204) throw await responseError(resp, what);
   const said = resp.headers.get('docker-content-digest');
   await discardBody(resp);

@@ -6,7 +6,8 @@
  * fetch costs its size in RSS. Here each chunk waits for the socket to drain.
  *
  * No redirects and no auth renewal: the caller passes the headers (Authorization included)
- * and treats any failure as "use the ordinary path". Resolves a fetch Response (status,
+ * and treats any failure as "use the ordinary path" or retries the whole upload (network
+ * failures are retryable RegistryErrors). Resolves a fetch Response (status,
  * headers, body) once the whole body was sent and the response headers arrived.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -27,38 +28,39 @@ export async function streamRequest(
     req.once('error', reject);
   });
   answered.catch(() => {}); // observed below, after the body
+  const netError = (err: unknown) =>
+    new RegistryError(`${method} ${url.origin}${url.pathname}: ${(err as Error).message}`, {
+      cause: err,
+      retryable: true,
+    });
   try {
     for await (const chunk of body) {
       if (req.destroyed) break;
-      if (!req.write(chunk)) {
-        await new Promise<void>((resolve, reject) => {
-          const done = (err?: Error) => {
-            req.off('drain', done);
-            req.off('error', done);
-            req.off('close', done);
-            if (err) reject(err);
-            else resolve();
-          };
-          req.on('drain', done);
-          req.on('error', done);
-          req.on('close', done);
-        });
-      }
+      if (req.write(chunk)) continue;
+      const drained = await new Promise<Error | undefined>((resolve) => {
+        const done = (err?: Error) => {
+          req.off('drain', done);
+          req.off('error', done);
+          req.off('close', done);
+          resolve(err);
+        };
+        req.on('drain', done);
+        req.on('error', done);
+        req.on('close', done);
+      });
+      if (drained !== undefined) throw netError(drained);
     }
     req.end();
   } catch (err) {
-    req.destroy(err as Error);
-    throw new RegistryError(`${method} ${url.origin}${url.pathname}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    // The source's own errors (a digest or size mismatch) pass through unchanged.
+    req.destroy();
+    throw err;
   }
   let res: IncomingMessage;
   try {
     res = await answered;
   } catch (err) {
-    throw new RegistryError(`${method} ${url.origin}${url.pathname}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw netError(err);
   }
   const h = new Headers();
   for (const [k, v] of Object.entries(res.headers)) {
