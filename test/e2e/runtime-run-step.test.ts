@@ -1,59 +1,19 @@
-import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type RunStepOptions, runStep } from '../../core/runtime/run-step.js';
-import {
-  busyboxLayer,
-  getXattr,
-  makeTestDir,
-  mountsUnder,
-  requireRuntimePrereqs,
-  runcLeftovers,
-} from '../core/runtime/busybox-fixture.js';
+import { getXattr, useRuntimeSandbox } from '../core/runtime/busybox-fixture.js';
 
+const { sandbox, stepOptions } = useRuntimeSandbox('run');
 let base: string;
 let busybox: string;
-let runcRoot: string;
-let n = 0;
-
-beforeAll(async () => {
-  requireRuntimePrereqs();
-  base = await makeTestDir('run');
-  runcRoot = path.join(base, 'runc');
-  busybox = await busyboxLayer(path.join(base, 'busybox'));
+beforeAll(() => {
+  ({ base, busybox } = sandbox);
 });
 
-afterEach(() => {
-  expect(mountsUnder(base)).toEqual([]);
-  expect(runcLeftovers(runcRoot)).toEqual([]);
-});
-
-afterAll(async () => {
-  if (base && mountsUnder(base).length === 0) await rm(base, { recursive: true, force: true });
-});
-
-/** Fresh upper/work/state dirs for one step, plus captured output. */
+/** Runs one step in fresh upper/work/state dirs, capturing its output. */
 async function step(over: Partial<RunStepOptions> & { args: string[] }) {
-  const dir = path.join(base, `step-${++n}`);
-  await mkdir(path.join(dir, 'upper'), { recursive: true });
-  await mkdir(path.join(dir, 'work'));
-  const out = { stdout: '', stderr: '' };
-  const opts: RunStepOptions = {
-    id: `strata-test-${process.pid}-${n}`,
-    lowerDirs: [busybox],
-    upperDir: path.join(dir, 'upper'),
-    workDir: path.join(dir, 'work'),
-    stateDir: path.join(dir, 'state'),
-    env: [],
-    cwd: '/',
-    mounts: [],
-    network: 'none',
-    runcRoot,
-    onOutput: (s, c) => {
-      out[s] += c.toString();
-    },
-    ...over,
-  };
+  const { opts, out, dir } = await stepOptions(over);
   const result = await runStep(opts);
   return { result, out, upper: opts.upperDir, dir };
 }

@@ -2,65 +2,22 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SecurityError } from '../../core/oci/errors.js';
 import { buildSpec } from '../../core/runtime/build-spec.js';
 import { cleanupStale } from '../../core/runtime/cleanup.js';
 import { mountOverlay } from '../../core/runtime/overlay.js';
 import { writeOwner } from '../../core/runtime/owner.js';
-import { type RunStepOptions, runStep } from '../../core/runtime/run-step.js';
-import {
-  busyboxLayer,
-  makeTestDir,
-  mountsUnder,
-  requireRuntimePrereqs,
-  runcLeftovers,
-} from '../core/runtime/busybox-fixture.js';
+import { runStep } from '../../core/runtime/run-step.js';
+import { mountsUnder, runcLeftovers, useRuntimeSandbox } from '../core/runtime/busybox-fixture.js';
 
+const { sandbox, stepOptions } = useRuntimeSandbox('safety');
 let base: string;
 let busybox: string;
 let runcRoot: string;
-let n = 0;
-
-beforeAll(async () => {
-  requireRuntimePrereqs();
-  base = await makeTestDir('safety');
-  runcRoot = path.join(base, 'runc');
-  busybox = await busyboxLayer(path.join(base, 'busybox'));
+beforeAll(() => {
+  ({ base, busybox, runcRoot } = sandbox);
 });
-
-afterEach(() => {
-  expect(mountsUnder(base)).toEqual([]);
-  expect(runcLeftovers(runcRoot)).toEqual([]);
-});
-
-afterAll(async () => {
-  if (base && mountsUnder(base).length === 0) await rm(base, { recursive: true, force: true });
-});
-
-async function stepOptions(over: Partial<RunStepOptions> & { args: string[] }) {
-  const dir = path.join(base, `step-${++n}`);
-  await mkdir(path.join(dir, 'upper'), { recursive: true });
-  await mkdir(path.join(dir, 'work'));
-  const out = { stdout: '', stderr: '' };
-  const opts: RunStepOptions = {
-    id: `strata-safety-${process.pid}-${n}`,
-    lowerDirs: [busybox],
-    upperDir: path.join(dir, 'upper'),
-    workDir: path.join(dir, 'work'),
-    stateDir: path.join(dir, 'state'),
-    env: [],
-    cwd: '/',
-    mounts: [],
-    network: 'none',
-    runcRoot,
-    onOutput: (s, c) => {
-      out[s] += c.toString();
-    },
-    ...over,
-  };
-  return { opts, out };
-}
 
 describe('runStep safety', () => {
   it('never follows a symlink the step put in place of a stub parent (CVE-2024-23652)', async () => {

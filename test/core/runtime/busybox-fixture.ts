@@ -4,9 +4,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { RunStepOptions } from '../../../core/runtime/run-step.js';
 
 /** Throws (never skips) when the machine cannot run the runtime e2e tests. */
 export function requireRuntimePrereqs(): void {
@@ -71,4 +73,53 @@ export function getXattr(p: string, name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A test file's runtime sandbox: a temp dir with a busybox lower layer and a private runc
+ * root, checked after every test for leftover mounts and containers, removed at the end.
+ * `stepOptions` gives fresh upper/work/state dirs for one step and captures its output.
+ * Call at the top level of a test file; the fields are valid inside tests.
+ */
+export function useRuntimeSandbox(tag: string) {
+  const sandbox = { base: '', busybox: '', runcRoot: '' };
+  let n = 0;
+  beforeAll(async () => {
+    requireRuntimePrereqs();
+    sandbox.base = await makeTestDir(tag);
+    sandbox.runcRoot = path.join(sandbox.base, 'runc');
+    sandbox.busybox = await busyboxLayer(path.join(sandbox.base, 'busybox'));
+  });
+  afterEach(() => {
+    expect(mountsUnder(sandbox.base)).toEqual([]);
+    expect(runcLeftovers(sandbox.runcRoot)).toEqual([]);
+  });
+  afterAll(async () => {
+    if (sandbox.base && mountsUnder(sandbox.base).length === 0)
+      await rm(sandbox.base, { recursive: true, force: true });
+  });
+  const stepOptions = async (over: Partial<RunStepOptions> & { args: string[] }) => {
+    const dir = path.join(sandbox.base, `step-${++n}`);
+    await mkdir(path.join(dir, 'upper'), { recursive: true });
+    await mkdir(path.join(dir, 'work'));
+    const out = { stdout: '', stderr: '' };
+    const opts: RunStepOptions = {
+      id: `strata-${tag}-${process.pid}-${n}`,
+      lowerDirs: [sandbox.busybox],
+      upperDir: path.join(dir, 'upper'),
+      workDir: path.join(dir, 'work'),
+      stateDir: path.join(dir, 'state'),
+      env: [],
+      cwd: '/',
+      mounts: [],
+      network: 'none',
+      runcRoot: sandbox.runcRoot,
+      onOutput: (s, c) => {
+        out[s] += c.toString();
+      },
+      ...over,
+    };
+    return { opts, out, dir };
+  };
+  return { sandbox, stepOptions };
 }
