@@ -37,6 +37,7 @@ export async function plan(
   });
   return planBuild(graph, {
     store,
+    dockerfilePath: '/ctx/Dockerfile',
     buildId: o.buildId,
     noCache: false,
     platform: 'linux/amd64',

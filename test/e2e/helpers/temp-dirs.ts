@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 
-export function useTempDirs(): (prefix?: string) => Promise<string> {
+export function useTempDirs(defaultPrefix = 'strata-test-'): (prefix?: string) => Promise<string> {
   const made: string[] = [];
   afterAll(async () => {
     await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
   });
-  return async (prefix = 'strata-test-') => {
+  return async (prefix = defaultPrefix) => {
     const dir = await mkdtemp(join(tmpdir(), prefix));
     made.push(dir);
     return dir;

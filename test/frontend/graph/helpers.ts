@@ -33,7 +33,8 @@ export function steps(g: BuildGraph): Step[] {
   return g.stages[g.stages.length - 1].steps;
 }
 
-export function ins<K extends Instruction['kind']>(step: Step, kind: K): Extract<Instruction, { kind: K }> {
+// An intersection, not Extract: COPY and ADD share one union member (kind 'copy' | 'add').
+export function ins<K extends Instruction['kind']>(step: Step, kind: K): Instruction & { kind: K } {
   expect(step.instruction.kind).toBe(kind);
-  return step.instruction as Extract<Instruction, { kind: K }>;
+  return step.instruction as Instruction & { kind: K };
 }

@@ -46,7 +46,8 @@ export async function rawTar(entries: readonly RawEntry[]): Promise<Buffer> {
         devminor: e.devminor,
         size: e.size ?? data?.length ?? 0,
       },
-      type === 'file' ? (data ?? Buffer.alloc(0)) : undefined,
+      // tar-stream takes no body for non-files; its typings want one, so give an empty one.
+      type === 'file' ? (data ?? Buffer.alloc(0)) : Buffer.alloc(0),
     );
   }
   pack.finalize();
