@@ -184,6 +184,25 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
   return { graph, buildId: deps.buildId, stages: out };
 }
 
+const byInstruction = new WeakMap<PlanDeps, Promise<Map<string, CacheRecord>>>();
+
+/** The newest cache record per instruction text; read from the store once per plan, on demand. */
+function recordsByInstruction(deps: PlanDeps): Promise<Map<string, CacheRecord>> {
+  let m = byInstruction.get(deps);
+  if (!m) {
+    m = deps.store.listCacheRecords<CacheRecord>().then((all) => {
+      const out = new Map<string, CacheRecord>();
+      for (const r of all) {
+        const have = out.get(r.options.instruction);
+        if (!have || have.createdAt < r.createdAt) out.set(r.options.instruction, r);
+      }
+      return out;
+    });
+    byInstruction.set(deps, m);
+  }
+  return m;
+}
+
 async function decide(
   p: PlannedStep,
   deps: PlanDeps,
@@ -210,7 +229,10 @@ async function decide(
     };
   }
   const prevKey = deps.stepIndex[p.stepOptions.stepId];
-  const prev = prevKey && prevKey !== p.key ? await store.getCacheRecord<CacheRecord>(prevKey) : rec;
+  let prev = prevKey && prevKey !== p.key ? await store.getCacheRecord<CacheRecord>(prevKey) : rec;
+  // No record at this position (a step was inserted above it, or the Dockerfile moved): the
+  // most recent record of the same instruction text explains it instead.
+  prev ??= (await recordsByInstruction(deps)).get(p.stepOptions.instruction);
   if (prev && prev.keyInputs.parent !== p.keyInputs.parent && p.step.index === 0) {
     const was = prev.options.base;
     const detail = was ? `${was} -> ${base}` : `now ${base}`;
@@ -226,7 +248,14 @@ async function decide(
     oldFiles = await store.readJsonBlob<FileEntry[]>(prev.filesBlob).catch(() => undefined);
   }
   const e = explainMiss(prev, p.keyInputs, p.stepOptions.instruction, { oldFiles, newFiles: p.files });
-  if (e.cause === 'sources' && prev?.result.chainId && prev.layerFiles) {
+  // Linking unchanged files from the last result needs the same operation on the same
+  // parent: --chown names resolve against the parent's /etc/passwd.
+  if (
+    e.cause === 'sources' &&
+    prev?.result.chainId &&
+    prev.layerFiles &&
+    prev.keyInputs.parent === p.keyInputs.parent
+  ) {
     p.previous = { chainId: prev.result.chainId, layerFiles: prev.layerFiles };
   }
   if (e.cause === 'layer-missing' && rec)

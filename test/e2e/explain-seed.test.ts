@@ -105,6 +105,30 @@ describe('strata explain, layers and graph on the seed scenario', () => {
     expect(steps[1].reason).toContain('cascade from');
   });
 
+  it('a moved Dockerfile still gets reasons, from the last record of the same instruction', async () => {
+    const dir = await tmp();
+    await writeFile(join(dir, 'note.txt'), 'one\n');
+    const df = 'FROM busybox\nCOPY note.txt /note.txt\n';
+    await writeFile(join(dir, 'Dockerfile'), df);
+    await strataOk(['build', '--root', root, '-q', dir]);
+    await writeFile(join(dir, 'Dockerfile.moved'), df);
+    await writeFile(join(dir, 'note.txt'), 'two\n');
+    await strataOk([
+      'build',
+      '--root',
+      root,
+      '-q',
+      '-f',
+      join(dir, 'Dockerfile.moved'),
+      '-t',
+      'app:moved',
+      dir,
+    ]);
+    const steps = await explain('app:moved');
+    expect(steps[0].hit).toBe(false);
+    expect(steps[0].reason).toBe('COPY/ADD sources changed: changed note.txt');
+  });
+
   it('strata layers: every layer named, with a diff dir holding what its step wrote', async () => {
     const out = JSON.parse(
       (await strataOk(['layers', '--root', root, '--json', 'app:Dockerfile.good'])).stdout,
