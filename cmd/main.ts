@@ -52,6 +52,36 @@ const COMMANDS: Record<string, { load: Loader; summary: string }> = {
   login: { load: () => import('./login.js'), summary: 'store credentials for a registry' },
 };
 
+/** The flags of each command, for `strata <command> --help` (every command takes --root DIR). */
+const SYNOPSIS: Record<string, string> = {
+  parse: '[-f FILE] [--target T] [--build-arg K[=V]]... [--platform P] [--format tree|json] [CONTEXT]',
+  build:
+    '[-f FILE] [-t NAME:TAG]... [--target T] [--build-arg K[=V]]... [--no-cache] [--pull]\n' +
+    '       [--progress auto|plain|tty|quiet] [-q] [--output type=docker|oci,dest=FILE|type=oci-dir,dest=DIR|type=local,dest=DIR]\n' +
+    '       [--secret id=ID,src=FILE|env=VAR]... [--build-context NAME=docker-image://REF|DIR]...\n' +
+    '       [--cache-from SPEC]... [--cache-to SPEC]... [--push] [--insecure-registry HOST]...\n' +
+    '       [--platform P] [--dry-run] [--explain] CONTEXT',
+  explain: '[IMAGE] [--json] [--max-details N] [-v]',
+  layers: 'IMAGE [--json]',
+  graph: '[-f FILE] [--target T] [--build-arg K[=V]]... [--format dot|html] [-o OUT] [CONTEXT]',
+  lint: '[-f FILE] [--target T] [--build-arg K[=V]]... [--json] [CONTEXT]',
+  images: '[-q] [--no-trunc]',
+  inspect: '[--format TEMPLATE] IMAGE...',
+  history: '[--no-trunc] [-q] [--format json] IMAGE',
+  tag: 'SOURCE_IMAGE TARGET_IMAGE[:TAG]',
+  rmi: 'IMAGE...',
+  save: 'IMAGE [-o FILE|-] [--format docker|oci] [--compression gzip|none]',
+  load: '-i FILE [-q]',
+  import: 'ROOTFS.tar NAME[:TAG]',
+  du: '[-v]',
+  prune: '[--all] [--filter type=exec.cachemount]',
+  fsck: '[--repair] [--json]',
+  root: '',
+  pull: '[--platform P] [--insecure-registry HOST]... REF',
+  push: '[--insecure-registry HOST]... IMAGE [DEST_REF]',
+  login: '[-u USER] [-p PASS | --password-stdin] REGISTRY',
+};
+
 /** Exit codes by error code; anything unknown is an internal error. */
 const EXIT_CODES: Record<string, number> = {
   E_PARSE: 1,
@@ -88,6 +118,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (entry === undefined) {
     io.stderr.write(`strata: unknown command "${name}"\n\n${usage()}`);
     return 2;
+  }
+  const dashdash = rest.indexOf('--');
+  const own = dashdash === -1 ? rest : rest.slice(0, dashdash);
+  if (own.includes('--help') || own.includes('-h')) {
+    io.stdout.write(
+      `usage: strata ${name} ${SYNOPSIS[name] ?? '[options]'}\n\n${entry.summary}; --root DIR selects the store.\n`,
+    );
+    return 0;
   }
   try {
     const mod = await entry.load();
