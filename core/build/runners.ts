@@ -2,12 +2,13 @@
  * The effectful side of each step kind, wired to the modules that do the work: the
  * context and copy code for COPY/ADD, runc for RUN, the layer writer for diffIDs.
  */
-import { lstat, mkdir, readdir, utimes } from 'node:fs/promises';
+import { mkdir, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { RunMount as GraphMount } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
+import { lowerDirMeta } from '../copy/copy-into.js';
+import { LayerView } from '../copy/layer-view.js';
 import { normalizeUpperDir } from '../diff/normalize-upper-dir.js';
-import { isWhiteout } from '../diff/overlay-form.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import type { Digest } from '../oci/digest.js';
 import type { ProgressSink } from '../progress/events.js';
@@ -42,32 +43,6 @@ export interface RunnerDeps {
 /** Diff dirs of an image's layers, top-most first (overlay lowerdir order). */
 export function diffDirs(store: Store, chain: Digest[]): string[] {
   return chain.map((c) => store.diffPath(c)).reverse();
-}
-
-/** Whether `path` exists in the merged view of overlay-form layer dirs (top-most first). */
-export async function existsInLayers(dirs: string[], path: string): Promise<boolean> {
-  const parts = posix.normalize(path).split('/').filter(Boolean);
-  for (const dir of dirs) {
-    let cur = dir;
-    let hidden = false;
-    let found = true;
-    for (const [i, p] of parts.entries()) {
-      cur = join(cur, p);
-      const st = await lstat(cur).catch(() => undefined);
-      if (!st) {
-        found = false;
-        break;
-      }
-      if (isWhiteout(st)) {
-        hidden = true;
-        break;
-      }
-      if (i < parts.length - 1 && !st.isDirectory()) return false;
-    }
-    if (hidden) return false;
-    if (found) return true;
-  }
-  return parts.length === 0;
 }
 
 export function makeRunners(d: RunnerDeps): StepRunners {
@@ -108,7 +83,8 @@ export function makeRunners(d: RunnerDeps): StepRunners {
     async workdir(p, state, image, staging) {
       const ins = p.step.instruction;
       if (ins.kind !== 'workdir') return false;
-      if (await existsInLayers(diffDirs(d.store, image.chain), ins.path)) return false;
+      // The merged view of the layers (whiteouts, opaque dirs, symlinks) decides, as in copies.
+      if (lowerDirMeta(new LayerView(diffDirs(d.store, image.chain)), ins.path)) return false;
       await mkdir(join(staging, ins.path), { recursive: true, mode: 0o755 });
       // Created directories get a fixed time (SOURCE_DATE_EPOCH, else the epoch) so the
       // layer, hence the image ID, does not depend on when it was built.
@@ -124,8 +100,8 @@ export function makeRunners(d: RunnerDeps): StepRunners {
     async measure(dir) {
       if (d.sourceDateEpoch !== undefined) clampMtimes(dir, d.sourceDateEpoch);
       const r = await writeLayerTar(dir, null);
-      const empty = (await readdir(dir)).length === 0;
-      return { diffId: r.diffId, size: r.size, empty };
+      // The tar's entry count says it: an empty diff dir writes no entries.
+      return { diffId: r.diffId, size: r.size, empty: r.entries === 0 };
     },
   };
 }
