@@ -12,24 +12,12 @@
 # --tar-only FILE writes the rootfs tar and stops (the benchmark feeds it to docker/buildah).
 set -euo pipefail
 
-HERE="$(cd "$(dirname "$0")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
-STRATA=(node "$REPO/dist/cmd/main.js")
-ROOT_ARGS=()
-FORCE=0
-TAR_ONLY=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --root) ROOT_ARGS=(--root "$2"); shift 2 ;;
-    --force) FORCE=1; shift ;;
-    --tar-only) TAR_ONLY="$2"; shift 2 ;;
-    *) echo "make-busybox: unknown argument $1" >&2; exit 2 ;;
-  esac
-done
+SCRIPT=make-busybox
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 
 NAME=busybox:latest
-if [[ -z "$TAR_ONLY" && "$FORCE" != 1 ]] \
-  && "${STRATA[@]}" inspect "${ROOT_ARGS[@]}" "$NAME" >/dev/null 2>&1; then
+if [[ -z "$TAR_ONLY" && "$FORCE" != 1 ]] && has_image "$NAME"; then
   echo "make-busybox: $NAME already in the store, reusing it"
   exit 0
 fi

@@ -20,20 +20,9 @@
 # trusts its proxy; see samples/base/README.md.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "$0")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
-STRATA=(node "$REPO/dist/cmd/main.js")
-ROOT_ARGS=()
-FORCE=0
-TAR_ONLY=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --root) ROOT_ARGS=(--root "$2"); shift 2 ;;
-    --force) FORCE=1; shift ;;
-    --tar-only) TAR_ONLY="$2"; shift 2 ;;
-    *) echo "make-node: unknown argument $1" >&2; exit 2 ;;
-  esac
-done
+SCRIPT=make-node
+# shellcheck source=common.sh
+source "$(dirname "$0")/common.sh"
 
 NAME=strata-node:bookworm
 ROOTFS_NAME=strata-node-rootfs:bookworm
@@ -42,8 +31,6 @@ CA_IN_IMAGE=/usr/local/share/strata/host-ca-certificates.crt
 CACHE="${STRATA_SAMPLES_CACHE:-/var/cache/strata-samples}"
 CACHED_TAR="$CACHE/node-bookworm-rootfs.tar"
 MIRROR="${STRATA_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-
-has_image() { "${STRATA[@]}" inspect "${ROOT_ARGS[@]}" "$1" >/dev/null 2>&1; }
 
 tag_standin() {
   "${STRATA[@]}" tag "${ROOT_ARGS[@]}" "$NAME" "$STANDIN"
