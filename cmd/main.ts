@@ -6,6 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { adoptDeferredCa } from '../core/registry/tls-trust.js';
 import type { CommandMain, Io } from './io.js';
 import { processIo } from './io.js';
 
@@ -171,6 +172,7 @@ function isEntry(): boolean {
   }
 }
 if (isEntry()) {
+  adoptDeferredCa(process.env);
   main(process.argv.slice(2), processIo()).then((code) => {
     process.exitCode = code;
   });

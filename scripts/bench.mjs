@@ -21,7 +21,7 @@ import { measure, median, rssMethod } from './bench/measure.mjs';
 import { parsePlainSteps } from './bench/plain-steps.mjs';
 import { benchRegistry, REGISTRY_BIN } from './bench/registry.mjs';
 import { markdownReport } from './bench/report.mjs';
-import { REPO, runCommand, STRATA_MAIN } from './bench/strata-cli.mjs';
+import { REPO, runCommand, STRATA_BIN } from './bench/strata-cli.mjs';
 import { generatedDockerfile, manyFiles, WORKLOADS } from './bench/workloads.mjs';
 
 const { values: opts } = parseArgs({
@@ -161,8 +161,8 @@ async function benchParse(peers) {
     for (let i = 0; i < Math.max(RUNS, 3); i++) ms.push((await measure(cmd, args)).ms);
     return median(ms);
   };
-  const startupMs = await times(process.execPath, [STRATA_MAIN, '--version']);
-  const cliMs = await times(process.execPath, [STRATA_MAIN, 'parse', '-f', df, '--format', 'json', dir]);
+  const startupMs = await times(STRATA_BIN, ['--version']);
+  const cliMs = await times(STRATA_BIN, ['parse', '-f', df, '--format', 'json', dir]);
   const inproc = await runCommand(process.execPath, [
     join(REPO, 'scripts/bench/parse-inprocess.mjs'),
     df,

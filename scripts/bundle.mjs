@@ -3,7 +3,7 @@
 // handful of files instead of ~150 modules, which is most of strata's start-up cost.
 // npm packages stay external (the xattr binding is a native addon). The source keeps its
 // shebang, and esbuild keeps it on the entry.
-import { rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 rmSync('dist/chunks', { recursive: true, force: true });
@@ -20,3 +20,8 @@ await build({
   logLevel: 'warning',
   legalComments: 'none',
 });
+
+// The `strata` command is a small sh launcher beside the bundle (why: cmd/strata.sh).
+copyFileSync('cmd/strata.sh', 'dist/cmd/strata');
+chmodSync('dist/cmd/strata', 0o755);
+chmodSync('dist/cmd/main.js', 0o755);

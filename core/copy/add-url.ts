@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FileEntry } from '../context/file-entry.js';
 import { type Digest, parseDigest } from '../oci/digest.js';
 import { DigestMismatchError, InvalidInputError } from '../oci/errors.js';
+import { fetchWithTrust } from '../registry/tls-trust.js';
 import { parseChmod } from './chmod-spec.js';
 import { type CopyOptions, type CopyResult, lowerDirMeta, writeEntries } from './copy-into.js';
 import { planDestination } from './dest-rules.js';
@@ -64,7 +65,7 @@ export async function addUrl(
     throw new InvalidInputError(`add: unsupported URL scheme ${url.protocol} (http and https only)`);
   }
   const expected = opts.checksum === undefined ? undefined : parseDigest(opts.checksum);
-  const res = await fetch(url, {
+  const res = await fetchWithTrust(url, {
     redirect: 'follow',
     signal: AbortSignal.timeout(opts.timeoutMs ?? 600_000),
   }).catch((err) => {

@@ -15,7 +15,9 @@ import { type Credentials, readCredentials } from './credentials.js';
 import { followRedirects } from './follow-redirects.js';
 import { discardBody, readBodyLimited, responseError } from './http-body.js';
 import { type ManifestDocument, parseManifestDocument } from './manifest-document.js';
+import { nodeGet } from './node-get.js';
 import { isRetryable, RegistryError } from './registry-error.js';
+import { fetchWithTrust } from './tls-trust.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 export interface RegistryClientOptions {
@@ -47,6 +49,12 @@ export interface RegistryRequest {
   headers?: Record<string, string>;
   /** A body factory: a request refused with 401 is sent again with a fresh body. */
   body?: () => Uint8Array | string | AsyncIterable<Uint8Array>;
+  /**
+   * A bodiless GET of a large body (a blob): sent over node:http (node-get.ts), so
+   * bodyStream() hands the bytes over without fetch's web-stream overhead. An injected
+   * `fetch` (tests) is used for these too.
+   */
+  stream?: boolean;
 }
 
 export const MANIFEST_ACCEPT = [
@@ -66,12 +74,28 @@ function isLoopback(hostname: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/** OpenSSL's verification failures as Node reports them (on the error or, from fetch, its cause). */
+const CERT_ERRORS =
+  /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+
+function untrustedCertificate(err: unknown): string | undefined {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 4;
+    e = e.cause as typeof e, i++
+  ) {
+    if (typeof e.code === 'string' && CERT_ERRORS.test(e.code)) return e.code;
+  }
+  return undefined;
+}
+
 export class RegistryClient {
   /** The registry as references name it: `docker.io`, `localhost:5000`. */
   readonly domain: string;
   /** The host requests go to: `registry-1.docker.io`, `localhost:5000`. */
   readonly host: string;
   readonly #fetch: typeof fetch;
+  readonly #streamFetch: typeof fetch;
   readonly #insecure: Set<string>;
   readonly #auth: Authenticator;
   readonly #tries: number;
@@ -82,7 +106,8 @@ export class RegistryClient {
   constructor(domain: string, credentials: Credentials | undefined, opts: RegistryClientOptions = {}) {
     this.domain = domain;
     this.host = apiHost(domain);
-    this.#fetch = opts.fetch ?? globalThis.fetch;
+    this.#fetch = opts.fetch ?? fetchWithTrust;
+    this.#streamFetch = opts.fetch ?? nodeGet;
     this.#insecure = new Set((opts.insecureRegistries ?? []).map((h) => h.toLowerCase()));
     this.#tries = Math.max(1, opts.tries ?? 3);
     this.#delay = opts.retryDelayMs ?? 250;
@@ -121,7 +146,16 @@ export class RegistryClient {
         const resp = await this.#fetch(`${https}/v2/`, { method: 'GET', redirect: 'manual' });
         await discardBody(resp);
         return https;
-      } catch {
+      } catch (err) {
+        // A server that answers TLS with a certificate we do not trust does speak https:
+        // falling back to http would only turn that into a confusing protocol error.
+        const code = untrustedCertificate(err);
+        if (code !== undefined) {
+          throw new RegistryError(
+            `connect to ${this.host}: its TLS certificate is not trusted (${code}); add its CA to NODE_EXTRA_CA_CERTS`,
+            { cause: err },
+          );
+        }
         return `http://${this.host}`;
       }
     })();
@@ -147,7 +181,8 @@ export class RegistryClient {
       const auth = await this.#auth.header(scopes);
       const headers: Record<string, string> = { ...req.headers };
       if (auth !== undefined) headers.authorization = auth.value;
-      const resp = await followRedirects(this.#fetch, url, req.method, headers, req.body, (h) =>
+      const transport = req.stream === true && req.body === undefined ? this.#streamFetch : this.#fetch;
+      const resp = await followRedirects(transport, url, req.method, headers, req.body, (h) =>
         this.allowsHttp(h),
       );
       if (resp.status !== 401) return resp;

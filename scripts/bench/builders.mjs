@@ -12,7 +12,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DOCKER, dockerAnswers, dockerVersion } from './docker-engine.mjs';
 import { measure } from './measure.mjs';
-import { mustRun, mustStrata, REPO, runCommand, STRATA_MAIN } from './strata-cli.mjs';
+import { mustRun, mustStrata, REPO, runCommand, STRATA_BIN } from './strata-cli.mjs';
 import { BUSYBOX, NODE } from './workloads.mjs';
 
 const imageName = (wl) => `strata-bench/${wl.id}:latest`;
@@ -47,8 +47,7 @@ export function strataBuilder(work) {
       await mustRun('cp', ['-a', baseRoot, rootOf(wl)]);
     },
     build(wl, ctx) {
-      return measure(process.execPath, [
-        STRATA_MAIN,
+      return measure(STRATA_BIN, [
         'build',
         '--root',
         rootOf(wl),
@@ -62,8 +61,7 @@ export function strataBuilder(work) {
       ]);
     },
     exportTar(wl, file) {
-      return measure(process.execPath, [
-        STRATA_MAIN,
+      return measure(STRATA_BIN, [
         'save',
         '--root',
         rootOf(wl),

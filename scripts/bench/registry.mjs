@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DOCKER } from './docker-engine.mjs';
 import { measure } from './measure.mjs';
-import { mustRun, mustStrata, runCommand, STRATA_MAIN } from './strata-cli.mjs';
+import { mustRun, mustStrata, runCommand, STRATA_BIN } from './strata-cli.mjs';
 import { BUSYBOX } from './workloads.mjs';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -103,7 +103,7 @@ export async function benchRegistry(o) {
       const ref = `${reg.host}/bench/image:latest`;
       rec(
         out.strata.push,
-        await measure(process.execPath, [STRATA_MAIN, 'push', '--root', root, '-q', IMAGE, ref]),
+        await measure(STRATA_BIN, ['push', '--root', root, '-q', IMAGE, ref]),
         'strata push',
       );
       await rm(root, { recursive: true, force: true });
@@ -115,7 +115,7 @@ export async function benchRegistry(o) {
       const root = join(dir, `store-pull-${i}`);
       rec(
         out.strata.pull,
-        await measure(process.execPath, [STRATA_MAIN, 'pull', '--root', root, '-q', ref]),
+        await measure(STRATA_BIN, ['pull', '--root', root, '-q', ref]),
         'strata pull',
       );
       await rm(root, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /**
- * Runs the compiled strata CLI (dist/cmd/main.js) as a child process, the way a user does, and
+ * Runs the compiled strata CLI (dist/cmd/strata) as a child process, the way a user does, and
  * returns its output and wall time. Scripts only; tests call the CLI in-process.
  */
 import { spawn } from 'node:child_process';
@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const STRATA_MAIN = fileURLToPath(new URL('../../dist/cmd/main.js', import.meta.url));
+/** The `strata` command as installed (the launcher in front of STRATA_MAIN: cmd/strata.sh). */
+export const STRATA_BIN = fileURLToPath(new URL('../../dist/cmd/strata', import.meta.url));
 
 /**
  * Runs a command; resolves with { code, stdout, stderr, ms } (never rejects on a non-zero
@@ -53,8 +55,8 @@ export async function mustRun(cmd, args, opts = {}) {
 /** Runs `strata ...args` with --root placed after the subcommand. */
 export function strata(root, args, opts = {}) {
   const [sub, ...rest] = args;
-  const full = root ? [STRATA_MAIN, sub, '--root', root, ...rest] : [STRATA_MAIN, ...args];
-  return runCommand(process.execPath, full, opts);
+  const full = root ? [sub, '--root', root, ...rest] : args;
+  return runCommand(STRATA_BIN, full, opts);
 }
 
 /** strata(), throwing on a non-zero exit. */

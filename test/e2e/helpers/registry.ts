@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { requireTool } from './require.js';
 
@@ -36,7 +37,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise<RunningRegistry> {
+/** `tls`: serve https only, with this PEM certificate and key. */
+export async function startRegistry(
+  opts: { auth?: RegistryAuth; tls?: { certificate: string; key: string } } = {},
+): Promise<RunningRegistry> {
   requireTool(REGISTRY_BIN);
   const dir = await mkdtemp(join(tmpdir(), 'strata-registry-'));
   const port = await freePort();
@@ -54,6 +58,7 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
     'http:',
     `  addr: 127.0.0.1:${port}`,
   ];
+  if (opts.tls) lines.push('  tls:', `    certificate: ${opts.tls.certificate}`, `    key: ${opts.tls.key}`);
   const auth = opts.auth;
   if (auth?.type === 'htpasswd') {
     const entries = Object.entries(auth.users).map(([u, p]) => `${u}:${bcrypt.hashSync(p, 5)}`);
@@ -87,9 +92,7 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
       throw new Error(`docker-registry exited early (${child.exitCode ?? child.signalCode}): ${output}`);
     }
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/v2/`);
-      await r.body?.cancel();
-      if (r.status === 200 || r.status === 401) break;
+      if (opts.tls ? await answersTls(port) : await answersHttp(port)) break;
     } catch {
       // not listening yet
     }
@@ -100,6 +103,23 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
     await new Promise((r) => setTimeout(r, 100));
   }
   return { host: `127.0.0.1:${port}`, dir, stop };
+}
+
+async function answersHttp(port: number): Promise<boolean> {
+  const r = await fetch(`http://127.0.0.1:${port}/v2/`);
+  await r.body?.cancel();
+  return r.status === 200 || r.status === 401;
+}
+
+/** True once the port completes a TLS handshake (whoever signed the certificate). */
+function answersTls(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', reject);
+  });
 }
 
 async function killChild(child: ChildProcess): Promise<void> {

@@ -1,0 +1,74 @@
+/**
+ * Extra CA certificates that strata adds to its own TLS connections, when the launcher took
+ * them over from Node.
+ *
+ * Node 20 reads and parses the whole NODE_EXTRA_CA_CERTS bundle at start-up, before any of
+ * strata runs: ~60 ms for a distribution's 140-certificate bundle (measured here: `node -e 0`
+ * 40 ms without it, 100 ms with it), more than Node's own start, and paid by every command
+ * though only registry traffic and `ADD <url>` use TLS. So the launcher (cmd/strata.sh)
+ * moves the path to STRATA_EXTRA_CA_CERTS, cmd/main.ts hands it to adoptDeferredCa(), and
+ * the certificates are read when the first TLS connection is made: trust is what
+ * NODE_EXTRA_CA_CERTS would have given (Node's bundled roots plus the file's).
+ */
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+
+let deferredPath: string | undefined;
+let loaded: string[] | null | undefined;
+let trusted: Promise<typeof fetch> | undefined;
+
+/**
+ * Takes over `env.STRATA_EXTRA_CA_CERTS` (set by the launcher) and puts it back as
+ * NODE_EXTRA_CA_CERTS, so the processes strata starts see the environment the user set.
+ * Does nothing when Node loaded NODE_EXTRA_CA_CERTS itself.
+ */
+export function adoptDeferredCa(env: NodeJS.ProcessEnv): void {
+  const file = env.STRATA_EXTRA_CA_CERTS;
+  delete env.STRATA_EXTRA_CA_CERTS;
+  if (!file || env.NODE_EXTRA_CA_CERTS) return;
+  deferredPath = file;
+  loaded = undefined;
+  trusted = undefined;
+  env.NODE_EXTRA_CA_CERTS = file;
+}
+
+/**
+ * The CA list for a TLS connection (Node's roots plus the deferred file), or undefined when
+ * Node's defaults already are the right trust. An unreadable file is ignored with a warning,
+ * as Node does with NODE_EXTRA_CA_CERTS.
+ */
+export function extraCaList(): string[] | undefined {
+  if (deferredPath === undefined) return undefined;
+  if (loaded === undefined) {
+    try {
+      loaded = [...rootCertificates, readFileSync(deferredPath, 'utf8')];
+    } catch (err) {
+      process.emitWarning(
+        `Ignoring extra certs from \`${deferredPath}\`, load failed: ${(err as Error).message}`,
+      );
+      loaded = null;
+    }
+  }
+  return loaded ?? undefined;
+}
+
+/**
+ * fetch with the trust above: the global fetch when Node's defaults are right, else undici's
+ * fetch with an Agent that carries the CA list (Node's fetch is undici; its built-in copy
+ * takes no CA option, so the package is loaded here, only when needed).
+ */
+export function trustedFetch(): Promise<typeof fetch> {
+  trusted ??= (async () => {
+    const ca = extraCaList();
+    if (ca === undefined) return globalThis.fetch;
+    const undici = await import('undici');
+    const dispatcher = new undici.Agent({ connect: { ca } });
+    return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+      undici.fetch(input as never, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+  })();
+  return trusted;
+}
+
+/** A fetch that resolves trustedFetch() on its first call (for code that wants a plain function). */
+export const fetchWithTrust: typeof fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+  (await trustedFetch())(input, init)) as typeof fetch;
