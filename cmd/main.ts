@@ -6,7 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { adoptDeferredCa } from '../core/registry/tls-trust.js';
+import { adoptDeferredCa } from '../core/registry/deferred-ca.js';
 import type { CommandMain, Io } from './io.js';
 import { processIo } from './io.js';
 

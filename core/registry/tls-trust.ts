@@ -6,31 +6,17 @@
  * strata runs: ~60 ms for a distribution's 140-certificate bundle (measured here: `node -e 0`
  * 40 ms without it, 100 ms with it), more than Node's own start, and paid by every command
  * though only registry traffic and `ADD <url>` use TLS. So the launcher (cmd/strata.sh)
- * moves the path to STRATA_EXTRA_CA_CERTS, cmd/main.ts hands it to adoptDeferredCa(), and
+ * moves the path to STRATA_EXTRA_CA_CERTS, cmd/main.ts hands it to adoptDeferredCa() (deferred-ca.ts), and
  * the certificates are read when the first TLS connection is made: trust is what
  * NODE_EXTRA_CA_CERTS would have given (Node's bundled roots plus the file's).
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
+import { deferredCaPath } from './deferred-ca.js';
 
-let deferredPath: string | undefined;
+let loadedFrom: string | undefined;
 let loaded: string[] | null | undefined;
-let trusted: Promise<typeof fetch> | undefined;
-
-/**
- * Takes over `env.STRATA_EXTRA_CA_CERTS` (set by the launcher) and puts it back as
- * NODE_EXTRA_CA_CERTS, so the processes strata starts see the environment the user set.
- * Does nothing when Node loaded NODE_EXTRA_CA_CERTS itself.
- */
-export function adoptDeferredCa(env: NodeJS.ProcessEnv): void {
-  const file = env.STRATA_EXTRA_CA_CERTS;
-  delete env.STRATA_EXTRA_CA_CERTS;
-  if (!file || env.NODE_EXTRA_CA_CERTS) return;
-  deferredPath = file;
-  loaded = undefined;
-  trusted = undefined;
-  env.NODE_EXTRA_CA_CERTS = file;
-}
+let trusted: { from: string | undefined; fetch: Promise<typeof fetch> } | undefined;
 
 /**
  * The CA list for a TLS connection (Node's roots plus the deferred file), or undefined when
@@ -38,8 +24,10 @@ export function adoptDeferredCa(env: NodeJS.ProcessEnv): void {
  * as Node does with NODE_EXTRA_CA_CERTS.
  */
 export function extraCaList(): string[] | undefined {
+  const deferredPath = deferredCaPath();
   if (deferredPath === undefined) return undefined;
-  if (loaded === undefined) {
+  if (loaded === undefined || loadedFrom !== deferredPath) {
+    loadedFrom = deferredPath;
     try {
       loaded = [...rootCertificates, readFileSync(deferredPath, 'utf8')];
     } catch (err) {
@@ -58,7 +46,9 @@ export function extraCaList(): string[] | undefined {
  * takes no CA option, so the package is loaded here, only when needed).
  */
 export function trustedFetch(): Promise<typeof fetch> {
-  trusted ??= (async () => {
+  const from = deferredCaPath();
+  if (trusted !== undefined && trusted.from === from) return trusted.fetch;
+  const made = (async () => {
     const ca = extraCaList();
     if (ca === undefined) return globalThis.fetch;
     const undici = await import('undici');
@@ -66,7 +56,8 @@ export function trustedFetch(): Promise<typeof fetch> {
     return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
       undici.fetch(input as never, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
   })();
-  return trusted;
+  trusted = { from, fetch: made };
+  return made;
 }
 
 /** A fetch that resolves trustedFetch() on its first call (for code that wants a plain function). */
