@@ -6,7 +6,6 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanupStale } from '../runtime/cleanup.js';
 
 function alive(pid: number): boolean {
   try {
@@ -32,6 +31,8 @@ export async function sweepDeadBuilds(storeRoot: string): Promise<number> {
     const dir = join(base, name);
     const pid = Number((await readFile(join(dir, 'owner'), 'utf8').catch(() => '')).trim());
     if (pid > 0 && alive(pid)) continue;
+    // Loaded only when a dead build left something (it brings runc and child_process).
+    const { cleanupStale } = await import('../runtime/cleanup.js');
     await cleanupStale(dir);
     await rm(dir, { recursive: true, force: true });
     n++;
