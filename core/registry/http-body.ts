@@ -1,9 +1,11 @@
 /** Reading registry responses with limits, and turning error responses into RegistryErrors. */
 import { Readable } from 'node:stream';
+import { StreamedResponse } from './node-get.js';
 import { RegistryError } from './registry-error.js';
 
 /** The response body as a Node stream (empty when there is none). */
 export function bodyStream(resp: Response): Readable {
+  if (resp instanceof StreamedResponse) return resp.nodeBody;
   if (resp.body === null) return Readable.from([]);
   return Readable.fromWeb(resp.body as import('node:stream/web').ReadableStream<Uint8Array>);
 }
@@ -39,6 +41,11 @@ export async function readBodyLimited(
 
 /** Drops a body we will not read, so the connection can be reused or closed. */
 export async function discardBody(resp: Response): Promise<void> {
+  if (resp instanceof StreamedResponse) {
+    // Destroyed, not drained: the body may be a whole blob (the socket is reopened instead).
+    if (!resp.nodeBody.readableEnded) resp.nodeBody.destroy();
+    return;
+  }
   try {
     await resp.body?.cancel();
   } catch {
@@ -53,7 +60,7 @@ export async function discardBody(resp: Response): Promise<void> {
 export async function responseError(resp: Response, what: string): Promise<RegistryError> {
   let detail = resp.statusText || '';
   let registryCode: string | undefined;
-  if (resp.body !== null) {
+  if (resp.body !== null || resp instanceof StreamedResponse) {
     try {
       const text = (await readBodyLimited(resp, 64 * 1024, () => new Error('big'))).toString('utf8');
       const parsed = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
