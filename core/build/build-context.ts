@@ -80,8 +80,8 @@ export async function openBuildContext(
     async checksum(step, sources, exclude, from) {
       const ins = step.instruction;
       const parents = (ins.kind === 'copy' || ins.kind === 'add') && ins.parents;
-      const sum = await (await sourceSet(step, sources, exclude, parents, from)).checksum();
-      return { digest: sum.digest, files: sum.files };
+      // `files` stays a getter: only a miss reads it.
+      return (await sourceSet(step, sources, exclude, parents, from)).checksum();
     },
   };
 }

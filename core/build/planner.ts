@@ -34,13 +34,16 @@ export interface PlanDeps {
   platform: string;
   /** Resolves a base image (memoised by the caller). */
   resolveImage(ref: string): Promise<{ id: Digest; state: ImageState }>;
-  /** Checksums the context files a COPY/ADD (or a RUN bind mount) selects. */
+  /**
+   * Checksums the context files a COPY/ADD (or a RUN bind mount) selects. `files` may be a
+   * getter that builds the list when read: the planner reads it only for a miss.
+   */
   checksumSources(
     step: Step,
     sources: string[],
     exclude: string[],
     from?: string,
-  ): Promise<{ digest: Digest; files: FileEntry[] }>;
+  ): Promise<{ digest: Digest; readonly files: FileEntry[] }>;
   /** Whether a COPY --from name is a directory given with --build-context. */
   isNamedDir(name: string): boolean;
   /** Seconds; part of every stage's root key when set (see rootKey). */
@@ -124,21 +127,21 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
     for (const step of stage.steps) {
       const op = stepOp(step, state, deps.platform, stageKey);
       const inputs: Record<string, string> = {};
-      let files: FileEntry[] | undefined;
+      let filesOf: (() => FileEntry[]) | undefined;
       const ins = step.instruction;
       if (ins.kind === 'copy' || ins.kind === 'add') {
         if (ins.from?.kind === 'stage') inputs.from = stageKey(ins.from.index);
         else if (ins.from?.kind === 'image' && deps.isNamedDir(ins.from.ref)) {
           const sum = await deps.checksumSources(step, ins.sources, ins.exclude, ins.from.ref);
           inputs.content = sum.digest;
-          files = sum.files;
+          filesOf = () => sum.files;
         } else if (ins.from?.kind === 'image') inputs.from = (await deps.resolveImage(ins.from.ref)).id;
         else if (ins.sources.some((src) => !isUrl(src))) {
           // URLs are keyed by their text and --checksum (in the op); pin content with --checksum.
           const local = ins.sources.filter((src) => !isUrl(src));
           const sum = await deps.checksumSources(step, local, ins.exclude);
           inputs.content = sum.digest;
-          files = sum.files;
+          filesOf = () => sum.files;
         }
       } else if (ins.kind === 'run') {
         for (const [i, m] of ins.mounts.entries()) {
@@ -165,12 +168,9 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
         key,
         keyInputs,
         stepOptions,
-        files,
         decision: undefined as unknown as Decision,
       };
-      p.decision = await decide(p, deps, firstMiss, baseDescription);
-      // Only a miss needs its file list (for its record); a hit's would just be held.
-      if (p.decision.hit) p.files = undefined;
+      p.decision = await decide(p, deps, firstMiss, baseDescription, filesOf);
       if (!p.decision.hit && !firstMiss) firstMiss = p;
       steps.push(p);
       applyStep(state, step);
@@ -208,10 +208,10 @@ async function decide(
   deps: PlanDeps,
   firstMiss: PlannedStep | undefined,
   base: string,
+  filesOf: (() => FileEntry[]) | undefined,
 ): Promise<Decision> {
   const { store } = deps;
-  if (deps.noCache) return { hit: false, cause: 'no-cache', reason: '--no-cache was given', details: [] };
-  const rec = await store.getCacheRecord<CacheRecord>(p.key);
+  const rec = deps.noCache ? undefined : await store.getCacheRecord<CacheRecord>(p.key);
   if (rec && !firstMiss) {
     const layerOk =
       rec.result.chainId === undefined || (await store.getLayer(rec.result.chainId)) !== undefined;
@@ -220,6 +220,9 @@ async function decide(
       return { hit: true, record: rec, reason: `cache hit: made by build ${rec.options.buildId} at ${when}` };
     }
   }
+  // Only a miss needs its file list (for its record and to explain it): a hit never builds it.
+  p.files = filesOf?.();
+  if (deps.noCache) return { hit: false, cause: 'no-cache', reason: '--no-cache was given', details: [] };
   if (firstMiss) {
     return {
       hit: false,

@@ -24,8 +24,11 @@ export interface FileDigest {
 
 export interface SourceChecksum {
   digest: Digest;
-  /** Every selected entry and its digest, in source order: the material for explaining a miss. */
-  files: FileDigest[];
+  /**
+   * Every selected entry and its digest, in source order: the material for explaining a
+   * miss. Built when read (a getter), so read it once.
+   */
+  readonly files: FileDigest[];
 }
 
 export type SourceOrigin = 'context' | 'layers';
@@ -57,20 +60,21 @@ export class SourceSet {
 
   /**
    * The content checksum (memoised: the set is a snapshot). Saves the stat cache when any
-   * content had to be read. Only the digest is memoised: `files` is a fresh list built
-   * from the entries' digests on each call, so a caller that drops it frees it (for a
-   * 100,000-file COPY the list is ~15 MB that would otherwise live as long as the set).
+   * content had to be read. Only the digest is memoised: `files` is a getter that builds a
+   * fresh list from the entries' digests on each read, so a cache hit (which never reads
+   * it) pays nothing for it, and a caller that drops it frees it (for a 100,000-file COPY
+   * the list is ~15 MB that would otherwise live as long as the set).
    */
   async checksum(): Promise<SourceChecksum> {
     this.#digest ??= this.#compute();
     const digest = await this.#digest;
-    const files: FileDigest[] = [];
-    for (const m of this.matches) {
-      const root = m.entries[0];
-      const base = m.parentsPath ?? (root.type === 'dir' ? '' : path.posix.basename(m.path) || '.');
-      for (const e of m.entries) files.push({ path: joinDest(base, e.rel), digest: e.digest as Digest });
-    }
-    return { digest, files };
+    const matches = this.matches;
+    return {
+      digest,
+      get files() {
+        return fileDigests(matches);
+      },
+    };
   }
 
   async #compute(): Promise<Digest> {
@@ -111,6 +115,16 @@ export class SourceSet {
     if (m.entries[0].type !== 'dir') return own[0];
     return foldDirs(m.entries, own);
   }
+}
+
+function fileDigests(matches: SourceMatch[]): FileDigest[] {
+  const files: FileDigest[] = [];
+  for (const m of matches) {
+    const root = m.entries[0];
+    const base = m.parentsPath ?? (root.type === 'dir' ? '' : path.posix.basename(m.path) || '.');
+    for (const e of m.entries) files.push({ path: joinDest(base, e.rel), digest: e.digest as Digest });
+  }
+  return files;
 }
 
 function joinDest(base: string, rel: string): string {
