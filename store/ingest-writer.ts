@@ -2,6 +2,9 @@
  * IngestWriter: the one way bytes enter blobs/. Lifecycle:
  *   1. Store.ingest() creates `ingest/<pid>.<start>.<random>` (O_EXCL) and returns a writer;
  *   2. the caller writes to `stream` (the sha256 and size are computed as bytes pass);
+ *   2b. optionally digest(): ends the stream and resolves what was written (digest, size)
+ *      without publishing, for a caller that checks content before committing anything;
+ *      commit() afterwards does not hash again;
  *   3. commit() ends the stream if needed, fsyncs, checks the expected size and digest,
  *      makes the file read-only and renames it to `blobs/sha256/<hex>`, then fsyncs blobs/.
  *      If that blob is already present the ingest file is just dropped: success means "the
@@ -31,6 +34,12 @@ export interface IngestWriter {
   readonly stream: Writable;
   /** Where the bytes are going while in progress (for progress display and debugging). */
   readonly path: string;
+  /**
+   * Ends the stream and resolves the digest and size of every byte written; publishes
+   * nothing (commit or abort still follows). Memoised: calling it again, or commit() after
+   * it, reuses the result. A write failure rejects it, as it would commit().
+   */
+  digest(): Promise<{ digest: Digest; size: number }>;
   commit(expected?: IngestExpectation): Promise<{ digest: Digest; size: number }>;
   abort(): Promise<void>;
 }
@@ -44,6 +53,7 @@ export class FileIngestWriter implements IngestWriter {
   #size = 0;
   #failure: unknown;
   #spent = false;
+  #sealed: Promise<{ digest: Digest; size: number }> | undefined;
 
   private constructor(path: string, fh: FileHandle, blobDir: string) {
     this.path = path;
@@ -94,19 +104,29 @@ export class FileIngestWriter implements IngestWriter {
     this.#size += chunk.length;
   }
 
-  async commit(expected: IngestExpectation = {}): Promise<{ digest: Digest; size: number }> {
-    if (this.#spent) throw new InternalError('commit ingest: writer already committed or aborted');
-    this.#spent = true;
-    try {
+  digest(): Promise<{ digest: Digest; size: number }> {
+    if (this.#spent)
+      return Promise.reject(new InternalError('digest ingest: writer already committed or aborted'));
+    this.#sealed ??= (async () => {
       if (this.#failure !== undefined) throw this.#failure;
       if (!this.stream.writableEnded) this.stream.end();
       await finished(this.stream);
+      if (this.#failure !== undefined) throw this.#failure;
+      return { digest: `sha256:${this.#hash.digest('hex')}` as Digest, size: this.#size };
+    })();
+    return this.#sealed;
+  }
+
+  async commit(expected: IngestExpectation = {}): Promise<{ digest: Digest; size: number }> {
+    if (this.#spent) throw new InternalError('commit ingest: writer already committed or aborted');
+    const sealing = this.digest();
+    this.#spent = true;
+    try {
+      const { digest, size } = await sealing;
       const fh = this.#fh!;
       await fh.sync();
       this.#fh = undefined;
       await fh.close();
-      const size = this.#size;
-      const digest: Digest = `sha256:${this.#hash.digest('hex')}`;
       if (expected.size !== undefined && expected.size !== size) {
         throw new DigestMismatchError(`commit blob: got ${size} bytes, expected ${expected.size}`);
       }

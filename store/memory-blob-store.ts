@@ -45,16 +45,28 @@ export class MemoryBlobStore implements BlobStore {
       },
     });
     const blobs = this.#blobs;
+    let sealed: Promise<{ digest: Digest; size: number }> | undefined;
+    const seal = () => {
+      sealed ??= (async () => {
+        if (!stream.writableEnded) stream.end();
+        await finished(stream);
+        const size = chunks.reduce((n, c) => n + c.length, 0);
+        return { digest: `sha256:${hash.digest('hex')}` as Digest, size };
+      })();
+      return sealed;
+    };
     return {
       stream,
       path: 'memory:',
+      async digest() {
+        if (spent) throw new InternalError('digest ingest: writer already committed or aborted');
+        return seal();
+      },
       async commit(expected: IngestExpectation = {}) {
         if (spent) throw new InternalError('commit ingest: writer already committed or aborted');
         spent = true;
-        if (!stream.writableEnded) stream.end();
-        await finished(stream);
+        const { digest } = await seal();
         const bytes = Buffer.concat(chunks);
-        const digest: Digest = `sha256:${hash.digest('hex')}`;
         if (expected.size !== undefined && expected.size !== bytes.length) {
           throw new DigestMismatchError(`commit blob: got ${bytes.length} bytes, expected ${expected.size}`);
         }

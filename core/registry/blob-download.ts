@@ -21,6 +21,12 @@ export interface BlobSink {
   write(chunk: Buffer): Promise<void>;
   /** Forgets everything written so far: the transfer starts again at byte 0. */
   reset(): Promise<void>;
+  /**
+   * For a sink that hashes what it keeps anyway (a store ingest): the sha256 of every byte
+   * written since the last reset, asked once after the last write. fetchBlob then checks
+   * that instead of hashing each byte a second time on the same thread.
+   */
+  digest?(): Promise<Digest>;
 }
 
 export interface FetchBlobOptions {
@@ -39,12 +45,13 @@ export async function fetchBlob(
 ): Promise<void> {
   const what = `fetch blob ${client.domain}/${repo}@${desc.digest}`;
   let offset = 0;
-  let hash: Hash = createHash('sha256');
+  const own = sink.digest === undefined;
+  let hash: Hash | undefined = own ? createHash('sha256') : undefined;
   const restart = async () => {
     if (offset === 0) return;
     await sink.reset();
     offset = 0;
-    hash = createHash('sha256');
+    if (own) hash = createHash('sha256');
   };
   await client.retrying(what, async () => {
     const headers: Record<string, string> = { 'accept-encoding': 'identity' };
@@ -87,7 +94,7 @@ export async function fetchBlob(
         body.destroy();
         throw new DigestMismatchError(`${what}: more than the ${desc.size} bytes its descriptor says`);
       }
-      hash.update(chunk);
+      hash?.update(chunk);
       offset += chunk.length;
       await sink.write(chunk);
       opts.onProgress?.(offset, desc.size);
@@ -96,6 +103,6 @@ export async function fetchBlob(
       throw new DigestMismatchError(`${what}: got ${offset} bytes, its descriptor says ${desc.size}`);
     }
   });
-  const got: Digest = `sha256:${hash.digest('hex')}`;
+  const got: Digest = hash !== undefined ? `sha256:${hash.digest('hex')}` : await sink.digest!();
   if (got !== desc.digest) throw new DigestMismatchError(`${what}: content is ${got}`);
 }

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import type { IngestWriter, Store } from '../../store/index.js';
 import { type ApplyLayerResult, applyLayer } from '../diff/apply-layer.js';
+import type { Digest } from '../oci/digest.js';
 import type { BlobSink } from './blob-download.js';
 
 class Attempt {
@@ -108,6 +109,11 @@ export class LayerDownload implements BlobSink {
   async reset(): Promise<void> {
     await this.#attempt.discard();
     this.#attempt = await LayerDownload.#fresh(this.#store);
+  }
+
+  /** The sha256 of the compressed bytes written (the ingest's own hash: no second pass). */
+  async digest(): Promise<Digest> {
+    return (await this.#attempt.ingest.digest()).digest;
   }
 
   /** Ends the tar stream and waits for applyLayer: the diffID and size of what arrived. */

@@ -88,6 +88,26 @@ export function blobStoreSuite(name: string, make: () => Promise<BlobStoreFixtur
       expect(await store.hasBlob(sha256('xyz'))).toBe(false);
     });
 
+    it('ingest digest() seals without publishing; commit() then checks and publishes it', async () => {
+      const { store } = await make();
+      const w = await store.ingest();
+      w.stream.write('sealed ');
+      w.stream.write('bytes');
+      expect(await w.digest()).toEqual({ digest: sha256('sealed bytes'), size: 12 });
+      expect(await store.hasBlob(sha256('sealed bytes'))).toBe(false);
+      expect(await w.commit({ digest: sha256('sealed bytes'), size: 12 })).toEqual({
+        digest: sha256('sealed bytes'),
+        size: 12,
+      });
+      expect((await store.readBlob(sha256('sealed bytes'))).toString()).toBe('sealed bytes');
+
+      const bad = await store.ingest();
+      bad.stream.end('not this');
+      expect((await bad.digest()).digest).toBe(sha256('not this'));
+      await expect(bad.commit({ digest: sha256('this') })).rejects.toBeInstanceOf(DigestMismatchError);
+      expect(await store.hasBlob(sha256('not this'))).toBe(false);
+    });
+
     it('abort discards the write', async () => {
       const { store } = await make();
       const w = await store.ingest();
