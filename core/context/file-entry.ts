@@ -3,7 +3,7 @@
  * or from a stack of layer diff dirs: a list of matches, each a root entry and its subtree.
  * Checksums (source-set.ts) and the copier (core/copy) only ever see these records.
  */
-import type { BigIntStats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'char' | 'block' | 'socket';
 
@@ -22,9 +22,9 @@ export interface FileEntry {
   /** Modification time in seconds since the epoch, fractional (what lutimes takes). */
   mtime: number;
   /**
-   * `ino:mtime_ns:ctime_ns` as lstat gave them: the stat cache's validity key, kept as one
-   * string so nanosecond precision survives without five BigInts per entry (100,000
-   * entries held ~11 MB of BigInts).
+   * `ino:mtime:ctime` as lstat gave them (nanoseconds from bigint stats, milliseconds from
+   * number stats): the stat cache's validity key, kept as one string rather than five
+   * BigInts per entry (100,000 entries held ~11 MB of BigInts).
    */
   statKey: string;
   /** dev_t of a char or block device; absent for everything else. */
@@ -63,21 +63,21 @@ export interface ResolvedSource {
   matches: SourceMatch[];
 }
 
-const S_IFMT = 0o170000n;
+const S_IFMT = 0o170000;
 
-export function entryTypeOf(st: BigIntStats): EntryType {
-  switch (st.mode & S_IFMT) {
-    case 0o040000n:
+export function entryTypeOf(st: Stats | BigIntStats): EntryType {
+  switch (Number(st.mode) & S_IFMT) {
+    case 0o040000:
       return 'dir';
-    case 0o120000n:
+    case 0o120000:
       return 'symlink';
-    case 0o010000n:
+    case 0o010000:
       return 'fifo';
-    case 0o020000n:
+    case 0o020000:
       return 'char';
-    case 0o060000n:
+    case 0o060000:
       return 'block';
-    case 0o140000n:
+    case 0o140000:
       return 'socket';
     default:
       return 'file';
@@ -88,27 +88,35 @@ export function entryTypeOf(st: BigIntStats): EntryType {
  * Builds an entry from an lstat result. `owner` overrides uid/gid: build-context files are
  * recorded as 0:0 because that is how BuildKit receives them (ownership of the client's
  * files is never part of the image or the checksum).
+ *
+ * Number stats (the context walk) are cheaper to make than bigint ones: no BigInts to
+ * convert or print, for every file of every rebuild. Their times are milliseconds as
+ * doubles, exact to well under a microsecond at today's dates; with the inode and ctime
+ * (which any write moves) that is all a stat key needs. Layer views pass bigint stats.
  */
 export function entryFromStat(
   rel: string,
   abs: string,
-  st: BigIntStats,
+  st: Stats | BigIntStats,
   owner?: { uid: number; gid: number },
   linkTarget?: string,
 ): FileEntry {
   const type = entryTypeOf(st);
+  const big = typeof st.mode === 'bigint';
+  const b = st as BigIntStats;
+  const n = st as Stats;
   return {
     rel,
     abs,
     type,
-    mode: Number(st.mode & 0o7777n),
+    mode: Number(st.mode) & 0o7777,
     uid: owner ? owner.uid : Number(st.uid),
     gid: owner ? owner.gid : Number(st.gid),
     size: type === 'file' ? Number(st.size) : 0,
-    mtime: Number(st.mtimeNs) / 1e9,
+    mtime: big ? Number(b.mtimeNs) / 1e9 : n.mtimeMs / 1000,
     // join, not a template: it yields one flat string rather than a tree of cons strings.
-    statKey: [st.ino, st.mtimeNs, st.ctimeNs].join(':'),
-    rdev: type === 'char' || type === 'block' ? st.rdev : undefined,
+    statKey: big ? [b.ino, b.mtimeNs, b.ctimeNs].join(':') : [n.ino, n.mtimeMs, n.ctimeMs].join(':'),
+    rdev: type === 'char' || type === 'block' ? BigInt(st.rdev) : undefined,
     linkTarget,
   };
 }
