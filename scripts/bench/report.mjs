@@ -14,6 +14,8 @@ export const TARGETS = {
   'registry-200m': { push: 0.7, pull: 0.7 },
 };
 export const RSS_TARGET_MB = 200;
+/** The workloads issue 3 sets the RSS bound for ("peak RSS under 200 MB throughout"). */
+export const RSS_TARGET_WORKLOADS = ['files-10k', 'files-48x8m'];
 export const PARSE_TARGET_MS = 25;
 
 const s = (ms) =>
@@ -80,14 +82,19 @@ export function markdownReport(results) {
       );
     }
   }
-  const maxRss = Math.max(
-    0,
-    ...Object.values(sum).flatMap((p) => Object.values(p).map((b) => b.strata?.maxRssMb ?? 0)),
-  );
+  const peak = (ids) =>
+    Math.max(
+      0,
+      ...Object.entries(sum)
+        .filter(([id]) => ids === undefined || ids.includes(id))
+        .flatMap(([, p]) => Object.values(p).map((b) => b.strata?.maxRssMb ?? 0)),
+    );
+  const targetRss = peak(RSS_TARGET_WORKLOADS);
+  const maxRss = peak(undefined);
   const p = results.parse;
   lines.push(
     '',
-    `- Peak RSS of strata over every run: ${maxRss.toFixed(0)} MB (target < ${RSS_TARGET_MB} MB: ${maxRss < RSS_TARGET_MB ? 'met' : 'MISSED'}).`,
+    `- Peak RSS of strata in ${RSS_TARGET_WORKLOADS.join(' and ')} (issue 3's bound): ${targetRss.toFixed(0)} MB (target < ${RSS_TARGET_MB} MB: ${targetRss < RSS_TARGET_MB ? 'met' : 'MISSED'}); over every run: ${maxRss.toFixed(0)} MB.`,
   );
   if (p) {
     lines.push(
