@@ -31,7 +31,8 @@ export interface Heredoc {
 export interface Node {
   /** The instruction keyword, lower-case (`run`, `copy`, ...). Unknown words are kept. */
   keyword: string;
-  /** Leading `--flag` words, as raw strings (`--from=build`). */
+  /** Leading `--flag` words, as raw strings (`--from=build`). Read-only: when empty it is
+   * one shared frozen array (as is an empty `args` or `heredocs`). */
   flags: string[];
   /** The arguments as BuildKit's parser splits them (see conformance README). */
   args: string[];

@@ -3,7 +3,7 @@
  * the keyword and flags into the node's argument list. Nothing is expanded here.
  */
 import { DockerfileError } from '../errors.js';
-import type { Node } from './ast.js';
+import { EMPTY_LIST } from './empty-list.js';
 import { goQuote } from './go-quote.js';
 import { isAsciiSpace, WHITESPACE_RUN } from './is-space.js';
 import { JsonFormError, parseJsonForm } from './json-form.js';
@@ -13,19 +13,14 @@ export interface ParsedArgs {
   args: string[];
   /** True when the arguments came from a JSON array. */
   json: boolean;
-  /** ONBUILD only: the wrapped instruction. */
-  next?: Node;
 }
 
-export interface LineContext {
-  escapeChar: string;
-  /** Parse a nested instruction line (for ONBUILD). */
-  subInstruction(line: string): Node;
-}
+/** ONBUILD is not in this table: node-from-line parses its nested instruction itself. */
+type LineParser = (rest: string, escapeChar: string) => ParsedArgs;
 
-type LineParser = (rest: string, ctx: LineContext) => ParsedArgs;
-
-const none = (): ParsedArgs => ({ args: [], json: false });
+// No arguments: one shared result (its list is the shared frozen empty one).
+const NONE: ParsedArgs = Object.freeze({ args: EMPTY_LIST, json: false });
+const none = (): ParsedArgs => NONE;
 
 function jsonOrNull(rest: string): string[] | undefined {
   try {
@@ -48,17 +43,17 @@ export const parseWhitespaceList: LineParser = (rest) =>
   rest === '' ? none() : { args: rest.split(WHITESPACE_RUN), json: false };
 
 /** ADD, COPY, VOLUME: exec array, or the rest split on blanks. */
-export const parseMaybeJsonToList: LineParser = (rest, ctx) => {
+export const parseMaybeJsonToList: LineParser = (rest, escapeChar) => {
   const arr = jsonOrNull(rest);
-  return arr ? { args: arr, json: true } : parseWhitespaceList(rest, ctx);
+  return arr ? { args: arr, json: true } : parseWhitespaceList(rest, escapeChar);
 };
 
 /** MAINTAINER, USER, WORKDIR, STOPSIGNAL: the raw rest as one argument. */
 export const parseString: LineParser = (rest) => (rest === '' ? none() : { args: [rest], json: false });
 
 /** ARG: quote-aware words, each `name` or `name=value`. */
-export const parseNameOrNameVal: LineParser = (rest, ctx) => ({
-  args: parseWords(rest, ctx.escapeChar),
+export const parseNameOrNameVal: LineParser = (rest, escapeChar) => ({
+  args: parseWords(rest, escapeChar),
   json: false,
 });
 
@@ -68,8 +63,8 @@ export const parseNameOrNameVal: LineParser = (rest, ctx) => ({
  * must be `k=v` (delimiter "=").
  */
 function parseNameVal(keyword: string): LineParser {
-  return (rest, ctx) => {
-    const words = parseWords(rest, ctx.escapeChar);
+  return (rest, escapeChar) => {
+    const words = parseWords(rest, escapeChar);
     if (words.length === 0) return none();
     if (!words[0].includes('=')) {
       const m = WHITESPACE_RUN.exec(rest);
@@ -95,19 +90,15 @@ function parseNameVal(keyword: string): LineParser {
 }
 
 /** HEALTHCHECK: the type word (`CMD`, `NONE`), then exec array or one string. */
-export const parseHealthConfig: LineParser = (rest, ctx) => {
+export const parseHealthConfig: LineParser = (rest, escapeChar) => {
   let sep = 0;
   while (sep < rest.length && !isAsciiSpace(rest[sep])) sep++;
   if (sep === 0) return none();
   let next = sep;
   while (next < rest.length && isAsciiSpace(rest[next])) next++;
-  const cmd = parseMaybeJson(rest.slice(next), ctx);
+  const cmd = parseMaybeJson(rest.slice(next), escapeChar);
   return { args: [rest.slice(0, sep), ...cmd.args], json: cmd.json };
 };
-
-/** ONBUILD: the rest is one nested instruction. */
-export const parseSubCommand: LineParser = (rest, ctx) =>
-  rest === '' ? none() : { args: [], json: false, next: ctx.subInstruction(rest) };
 
 /** Unknown keywords: arguments are dropped, leaving one empty argument. */
 export const parseIgnore: LineParser = () => ({ args: [''], json: false });
@@ -124,7 +115,6 @@ const DISPATCH: Record<string, LineParser> = {
   healthcheck: parseHealthConfig,
   label: parseNameVal('LABEL'),
   maintainer: parseString,
-  onbuild: parseSubCommand,
   run: parseMaybeJson,
   shell: parseMaybeJson,
   stopsignal: parseString,

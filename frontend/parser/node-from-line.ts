@@ -3,7 +3,8 @@
  * parser. Heredoc bodies are attached later by the parse loop.
  */
 import type { Node, SourceRange } from './ast.js';
-import { type LineContext, lineParserFor } from './line-parsers.js';
+import { EMPTY_LIST } from './empty-list.js';
+import { lineParserFor } from './line-parsers.js';
 import { splitCommand } from './split-command.js';
 
 /**
@@ -14,18 +15,32 @@ import { splitCommand } from './split-command.js';
 export function nodeFromLine(line: string, escapeChar: string, range: SourceRange): Node {
   const { keyword, flags, rest } = splitCommand(line, escapeChar);
   const lower = lowerKeyword(keyword);
-  const parsed = lineParserFor(lower)(rest, new NodeContext(escapeChar, range));
-  const node: Node = {
+  // ONBUILD is handled here rather than in the dispatch table: it is the only keyword that
+  // needs to recurse, and a context object per line just for it was measurable garbage.
+  if (lower === 'onbuild') {
+    const node: Node = {
+      keyword: lower,
+      flags,
+      args: EMPTY_LIST,
+      json: false,
+      heredocs: EMPTY_LIST,
+      original: line,
+      range,
+    };
+    if (rest !== '') node.next = nodeFromLine(rest, escapeChar, range);
+    return node;
+  }
+  const parsed = lineParserFor(lower)(rest, escapeChar);
+  // heredocs: shared empty list; the parse loop assigns a real one when bodies are read.
+  return {
     keyword: lower,
     flags,
     args: parsed.args,
     json: parsed.json,
-    heredocs: [],
+    heredocs: EMPTY_LIST,
     original: line,
     range,
   };
-  if (parsed.next) node.next = parsed.next;
-  return node;
 }
 
 // Keywords as written map to one shared lower-case string each (bounded: files may spell
@@ -45,16 +60,4 @@ function lowerKeyword(keyword: string): string {
 export function canContainHeredoc(node: Node): boolean {
   const target = node.keyword === 'onbuild' && node.next ? node.next : node;
   return (target.keyword === 'run' || target.keyword === 'copy' || target.keyword === 'add') && !target.json;
-}
-
-/** One object per line instead of a context plus a closure (parse allocates per line). */
-class NodeContext implements LineContext {
-  constructor(
-    readonly escapeChar: string,
-    readonly range: SourceRange,
-  ) {}
-
-  subInstruction(line: string): Node {
-    return nodeFromLine(line, this.escapeChar, this.range);
-  }
 }

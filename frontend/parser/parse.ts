@@ -144,7 +144,8 @@ function readHeredocBodies(
     }
     if (!terminated) throw errorAt('unterminated heredoc', where(Math.max(i, node.range.start.line)), ctx);
     doc.content = content;
-    node.heredocs.push(doc);
   }
+  // Assigned, not pushed: nodes start with the shared frozen empty list.
+  node.heredocs = docs;
   return i;
 }

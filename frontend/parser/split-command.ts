@@ -1,6 +1,7 @@
 /**
  * Splitting one joined instruction line into keyword, leading `--flags` and the rest.
  */
+import { EMPTY_LIST } from './empty-list.js';
 import { isAsciiSpace, trimSpace } from './is-space.js';
 
 export interface SplitCommand {
@@ -19,14 +20,15 @@ export function splitCommand(line: string, escapeChar: string): SplitCommand {
   const n = trimmed.length;
   let cut = 0;
   while (cut < n && !isSeparator(trimmed.charCodeAt(cut))) cut++;
-  if (cut === n) return { keyword: trimmed, flags: [], rest: '' };
+  if (cut === n) return { keyword: trimmed, flags: EMPTY_LIST, rest: '' };
   let after = cut + 1;
   while (after < n && isSeparator(trimmed.charCodeAt(after))) after++;
   const keyword = trimmed.slice(0, cut);
   // Most lines have no flags: skip extractFlags and its result object. (It also skips a
   // `\n`, which the separators above do not.)
   const next = trimmed.charCodeAt(after);
-  if (next !== 0x2d && next !== 0x0a) return { keyword, flags: [], rest: trimSpace(trimmed.slice(after)) };
+  if (next !== 0x2d && next !== 0x0a)
+    return { keyword, flags: EMPTY_LIST, rest: trimSpace(trimmed.slice(after)) };
   const { rest, flags } = extractFlags(trimmed.slice(after), escapeChar);
   return { keyword, flags, rest: trimSpace(rest) };
 }
