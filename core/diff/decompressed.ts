@@ -32,7 +32,7 @@ export async function* decompressed(src: Readable): AsyncGenerator<Buffer> {
   }
   let codec: Transform | null = null;
   if (first[0] === 0x1f && first[1] === 0x8b)
-    codec = zlib.createGunzip({ chunkSize: 256 * 1024 }); // fewer, larger chunks downstream
+    codec = zlib.createGunzip({ chunkSize: 1024 * 1024 }); // fewer, larger chunks downstream
   else if (first.subarray(0, 4).equals(ZSTD_MAGIC)) {
     // Node >= 22.15 has zstd in zlib; Node 20 does not.
     const make = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
