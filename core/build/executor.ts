@@ -15,13 +15,16 @@ import type { CacheRecord, ImageState, Plan, PlannedStage, PlannedStep } from '.
 
 /** The effectful parts of a step, injected so this loop stays about order and records. */
 export interface StepRunners {
-  /** Fills `staging` with the files a COPY/ADD writes; may name a blob listing them. */
+  /**
+   * Fills `staging` with the files a COPY/ADD writes; may name a blob listing them, and may
+   * measure the layer itself (then `measure` is not called for it).
+   */
   copy(
     p: PlannedStep,
     state: StageState,
     image: ImageState,
     staging: string,
-  ): Promise<{ layerFiles?: Digest }>;
+  ): Promise<{ layerFiles?: Digest; measured?: { diffId: Digest; size: number; empty: boolean } }>;
   /** Runs a RUN step; its overlay upper dir is left in `upper`. */
   run(p: PlannedStep, state: StageState, image: ImageState, upper: string): Promise<void>;
   /** Creates WORKDIR in `staging` unless it already exists in the image; false if nothing to do. */
@@ -147,6 +150,7 @@ async function runStepAndRecord(
     const staging = await store.makeStagingDir();
     try {
       let produced = true;
+      let measured: Awaited<ReturnType<StepRunners['measure']>> | undefined;
       if (kind === 'run') {
         await runners.run(p, st, image, staging);
         // A RUN is when new content is made; its time is what the image's created says.
@@ -154,9 +158,9 @@ async function runStepAndRecord(
       } else if (kind === 'workdir') {
         produced = await runners.workdir(p, st, image, staging);
       } else {
-        layerFiles = (await runners.copy(p, st, image, staging)).layerFiles;
+        ({ layerFiles, measured } = await runners.copy(p, st, image, staging));
       }
-      const m = produced ? await runners.measure(staging) : undefined;
+      const m = measured ?? (produced ? await runners.measure(staging) : undefined);
       // An empty diff makes no layer (BuildKit drops empty layers too), except COPY/ADD,
       // whose layer is what it wrote even when that is only a directory.
       if (m && !(m.empty && kind !== 'copy' && kind !== 'add')) {

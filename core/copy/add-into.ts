@@ -47,7 +47,7 @@ export async function addInto(
       if (kind) archives.set(m, kind);
     }
   }
-  const total: CopyResult = { files: 0, bytes: 0 };
+  const total: CopyResult = { files: 0, bytes: 0, linked: [] };
   if (archives.size < set.matches.length) {
     const plain = await copyInto(
       staging,
@@ -57,6 +57,7 @@ export async function addInto(
     );
     total.files += plain.files;
     total.bytes += plain.bytes;
+    total.linked = plain.linked;
   }
   if (archives.size === 0) return total;
   const lower = opts.lowerDirs ? new LayerView(opts.lowerDirs) : undefined;

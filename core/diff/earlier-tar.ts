@@ -1,0 +1,224 @@
+/**
+ * EarlierTar: an earlier layer tar read front to back once, so a new layer tar can copy the
+ * bytes of entries it shares with it instead of re-reading and re-encoding them.
+ *
+ * Contract: the file is a tar written by writeLayerTar (sorted, deterministic). Callers ask
+ * for entries in increasing tar order (the order writeLayerTar writes them); entries asked
+ * for out of order, or missing, are reported as not found and the caller writes them itself.
+ * Reads are synchronous and sequential through a 1 MiB window; a window is never reused
+ * after it has been handed out, so pushed slices stay valid until the sink has used them.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { InvalidInputError } from '../oci/errors.js';
+import type { HashingSink } from './hashing-sink.js';
+import { BLOCK, decodeHeader, isZeroBlock, padding, parsePax } from './tar-header.js';
+
+const WINDOW = 1 << 20;
+const MAX_META = 1 << 20;
+
+/** Thrown when the earlier tar holds a hard link: its files then share inodes, and copying
+ * their bytes cannot tell which path a fresh walk would write first. Callers start over
+ * without the earlier tar. */
+export class EarlierTarUnusable extends Error {}
+
+interface Span {
+  /** Path without a trailing `/`. */
+  name: string;
+  /** A regular file (typeflag `0`), the only kind that is copied. */
+  file: boolean;
+  start: number;
+  end: number;
+}
+
+export class EarlierTar {
+  readonly #fd: number;
+  #win: Buffer = Buffer.alloc(0);
+  #winStart = 0;
+  #off = 0;
+  #cur: Span | null = null;
+  #spanStart = -1;
+  #spanEnd = -1;
+  /** Entries copied so far. */
+  copied = 0;
+
+  private constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  /** Opens `file`; the caller must close() it. */
+  static open(file: string): EarlierTar {
+    const t = new EarlierTar(openSync(file, 'r'));
+    try {
+      t.#advance();
+    } catch (err) {
+      t.close();
+      throw err;
+    }
+    return t;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  /**
+   * Queues the earlier tar's bytes of the regular-file entry `name` (PAX header included)
+   * for `sink` and returns true; false when the earlier tar has no regular file by that
+   * name at this point in the order. Entries before `name` are passed over. Runs of
+   * adjacent entries are pushed as one span: call flush() before pushing anything else.
+   */
+  async copy(name: string, sink: HashingSink): Promise<boolean> {
+    while (this.#cur !== null && comparePaths(this.#cur.name, name) < 0) this.#advance();
+    const cur = this.#cur;
+    if (cur === null || cur.name !== name || !cur.file) return false;
+    if (cur.start !== this.#spanEnd) {
+      await this.flush(sink);
+      this.#spanStart = cur.start;
+    }
+    this.#spanEnd = cur.end;
+    this.copied++;
+    this.#advance();
+    return true;
+  }
+
+  /** Pushes the queued span. Window-sized slices go through uncopied. */
+  async flush(sink: HashingSink): Promise<void> {
+    for (let a = this.#spanStart; a < this.#spanEnd; ) {
+      const piece = this.#piece(a, this.#spanEnd);
+      a += piece.length;
+      if (piece.length >= 64 * 1024) await sink.pushLarge(piece);
+      else await sink.push(piece);
+    }
+    this.#spanStart = this.#spanEnd = -1;
+  }
+
+  /** Bytes from `a` (up to `b`) that the window holds, refilling it at `a` when needed. */
+  #piece(a: number, b: number): Buffer {
+    const end = this.#winStart + this.#win.length;
+    if (a < this.#winStart || a >= end) {
+      // A fresh buffer each time: slices of the old one may still sit in the sink.
+      const buf = Buffer.allocUnsafe(WINDOW);
+      let n = 0;
+      while (n < WINDOW) {
+        const r = readSync(this.#fd, buf, n, WINDOW - n, a + n);
+        if (r === 0) break;
+        n += r;
+      }
+      if (n === 0) throw new InvalidInputError('read earlier layer tar: truncated');
+      this.#win = buf.subarray(0, n);
+      this.#winStart = a;
+    }
+    const from = a - this.#winStart;
+    return this.#win.subarray(from, Math.min(this.#win.length, b - this.#winStart));
+  }
+
+  /** Exactly `n` bytes at `a` (copied only when they span two windows). */
+  #bytes(a: number, n: number): Buffer {
+    const first = this.#piece(a, a + n);
+    if (first.length === n) return first;
+    const parts = [first];
+    let got = first.length;
+    while (got < n) {
+      const p = this.#piece(a + got, a + n);
+      parts.push(p);
+      got += p.length;
+    }
+    return Buffer.concat(parts, n);
+  }
+
+  /** Parses the entry at #off into #cur (null at the end-of-archive block). */
+  #advance(): void {
+    const start = this.#off;
+    let off = start;
+    let paxPath: string | undefined;
+    let longName: string | undefined;
+    let paxSize: number | undefined;
+    for (;;) {
+      const block = this.#bytes(off, BLOCK);
+      if (isZeroBlock(block)) {
+        this.#cur = null;
+        return;
+      }
+      const h = quickHeader(block);
+      off += BLOCK;
+      const flag = h.typeflag;
+      if (flag === 0x78 || flag === 0x67 || flag === 0x4c || flag === 0x4b) {
+        if (h.size > MAX_META) throw new InvalidInputError('read earlier layer tar: meta header too large');
+        const data = this.#bytes(off, h.size);
+        off += h.size + padding(h.size);
+        if (flag === 0x78) {
+          const pax = parsePax(data);
+          paxPath = pax.get('path')?.toString() ?? paxPath;
+          const s = pax.get('size');
+          if (s !== undefined) paxSize = Number(s.toString());
+        } else if (flag === 0x4c) longName = data.toString('utf8').replace(/\0.*$/s, '');
+        continue;
+      }
+      if (flag === 0x31) throw new EarlierTarUnusable('earlier layer tar holds a hard link');
+      const file = flag === 0x30 || flag === 0;
+      const size = file ? (paxSize ?? h.size) : 0;
+      off += size + padding(size);
+      const name = (paxPath ?? longName ?? h.name).replace(/\/+$/, '');
+      this.#cur = { name, file, start, end: off };
+      this.#off = off;
+      return;
+    }
+  }
+}
+
+/**
+ * The order writeLayerTar writes paths in: component by component, each compared bytewise
+ * (a parent before its children, `a/b` before `a-b`).
+ */
+export function comparePaths(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x === 0x2f) return -1;
+    if (y === 0x2f) return 1;
+    // UTF-16 order equals UTF-8 byte order except around surrogates; go to bytes only then.
+    if (x >= 0xd800 || y >= 0xd800) return Buffer.compare(Buffer.from(a.slice(i)), Buffer.from(b.slice(i)));
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Name, type and size of a header block. decodeHeader's checksum and general field parsing
+ * (a string and two regexes per number) were ~100 ms over 10,000 headers; this reads only
+ * what splicing needs, from a blob that was verified when it was written (a torn or wrong
+ * header shows as a name that matches nothing, and the entry is then written afresh).
+ * Unusual encodings (base-256) go to decodeHeader.
+ */
+function quickHeader(b: Buffer): { name: string; typeflag: number; size: number } {
+  if (b[124] & 0x80) {
+    const h = decodeHeader(b);
+    return { name: h.name, typeflag: h.typeflag, size: h.size };
+  }
+  let name = cString(b, 0, 100);
+  if (b[345] !== 0 && b.toString('latin1', 257, 263) === 'ustar\u0000')
+    name = `${cString(b, 345, 155)}/${name}`;
+  return { name, typeflag: b[156], size: octal(b, 124, 12) };
+}
+
+function cString(b: Buffer, off: number, len: number): string {
+  let end = off;
+  while (end < off + len && b[end] !== 0) end++;
+  return b.toString('utf8', off, end);
+}
+
+function octal(b: Buffer, off: number, len: number): number {
+  const end = off + len;
+  let i = off;
+  while (i < end && b[i] === 0x20) i++;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = b[i];
+    if (c === 0 || c === 0x20) break;
+    if (c < 0x30 || c > 0x37) throw new InvalidInputError('read earlier layer tar: bad octal field');
+    v = v * 8 + (c - 0x30);
+  }
+  return v;
+}

@@ -1,0 +1,117 @@
+/**
+ * A COPY of many small files rebuilt after a change links the unchanged files from its
+ * previous layer and copies their tar entries from the previous layer's kept tar. Whatever
+ * changed (content, a new file, a deleted file, a mode, an mtime), the layer must be the one
+ * a --no-cache build of the same context makes: same diffID, and fsck agrees with the diff
+ * dir. Needs root (the busybox base is imported as root-owned files).
+ */
+import { appendFile, chmod, mkdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chainIds, type Digest } from '../../core/oci/digest.js';
+import { importBusybox } from '../helpers/busybox-base.js';
+import { strataOk } from '../helpers/cli.js';
+import { requireRoot, useTempDirs } from './helpers/index.js';
+
+const tmp = useTempDirs();
+
+// Above exec-copy's threshold (1,000 files, small on average) so the tar is kept.
+const DIRS = 12;
+const PER_DIR = 100;
+
+async function makeContext(dir: string): Promise<void> {
+  await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY data /data\n');
+  for (let d = 0; d < DIRS; d++) {
+    const sub = join(dir, 'data', `d${String(d).padStart(2, '0')}`);
+    await mkdir(sub, { recursive: true });
+    for (let f = 0; f < PER_DIR; f++) {
+      await writeFile(
+        join(sub, `f${String(f).padStart(3, '0')}.txt`),
+        `file ${d}/${f}\n`.repeat(1 + (f % 7)),
+      );
+    }
+  }
+  await chmod(join(dir, 'data/d03/f010.txt'), 0o755);
+  // A long name needs a PAX header: its bytes are copied along with the entry.
+  await writeFile(join(dir, 'data/d04', `${'n'.repeat(120)}.txt`), 'long name\n');
+}
+
+describe('COPY rebuild: entries copied from the previous layer tar', () => {
+  let root: string;
+  let ctx: string;
+  const diffIds = async (tag: string): Promise<Digest[]> =>
+    JSON.parse(
+      (await strataOk(['inspect', '--root', root, '--format', '{{json .RootFS.Layers}}', tag])).stdout,
+    ) as Digest[];
+  const build = async (tag: string, ...extra: string[]): Promise<string> => {
+    await strataOk(['build', '--root', root, '--progress', 'plain', '-t', tag, ...extra, ctx]);
+    const ids = await diffIds(tag);
+    return ids[ids.length - 1];
+  };
+  beforeAll(async () => {
+    requireRoot();
+    root = await tmp();
+    ctx = await tmp();
+    await makeContext(ctx);
+    await importBusybox(root);
+    const first = await build('t:warm');
+    // The layer's tar is kept as a blob named by its diffID: what a rebuild copies from.
+    await expect(stat(join(root, 'blobs/sha256', first.slice(7)))).resolves.toBeDefined();
+  });
+
+  /** Rebuilds after `change` (warm, linking from the last result), then with --no-cache. */
+  const check = async (...changes: (() => Promise<void>)[]): Promise<void> => {
+    let warm = '';
+    for (const change of changes) {
+      await change();
+      warm = await build('t:warm');
+    }
+    const ids = await diffIds('t:warm');
+    const layer = join(root, 'layers', chainIds(ids)[ids.length - 1].slice(7), 'diff/data');
+    // The rebuild really linked the unchanged files from the previous layer.
+    expect((await stat(join(layer, 'd06/f006.txt'))).nlink).toBeGreaterThan(1);
+    await expect(stat(join(root, 'blobs/sha256', warm.slice(7)))).resolves.toBeDefined();
+    const cold = await build('t:cold', '--no-cache');
+    expect(warm).toBe(cold);
+    const fsck = await strataOk(['fsck', '--root', root]);
+    expect(fsck.stdout + fsck.stderr).not.toMatch(/mismatch|corrupt/i);
+  };
+
+  it('a changed file', async () => {
+    await check(() => appendFile(join(ctx, 'data/d05/f050.txt'), 'changed\n'));
+  });
+
+  it('an added file', async () => {
+    await check(() => writeFile(join(ctx, 'data/d07/f050a.txt'), 'new\n'));
+  });
+
+  it('a deleted file', async () => {
+    await check(() => rm(join(ctx, 'data/d02/f099.txt')));
+  });
+
+  it('a mode change', async () => {
+    await check(() => chmod(join(ctx, 'data/d09/f001.txt'), 0o600));
+  });
+
+  it('an mtime-only touch next to a real change (the touched file is written afresh)', async () => {
+    await check(async () => {
+      await utimes(join(ctx, 'data/d01/f001.txt'), 1_600_000_000, 1_600_000_000);
+      await appendFile(join(ctx, 'data/d11/f011.txt'), 'changed\n');
+    });
+  });
+
+  it('two rebuilds in a row (the second copies from a tar that was itself copied)', async () => {
+    await check(
+      () => appendFile(join(ctx, 'data/d08/f008.txt'), 'changed\n'),
+      () => appendFile(join(ctx, 'data/d10/f010.txt'), 'changed\n'),
+    );
+  });
+
+  it('a changed file under a long (PAX) name, and the first and last files', async () => {
+    await check(async () => {
+      await appendFile(join(ctx, 'data/d04', `${'n'.repeat(120)}.txt`), 'changed\n');
+      await appendFile(join(ctx, 'data/d00/f000.txt'), 'changed\n');
+      await appendFile(join(ctx, 'data/d11/f099.txt'), 'changed\n');
+    });
+  });
+});
