@@ -4,6 +4,7 @@
  * delimiters). A heredoc as the destination is an error.
  */
 import type { Node } from '../parser/ast.js';
+import { EMPTY_LIST } from '../parser/empty-list.js';
 import { chompHeredocContent } from '../parser/heredocs.js';
 import { validateChmod } from './chmod.js';
 import { parseFlags } from './flags.js';
@@ -69,7 +70,7 @@ export function parseCopyOrAdd(node: Node, kind: 'copy' | 'add'): CopyLike {
     dest,
     link: flags.bools.get('link') ?? false,
     parents: flags.bools.get('parents') ?? false,
-    exclude: flags.lists.get('exclude') ?? [],
+    exclude: flags.lists.get('exclude') ?? EMPTY_LIST,
   };
   const from = flags.strings.get('from');
   if (from) out.from = from;

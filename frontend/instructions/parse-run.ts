@@ -11,6 +11,7 @@
 
 import type { Command, HeredocFile } from '../graph/types.js';
 import type { Node } from '../parser/ast.js';
+import { EMPTY_LIST } from '../parser/empty-list.js';
 import { chompHeredocContent } from '../parser/heredocs.js';
 import { type FlagSpec, parseFlags } from './flags.js';
 import { heredocWord } from './heredoc-word.js';
@@ -30,19 +31,32 @@ export function parseRun(node: Node): Extract<ParsedInstruction, { kind: 'run' }
   if (security !== 'sandbox' && security !== 'insecure') {
     throw new InstructionError(`security "${security}" is not valid`);
   }
-  const mounts: MountSpec[] = (flags.lists.get('mount') ?? []).map((csv) => {
-    const m = parseMount(csv, null);
-    return m.from === undefined ? { csv } : { csv, from: m.from };
-  });
+  // Empty lists (the common case) are the shared frozen one: every RUN of a file keeps these.
+  const mountFlags = flags.lists.get('mount');
+  const mounts: MountSpec[] =
+    mountFlags === undefined
+      ? EMPTY_LIST
+      : mountFlags.map((csv) => {
+          const m = parseMount(csv, null);
+          return m.from === undefined ? { csv } : { csv, from: m.from };
+        });
   const { command, files } = runCommand(node);
-  return { kind: 'run', command, mounts, network, security, devices: flags.lists.get('device') ?? [], files };
+  return {
+    kind: 'run',
+    command,
+    mounts,
+    network,
+    security,
+    devices: flags.lists.get('device') ?? EMPTY_LIST,
+    files,
+  };
 }
 
 /** Shell/exec form plus heredoc handling; shared by RUN only (CMD/ENTRYPOINT take no heredocs). */
 function runCommand(node: Node): { command: Command; files: HeredocFile[] } {
-  if (node.json) return { command: { form: 'exec', args: [...node.args] }, files: [] };
+  if (node.json) return { command: { form: 'exec', args: [...node.args] }, files: EMPTY_LIST };
   const text = node.args.join(' ');
-  if (node.heredocs.length === 0) return { command: { form: 'shell', text }, files: [] };
+  if (node.heredocs.length === 0) return { command: { form: 'shell', text }, files: EMPTY_LIST };
   if (node.args.length !== 1) {
     throw new InstructionError(`parsing produced an invalid run command: [${node.args.join(' ')}]`);
   }
@@ -56,9 +70,9 @@ function runCommand(node: Node): { command: Command; files: HeredocFile[] } {
         files: [{ name: doc.name, content: data }],
       };
     }
-    return { command: { form: 'shell', text: data }, files: [] };
+    return { command: { form: 'shell', text: data }, files: EMPTY_LIST };
   }
   let joined = text;
   for (const doc of node.heredocs) joined += `\n${doc.content}${doc.name}`;
-  return { command: { form: 'shell', text: joined }, files: [] };
+  return { command: { form: 'shell', text: joined }, files: EMPTY_LIST };
 }

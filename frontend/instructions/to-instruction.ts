@@ -39,11 +39,12 @@ export function toInstruction(node: Node, source: SourceInfo): ParsedInstruction
   }
 }
 
+/** Only validates (no flag is accepted); most nodes have none, so skip building the result. */
+function noFlags(node: Node): void {
+  if (node.flags.length > 0) parseFlags(node.flags, {});
+}
+
 function parseNode(node: Node): ParsedInstruction {
-  // Only validates (no flag is accepted); most nodes have none, so skip building the result.
-  const noFlags = () => {
-    if (node.flags.length > 0) parseFlags(node.flags, {});
-  };
   const keyword = lowerKeyword(node.keyword);
   switch (keyword) {
     case 'from':
@@ -56,7 +57,7 @@ function parseNode(node: Node): ParsedInstruction {
       return parseCopyOrAdd(node, 'add');
     case 'env':
     case 'label': {
-      noFlags();
+      noFlags(node);
       const kind = keyword as 'env' | 'label';
       return { kind, pairs: keyValuePairs(node.args, kind === 'env' ? 'ENV' : 'LABEL') };
     }
@@ -64,29 +65,29 @@ function parseNode(node: Node): ParsedInstruction {
       return parseArg(node);
     case 'maintainer':
       if (node.args.length !== 1) throw errExactlyOneArgument('MAINTAINER');
-      noFlags();
+      noFlags(node);
       return { kind: 'maintainer', name: node.args[0] };
     case 'expose':
       if (node.args.length === 0) throw errAtLeastOneArgument('EXPOSE');
-      noFlags();
+      noFlags(node);
       return { kind: 'expose', ports: [...node.args].sort() };
     case 'user':
     case 'workdir':
     case 'stopsignal': {
       const kind = keyword as 'user' | 'workdir' | 'stopsignal';
       if (node.args.length !== 1) throw errExactlyOneArgument(kind.toUpperCase());
-      if (kind !== 'stopsignal') noFlags();
+      if (kind !== 'stopsignal') noFlags(node);
       if (kind === 'user') return { kind, user: node.args[0] };
       if (kind === 'workdir') return { kind, path: node.args[0] };
       return { kind, signal: node.args[0] };
     }
     case 'cmd':
     case 'entrypoint':
-      noFlags();
+      noFlags(node);
       return { kind: keyword as 'cmd' | 'entrypoint', command: shellOrExec(node) };
     case 'volume': {
       if (node.args.length === 0) throw errAtLeastOneArgument('VOLUME');
-      noFlags();
+      noFlags(node);
       const paths = node.args.map((v) => v.trim());
       if (paths.includes('')) throw new InstructionError('VOLUME specified can not be an empty string');
       return { kind: 'volume', paths };
@@ -94,7 +95,7 @@ function parseNode(node: Node): ParsedInstruction {
     case 'healthcheck':
       return parseHealthcheck(node);
     case 'shell':
-      noFlags();
+      noFlags(node);
       if (node.args.length === 0) throw errAtLeastOneArgument('SHELL');
       if (!node.json) throw errNotJSON('SHELL');
       return { kind: 'shell', shell: [...node.args] };
@@ -139,10 +140,11 @@ function parseFrom(node: Node): ParsedInstruction {
 function keyValuePairs(args: string[], command: string): [string, string][] {
   if (args.length === 0) throw errAtLeastOneArgument(command);
   if (args.length % 3 !== 0) throw new InstructionError(`Bad input to ${command}, too many arguments`);
-  const pairs: [string, string][] = [];
+  // Sized up front: push would grow a 17-slot store that every ENV/LABEL then keeps.
+  const pairs: [string, string][] = new Array(args.length / 3);
   for (let i = 0; i < args.length; i += 3) {
     if (args[i] === '') throw errBlankCommandNames(command);
-    pairs.push([args[i], args[i + 1]]);
+    pairs[i / 3] = [args[i], args[i + 1]];
   }
   return pairs;
 }

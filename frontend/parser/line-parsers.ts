@@ -7,7 +7,7 @@ import { EMPTY_LIST } from './empty-list.js';
 import { goQuote } from './go-quote.js';
 import { isAsciiSpace, WHITESPACE_RUN } from './is-space.js';
 import { JsonFormError, parseJsonForm } from './json-form.js';
-import { parseWords } from './words.js';
+import { BOUNDS, parseWords, wordBounds } from './words.js';
 
 export interface ParsedArgs {
   args: string[];
@@ -64,25 +64,29 @@ export const parseNameOrNameVal: LineParser = (rest, escapeChar) => ({
  */
 function parseNameVal(keyword: string): LineParser {
   return (rest, escapeChar) => {
-    const words = parseWords(rest, escapeChar);
-    if (words.length === 0) return none();
-    if (!words[0].includes('=')) {
+    // Keys and values are sliced straight out of `rest` from the word offsets: making each
+    // word a string first (and an array of them) was most of what ENV/LABEL lines allocated.
+    const count = wordBounds(rest, escapeChar, BOUNDS);
+    if (count === 0) return none();
+    const firstEq = rest.indexOf('=', BOUNDS[0]);
+    if (firstEq < 0 || firstEq >= BOUNDS[1]) {
       const m = WHITESPACE_RUN.exec(rest);
       if (!m) throw new DockerfileError(`${keyword} must have two arguments`);
       return { args: [rest.slice(0, m.index), rest.slice(m.index + m[0].length), ''], json: false };
     }
     // Sized up front: pushing grew a 17-slot store that the AST then kept for every line.
-    const args: string[] = new Array(words.length * 3);
-    for (let w = 0; w < words.length; w++) {
-      const word = words[w];
-      const eq = word.indexOf('=');
-      if (eq < 0) {
+    const args: string[] = new Array(count * 3);
+    for (let w = 0; w < count; w++) {
+      const start = BOUNDS[2 * w];
+      const end = BOUNDS[2 * w + 1];
+      const eq = w === 0 ? firstEq : rest.indexOf('=', start);
+      if (eq < 0 || eq >= end) {
         throw new DockerfileError(
-          `Syntax error - can't find = in ${goQuote(word)}. Must be of the form: name=value`,
+          `Syntax error - can't find = in ${goQuote(rest.slice(start, end))}. Must be of the form: name=value`,
         );
       }
-      args[3 * w] = word.slice(0, eq);
-      args[3 * w + 1] = word.slice(eq + 1);
+      args[3 * w] = rest.slice(start, eq);
+      args[3 * w + 1] = rest.slice(eq + 1, end);
       args[3 * w + 2] = '=';
     }
     return { args, json: false };

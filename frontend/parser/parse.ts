@@ -26,7 +26,8 @@ export interface ParseOptions {
 export function parse(text: string, opts: ParseOptions = {}): ParseResult {
   const src = splitSourceLines(text);
   const raw = src.raw;
-  const lines = raw.map(trimNewline);
+  // Without any `\r` every line is already trimmed: share the array instead of copying it.
+  const lines = text.includes('\r') ? raw.map(trimNewline) : raw;
   const ctx = { file: opts.file ?? 'Dockerfile', lines };
   const directives = new DirectiveScanner();
   const nodes: Node[] = [];

@@ -11,13 +11,32 @@ import { isSpaceCode } from './is-space.js';
  * ordinary. An escape character at the very end is dropped.
  */
 export function parseWords(rest: string, escapeChar: string): string[] {
+  const n = wordBounds(rest, escapeChar, BOUNDS);
+  const words: string[] = new Array(n);
+  for (let w = 0; w < n; w++) words[w] = rest.slice(BOUNDS[2 * w], BOUNDS[2 * w + 1]);
+  return words;
+}
+
+/**
+ * Scratch space for `wordBounds` callers in this package. Reused rather than allocated per
+ * line (ENV and LABEL lines are most of a large file); nothing here calls back into user
+ * code, so one call's bounds are always read before the next call overwrites them.
+ */
+export const BOUNDS: number[] = [];
+
+/**
+ * The words `parseWords` returns, as offsets: word `w` is `rest.slice(out[2w], out[2w+1])`.
+ * Returns the number of words. Lets ENV/LABEL slice keys and values straight out of `rest`
+ * without first making each word a string.
+ */
+export function wordBounds(rest: string, escapeChar: string, out: number[]): number {
   // Every character of a word is kept (quotes and escapes included) except an escape at the
   // very end of `rest`, so words are slices: no per-character strings or concatenation.
   // Code units suffice: spaces, quotes and escapes are all single units, and a surrogate
   // pair after an escape lands in the same slice either way.
   const esc = escapeChar.charCodeAt(0);
-  const words: string[] = [];
   const n = rest.length;
+  let count = 0;
   let i = 0;
   while (i < n) {
     if (isSpaceCode(rest.charCodeAt(i))) {
@@ -43,8 +62,12 @@ export function parseWords(rest: string, escapeChar: string): string[] {
         else i++;
       }
     }
-    const word = rest.slice(start, end < 0 ? i : end);
-    if (word.length > 0) words.push(word);
+    const stop = end < 0 ? i : end;
+    if (stop > start) {
+      out[2 * count] = start;
+      out[2 * count + 1] = stop;
+      count++;
+    }
   }
-  return words;
+  return count;
 }
