@@ -19,6 +19,11 @@ export interface CacheMountInit {
   mode?: number;
   uid?: number;
   gid?: number;
+  /**
+   * Fills a new dir before it is published (RUN --mount=type=cache,from=...): the dir then
+   * keeps the mode and owner the seed gave it unless `mode`, `uid` or `gid` say otherwise.
+   */
+  seed?: (dir: string) => Promise<void>;
 }
 
 export interface CacheMountInfo {
@@ -58,7 +63,9 @@ export class CacheMounts {
       const tmp = join(this.dir, ownedName('.tmp-'));
       try {
         await mkdir(tmp, { mode: 0o700 });
-        await chmod(tmp, init.mode ?? 0o755); // explicit: mkdir's mode is filtered by umask
+        if (init.seed) await init.seed(tmp);
+        // explicit: mkdir's mode is filtered by umask
+        if (!init.seed || init.mode !== undefined) await chmod(tmp, init.mode ?? 0o755);
         if (init.uid !== undefined || init.gid !== undefined)
           await chown(tmp, init.uid ?? -1, init.gid ?? -1);
         await writeFileAtomic(`${path}.json`, `${JSON.stringify({ id }, null, 2)}\n`);

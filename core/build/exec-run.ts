@@ -4,9 +4,11 @@
  * parent layers, and leaves the overlay upper dir in `upper` as the step's change.
  */
 
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { promisify } from 'node:util';
 import type { RunMount as GraphMount, Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
 import type { Digest } from '../oci/digest.js';
@@ -35,9 +37,13 @@ export interface RunContext {
   tmpDir: string;
   /** Materialises a stage's or image's filesystem (read-only use) and returns its path. */
   stageRoot(from: NonNullable<GraphMount['from']>): Promise<string>;
+  /** What a stage's or image's filesystem is, by content: its top layer's chainID. */
+  stageIdentity(from: NonNullable<GraphMount['from']>): Promise<string>;
   onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void;
   signal?: AbortSignal;
 }
+
+const execFileP = promisify(execFile);
 
 /** Last output lines kept for the failure message. */
 const TAIL = 20;
@@ -112,9 +118,26 @@ async function resolveMount(
   switch (m.type) {
     case 'cache': {
       if (!m.target) throw new InvalidInputError('run --mount=type=cache: target is required');
-      if (m.from) throw new InvalidInputError('run --mount=type=cache: from= is not supported yet');
-      const cacheId = m.id ?? m.target;
-      const dir = await rc.store.ensureCacheMount(cacheId, { mode: m.mode, uid: m.uid, gid: m.gid });
+      let cacheId = m.id ?? m.target;
+      let seed: ((dir: string) => Promise<void>) | undefined;
+      if (m.from) {
+        const from = m.from;
+        const source = posix.normalize(`/${m.source ?? ''}`);
+        // As BuildKit keys a cache with a base (`id:<base ref>`): another base, another cache.
+        // The base is named by its content (its top layer's chainID), the subpath added.
+        cacheId = `${cacheId}:${await rc.stageIdentity(from)}${source === '/' ? '' : `:${source}`}`;
+        // A new cache starts as a copy of from's `source` (owners, modes and times kept);
+        // later builds find it as the steps left it.
+        seed = async (dir) => {
+          const src = resolveInRoot(await rc.stageRoot(from), source);
+          if (!(await lstat(src).catch(() => undefined))?.isDirectory()) {
+            const name = from.kind === 'stage' ? `stage ${from.index}` : from.ref;
+            throw new InvalidInputError(`run --mount=type=cache: from=${name} has no directory ${source}`);
+          }
+          await execFileP('cp', ['-a', '--', `${src}/.`, dir]);
+        };
+      }
+      const dir = await rc.store.ensureCacheMount(cacheId, { mode: m.mode, uid: m.uid, gid: m.gid, seed });
       // locked: one step at a time across processes; private: BuildKit gives a fresh
       // directory when the shared one is busy, and so do we.
       if (m.sharing === 'locked')

@@ -46,12 +46,18 @@ export function diffDirs(store: Store, chain: Digest[]): string[] {
 }
 
 export function makeRunners(d: RunnerDeps): StepRunners {
-  const stageRoot = async (from: NonNullable<GraphMount['from']>): Promise<string> => {
-    // A read-only merged view for RUN --mount from=: materialised by copying, since a bind
-    // mount needs one directory. Costly for big stages; an overlay mount would avoid it.
+  const stateOf = async (from: NonNullable<GraphMount['from']>): Promise<ImageState> => {
     const state =
       from.kind === 'stage' ? d.stageStates.get(from.index) : (await d.lookupImage(from.ref)).state;
     if (!state) throw new Error(`mount from stage ${JSON.stringify(from)}: stage has not run`);
+    return state;
+  };
+  const stageIdentity = async (from: NonNullable<GraphMount['from']>): Promise<string> =>
+    (await stateOf(from)).chain.at(-1) ?? 'scratch';
+  const stageRoot = async (from: NonNullable<GraphMount['from']>): Promise<string> => {
+    // A read-only merged view for RUN --mount from=: materialised by copying, since a bind
+    // mount needs one directory. Costly for big stages; an overlay mount would avoid it.
+    const state = await stateOf(from);
     const out = join(d.tmpDir, `from-${Math.random().toString(36).slice(2)}`);
     await mkdir(out, { recursive: true });
     // exportRootfs reads an image by its config; a stage's config is stored for that.
@@ -73,6 +79,7 @@ export function makeRunners(d: RunnerDeps): StepRunners {
         extraEnv: d.extraEnv,
         tmpDir: d.tmpDir,
         stageRoot,
+        stageIdentity,
         onOutput: (stream, data) =>
           d.progress({ type: 'vertex-log', id: vertex, stream, data, time: Date.now() }),
         signal: d.signal,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getXattr } from '../../core/diff/overlay-form.js';
 import { importBusybox } from '../helpers/busybox-base.js';
-import { stepOutcomes, strataOk } from '../helpers/cli.js';
+import { stepOutcomes, strata, strataOk } from '../helpers/cli.js';
 import { docker, requireDocker, requireRoot, useTempDirs } from './helpers/index.js';
 
 const tmp = useTempDirs();
@@ -116,5 +116,58 @@ describe('RUN in runc', () => {
     expect(await readdir(join(root, 'cachemounts'))).toEqual([]);
     await writeFile(join(ctx, 'step.txt'), 'three\n');
     expect((await seen()).seen).toBe('three\n');
+  });
+
+  it('a cache mount with from= starts as a copy of that stage, keeps its writes, and a new base gives a new cache', async () => {
+    const ctx = await tmp();
+    const dockerfile = (seedText: string) =>
+      `FROM busybox AS seed\nRUN mkdir -p /seed && echo ${seedText} > /seed/base.txt && chmod 750 /seed\n` +
+      'FROM busybox\nCOPY step.txt /step.txt\n' +
+      "RUN --mount=type=cache,target=/cache,from=seed,source=/seed sh -c 'cat /step.txt >> /cache/log; " +
+      "stat -c %a /cache > /seen.txt; cat /cache/base.txt /cache/log >> /seen.txt'\n";
+    const seen = async () => {
+      const dir = join(await tmp(), 'rootfs');
+      const r = await strataOk([
+        'build',
+        '--root',
+        root,
+        '--progress',
+        'plain',
+        '--output',
+        `type=local,dest=${dir}`,
+        ctx,
+      ]);
+      const { readFile } = await import('node:fs/promises');
+      return {
+        steps: stepOutcomes(r.stderr),
+        seen: await readFile(join(dir, 'seen.txt'), 'utf8'),
+        cacheInImage: await readdir(join(dir, 'cache')).catch(() => []),
+      };
+    };
+    await writeFile(join(ctx, 'Dockerfile'), dockerfile('seeded'));
+    await writeFile(join(ctx, 'step.txt'), 'one\n');
+    const a = await seen();
+    expect(a.seen).toBe('750\nseeded\none\n');
+    expect(a.cacheInImage).toEqual([]);
+    await writeFile(join(ctx, 'step.txt'), 'two\n');
+    const b = await seen();
+    expect(b.steps.find((s) => s.name.includes('RUN --mount'))?.cached).toBe(false);
+    expect(b.seen).toBe('750\nseeded\none\ntwo\n');
+    // Another base (the seed stage changed): a cache of its own, seeded from the new base.
+    await writeFile(join(ctx, 'Dockerfile'), dockerfile('reseeded'));
+    expect((await seen()).seen).toBe('750\nreseeded\ntwo\n');
+    const du = (await strataOk(['du', '--root', root, '-v'])).stdout;
+    expect(du).toMatch(/\/cache:sha256:[0-9a-f]{64}:\/seed/);
+  });
+
+  it('a cache mount with from= names a directory that the stage lacks: a clear error', async () => {
+    const ctx = await tmp();
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      'FROM busybox AS seed\nFROM busybox\nRUN --mount=type=cache,target=/c,from=seed,source=/nope true\n',
+    );
+    const r = await strata(['build', '--root', root, '-q', ctx]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('run --mount=type=cache: from=stage 0 has no directory /nope');
   });
 });
