@@ -25,6 +25,9 @@ import { isNotFound, mapNoSpace } from './fs-errors.js';
 import { exists } from './fs-presence.js';
 import { ownedName } from './process-owner.js';
 
+/** Every this many bytes written, writeback of the ingest file is started early. */
+const EARLY_SYNC_BYTES = 16 * 2 ** 20;
+
 export interface IngestExpectation {
   digest?: Digest;
   size?: number;
@@ -54,6 +57,9 @@ export class FileIngestWriter implements IngestWriter {
   #failure: unknown;
   #spent = false;
   #sealed: Promise<{ digest: Digest; size: number }> | undefined;
+  /** Bytes written since the last early datasync started, and that sync while it runs. */
+  #unsynced = 0;
+  #syncing: Promise<void> | undefined;
 
   private constructor(path: string, fh: FileHandle, blobDir: string) {
     this.path = path;
@@ -102,6 +108,22 @@ export class FileIngestWriter implements IngestWriter {
     }
     this.#hash.update(chunk);
     this.#size += chunk.length;
+    this.#unsynced += chunk.length;
+    if (this.#unsynced >= EARLY_SYNC_BYTES && this.#syncing === undefined) {
+      // Start writeback now, in the background: commit()'s fsync then finds little left to
+      // flush. Measured here: fsync of a freshly written 192 MiB file took 0.17-0.23 s, all
+      // of it at the end of a pull. Durability is still decided by commit()'s fsync.
+      this.#unsynced = 0;
+      this.#syncing = fh.datasync().then(
+        () => {
+          this.#syncing = undefined;
+        },
+        (err: unknown) => {
+          this.#syncing = undefined;
+          this.#failure ??= mapNoSpace(err, `write blob ${this.path}`);
+        },
+      );
+    }
   }
 
   digest(): Promise<{ digest: Digest; size: number }> {
@@ -123,6 +145,8 @@ export class FileIngestWriter implements IngestWriter {
     this.#spent = true;
     try {
       const { digest, size } = await sealing;
+      await this.#syncing;
+      if (this.#failure !== undefined) throw this.#failure;
       const fh = this.#fh!;
       await fh.sync();
       this.#fh = undefined;
