@@ -4,7 +4,7 @@
  * state (ENV, ARG, WORKDIR). RUN/CMD/ENTRYPOINT/SHELL/HEALTHCHECK/ONBUILD are not expanded.
  */
 import { InstructionError, parseExposedPorts, validateSignal } from '../instructions/index.js';
-import { processWord, processWords } from '../shell/index.js';
+import { expandWord, processWords } from '../shell/index.js';
 import { convertCopy } from './convert-copy.js';
 import { convertRun } from './convert-run.js';
 import type { EnvList } from './env-list.js';
@@ -29,7 +29,7 @@ export function convertStep(cmd: StageCommand, ctx: ConvertContext): Instruction
   const lex = { escapeToken: ctx.escape };
   // A live view, not a copy: every word is expanded before this step changes the env.
   const env = state.env.view();
-  const expand = (word: string) => processWord(word, env, lex).result;
+  const expand = (word: string) => expandWord(word, env, lex);
   const p = cmd.parsed;
   switch (p.kind) {
     case 'from':
@@ -93,8 +93,7 @@ function convertArg(
   ctx.declared.add(a.name);
   let value: string | undefined;
   if (Object.hasOwn(ctx.buildArgs, a.name)) value = ctx.buildArgs[a.name];
-  else if (a.value !== undefined)
-    value = processWord(a.value, state.env.view(), { escapeToken: ctx.escape }).result;
+  else if (a.value !== undefined) value = expandWord(a.value, state.env.view(), { escapeToken: ctx.escape });
   else value = ctx.globalEnv.get(a.name);
   if (value !== undefined) state.env.set(a.name, value);
   declareArg(state, a.name, value);

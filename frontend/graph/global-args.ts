@@ -5,7 +5,7 @@
  */
 import { withLocation } from '../errors.js';
 import type { SourceInfo } from '../instructions/index.js';
-import { processWord } from '../shell/index.js';
+import { expandWord } from '../shell/index.js';
 import { EnvList } from './env-list.js';
 import { platformArgs } from './platform-args.js';
 import type { StageTable } from './stage-table.js';
@@ -35,7 +35,7 @@ export function buildGlobalArgs(
       if (Object.hasOwn(buildArgs, arg.name)) value = buildArgs[arg.name];
       else if (arg.value !== undefined) {
         try {
-          value = processWord(arg.value, env.view(), { escapeToken }).result;
+          value = expandWord(arg.value, env.view(), { escapeToken });
         } catch (err) {
           throw withLocation(err, node.range, source);
         }

@@ -4,8 +4,10 @@
  * A name that is no stage is an image reference, as in BuildKit.
  */
 import { InstructionError } from '../instructions/index.js';
-import { processWord } from '../shell/index.js';
+import { expandWord } from '../shell/index.js';
 import type { StageCommand, StageDecl } from './stage-table.js';
+
+const NO_ENV: ReadonlyMap<string, string> = new Map();
 
 export function findStage(stages: readonly StageDecl[], name: string): StageDecl | undefined {
   const lower = name.toLowerCase();
@@ -21,7 +23,7 @@ export function resolveCommandRefs(
   const p = cmd.parsed;
   if ((p.kind === 'copy' || p.kind === 'add') && p.from !== undefined && p.from !== '') {
     const from = p.from;
-    if (processWord(from, new Map(), { escapeToken }).result !== from) {
+    if (expandWord(from, NO_ENV, { escapeToken }) !== from) {
       throw new InstructionError(
         'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround',
       );

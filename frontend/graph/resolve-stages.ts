@@ -6,7 +6,7 @@
  */
 import { DockerfileError, withLocation } from '../errors.js';
 import type { SourceInfo } from '../instructions/index.js';
-import { processWord } from '../shell/index.js';
+import { expandWord } from '../shell/index.js';
 import { buildGlobalArgs, type GlobalArgs } from './global-args.js';
 import { applyTriggers, type TriggerParser } from './onbuild-triggers.js';
 import { commandStageDeps, findStage, resolveCommandRefs } from './resolve-refs.js';
@@ -39,7 +39,7 @@ export function resolveStages(table: StageTable, opts: GraphOptions, ctx: Resolv
   const lex = { escapeToken: ctx.escape };
   const stages = table.stages.map((decl): ResolvedStage => {
     try {
-      const image = processWord(decl.from.image, global.env.view(), lex).result;
+      const image = expandWord(decl.from.image, global.env.view(), lex);
       if (image === '') throw new Error(`base name (${decl.from.image}) should not be blank`);
       const earlier = findStage(table.stages.slice(0, decl.index), image);
       const base: StageBase =
@@ -50,7 +50,7 @@ export function resolveStages(table: StageTable, opts: GraphOptions, ctx: Resolv
             : { kind: 'image', ref: image };
       const out: ResolvedStage = { decl, base };
       if (decl.from.platform !== undefined) {
-        const platform = processWord(decl.from.platform, global.env.view(), lex).result;
+        const platform = expandWord(decl.from.platform, global.env.view(), lex);
         if (platform === '') throw new Error(`empty platform value from expression ${decl.from.platform}`);
         out.platform = platform;
       }
@@ -125,6 +125,9 @@ function checkCycles(stages: readonly StageDecl[], source: SourceInfo): void {
     const commands = stages[i].commands;
     for (let c = 0; c < commands.length; c++) {
       const cmd = commands[c];
+      // Most commands read no other stage; skip the call for them (this loop sees every
+      // command of the file, mostly while the code is still cold).
+      if (cmd.copyFrom === undefined && cmd.mountFrom === undefined) continue;
       const deps = commandStageDeps(cmd);
       for (let k = 0; k < deps.length; k++) {
         const d = deps[k];

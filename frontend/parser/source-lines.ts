@@ -16,6 +16,9 @@ export interface SourceLines {
   tooLongAt?: number;
 }
 
+// At most 3 UTF-8 bytes per UTF-16 unit: a line this short or shorter cannot be over the limit.
+const SURELY_SHORT = Math.floor(MAX_LINE_BYTES / 3);
+
 export function splitSourceLines(text: string): SourceLines {
   // One builtin split instead of an indexOf loop: the loop ran in the interpreter for most of
   // a first parse, while split is native code from the start.
@@ -26,7 +29,7 @@ export function splitSourceLines(text: string): SourceLines {
   let lastHasNewline = body.endsWith('\n');
   for (let i = 0; i < raw.length; i++) {
     const line = raw[i];
-    if (line.length > MAX_LINE_BYTES / 3 && utf8Length(line) > MAX_LINE_BYTES) {
+    if (line.length > SURELY_SHORT && utf8Length(line) > MAX_LINE_BYTES) {
       // Nothing from the first over-long line on is read; the line before it had a newline.
       raw.length = i;
       lastHasNewline = i > 0;

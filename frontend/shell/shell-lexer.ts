@@ -50,3 +50,23 @@ export function processWord(word: string, env: Env, opts?: LexOptions): ProcessW
 export function processWords(word: string, env: Env, opts?: LexOptions): string[] {
   return new ShellLexer(opts).processWords(word, env);
 }
+
+/**
+ * `processWord(word, env, opts).result`, without running the lexer for a word that has
+ * nothing to expand: with no `$`, no quote and no escape character the result is the word
+ * itself. Graph conversion expands every FROM, `--from` and stage value; most have none of
+ * these, and a lexer run per word (mostly in cold code) was a visible share of a build graph.
+ */
+export function expandWord(word: string, env: Env, opts?: LexOptions): string {
+  const escape = opts?.escapeToken ?? '\\';
+  if (
+    escape.length === 1 &&
+    !word.includes('$') &&
+    !word.includes(escape) &&
+    !word.includes("'") &&
+    !word.includes('"')
+  ) {
+    return word;
+  }
+  return processWord(word, env, opts).result;
+}
