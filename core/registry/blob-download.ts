@@ -56,13 +56,7 @@ export async function fetchBlob(
   await client.retrying(what, async () => {
     const headers: Record<string, string> = { 'accept-encoding': 'identity' };
     if (offset > 0) headers.range = `bytes=${offset}-`;
-    const resp = await client.send({
-      method: 'GET',
-      url: `/v2/${repo}/blobs/${desc.digest}`,
-      repo,
-      headers,
-      stream: true,
-    });
+    const resp = await client.send({ method: 'GET', url: `/v2/${repo}/blobs/${desc.digest}`, repo, headers });
     if (resp.status === 404) {
       await discardBody(resp);
       throw new NotFoundError(`${what}: not found in the registry`);

@@ -49,12 +49,6 @@ export interface RegistryRequest {
   headers?: Record<string, string>;
   /** A body factory: a request refused with 401 is sent again with a fresh body. */
   body?: () => Uint8Array | string | AsyncIterable<Uint8Array>;
-  /**
-   * A bodiless GET of a large body (a blob): sent over node:http (node-get.ts), so
-   * bodyStream() hands the bytes over without fetch's web-stream overhead. An injected
-   * `fetch` (tests) is used for these too.
-   */
-  stream?: boolean;
 }
 
 export const MANIFEST_ACCEPT = [
@@ -95,7 +89,12 @@ export class RegistryClient {
   /** The host requests go to: `registry-1.docker.io`, `localhost:5000`. */
   readonly host: string;
   readonly #fetch: typeof fetch;
-  readonly #streamFetch: typeof fetch;
+  /**
+   * For bodiless GET/HEAD (pings, manifests, blobs): node:http (node-get.ts), whose bodies
+   * stay Node streams (cheaper per chunk than fetch's web streams) and which does not load
+   * undici (~30-100 ms of an anonymous pull's start-up). An injected `fetch` is used instead.
+   */
+  readonly #getFetch: typeof fetch;
   readonly #insecure: Set<string>;
   readonly #auth: Authenticator;
   readonly #tries: number;
@@ -107,7 +106,7 @@ export class RegistryClient {
     this.domain = domain;
     this.host = apiHost(domain);
     this.#fetch = opts.fetch ?? fetchWithTrust;
-    this.#streamFetch = opts.fetch ?? nodeGet;
+    this.#getFetch = opts.fetch ?? nodeGet;
     this.#insecure = new Set((opts.insecureRegistries ?? []).map((h) => h.toLowerCase()));
     this.#tries = Math.max(1, opts.tries ?? 3);
     this.#delay = opts.retryDelayMs ?? 250;
@@ -143,7 +142,7 @@ export class RegistryClient {
       const https = `https://${this.host}`;
       if (!this.allowsHttp(this.host)) return https;
       try {
-        const resp = await this.#fetch(`${https}/v2/`, { method: 'GET', redirect: 'manual' });
+        const resp = await this.#getFetch(`${https}/v2/`, { method: 'GET', redirect: 'manual' });
         await discardBody(resp);
         return https;
       } catch (err) {
@@ -181,7 +180,8 @@ export class RegistryClient {
       const auth = await this.#auth.header(scopes);
       const headers: Record<string, string> = { ...req.headers };
       if (auth !== undefined) headers.authorization = auth.value;
-      const transport = req.stream === true && req.body === undefined ? this.#streamFetch : this.#fetch;
+      const bodiless = req.body === undefined && (req.method === 'GET' || req.method === 'HEAD');
+      const transport = bodiless ? this.#getFetch : this.#fetch;
       const resp = await followRedirects(transport, url, req.method, headers, req.body, (h) =>
         this.allowsHttp(h),
       );
@@ -243,7 +243,9 @@ export class RegistryClient {
   async ping(): Promise<void> {
     await this.retrying(`ping ${this.host}`, async () => {
       const url = await this.url('/v2/');
-      const resp = await followRedirects(this.#fetch, url, 'GET', {}, undefined, (h) => this.allowsHttp(h));
+      const resp = await followRedirects(this.#getFetch, url, 'GET', {}, undefined, (h) =>
+        this.allowsHttp(h),
+      );
       const header = resp.headers.get('www-authenticate');
       if (resp.status === 401) {
         const ch = parseWwwAuthenticate(header ?? '').find(
