@@ -58,11 +58,11 @@ export function processWords(word: string, env: Env, opts?: LexOptions): string[
  * these, and a lexer run per word (mostly in cold code) was a visible share of a build graph.
  */
 export function expandWord(word: string, env: Env, opts?: LexOptions): string {
-  const escape = opts?.escapeToken ?? '\\';
+  const token = opts?.escapeToken ?? '\\';
   if (
-    escape.length === 1 &&
+    token.length === 1 &&
     !word.includes('$') &&
-    !word.includes(escape) &&
+    !word.includes(token) &&
     !word.includes("'") &&
     !word.includes('"')
   ) {
