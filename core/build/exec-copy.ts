@@ -9,10 +9,11 @@ import { addInto } from '../copy/add-into.js';
 import { addUrl } from '../copy/add-url.js';
 import type { CopyOptions } from '../copy/copy-into.js';
 import { copyInto } from '../copy/copy-into.js';
+import { type LayerFilesDoc, PreviousFiles } from '../copy/layer-files.js';
 import { LayerSource } from '../copy/layer-source.js';
 import { resolveOwner } from '../copy/resolve-owner.js';
 import { writeHeredocs } from '../copy/write-heredocs.js';
-import { writeLayerTarBlob } from '../diff/layer-tar-blob.js';
+import { measureLayerTar } from '../diff/measure-layer-tar.js';
 import type { Digest } from '../oci/digest.js';
 import type { StageState } from './config-apply.js';
 import type { RunnerDeps } from './runners.js';
@@ -21,7 +22,7 @@ import { isUrl, resolveDest } from './step-ops.js';
 import type { ImageState, PlannedStep } from './types.js';
 
 export interface CopyStepResult {
-  /** Blob listing [target, content digest, mtime written] of each regular file. */
+  /** Blob listing the regular files written (a LayerFilesDoc). */
   layerFiles?: Digest;
   /** The layer's measurement when this step took it (then the executor need not). */
   measured?: { diffId: Digest; size: number; empty: boolean };
@@ -76,14 +77,15 @@ export async function copyStep(
   } else {
     set = await d.ctx.sourceSet(p.step, sources, ins.exclude, ins.parents);
   }
-  const written: LayerFile[] = [];
+  const written: [string, string, number][] = [];
   const sde = d.sourceDateEpoch;
   opts.onFile = (target, e) => {
     if (e.digest) written.push([target, e.digest, sde !== undefined && e.mtime > sde ? sde : e.mtime]);
   };
-  const previous = await reuseFromPrevious(p, d);
-  opts.reuse = previous?.reuse;
+  const previous = await previousFiles(p, d);
+  if (previous) opts.reuse = (target, e) => previous.reuse(target, e);
   let measured: CopyStepResult['measured'];
+  let tar: { digest?: Digest; fromTar: (target: string) => boolean } = { fromTar: () => false };
   if (ins.kind === 'add' && (!ins.from || set.origin === 'context')) {
     await addInto(staging, set, dest, { ...opts, unpack: ins.unpack });
   } else {
@@ -92,45 +94,53 @@ export async function copyStep(
     // outside its accounting.
     const plain = ins.kind === 'copy' && ins.heredocs.length === 0;
     if (plain && r.files >= KEEP_TAR_MIN_FILES && r.bytes / r.files <= KEEP_TAR_MAX_MEAN) {
-      const same = new Set(r.linked.map((t) => t.slice(1)));
-      const t = await writeLayerTarBlob(d.store, staging, { earlierDiffId: previous?.diffId, same });
-      measured = { diffId: t.diffId, size: t.size, empty: t.entries === 0 };
+      ({ measured, tar } = await measureCopy(staging, r.files, r.linked, previous, d));
     }
   }
   if (written.length === 0) return { measured };
-  return { layerFiles: (await d.store.putBlob(JSON.stringify(written))).digest, measured };
+  const doc: LayerFilesDoc = {
+    v: 2,
+    tar: tar.digest,
+    files: written.map(([t, digest, mtime]) => [t, digest, mtime, tar.fromTar(t) ? 1 : 0]),
+  };
+  return { layerFiles: (await d.store.putBlob(JSON.stringify(doc))).digest, measured };
 }
 
-/** One regular file of a COPY layer: target, content digest, mtime written (seconds). */
-type LayerFile = [string, string, number];
+/**
+ * Measures a COPY layer of many small files. Files linked from the previous layer that are
+ * still the inodes of its kept tar have their entries copied from that tar; the tar is only
+ * hashed then, unless fewer than 7/8 of the files still come from it (or it is gone), and
+ * then this layer's tar is kept instead: each rebuild need not write 40 MB again.
+ */
+async function measureCopy(
+  staging: string,
+  files: number,
+  linked: string[],
+  previous: PreviousFiles | undefined,
+  d: RunnerDeps,
+): Promise<{
+  measured: CopyStepResult['measured'];
+  tar: { digest?: Digest; fromTar: (t: string) => boolean };
+}> {
+  const fromPrev = previous?.tar !== undefined ? linked.filter((t) => previous.fromTar(t)) : [];
+  const same = new Set(fromPrev.map((t) => t.slice(1)));
+  const earlier = previous?.tar;
+  const keep = !(earlier && fromPrev.length * 8 >= files * 7 && (await d.store.hasBlob(earlier)));
+  const t = await measureLayerTar(d.store, staging, { earlier, same, keep });
+  const measured = { diffId: t.diffId, size: t.size, empty: t.entries === 0 };
+  if (keep) return { measured, tar: { digest: t.diffId, fromTar: () => true } };
+  const kept = new Set(fromPrev);
+  return { measured, tar: { digest: earlier, fromTar: (target) => kept.has(target) } };
+}
 
 /**
  * When only this COPY's sources changed, its previous layer holds every unchanged file
  * already, with the same owner and mode: those are hard-linked from there (layers are
- * immutable), so the rebuild writes only what changed. A file is the same when its content
- * digest and the mtime it was given match (an mtime alone does not change the cache key,
- * but it is in the tar). Lists from before mtimes were recorded reuse nothing.
+ * immutable), so the rebuild writes only what changed (see PreviousFiles.reuse).
  */
-async function reuseFromPrevious(
-  p: PlannedStep,
-  d: RunnerDeps,
-): Promise<{ reuse: CopyOptions['reuse']; diffId: Digest } | undefined> {
-  const layer = p.previous && (await d.store.getLayer(p.previous.chainId));
-  if (!p.previous || !layer) return undefined;
-  const rows = await d.store.readJsonBlob<LayerFile[]>(p.previous.layerFiles).catch(() => undefined);
-  if (!rows) return undefined;
-  const before = new Map<string, LayerFile>();
-  for (const row of rows) if (row.length === 3) before.set(row[0], row);
-  const diff = d.store.diffPath(p.previous.chainId);
-  const sde = d.sourceDateEpoch;
-  return {
-    diffId: layer.diffId,
-    reuse: (target, e) => {
-      const row = before.get(target);
-      if (e.digest === undefined || row === undefined || row[1] !== e.digest) return undefined;
-      if (row[2] !== (sde !== undefined && e.mtime > sde ? sde : e.mtime)) return undefined;
-      // No stat: a layer's files are immutable, and a path that is gone fails the link.
-      return diff + target;
-    },
-  };
+async function previousFiles(p: PlannedStep, d: RunnerDeps): Promise<PreviousFiles | undefined> {
+  if (!p.previous || !(await d.store.getLayer(p.previous.chainId))) return undefined;
+  const doc = await d.store.readJsonBlob<unknown>(p.previous.layerFiles).catch(() => undefined);
+  if (doc === undefined) return undefined;
+  return new PreviousFiles(doc, d.store.diffPath(p.previous.chainId), d.sourceDateEpoch);
 }

@@ -70,9 +70,10 @@ describe('COPY rebuild: entries copied from the previous layer tar', () => {
     const layer = join(root, 'layers', chainIds(ids)[ids.length - 1].slice(7), 'diff/data');
     // The rebuild really linked the unchanged files from the previous layer.
     expect((await stat(join(layer, 'd06/f006.txt'))).nlink).toBeGreaterThan(1);
-    await expect(stat(join(root, 'blobs/sha256', warm.slice(7)))).resolves.toBeDefined();
     const cold = await build('t:cold', '--no-cache');
     expect(warm).toBe(cold);
+    // A build without a previous result keeps its tar; the next rebuild copies from it.
+    await expect(stat(join(root, 'blobs/sha256', cold.slice(7)))).resolves.toBeDefined();
     const fsck = await strataOk(['fsck', '--root', root]);
     expect(fsck.stdout + fsck.stderr).not.toMatch(/mismatch|corrupt/i);
   };
@@ -100,11 +101,29 @@ describe('COPY rebuild: entries copied from the previous layer tar', () => {
     });
   });
 
-  it('two rebuilds in a row (the second copies from a tar that was itself copied)', async () => {
+  it('two rebuilds in a row (the second links a file changed by the first, not in the kept tar)', async () => {
     await check(
       () => appendFile(join(ctx, 'data/d08/f008.txt'), 'changed\n'),
       () => appendFile(join(ctx, 'data/d10/f010.txt'), 'changed\n'),
     );
+  });
+
+  it('the kept tar gone (gc): the rebuild writes every entry itself and keeps a new tar', async () => {
+    const ids = await diffIds('t:cold');
+    await rm(join(root, 'blobs/sha256', ids[ids.length - 1].slice(7)));
+    await check(() => appendFile(join(ctx, 'data/d03/f003.txt'), 'changed\n'));
+    const warm = await diffIds('t:warm');
+    await expect(stat(join(root, 'blobs/sha256', warm[warm.length - 1].slice(7)))).resolves.toBeDefined();
+  });
+
+  it('more than 1/8 of the files changed: a new tar is kept', async () => {
+    await check(async () => {
+      for (let d = 0; d < 2; d++)
+        for (let f = 0; f < PER_DIR; f++)
+          await appendFile(join(ctx, `data/d1${d}/f${String(f).padStart(3, '0')}.txt`), 'bulk\n');
+    });
+    const warm = await diffIds('t:warm');
+    await expect(stat(join(root, 'blobs/sha256', warm[warm.length - 1].slice(7)))).resolves.toBeDefined();
   });
 
   it('a changed file under a long (PAX) name, and the first and last files', async () => {
