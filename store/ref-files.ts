@@ -3,7 +3,7 @@
  * `{ "name": ..., "target": RefTarget }`. The file name is the name made path-safe by
  * encodeName (`alpine%3Alatest.json`); the JSON keeps the name as given, for listing.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDigest } from '../core/oci/index.js';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
@@ -22,11 +22,18 @@ export class RefFiles {
     return join(this.dir, `${encodeName(name, 'ref')}.json`);
   }
 
-  /** Points `name` at `target`, replacing any previous target atomically. */
+  /**
+   * Points `name` at `target`, replacing any previous target atomically. A ref that already
+   * says exactly this is left alone: a rebuild that changed nothing re-tags every time, and
+   * the write's two fsyncs were most of a no-op build's disk time.
+   */
   async set(name: string, target: RefTarget): Promise<void> {
     parseDigest(target.config);
     if (target.manifest !== undefined) parseDigest(target.manifest.digest);
-    await writeFileAtomic(this.#path(name), `${JSON.stringify({ name, target }, null, 2)}\n`);
+    const path = this.#path(name);
+    const text = `${JSON.stringify({ name, target }, null, 2)}\n`;
+    if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return;
+    await writeFileAtomic(path, text);
   }
 
   /** The target, undefined when absent; DigestMismatchError naming the file when corrupt. */

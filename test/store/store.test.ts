@@ -229,6 +229,20 @@ describe('refs', () => {
     expect((await store.listRefs()).map((r) => r.name)).toEqual(['registry.example:5000/team/app:1.0']);
   });
 
+  it('leaves a ref that already says the same untouched (a no-op rebuild re-tags)', async () => {
+    const store = await freshStore();
+    const cfg = sha256('config');
+    await store.setRef('app:1', { config: cfg });
+    const [file] = (await readdir(join(store.root, 'refs'))).filter((f) => f.endsWith('.json'));
+    const before = await stat(join(store.root, 'refs', file));
+    await store.setRef('app:1', { config: cfg });
+    // A rewrite renames a new file into place: another inode.
+    expect((await stat(join(store.root, 'refs', file))).ino).toBe(before.ino);
+    await store.setRef('app:1', { config: sha256('other') });
+    expect((await stat(join(store.root, 'refs', file))).ino).not.toBe(before.ino);
+    expect(await store.getRef('app:1')).toEqual({ config: sha256('other') });
+  });
+
   it('keeps every name inside refs/, whatever its characters', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ minLength: 1, maxLength: 40 }), async (name) => {
