@@ -179,10 +179,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     }
   }
   const ctx = await openBuildContext(store, contextDir, dockerfile, named);
-  const stepIndex = JSON.parse((await store.readMeta(STEP_INDEX))?.toString() ?? '{}') as Record<
-    string,
-    Digest
-  >;
+  const stepIndexText = (await store.readMeta(STEP_INDEX))?.toString() ?? '{}';
+  const stepIndex = JSON.parse(stepIndexText) as Record<string, Digest>;
   const plan = await planBuild(graph, {
     store,
     buildId,
@@ -238,7 +236,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     const { digest: imageId } = await store.putBlob(configBytes);
     for (const t of tags) await store.setRef(t, { config: imageId });
     for (const ps of plan.stages) for (const p of ps.steps) stepIndex[p.stepOptions.stepId] = p.key;
-    await store.writeMeta(STEP_INDEX, JSON.stringify(stepIndex));
+    const nextIndex = JSON.stringify(stepIndex);
+    if (nextIndex !== stepIndexText) await store.writeMeta(STEP_INDEX, nextIndex);
     const report = makeReport(plan, { startedAt, dryRun: false, tags, imageId, result });
     await attachLayers(store, report);
     await saveReport(store, report);
