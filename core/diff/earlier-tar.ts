@@ -5,8 +5,12 @@
  * Contract: the file is a tar written by writeLayerTar (sorted, deterministic). Callers ask
  * for entries in increasing tar order (the order writeLayerTar writes them); entries asked
  * for out of order, or missing, are reported as not found and the caller writes them itself.
- * Reads are synchronous and sequential through a 1 MiB window; a window is never reused
- * after it has been handed out, so pushed slices stay valid until the sink has used them.
+ * Reads are synchronous and sequential through a 1 MiB window. By default a window is never
+ * reused after slices of it went to the sink (a sink with a stream may hold them until
+ * written). With `recycle` (only for a sink that hashes and nothing else, whose pushLarge
+ * has consumed its bytes when it resolves) one window is reused throughout and small
+ * slices are copied: 46 fresh 1 MiB buffers per 46 MB tar meant page faults and
+ * external-memory GCs.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { InvalidInputError } from '../oci/errors.js';
@@ -41,13 +45,23 @@ export class EarlierTar {
   /** Entries copied so far. */
   copied = 0;
 
-  private constructor(fd: number) {
+  readonly #recycle: boolean;
+  #spare: Buffer | undefined;
+
+  readonly #window: number;
+
+  private constructor(fd: number, recycle: boolean, window: number) {
     this.#fd = fd;
+    this.#recycle = recycle;
+    this.#window = window;
   }
 
-  /** Opens `file`; the caller must close() it. */
-  static open(file: string): EarlierTar {
-    const t = new EarlierTar(openSync(file, 'r'));
+  /**
+   * Opens `file`; the caller must close() it. See the file comment for `recycle`; `window`
+   * (bytes, a multiple of 512, default 1 MiB) is there so tests can cross windows often.
+   */
+  static open(file: string, opts: { recycle?: boolean; window?: number } = {}): EarlierTar {
+    const t = new EarlierTar(openSync(file, 'r'), opts.recycle ?? false, opts.window ?? WINDOW);
     try {
       t.#advance();
     } catch (err) {
@@ -87,7 +101,7 @@ export class EarlierTar {
       const piece = this.#piece(a, this.#spanEnd);
       a += piece.length;
       if (piece.length >= 64 * 1024) await sink.pushLarge(piece);
-      else await sink.push(piece);
+      else await sink.push(this.#recycle ? Buffer.from(piece) : piece);
     }
     this.#spanStart = this.#spanEnd = -1;
   }
@@ -96,11 +110,12 @@ export class EarlierTar {
   #piece(a: number, b: number): Buffer {
     const end = this.#winStart + this.#win.length;
     if (a < this.#winStart || a >= end) {
-      // A fresh buffer each time: slices of the old one may still sit in the sink.
-      const buf = Buffer.allocUnsafe(WINDOW);
+      // A fresh buffer unless recycling: slices of the old one may still sit in the sink.
+      const buf = (this.#recycle && this.#spare) || Buffer.allocUnsafe(this.#window);
+      if (this.#recycle) this.#spare = buf;
       let n = 0;
-      while (n < WINDOW) {
-        const r = readSync(this.#fd, buf, n, WINDOW - n, a + n);
+      while (n < buf.length) {
+        const r = readSync(this.#fd, buf, n, buf.length - n, a + n);
         if (r === 0) break;
         n += r;
       }
@@ -116,7 +131,7 @@ export class EarlierTar {
   #bytes(a: number, n: number): Buffer {
     const first = this.#piece(a, a + n);
     if (first.length === n) return first;
-    const parts = [first];
+    const parts = [Buffer.from(first)]; // the refill below may reuse first's memory
     let got = first.length;
     while (got < n) {
       const p = this.#piece(a + got, a + n);

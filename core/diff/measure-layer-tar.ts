@@ -44,7 +44,7 @@ export async function measureLayerTar(
 ): Promise<MeasureLayerTarResult> {
   let tar: EarlierTar | undefined;
   if (opts.earlier && opts.same && opts.same.size > 0 && (await store.hasBlob(opts.earlier)))
-    tar = EarlierTar.open(store.blobPath(opts.earlier));
+    tar = EarlierTar.open(store.blobPath(opts.earlier), { recycle: !opts.keep });
   try {
     return await measureOnce(store, dir, opts.keep, tar, opts.same);
   } catch (err) {

@@ -169,3 +169,40 @@ describe('comparePaths', () => {
     );
   });
 });
+
+describe('EarlierTar with recycled windows', () => {
+  it('hashes the same as a fresh walk across many windows, PAX data split between two', async () => {
+    const prev = dir();
+    const files: string[] = [];
+    // Paths over 512 bytes: each entry's PAX data is two blocks, read in two parts when it
+    // falls across the end of a window.
+    const deep = `d/${'x'.repeat(200)}/${'y'.repeat(200)}/${'z'.repeat(150)}`;
+    mkdirSync(path.join(prev, deep), { recursive: true });
+    for (let i = 0; i < 600; i++) {
+      const rel = i % 2 ? `d/f${String(i).padStart(3, '0')}` : `${deep}/f${String(i).padStart(3, '0')}`;
+      writeFileSync(path.join(prev, rel), Buffer.alloc(5000 + ((i * 7919) % 9000), i % 251));
+      files.push(rel);
+    }
+    const prevTar = path.join(dir(), 'prev.tar');
+    await tarFile(prev, prevTar);
+    const next = dir();
+    const same = linkLayer(prev, next, files, new Set(['d/f101', 'd/f499']));
+    writeFileSync(path.join(next, 'd/f101'), 'changed');
+    const fresh = await writeLayerTar(next, null);
+    for (const [recycle, window] of [
+      [true, 1 << 20],
+      [false, 1 << 20],
+      [true, 1024], // two blocks: every two-block PAX body and most file bodies cross windows
+      [false, 1536],
+    ] as const) {
+      const tar = EarlierTar.open(prevTar, { recycle, window });
+      try {
+        const r = await writeLayerTar(next, null, { earlier: { tar, files: same } });
+        expect(r.diffId).toBe(fresh.diffId);
+        expect(tar.copied).toBe(same.size);
+      } finally {
+        tar.close();
+      }
+    }
+  });
+});
