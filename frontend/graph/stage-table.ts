@@ -43,36 +43,21 @@ export interface StageTable {
 export function collectStages(parsed: ParseResult, source: SourceInfo): StageTable {
   const table: StageTable = { metaArgs: [], stages: [] };
   const nodes = parsed.nodes;
-  for (let n = 0; n < nodes.length; n++) {
+  let n = 0;
+  // Global ARGs up to the first FROM are handled here, so the per-node path below never
+  // sees an empty stage list (a case that threw its optimised code away on every call).
+  for (; n < nodes.length; n++) {
     const node = nodes[n];
     const ins = toInstruction(node, source);
     if (ins.kind === 'from') {
-      const decl: StageDecl = {
-        index: table.stages.length,
-        node,
-        from: ins,
-        commands: [],
-        triggersApplied: false,
-      };
-      if (ins.stageName !== undefined) decl.name = ins.stageName;
-      table.stages.push(decl);
-      continue;
+      table.stages.push(newStage(0, node, ins));
+      n++;
+      break;
     }
-    const stage = table.stages[table.stages.length - 1];
-    if (stage === undefined) {
-      if (ins.kind === 'arg') {
-        table.metaArgs.push({ node, parsed: ins });
-        continue;
-      }
+    if (ins.kind !== 'arg') {
       throw withLocation(new Error('no build stage in current context'), node.range, source);
     }
-    stage.commands.push({
-      node,
-      parsed: ins,
-      range: node.range,
-      source: node.original.trim(),
-      fromOnBuild: false,
-    });
+    table.metaArgs.push({ node, parsed: ins });
   }
   if (table.stages.length === 0) {
     throw new DockerfileError('dockerfile contains no stages to build', {
@@ -80,7 +65,35 @@ export function collectStages(parsed: ParseResult, source: SourceInfo): StageTab
       lines: source.lines,
     });
   }
+  // One call per node rather than the whole body in this loop: a small function called per
+  // node is optimised early, where a big loop body waited for (slow) on-stack compilation.
+  let stage = table.stages[0];
+  for (; n < nodes.length; n++) stage = addNode(table, stage, nodes[n], source);
   return table;
+}
+
+/** Types `node` and adds it to `stage`, or opens a new stage for FROM; returns the current stage. */
+function addNode(table: StageTable, stage: StageDecl, node: Node, source: SourceInfo): StageDecl {
+  const ins = toInstruction(node, source);
+  if (ins.kind === 'from') {
+    const decl = newStage(table.stages.length, node, ins);
+    table.stages.push(decl);
+    return decl;
+  }
+  stage.commands.push({
+    node,
+    parsed: ins,
+    range: node.range,
+    source: node.original.trim(),
+    fromOnBuild: false,
+  });
+  return stage;
+}
+
+function newStage(index: number, node: Node, from: From): StageDecl {
+  const decl: StageDecl = { index, node, from, commands: [], triggersApplied: false };
+  if (from.stageName !== undefined) decl.name = from.stageName;
+  return decl;
 }
 
 /** `stage-N` for unnamed stages, as BuildKit names them in messages. */

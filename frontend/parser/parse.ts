@@ -9,7 +9,7 @@ import { DirectiveError, DirectiveScanner } from './directives.js';
 import { HeredocError, heredocsFromLine } from './heredocs.js';
 import { trimLeftSpace } from './is-space.js';
 import { canContainHeredoc, nodeFromLine } from './node-from-line.js';
-import { MAX_LINE_BYTES, splitSourceLines, trimNewline } from './source-lines.js';
+import { MAX_LINE_BYTES, type SourceLines, splitSourceLines, trimNewline } from './source-lines.js';
 
 export interface ParseOptions {
   /** File name used in error messages; `Dockerfile` by default. */
@@ -28,81 +28,125 @@ export function parse(text: string, opts: ParseOptions = {}): ParseResult {
   const raw = src.raw;
   // Without any `\r` every line is already trimmed: share the array instead of copying it.
   const lines = text.includes('\r') ? raw.map(trimNewline) : raw;
-  const ctx = { file: opts.file ?? 'Dockerfile', lines };
-  const directives = new DirectiveScanner();
+  const state: ParseState = {
+    src,
+    lines,
+    ctx: { file: opts.file ?? 'Dockerfile', lines },
+    directives: new DirectiveScanner(),
+    warnings: [],
+    next: 0,
+  };
   const nodes: Node[] = [];
-  const warnings: Warning[] = [];
-  const at = (start: number, col: number, end = start): SourceRange => ({
-    start: { line: start, col },
-    end: { line: end, col: Math.max(1, lines[end - 1]?.length ?? 1) },
-  });
-
-  let i = 0; // index of the next physical line to read
-  while (i < raw.length) {
-    const startLine = i + 1;
-    const first = trimLeftSpace(lines[i++]);
-    const startCol = lines[startLine - 1].length - first.length + 1;
-    try {
-      directives.scan(first);
-    } catch (err) {
-      if (err instanceof DirectiveError) throw errorAt(err.message, at(startLine, startCol), ctx);
-      throw err;
-    }
-    const escapeChar = directives.directives.escape;
-    // Comments (directives included) are dropped; a blank line is skipped.
-    const head = first.startsWith('#') ? '' : first;
-    const headCut = continuationCut(head, escapeChar);
-    let joined = headCut < 0 ? head : head.slice(0, headCut);
-    let continues = headCut >= 0;
-    if (!continues && joined === '') continue;
-
-    let hasEmptyContinuation = false;
-    while (continues && i < raw.length) {
-      const line = lines[i++];
-      const lead = trimLeftSpace(line);
-      if (lead.startsWith('#')) continue;
-      if (lead === '') {
-        hasEmptyContinuation = true;
-        continue;
-      }
-      const cut = continuationCut(line, escapeChar);
-      joined += cut < 0 ? line : line.slice(0, cut);
-      continues = cut >= 0;
-    }
-
-    const range = at(startLine, startCol, i);
-    if (hasEmptyContinuation) {
-      warnings.push({
-        code: 'EmptyContinuation',
-        message: `Empty continuation line found in: ${joined}`,
-        range: { start: { ...range.start }, end: { ...range.end } },
-      });
-    }
-    let node: Node;
-    try {
-      node = nodeFromLine(joined, escapeChar, range);
-    } catch (err) {
-      if (err instanceof DockerfileError) throw withLocation(err, range, ctx);
-      throw err;
-    }
-
-    if (canContainHeredoc(node) && joined.includes('<<')) {
-      i = readHeredocBodies(node, joined, src.raw, lines, src.lastHasNewline, i, ctx);
-      range.end = at(startLine, startCol, i).end;
-    }
-    nodes.push(node);
+  // One call per instruction rather than one long loop body: a function called thousands of
+  // times is optimised early and stays optimised, where a single huge loop had to be compiled
+  // on-stack (taking up to 100 ms in the background, during which it ran unoptimised) and
+  // was thrown away again whenever later lines brought new type feedback.
+  while (state.next < raw.length) {
+    const node = readInstruction(state);
+    if (node !== undefined) nodes.push(node);
   }
 
   if (nodes.length === 0) {
     const last = src.tooLongAt ?? lines.length;
     const range = last > 0 ? { start: { line: last, col: 1 }, end: { line: last, col: 1 } } : undefined;
-    throw new DockerfileError('file with no instructions', { ...ctx, range });
+    throw new DockerfileError('file with no instructions', { ...state.ctx, range });
   }
   if (src.tooLongAt !== undefined) {
     const line = src.tooLongAt;
-    throw errorAt(`dockerfile line greater than max allowed size of ${MAX_LINE_BYTES}`, at(line, 1), ctx);
+    throw errorAt(
+      `dockerfile line greater than max allowed size of ${MAX_LINE_BYTES}`,
+      rangeAt(lines, line, 1, line),
+      state.ctx,
+    );
   }
-  return { nodes, directives: directives.directives, warnings, lines };
+  return { nodes, directives: state.directives.directives, warnings: state.warnings, lines };
+}
+
+/** What `readInstruction` reads from and writes to, one per parse. */
+interface ParseState {
+  src: SourceLines;
+  /** `src.raw` without trailing `\r`s (the same array when there are none). */
+  lines: string[];
+  ctx: { file: string; lines: string[] };
+  directives: DirectiveScanner;
+  warnings: Warning[];
+  /** Index of the next physical line to read. */
+  next: number;
+}
+
+/**
+ * Reads the instruction starting at line index `s.next` (with its continuation lines and
+ * heredoc bodies) and moves `s.next` past it. Returns undefined for a blank line, a comment
+ * or a directive.
+ */
+function readInstruction(s: ParseState): Node | undefined {
+  const lines = s.lines;
+  const count = lines.length;
+  const startLine = s.next + 1;
+  const line = lines[s.next++];
+  const first = trimLeftSpace(line);
+  const startCol = line.length - first.length + 1;
+  const directives = s.directives;
+  if (!directives.done) {
+    try {
+      directives.scan(first);
+    } catch (err) {
+      if (err instanceof DirectiveError)
+        throw errorAt(err.message, rangeAt(lines, startLine, startCol, startLine), s.ctx);
+      throw err;
+    }
+  }
+  const escapeChar = directives.directives.escape;
+  // Comments (directives included) are dropped; a blank line is skipped.
+  const head = first.startsWith('#') ? '' : first;
+  const headCut = continuationCut(head, escapeChar);
+  let joined = headCut < 0 ? head : head.slice(0, headCut);
+  let continues = headCut >= 0;
+  if (!continues && joined === '') return undefined;
+
+  let hasEmptyContinuation = false;
+  while (continues && s.next < count) {
+    const next = lines[s.next++];
+    const lead = trimLeftSpace(next);
+    if (lead.startsWith('#')) continue;
+    if (lead === '') {
+      hasEmptyContinuation = true;
+      continue;
+    }
+    const cut = continuationCut(next, escapeChar);
+    joined += cut < 0 ? next : next.slice(0, cut);
+    continues = cut >= 0;
+  }
+
+  const range = rangeAt(lines, startLine, startCol, s.next);
+  if (hasEmptyContinuation) {
+    s.warnings.push({
+      code: 'EmptyContinuation',
+      message: `Empty continuation line found in: ${joined}`,
+      range: { start: { ...range.start }, end: { ...range.end } },
+    });
+  }
+  let node: Node;
+  try {
+    node = nodeFromLine(joined, escapeChar, range);
+  } catch (err) {
+    if (err instanceof DockerfileError) throw withLocation(err, range, s.ctx);
+    throw err;
+  }
+
+  if (canContainHeredoc(node) && joined.includes('<<')) {
+    s.next = readHeredocBodies(node, joined, s.src.raw, lines, s.src.lastHasNewline, s.next, s.ctx);
+    range.end = rangeAt(lines, startLine, startCol, s.next).end;
+  }
+  return node;
+}
+
+/** Lines `start`..`end` (1-based), from column `col` to the end of the last line. */
+function rangeAt(lines: string[], start: number, col: number, end: number): SourceRange {
+  return {
+    start: { line: start, col },
+    end: { line: end, col: Math.max(1, lines[end - 1]?.length ?? 1) },
+  };
 }
 
 /**
