@@ -131,7 +131,7 @@ export class EarlierTar {
   #bytes(a: number, n: number): Buffer {
     const first = this.#piece(a, a + n);
     if (first.length === n) return first;
-    const parts = [Buffer.from(first)]; // the refill below may reuse first's memory
+    const parts: Buffer[] = [Buffer.from(first)]; // the refill below may reuse first's memory
     let got = first.length;
     while (got < n) {
       const p = this.#piece(a + got, a + n);
