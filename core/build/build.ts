@@ -109,14 +109,21 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       const over = named.get(ref);
       if (over?.kind === 'dir')
         throw new InvalidInputError(`--build-context ${ref}: a directory cannot be used as an image (FROM)`);
-      img = await resolveImage(store, over?.ref ?? ref, {
+      let target = ref;
+      let shown: string | undefined;
+      if (over?.kind === 'image') target = shown = over.ref;
+      else if (over?.kind === 'oci-layout') {
+        const { loadNamedLayout } = await import('./named-layout.js');
+        ({ id: target, shown } = await loadNamedLayout(store, ref, over));
+      }
+      img = await resolveImage(store, target, {
         pull: o.pull,
         platform: o.platform,
         insecureRegistries: o.insecureRegistries,
         env: o.env,
         onPull: (message) => o.progress({ type: 'info', message }),
       });
-      if (over) o.progress({ type: 'info', message: `using ${over.ref} for ${ref} (--build-context)` });
+      if (shown) o.progress({ type: 'info', message: `using ${shown} for ${ref} (--build-context)` });
       images.set(ref, img);
     }
     return img;

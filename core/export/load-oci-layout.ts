@@ -1,23 +1,23 @@
 /**
- * Loads images from an OCI image layout inside an archive (index.json, blobs/). Nested
- * indexes are followed; per index.json entry one manifest is picked: linux/amd64, else the
- * only image manifest (attestation manifests are never images).
+ * Loads images from an OCI image layout, inside an archive or a directory (index.json,
+ * blobs/). Nested indexes are followed; per index.json entry one manifest is picked:
+ * linux/amd64, else the only image manifest (attestation manifests are never images).
  */
 import type { Store } from '../../store/index.js';
 import { parseImageConfig } from '../image/read-image.js';
 import { normalizeRef } from '../image/reference.js';
 import { type Digest, isDigest, sha256 } from '../oci/digest.js';
-import { DigestMismatchError, InvalidInputError } from '../oci/errors.js';
-import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
+import { DigestMismatchError, InvalidInputError, NotFoundError } from '../oci/errors.js';
+import { isIndexMediaType, isManifestMediaType, MediaType } from '../oci/media-types.js';
 import type { Descriptor, Index, Manifest } from '../oci/types.js';
-import type { ArchiveFile } from './archive-file.js';
 import { importLayers } from './import-layers.js';
+import type { LayoutReader } from './layout-dir.js';
 import { blobPath, IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION } from './layout-entries.js';
 import type { LoadedImage } from './load-archive.js';
 
 const MAX_DEPTH = 8;
 
-export async function loadOciLayout(store: Store, archive: ArchiveFile): Promise<LoadedImage[]> {
+export async function loadOciLayout(store: Store, archive: LayoutReader): Promise<LoadedImage[]> {
   const index = await archive.readJson<Index>('index.json');
   if (!Array.isArray(index?.manifests))
     throw new InvalidInputError('load archive: index.json has no manifests');
@@ -31,36 +31,92 @@ export async function loadOciLayout(store: Store, archive: ArchiveFile): Promise
   }
   const out: LoadedImage[] = [];
   for (const { desc, tags } of byManifest.values()) {
-    const manifest = await readVerifiedJson<Manifest>(archive, desc);
-    if (!isDigest(manifest?.config?.digest) || !Array.isArray(manifest.layers)) {
-      throw new InvalidInputError(`load archive: manifest ${desc.digest} has no config or layers`);
-    }
-    const configBytes = await readVerified(archive, manifest.config);
-    const config = manifest.config.digest;
-    const diffIds = parseImageConfig(configBytes, `manifest ${desc.digest}`).rootfs.diff_ids;
-    if (diffIds.length !== manifest.layers.length) {
-      throw new InvalidInputError(
-        `load archive: config ${config} lists ${diffIds.length} diff_ids but its manifest has ${manifest.layers.length} layers`,
-      );
-    }
-    await importLayers(
-      store,
-      diffIds,
-      manifest.layers.map((l) => {
-        if (!isDigest(l?.digest))
-          throw new InvalidInputError(`load archive: manifest ${desc.digest} has a bad layer`);
-        return {
-          open: () => archive.openMember(blobPath(l.digest)),
-          blobDigest: l.digest,
-          what: blobPath(l.digest),
-        };
-      }),
-    );
-    await store.putBlob(configBytes, config);
+    const config = await importManifest(store, archive, desc);
     for (const t of tags) await store.setRef(t, { config });
     out.push({ config, tags });
   }
   return out;
+}
+
+/**
+ * Loads the one image an OCI layout entry names (`oci-layout://DIR:TAG` or `@DIGEST`, as
+ * BuildKit's --build-context has it) into the store without tagging it; returns its image
+ * ID. Without a tag or digest the layout must hold one image, or one tagged `latest`.
+ */
+export async function loadLayoutImage(
+  store: Store,
+  layout: LayoutReader,
+  select: { tag?: string; digest?: Digest },
+  what: string,
+): Promise<Digest> {
+  const index = await layout.readJson<Index>('index.json');
+  if (!Array.isArray(index?.manifests)) throw new InvalidInputError(`${what}: index.json has no manifests`);
+  const tagOf = (d: Descriptor) => {
+    const a = d.annotations ?? {};
+    const full = a[IMAGE_NAME_ANNOTATION];
+    return (
+      a[REF_NAME_ANNOTATION] ?? (full?.includes(':') ? full.slice(full.lastIndexOf(':') + 1) : undefined)
+    );
+  };
+  let top: Descriptor | undefined;
+  if (select.digest !== undefined) {
+    top = index.manifests.find((d) => d.digest === select.digest);
+    if (top === undefined) {
+      // Any manifest or index in blobs/ may be named by digest, not only index.json's entries.
+      const doc = await readVerifiedJson<{ mediaType?: string; manifests?: unknown }>(layout, {
+        digest: select.digest,
+      }).catch(() => undefined);
+      if (doc === undefined) throw new NotFoundError(`${what}: no blob ${select.digest} in the layout`);
+      top = {
+        digest: select.digest,
+        mediaType:
+          doc.mediaType ?? (Array.isArray(doc.manifests) ? MediaType.ociIndex : MediaType.ociManifest),
+        size: 0,
+      };
+    }
+  } else {
+    const tagged = index.manifests.filter((d) => tagOf(d) === (select.tag ?? 'latest'));
+    if (tagged.length > 0) top = tagged[0];
+    else if (select.tag === undefined && index.manifests.length === 1) top = index.manifests[0];
+    if (top === undefined) {
+      const tags = [...new Set(index.manifests.map(tagOf).filter((t) => t !== undefined))];
+      throw new NotFoundError(
+        `${what}: no image tagged ${select.tag ?? 'latest'} (tags: ${tags.join(', ') || 'none'}); name one with :TAG or @sha256:...`,
+      );
+    }
+  }
+  return importManifest(store, layout, await pickManifest(layout, top, 0));
+}
+
+/** Verifies one manifest, imports its layers and config; returns the config digest. */
+async function importManifest(store: Store, archive: LayoutReader, desc: Descriptor): Promise<Digest> {
+  const manifest = await readVerifiedJson<Manifest>(archive, desc);
+  if (!isDigest(manifest?.config?.digest) || !Array.isArray(manifest.layers)) {
+    throw new InvalidInputError(`load archive: manifest ${desc.digest} has no config or layers`);
+  }
+  const configBytes = await readVerified(archive, manifest.config);
+  const config = manifest.config.digest;
+  const diffIds = parseImageConfig(configBytes, `manifest ${desc.digest}`).rootfs.diff_ids;
+  if (diffIds.length !== manifest.layers.length) {
+    throw new InvalidInputError(
+      `load archive: config ${config} lists ${diffIds.length} diff_ids but its manifest has ${manifest.layers.length} layers`,
+    );
+  }
+  await importLayers(
+    store,
+    diffIds,
+    manifest.layers.map((l) => {
+      if (!isDigest(l?.digest))
+        throw new InvalidInputError(`load archive: manifest ${desc.digest} has a bad layer`);
+      return {
+        open: () => archive.openMember(blobPath(l.digest)),
+        blobDigest: l.digest,
+        what: blobPath(l.digest),
+      };
+    }),
+  );
+  await store.putBlob(configBytes, config);
+  return config;
 }
 
 /** The image name of an index.json entry: containerd's full name, else a ref.name that is one. */
@@ -78,7 +134,7 @@ function refName(d: Descriptor): string | undefined {
   }
 }
 
-async function pickManifest(archive: ArchiveFile, d: Descriptor, depth: number): Promise<Descriptor> {
+async function pickManifest(archive: LayoutReader, d: Descriptor, depth: number): Promise<Descriptor> {
   if (!isDigest(d?.digest)) throw new InvalidInputError('load archive: index entry without a sha256 digest');
   if (isManifestMediaType(d.mediaType)) return d;
   if (!isIndexMediaType(d.mediaType)) {
@@ -107,7 +163,10 @@ function isAttestation(d: Descriptor): boolean {
   );
 }
 
-async function readVerified(archive: ArchiveFile, d: Descriptor): Promise<Buffer> {
+/** A blob to read: its digest, and its size when a descriptor gave one. */
+type BlobRef = Pick<Descriptor, 'digest'> & { size?: number };
+
+async function readVerified(archive: LayoutReader, d: BlobRef): Promise<Buffer> {
   const data = await archive.readMember(blobPath(d.digest));
   const got = sha256(data);
   if (got !== d.digest || (typeof d.size === 'number' && d.size !== data.length)) {
@@ -116,7 +175,7 @@ async function readVerified(archive: ArchiveFile, d: Descriptor): Promise<Buffer
   return data;
 }
 
-async function readVerifiedJson<T>(archive: ArchiveFile, d: Descriptor): Promise<T> {
+async function readVerifiedJson<T>(archive: LayoutReader, d: BlobRef): Promise<T> {
   const data = await readVerified(archive, d);
   try {
     return JSON.parse(data.toString('utf8')) as T;

@@ -1,0 +1,21 @@
+/**
+ * `--build-context NAME=oci-layout://DIR[:TAG|@sha256:...]`: the image that entry of the
+ * layout names is loaded into the store (verified and applied like any `strata load`, no
+ * tag added) and stands in for NAME by its image ID.
+ */
+import type { Store } from '../../store/store.js';
+import { LayoutDir } from '../export/layout-dir.js';
+import { loadLayoutImage } from '../export/load-oci-layout.js';
+import type { Digest } from '../oci/digest.js';
+import type { NamedContext } from './named-contexts.js';
+
+export async function loadNamedLayout(
+  store: Store,
+  name: string,
+  c: Extract<NamedContext, { kind: 'oci-layout' }>,
+): Promise<{ id: Digest; shown: string }> {
+  const spec = `oci-layout://${c.dir}${c.tag ? `:${c.tag}` : ''}${c.digest ? `@${c.digest}` : ''}`;
+  const layout = await LayoutDir.open(c.dir);
+  const id = await loadLayoutImage(store, layout, c, `--build-context ${name}=${spec}`);
+  return { id, shown: `${spec} (${id})` };
+}
