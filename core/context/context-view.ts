@@ -1,7 +1,8 @@
 /**
  * The build context as a SourceView: a plain host directory. Entries are recorded as 0:0
  * (BuildKit receives context files as root-owned), listings use `readdir` with file types
- * so ignored names are dropped before any stat; number stats (why: file-entry.ts).
+ * so ignored names are dropped before any stat, and stats are bigint: the stat cache keys on
+ * nanosecond mtime and ctime (kernels with fine-grained timestamps give them).
  * Calls are synchronous on purpose (see walk-tree.ts for the measurements).
  */
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
@@ -41,7 +42,7 @@ export class ContextView implements SourceView {
 
   stat(rel: string, abs: string): FileEntry {
     try {
-      const st = lstatSync(abs);
+      const st = lstatSync(abs, { bigint: true });
       const target = st.isSymbolicLink() ? readlinkSync(abs) : undefined;
       return entryFromStat(rel, abs, st, ROOT_OWNER, target);
     } catch (err) {

@@ -89,10 +89,9 @@ export function entryTypeOf(st: Stats | BigIntStats): EntryType {
  * recorded as 0:0 because that is how BuildKit receives them (ownership of the client's
  * files is never part of the image or the checksum).
  *
- * Number stats (the context walk) are cheaper to make than bigint ones: no BigInts to
- * convert or print, for every file of every rebuild. Their times are milliseconds as
- * doubles, exact to well under a microsecond at today's dates; with the inode and ctime
- * (which any write moves) that is all a stat key needs. Layer views pass bigint stats.
+ * Bigint stats give nanosecond keys (the stat cache's contract); number stats are accepted
+ * for callers that have only those, with millisecond-double keys that never collide with
+ * nanosecond ones (a row keyed the other way simply misses).
  */
 export function entryFromStat(
   rel: string,
