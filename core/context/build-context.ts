@@ -57,7 +57,12 @@ export class BuildContext {
     this.root = root;
     this.ignorePatterns = ignorePatterns;
     this.ignoreFile = ignoreFile;
-    this.#view = new ContextView(root, ignore);
+    this.#view = new ContextView(root, ignore, (dir, kids) =>
+      hasher.statCache.noteListing(
+        dir,
+        kids.map((k) => k.abs),
+      ),
+    );
     this.#hasher = hasher;
     this.#limit = limit;
   }

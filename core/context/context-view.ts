@@ -19,9 +19,17 @@ export class ContextView implements SourceView {
   readonly rootAbs: string;
   readonly ignore: PathFilter | undefined;
 
-  constructor(rootAbs: string, ignore: PathFilter | undefined) {
+  readonly #onListed: ((dirAbs: string, children: ListedChild[]) => void) | undefined;
+
+  /** `onListed` hears every directory listing (the stat cache drops rows of deleted files). */
+  constructor(
+    rootAbs: string,
+    ignore: PathFilter | undefined,
+    onListed?: (dirAbs: string, children: ListedChild[]) => void,
+  ) {
     this.rootAbs = rootAbs;
     this.ignore = ignore;
+    this.#onListed = onListed;
   }
 
   resolve(rel: string, followFinal: boolean, named: string) {
@@ -34,7 +42,9 @@ export class ContextView implements SourceView {
       // dir.abs is absolute and clean, so a plain concatenation is the join (path.join
       // normalises every one of 100,000 paths again otherwise).
       const prefix = dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
-      return dirents.map((d) => ({ name: d.name, abs: prefix + d.name, isDir: d.isDirectory() }));
+      const children = dirents.map((d) => ({ name: d.name, abs: prefix + d.name, isDir: d.isDirectory() }));
+      this.#onListed?.(dir.abs, children);
+      return children;
     } catch (err) {
       throw unreadable(this.rootAbs, dir.abs, err);
     }

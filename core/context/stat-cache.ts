@@ -33,6 +33,9 @@ export class StatCache {
   /** host path -> `statKey \t size \t hex`. */
   #rows = new Map<string, string>();
   #dirty = false;
+  /** Directories listed whole in this build, and every path those listings held. */
+  readonly #listed = new Set<string>();
+  readonly #present = new Set<string>();
 
   private constructor(store: MetaStore | undefined, name: string) {
     this.#store = store;
@@ -87,8 +90,33 @@ export class StatCache {
     this.#dirty = true;
   }
 
+  /**
+   * Tells the cache that `dirAbs` was listed whole and held `childAbs`: rows for paths in
+   * that directory that the listing lacks are for deleted (or now ignored) files, dropped at
+   * the next save. Without this the cache of a context whose files churn (generated code,
+   * node_modules) would only grow, and every build loads all of it.
+   */
+  noteListing(dirAbs: string, childAbs: Iterable<string>): void {
+    this.#listed.add(dirAbs);
+    for (const c of childAbs) this.#present.add(c);
+  }
+
+  /** Drops rows of paths a listing showed gone; rows elsewhere are kept (not looked at). */
+  #prune(): void {
+    if (this.#listed.size === 0) return;
+    for (const k of this.#rows.keys()) {
+      const slash = k.lastIndexOf('/');
+      const parent = slash <= 0 ? '/' : k.slice(0, slash);
+      if (this.#listed.has(parent) && !this.#present.has(k)) {
+        this.#rows.delete(k);
+        this.#dirty = true;
+      }
+    }
+  }
+
   /** Writes the cache through the store if anything changed since load or the last save. */
   async save(): Promise<boolean> {
+    this.#prune();
     if (!this.#dirty || !this.#store) return false;
     const parts: string[] = [HEADER];
     for (const [k, r] of this.#rows) parts.push(`${escapeKey(k)}\t${r}`);

@@ -167,6 +167,30 @@ describe('checksum', () => {
     expect(meta.writes).toBe(1);
   });
 
+  it('forgets deleted files: the stat cache does not grow with churn', async () => {
+    const dir = await makeTree({ 'keep.txt': 'k', 'gen/a.js': 'a', 'gen/b.js': 'b', 'other/x': 'x' });
+    const meta = new MemoryMeta();
+    await digestOf(dir, ['.'], meta);
+    const rows = () =>
+      (meta.data.values().next().value ?? '')
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split('\t')[0]);
+    expect(rows().sort()).toEqual(
+      ['.', 'gen', 'gen/a.js', 'gen/b.js', 'keep.txt', 'other', 'other/x']
+        .map((r) => (r === '.' ? dir : path.join(dir, r)))
+        .sort(),
+    );
+    await rm(path.join(dir, 'gen/b.js'));
+    await writeFile(path.join(dir, 'gen/c.js'), 'c');
+    // Only gen/ is listed by this build: other/ is not looked at, and its row stays.
+    await digestOf(dir, ['gen'], meta);
+    expect(rows()).toContain(path.join(dir, 'gen/c.js'));
+    expect(rows()).not.toContain(path.join(dir, 'gen/b.js'));
+    expect(rows()).toContain(path.join(dir, 'other/x'));
+    expect(rows()).toContain(path.join(dir, 'gen/a.js'));
+  });
+
   it('keeps the checksum after an mtime-only touch (only that file is re-read)', async () => {
     const dir = await makeTree({ 'a.txt': 'aaa', 'b.txt': 'bbb' });
     const meta = new MemoryMeta();
