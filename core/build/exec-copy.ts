@@ -29,9 +29,11 @@ export interface CopyStepResult {
 }
 
 // Keep a COPY's tar only where it pays: many files, small on average (reading them one by
-// one is the cost). Big files read as fast from the diff dir as from a tar.
+// one is the cost; big files read as fast from the diff dir as from a tar), and not past
+// 1 GiB: the kept tar doubles the layer's size on disk until gc.
 const KEEP_TAR_MIN_FILES = 1000;
 const KEEP_TAR_MAX_MEAN = 64 * 1024;
+const KEEP_TAR_MAX_BYTES = 1 << 30;
 
 export async function copyStep(
   p: PlannedStep,
@@ -93,7 +95,8 @@ export async function copyStep(
     // Only a step whose every byte went through copyInto: heredocs and URLs are written
     // outside its accounting.
     const plain = ins.kind === 'copy' && ins.heredocs.length === 0;
-    if (plain && r.files >= KEEP_TAR_MIN_FILES && r.bytes / r.files <= KEEP_TAR_MAX_MEAN) {
+    const small = r.bytes / r.files <= KEEP_TAR_MAX_MEAN && r.bytes <= KEEP_TAR_MAX_BYTES;
+    if (plain && r.files >= KEEP_TAR_MIN_FILES && small) {
       ({ measured, tar } = await measureCopy(staging, r.files, r.linked, previous, d));
     }
   }
