@@ -186,6 +186,12 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     }
   }
   const ctx = await openBuildContext(store, contextDir, dockerfile, named);
+  // ADD <url>: one conditional request per URL per build, shared by planner and executor.
+  let urlFetcher: Promise<import('../copy/url-content.js').UrlFetcher> | undefined;
+  const resolveUrl = async (url: string) => {
+    urlFetcher ??= import('../copy/url-content.js').then(({ UrlFetcher }) => new UrlFetcher(store));
+    return (await urlFetcher).resolve(url);
+  };
   const stepIndexText = (await store.readMeta(STEP_INDEX))?.toString() ?? '{}';
   const stepIndex = JSON.parse(stepIndexText) as Record<string, Digest>;
   const plan = await planBuild(graph, {
@@ -195,6 +201,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     platform: o.platform,
     resolveImage: lookup,
     checksumSources: ctx.checksum,
+    resolveUrl,
     isNamedDir: ctx.isNamedDir,
     stepIndex,
     dockerfilePath: dockerfile,
@@ -237,6 +244,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         lookupImage: lookup,
         stageStates,
         currentVertex: () => vertex,
+        resolveUrl,
       }),
     });
     const configBytes = JSON.stringify(result.config);

@@ -58,8 +58,12 @@ export async function copyStep(
   };
   if (ins.heredocs.length > 0) await writeHeredocs(staging, ins.heredocs, dest, opts);
   if (ins.kind === 'add') {
-    for (const url of ins.sources.filter(isUrl))
-      await addUrl(staging, url, dest, { ...opts, checksum: ins.checksum });
+    for (const url of ins.sources.filter(isUrl)) {
+      // Without --checksum the planner keyed the step by the downloaded content: that very
+      // content is what goes into the layer (no second download).
+      const content = ins.checksum === undefined ? await d.resolveUrl?.(url) : undefined;
+      await addUrl(staging, url, dest, { ...opts, checksum: ins.checksum, content });
+    }
   }
   const sources = ins.kind === 'add' ? ins.sources.filter((src) => !isUrl(src)) : ins.sources;
   if (sources.length === 0) return {};

@@ -6,6 +6,7 @@
 
 import type { Digest } from '../oci/digest.js';
 import { canonicalJson } from '../oci/digest.js';
+import { isUrl } from './step-ops.js';
 import type { CacheRecord, KeyInputs, MissCause } from './types.js';
 
 export interface FileEntry {
@@ -110,6 +111,18 @@ export function explainMiss(
       return { cause: 'sources', reason: `COPY/ADD sources changed${what}`, details };
     }
     const keys = Object.keys({ ...was.inputs, ...now.inputs }).filter((k) => was.inputs[k] !== now.inputs[k]);
+    if (keys.every((k) => /^url\d+$/.test(k))) {
+      const urls = ((opNew.sources as string[] | undefined) ?? []).filter(isUrl);
+      const short = (d: string | undefined) => (d === undefined ? 'unknown' : d.slice(0, 19));
+      const details = keys.map(
+        (k) => `${urls[Number(k.slice(3))] ?? k}: ${short(was.inputs[k])} -> ${short(now.inputs[k])}`,
+      );
+      return {
+        cause: 'sources',
+        reason: `the file behind an ADD URL changed: ${details.join(', ')}`,
+        details,
+      };
+    }
     return { cause: 'stage-input', reason: `an input changed: ${keys.join(', ')}`, details: keys };
   }
   if (was.parent !== now.parent) {

@@ -44,6 +44,11 @@ export interface PlanDeps {
     exclude: string[],
     from?: string,
   ): Promise<{ digest: Digest; readonly files: FileEntry[] }>;
+  /**
+   * The content digest behind an `ADD <url>` (asked of the server once per build; see
+   * core/copy/url-content.ts). Without it, URLs are keyed by their text.
+   */
+  resolveUrl?(url: string): Promise<{ digest: Digest }>;
   /** Whether a COPY --from name is a directory given with --build-context. */
   isNamedDir(name: string): boolean;
   /** Seconds; part of every stage's root key when set (see rootKey). */
@@ -137,11 +142,17 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
           filesOf = () => sum.files;
         } else if (ins.from?.kind === 'image') inputs.from = (await deps.resolveImage(ins.from.ref)).id;
         else if (ins.sources.some((src) => !isUrl(src))) {
-          // URLs are keyed by their text and --checksum (in the op); pin content with --checksum.
           const local = ins.sources.filter((src) => !isUrl(src));
           const sum = await deps.checksumSources(step, local, ins.exclude);
           inputs.content = sum.digest;
           filesOf = () => sum.files;
+        }
+        if (ins.kind === 'add' && !ins.from && ins.checksum === undefined && deps.resolveUrl) {
+          // BuildKit keys an http source by what it downloads: a file changed on the server
+          // makes the step miss. With --checksum the key is the checksum (in the op) and
+          // nothing is asked of the server.
+          for (const [i, url] of ins.sources.filter(isUrl).entries())
+            inputs[`url${i}`] = (await deps.resolveUrl(url)).digest;
         }
       } else if (ins.kind === 'run') {
         for (const [i, m] of ins.mounts.entries()) {

@@ -8,6 +8,7 @@ import type { RunMount as GraphMount } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
 import { lowerDirMeta } from '../copy/copy-into.js';
 import { LayerView } from '../copy/layer-view.js';
+import type { UrlContent } from '../copy/url-content.js';
 import { normalizeUpperDir } from '../diff/normalize-upper-dir.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import type { Digest } from '../oci/digest.js';
@@ -38,6 +39,8 @@ export interface RunnerDeps {
   stageStates: Map<number, ImageState>;
   /** Progress vertex of the step now running (for its log lines). */
   currentVertex(): number;
+  /** The content behind an ADD URL, as the planner resolved it (the same fetcher). */
+  resolveUrl?(url: string): Promise<UrlContent>;
 }
 
 /** Diff dirs of an image's layers, top-most first (overlay lowerdir order). */

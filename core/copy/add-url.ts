@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,11 +20,14 @@ import { parseChmod } from './chmod-spec.js';
 import { type CopyOptions, type CopyResult, lowerDirMeta, writeEntries } from './copy-into.js';
 import { planDestination } from './dest-rules.js';
 import { LayerView } from './layer-view.js';
+import type { UrlContent } from './url-content.js';
 import { WriteTree } from './write-tree.js';
 
 export interface AddUrlOptions extends Omit<CopyOptions, 'parents'> {
-  /** `--checksum=sha256:<hex>`. */
+  /** `--checksum=sha256:<hex>`, or the digest the step's cache key was made from. */
   checksum?: string;
+  /** The body, already fetched (at plan time): nothing is downloaded. */
+  content?: Pick<UrlContent, 'file' | 'digest' | 'size' | 'lastModified'>;
   /** Largest body accepted (default 8 GiB). */
   maxBytes?: number;
   /** Whole-request timeout in ms (default 10 minutes). */
@@ -65,30 +68,18 @@ export async function addUrl(
     throw new InvalidInputError(`add: unsupported URL scheme ${url.protocol} (http and https only)`);
   }
   const expected = opts.checksum === undefined ? undefined : parseDigest(opts.checksum);
-  const res = await fetchWithTrust(url, {
-    redirect: 'follow',
-    signal: AbortSignal.timeout(opts.timeoutMs ?? 600_000),
-  }).catch((err) => {
-    throw new InvalidInputError(`add: GET ${url.href}: ${(err as Error).message}`, { cause: err });
-  });
-  if (!res.ok || !res.body) {
-    throw new InvalidInputError(`add: GET ${url.href}: ${res.status} ${res.statusText}`);
-  }
   const tmp = await mkdtemp(path.join(path.dirname(path.resolve(staging)), '.add-url-'));
   try {
-    const file = path.join(tmp, 'body');
-    const hash = createHash('sha256');
-    const max = opts.maxBytes ?? 8 * 2 ** 30;
-    let size = 0;
-    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max)
-        body.destroy(new InvalidInputError(`add: GET ${url.href}: body larger than ${max} bytes`));
-      hash.update(chunk);
-    });
-    await pipeline(body, createWriteStream(file, { mode: 0o600 }));
-    const digest: Digest = `sha256:${hash.digest('hex')}`;
+    // Content the planner already resolved (url-content.ts) is taken from its blob (copied:
+    // store blobs are read-only, and the copier keeps a source's mode); else downloaded.
+    const tmpBody = path.join(tmp, 'body');
+    let body: Pick<UrlContent, 'file' | 'digest' | 'size' | 'lastModified'>;
+    if (opts.content) {
+      await copyFile(opts.content.file, tmpBody);
+      await chmod(tmpBody, 0o600);
+      body = { ...opts.content, file: tmpBody };
+    } else body = await download(url, tmpBody, opts);
+    const { file, digest, size } = body;
     if (expected !== undefined && digest !== expected) {
       throw new DigestMismatchError(
         `add: digest mismatch for ${url.href}: expected ${expected}, got ${digest}`,
@@ -103,7 +94,7 @@ export async function addUrl(
       existsAsDir: (p) => lowerDirMeta(lower, p) !== undefined,
     });
     const fileName = urlFileName(url);
-    const modified = Date.parse(res.headers.get('last-modified') ?? '');
+    const modified = Date.parse(body.lastModified ?? '');
     const mtimeNs = BigInt(Math.round((Number.isNaN(modified) ? Date.now() : modified) * 1e6));
     const entry: FileEntry = {
       rel: '',
@@ -136,4 +127,34 @@ export async function addUrl(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Downloads `url` to `file`, hashing as it goes. */
+async function download(
+  url: URL,
+  file: string,
+  opts: AddUrlOptions,
+): Promise<{ file: string; digest: Digest; size: number; lastModified?: string }> {
+  const res = await fetchWithTrust(url, {
+    redirect: 'follow',
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 600_000),
+  }).catch((err) => {
+    throw new InvalidInputError(`add: GET ${url.href}: ${(err as Error).message}`, { cause: err });
+  });
+  if (!res.ok || !res.body) {
+    throw new InvalidInputError(`add: GET ${url.href}: ${res.status} ${res.statusText}`);
+  }
+  const hash = createHash('sha256');
+  const max = opts.maxBytes ?? 8 * 2 ** 30;
+  let size = 0;
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  body.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > max)
+      body.destroy(new InvalidInputError(`add: GET ${url.href}: body larger than ${max} bytes`));
+    hash.update(chunk);
+  });
+  await pipeline(body, createWriteStream(file, { mode: 0o600 }));
+  const lastModified = res.headers.get('last-modified') ?? undefined;
+  return { file, digest: `sha256:${hash.digest('hex')}`, size, ...(lastModified ? { lastModified } : {}) };
 }
