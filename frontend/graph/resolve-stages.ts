@@ -37,9 +37,16 @@ export interface ResolveContext {
 export function resolveStages(table: StageTable, opts: GraphOptions, ctx: ResolveContext): Resolution {
   const global = buildGlobalArgs(table, opts, ctx.escape, ctx.source);
   const lex = { escapeToken: ctx.escape };
+  // FROM lines see only the global args, which no longer change here, so equal words expand
+  // equally: files with many stages tend to repeat one `FROM ${BASE}` (a lexer run each).
+  const expandedImages = new Map<string, string>();
   const stages = table.stages.map((decl): ResolvedStage => {
     try {
-      const image = expandWord(decl.from.image, global.env.view(), lex);
+      let image = expandedImages.get(decl.from.image);
+      if (image === undefined) {
+        image = expandWord(decl.from.image, global.env.view(), lex);
+        expandedImages.set(decl.from.image, image);
+      }
       if (image === '') throw new Error(`base name (${decl.from.image}) should not be blank`);
       const earlier = findStage(table.stages.slice(0, decl.index), image);
       const base: StageBase =

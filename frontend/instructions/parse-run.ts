@@ -22,6 +22,19 @@ import type { MountSpec, ParsedInstruction } from './types.js';
 const RUN_FLAGS: FlagSpec = { mount: 'strings', network: 'string', security: 'string', device: 'strings' };
 
 export function parseRun(node: Node): Extract<ParsedInstruction, { kind: 'run' }> {
+  // The common RUN: no flags, shell form, no heredocs. Answered without flag lookups or
+  // runCommand's result object (the typed instructions of every stage are built each time).
+  if (node.flags.length === 0 && !node.json && node.heredocs.length === 0) {
+    return {
+      kind: 'run',
+      command: { form: 'shell', text: node.args.join(' ') },
+      mounts: EMPTY_LIST,
+      network: 'default',
+      security: 'sandbox',
+      devices: EMPTY_LIST,
+      files: EMPTY_LIST,
+    };
+  }
   const flags = parseFlags(node.flags, RUN_FLAGS);
   const network = flags.strings.get('network') ?? 'default';
   if (network !== 'default' && network !== 'none' && network !== 'host') {

@@ -37,9 +37,15 @@ export function isAsciiSpace(ch: string): boolean {
 
 /** `strings.TrimLeftFunc(s, unicode.IsSpace)`. */
 export function trimLeftSpace(s: string): string {
+  const i = leadingSpace(s);
+  return i === 0 ? s : s.slice(i);
+}
+
+/** How many leading characters of `s` `trimLeftSpace` would remove. */
+export function leadingSpace(s: string): number {
   let i = 0;
   while (i < s.length && isSpaceCode(s.charCodeAt(i))) i++;
-  return i === 0 ? s : s.slice(i);
+  return i;
 }
 
 /** `strings.TrimSpace(s)`. */

@@ -7,7 +7,7 @@ import type { Node, ParseResult, SourceRange, Warning } from './ast.js';
 import { continuationCut } from './continuation.js';
 import { DirectiveError, DirectiveScanner } from './directives.js';
 import { HeredocError, heredocsFromLine } from './heredocs.js';
-import { trimLeftSpace } from './is-space.js';
+import { leadingSpace, trimLeftSpace } from './is-space.js';
 import { canContainHeredoc, nodeFromLine } from './node-from-line.js';
 import { MAX_LINE_BYTES, type SourceLines, splitSourceLines, trimNewline } from './source-lines.js';
 
@@ -107,12 +107,13 @@ function readInstruction(s: ParseState): Node | undefined {
   let hasEmptyContinuation = false;
   while (continues && s.next < count) {
     const next = lines[s.next++];
-    const lead = trimLeftSpace(next);
-    if (lead.startsWith('#')) continue;
-    if (lead === '') {
+    // Look at the first non-blank character in place (no trimmed copy of every line).
+    const lead = leadingSpace(next);
+    if (lead === next.length) {
       hasEmptyContinuation = true;
       continue;
     }
+    if (next.charCodeAt(lead) === 0x23 /* # */) continue;
     const cut = continuationCut(next, escapeChar);
     joined += cut < 0 ? next : next.slice(0, cut);
     continues = cut >= 0;
