@@ -17,6 +17,7 @@ import { discardBody, readBodyLimited, responseError } from './http-body.js';
 import { type ManifestDocument, parseManifestDocument } from './manifest-document.js';
 import { nodeGet } from './node-get.js';
 import { isRetryable, RegistryError } from './registry-error.js';
+import { speaksTls } from './speaks-tls.js';
 import { fetchWithTrust } from './tls-trust.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
@@ -141,6 +142,9 @@ export class RegistryClient {
     this.#origin ??= (async () => {
       const https = `https://${this.host}`;
       if (!this.allowsHttp(this.host)) return https;
+      // Most such registries speak plain http: ask cheaply first (speaks-tls.ts), and pay
+      // for the trusted probe below only when there is a handshake to judge.
+      if (this.#getFetch === nodeGet && !(await speaksTls(this.host))) return `http://${this.host}`;
       try {
         const resp = await this.#getFetch(`${https}/v2/`, { method: 'GET', redirect: 'manual' });
         await discardBody(resp);
