@@ -220,8 +220,10 @@ function quickHeader(b: Buffer): { name: string; typeflag: number; size: number 
 
 function cString(b: Buffer, off: number, len: number): string {
   let end = off;
-  while (end < off + len && b[end] !== 0) end++;
-  return b.toString('utf8', off, end);
+  let high = 0;
+  while (end < off + len && b[end] !== 0) high |= b[end++];
+  // ASCII decodes to the same string as latin1, which V8 builds much faster than utf8.
+  return b.toString(high < 0x80 ? 'latin1' : 'utf8', off, end);
 }
 
 function octal(b: Buffer, off: number, len: number): number {
