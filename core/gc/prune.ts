@@ -1,6 +1,7 @@
 /**
  * Garbage collection: marks what tags and cache records still reach (layers and every
- * layer below them, configs, manifests, compressed blobs, COPY file lists) and sweeps the
+ * layer below them, configs, manifests, compressed blobs, COPY file lists and the layer
+ * tars they keep) and sweeps the
  * rest. Runs under the store's `gc` lock so two prunes never interleave; builds commit a
  * layer before its cache record, so a layer a build is about to use is reachable from a
  * record or is younger than the grace period, and is kept.
@@ -9,7 +10,7 @@
 import type { Store } from '../../store/store.js';
 import type { CacheRecord } from '../build/types.js';
 import type { Digest } from '../oci/digest.js';
-import { chainIds } from '../oci/digest.js';
+import { chainIds, isDigest } from '../oci/digest.js';
 import type { ImageConfig, Manifest } from '../oci/types.js';
 
 export interface PruneOptions {
@@ -68,6 +69,12 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
         continue;
       }
       if (rec.filesBlob) liveBlobs.add(rec.filesBlob);
+      if (rec.layerFiles) {
+        // A COPY's file list (what the next rebuild links from) and the layer tar it keeps.
+        liveBlobs.add(rec.layerFiles);
+        const doc = await store.readJsonBlob<{ tar?: unknown }>(rec.layerFiles).catch(() => undefined);
+        if (typeof doc?.tar === 'string' && isDigest(doc.tar)) liveBlobs.add(doc.tar);
+      }
       if (rec.result.chainId) {
         liveLayers.add(rec.result.chainId);
         for (const c of await store.lowerChain(rec.result.chainId)) liveLayers.add(c);

@@ -1,0 +1,41 @@
+/**
+ * What prune must keep: a live cache record's COPY file list (the next rebuild links
+ * unchanged files from it) and the layer tar that list keeps, while what nothing reaches
+ * goes.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CacheRecord } from '../../core/build/types.js';
+import { prune } from '../../core/gc/prune.js';
+import { Store } from '../../store/index.js';
+import { strataOk } from '../helpers/cli.js';
+import { requireRoot, useTempDirs } from './helpers/index.js';
+
+const tmp = useTempDirs();
+
+describe('prune', () => {
+  it("keeps a live COPY's file list and kept tar, and removes unreachable blobs", async () => {
+    requireRoot();
+    const root = await tmp();
+    const ctx = await tmp();
+    for (let d = 0; d < 12; d++) {
+      await mkdir(join(ctx, 'data', `d${d}`), { recursive: true });
+      for (let f = 0; f < 100; f++) await writeFile(join(ctx, 'data', `d${d}`, `f${f}`), `file ${d}/${f}\n`);
+    }
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY data /data\n');
+    await strataOk(['build', '--root', root, '-q', '-t', 'kept:1', ctx]);
+    const store = await Store.open(root);
+    const [rec] = (await store.listCacheRecords<CacheRecord>()).filter((r) => r.layerFiles);
+    expect(rec?.layerFiles).toBeDefined();
+    const doc = await store.readJsonBlob<{ tar?: string }>(rec.layerFiles as `sha256:${string}`);
+    const orphan = (await store.putBlob('nothing refers to me')).digest;
+
+    await prune(store, { all: false, cacheMountsOnly: false, graceMs: 0 });
+    expect(await store.hasBlob(rec.layerFiles as `sha256:${string}`)).toBe(true);
+    // 1,200 small files: the COPY keeps its layer tar for the next rebuild.
+    expect(doc.tar).toMatch(/^sha256:/);
+    expect(await store.hasBlob(doc.tar as `sha256:${string}`)).toBe(true);
+    expect(await store.hasBlob(orphan)).toBe(false);
+  });
+});
