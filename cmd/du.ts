@@ -1,6 +1,7 @@
 /** `strata du [-v]`: what the store holds, by kind, with sizes. */
 
 import type { CacheRecord } from '../core/build/types.js';
+import { quarantineUsage } from '../core/fsck/quarantine.js';
 import { humanSize } from '../core/inspect/image-view.js';
 import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import { table } from './images.js';
@@ -10,6 +11,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const { values } = parseFlags('du', args, { ...ROOT_OPTION, verbose: { type: 'boolean', short: 'v' } });
   const store = await openStore(values.root, io);
   const du = await store.du();
+  const quarantined = await quarantineUsage(store.root);
   const layerBytes = du.layers.reduce((a, l) => a + l.size, 0);
   const blobBytes = du.blobs.reduce((a, b) => a + b.size, 0);
   const mountBytes = du.cacheMounts.reduce((a, m) => a + m.size, 0);
@@ -41,6 +43,7 @@ export async function run(args: string[], io: Io): Promise<number> {
         ['blobs', String(du.blobs.length), humanSize(blobBytes)],
         ['cache records', String(du.cacheRecords), ''],
         ['exec.cachemount', String(du.cacheMounts.length), humanSize(mountBytes)],
+        ['quarantine (fsck)', String(quarantined.entries), humanSize(quarantined.size)],
       ],
     ),
   );

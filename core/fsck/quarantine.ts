@@ -7,8 +7,9 @@
  * (rename would silently replace an existing file).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { dirSize } from '../../store/dir-size.js';
 
 export class Quarantine {
   readonly dir: string;
@@ -39,4 +40,21 @@ export class Quarantine {
     }
     return relative(this.#storeRoot, to);
   }
+}
+
+/** Entries fsck quarantined under `storeRoot`, and their bytes (what `strata du` shows). */
+export async function quarantineUsage(storeRoot: string): Promise<{ entries: number; size: number }> {
+  const dir = join(storeRoot, 'quarantine');
+  let entries = 0;
+  for (const category of await readdir(dir).catch(() => [] as string[])) {
+    entries += (await readdir(join(dir, category)).catch(() => [] as string[])).length;
+  }
+  return { entries, size: entries === 0 ? 0 : await dirSize(dir) };
+}
+
+/** Deletes everything fsck quarantined (`strata prune --all` or `--filter type=quarantine`). */
+export async function clearQuarantine(storeRoot: string): Promise<{ entries: number; size: number }> {
+  const usage = await quarantineUsage(storeRoot);
+  await rm(join(storeRoot, 'quarantine'), { recursive: true, force: true });
+  return usage;
 }

@@ -145,6 +145,14 @@ describe('strata fsck', () => {
     expect(q).toHaveLength(1);
     expect((await readFile(join(root, 'quarantine', 'blobs', q[0]))).equals(bytes)).toBe(true);
     expect(problemLines(await clean(store))).toEqual([]);
+    // du shows what quarantine holds; prune --filter type=quarantine deletes only that.
+    const du = (await strataOk(['du', '--root', root])).stdout;
+    expect(du).toMatch(/quarantine \(fsck\)\s+1\s+[1-9][\d.]*k?B\n/);
+    const layersBefore = (await store.listLayers()).length;
+    const pruned = await strataOk(['prune', '--root', root, '--filter', 'type=quarantine']);
+    expect(pruned.stdout).toContain('0 layers, 0 blobs, 0 cache mounts, 1 quarantined entries');
+    expect(await readdir(root)).not.toContain('quarantine');
+    expect((await store.listLayers()).length).toBe(layersBefore);
   });
 
   it('a changed file in a RUN layer: layer-diff, every layer above it and every record and ref using them', async () => {
