@@ -39,10 +39,15 @@ export class ContextView implements SourceView {
   list(dir: FileEntry): ListedChild[] {
     try {
       const dirents = readdirSync(dir.abs, { withFileTypes: true });
-      // dir.abs is absolute and clean, so a plain concatenation is the join (path.join
-      // normalises every one of 100,000 paths again otherwise).
+      // dir.abs is absolute and clean, so joining the parts is the join (path.join would
+      // normalise every one of 100,000 paths again); Array join gives a flat string, where
+      // `+` would leave a cons string that the stat cache's Map lookup flattens anyway.
       const prefix = dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
-      const children = dirents.map((d) => ({ name: d.name, abs: prefix + d.name, isDir: d.isDirectory() }));
+      const children = dirents.map((d) => ({
+        name: d.name,
+        abs: [prefix, d.name].join(''),
+        isDir: d.isDirectory(),
+      }));
       this.#onListed?.(dir.abs, children);
       return children;
     } catch (err) {
