@@ -19,6 +19,8 @@ import { BLOCK, decodeHeader, isZeroBlock, padding, parsePax } from './tar-heade
 
 const WINDOW = 1 << 20;
 const MAX_META = 1 << 20;
+/** Header bytes of one entry that fit in the window without a refill in practice. */
+const LOOKAHEAD = 64 * 1024;
 
 /** Thrown when the earlier tar holds a hard link: its files then share inodes, and copying
  * their bytes cannot tell which path a fresh walk would write first. Callers start over
@@ -44,9 +46,13 @@ export class EarlierTar {
   #spanEnd = -1;
   /** Entries copied so far. */
   copied = 0;
+  /** Bytes read from the file so far (each once, when entries are asked for in order). */
+  bytesRead = 0;
 
   readonly #recycle: boolean;
   #spare: Buffer | undefined;
+  /** The window reaches the end of the file. */
+  #eof = false;
 
   readonly #window: number;
 
@@ -82,7 +88,7 @@ export class EarlierTar {
    * adjacent entries are pushed as one span: call flush() before pushing anything else.
    */
   async copy(name: string, sink: HashingSink): Promise<boolean> {
-    while (this.#cur !== null && comparePaths(this.#cur.name, name) < 0) this.#advance();
+    while (this.#cur !== null && comparePaths(this.#cur.name, name) < 0) await this.#next(sink);
     const cur = this.#cur;
     if (cur === null || cur.name !== name || !cur.file) return false;
     if (cur.start !== this.#spanEnd) {
@@ -91,8 +97,19 @@ export class EarlierTar {
     }
     this.#spanEnd = cur.end;
     this.copied++;
-    this.#advance();
+    await this.#next(sink);
     return true;
+  }
+
+  /**
+   * Moves to the next entry. When its headers (PAX included) may reach past the window, the
+   * queued span is pushed first: flushing after the window has moved on would read those
+   * bytes a second time.
+   */
+  async #next(sink: HashingSink): Promise<void> {
+    const end = this.#winStart + this.#win.length;
+    if (this.#spanEnd >= 0 && this.#off + LOOKAHEAD > end) await this.flush(sink);
+    this.#advance();
   }
 
   /** Pushes the queued span. Window-sized slices go through uncopied. */
@@ -108,23 +125,35 @@ export class EarlierTar {
 
   /** Bytes from `a` (up to `b`) that the window holds, refilling it at `a` when needed. */
   #piece(a: number, b: number): Buffer {
-    const end = this.#winStart + this.#win.length;
-    if (a < this.#winStart || a >= end) {
-      // A fresh buffer unless recycling: slices of the old one may still sit in the sink.
-      const buf = (this.#recycle && this.#spare) || Buffer.allocUnsafe(this.#window);
-      if (this.#recycle) this.#spare = buf;
-      let n = 0;
-      while (n < buf.length) {
-        const r = readSync(this.#fd, buf, n, buf.length - n, a + n);
-        if (r === 0) break;
-        n += r;
-      }
-      if (n === 0) throw new InvalidInputError('read earlier layer tar: truncated');
-      this.#win = buf.subarray(0, n);
-      this.#winStart = a;
-    }
+    if (a < this.#winStart || a >= this.#winStart + this.#win.length) this.#fill(a);
     const from = a - this.#winStart;
     return this.#win.subarray(from, Math.min(this.#win.length, b - this.#winStart));
+  }
+
+  /** Makes the window start at `a`, moving over what the old one already holds from there. */
+  #fill(a: number): void {
+    const old = this.#win;
+    const keepFrom = a - this.#winStart;
+    // A fresh buffer unless recycling: slices of the old one may still sit in the sink.
+    const buf = (this.#recycle && this.#spare) || Buffer.allocUnsafe(this.#window);
+    if (this.#recycle) this.#spare = buf;
+    let n = 0;
+    if (keepFrom >= 0 && keepFrom < old.length) {
+      const same = old.buffer === buf.buffer && old.byteOffset === buf.byteOffset;
+      n = old.length - keepFrom;
+      if (same) buf.copyWithin(0, keepFrom, old.length);
+      else old.copy(buf, 0, keepFrom, old.length);
+    }
+    while (n < buf.length) {
+      const r = readSync(this.#fd, buf, n, buf.length - n, a + n);
+      if (r === 0) break;
+      n += r;
+      this.bytesRead += r;
+    }
+    if (n === 0) throw new InvalidInputError('read earlier layer tar: truncated');
+    this.#win = buf.subarray(0, n);
+    this.#winStart = a;
+    this.#eof = n < buf.length;
   }
 
   /** Exactly `n` bytes at `a` (copied only when they span two windows). */
@@ -144,6 +173,10 @@ export class EarlierTar {
   /** Parses the entry at #off into #cur (null at the end-of-archive block). */
   #advance(): void {
     const start = this.#off;
+    // Start the window at this entry when its headers may not fit in it: the entry's
+    // bytes are then pushed from this window without reading them again.
+    const end = this.#winStart + this.#win.length;
+    if (start < this.#winStart || (start + LOOKAHEAD > end && !this.#eof)) this.#fill(start);
     let off = start;
     let paxPath: string | undefined;
     let longName: string | undefined;
