@@ -9,18 +9,21 @@ import { isAsciiSpace, WHITESPACE_RUN } from './is-space.js';
 import { JsonFormError, parseJsonForm } from './json-form.js';
 import { BOUNDS, parseWords, wordBounds } from './words.js';
 
-export interface ParsedArgs {
-  args: string[];
-  /** True when the arguments came from a JSON array. */
-  json: boolean;
+/**
+ * Arguments that came from a JSON array (exec form). Parsers return a plain list for every
+ * other form: an `{ args, json }` object per line was garbage for the common case.
+ */
+export class JsonArgs {
+  constructor(readonly args: string[]) {}
 }
+
+export type ParsedArgs = string[] | JsonArgs;
 
 /** ONBUILD is not in this table: node-from-line parses its nested instruction itself. */
 type LineParser = (rest: string, escapeChar: string) => ParsedArgs;
 
-// No arguments: one shared result (its list is the shared frozen empty one).
-const NONE: ParsedArgs = Object.freeze({ args: EMPTY_LIST, json: false });
-const none = (): ParsedArgs => NONE;
+// No arguments: the shared frozen empty list.
+const none = (): string[] => EMPTY_LIST;
 
 function jsonOrNull(rest: string): string[] | undefined {
   try {
@@ -35,27 +38,23 @@ function jsonOrNull(rest: string): string[] | undefined {
 export const parseMaybeJson: LineParser = (rest) => {
   if (rest === '') return none();
   const arr = jsonOrNull(rest);
-  return arr ? { args: arr, json: true } : { args: [rest], json: false };
+  return arr ? new JsonArgs(arr) : [rest];
 };
 
 /** FROM, EXPOSE (and the shell form of ADD/COPY/VOLUME): split on blanks. */
-export const parseWhitespaceList: LineParser = (rest) =>
-  rest === '' ? none() : { args: rest.split(WHITESPACE_RUN), json: false };
+export const parseWhitespaceList: LineParser = (rest) => (rest === '' ? none() : rest.split(WHITESPACE_RUN));
 
 /** ADD, COPY, VOLUME: exec array, or the rest split on blanks. */
 export const parseMaybeJsonToList: LineParser = (rest, escapeChar) => {
   const arr = jsonOrNull(rest);
-  return arr ? { args: arr, json: true } : parseWhitespaceList(rest, escapeChar);
+  return arr ? new JsonArgs(arr) : parseWhitespaceList(rest, escapeChar);
 };
 
 /** MAINTAINER, USER, WORKDIR, STOPSIGNAL: the raw rest as one argument. */
-export const parseString: LineParser = (rest) => (rest === '' ? none() : { args: [rest], json: false });
+export const parseString: LineParser = (rest) => (rest === '' ? none() : [rest]);
 
 /** ARG: quote-aware words, each `name` or `name=value`. */
-export const parseNameOrNameVal: LineParser = (rest, escapeChar) => ({
-  args: parseWords(rest, escapeChar),
-  json: false,
-});
+export const parseNameOrNameVal: LineParser = (rest, escapeChar) => parseWords(rest, escapeChar);
 
 /**
  * ENV and LABEL: key, value, delimiter triples. A first word without `=` selects the
@@ -72,7 +71,7 @@ function parseNameVal(keyword: string): LineParser {
     if (firstEq < 0 || firstEq >= BOUNDS[1]) {
       const m = WHITESPACE_RUN.exec(rest);
       if (!m) throw new DockerfileError(`${keyword} must have two arguments`);
-      return { args: [rest.slice(0, m.index), rest.slice(m.index + m[0].length), ''], json: false };
+      return [rest.slice(0, m.index), rest.slice(m.index + m[0].length), ''];
     }
     // Sized up front: pushing grew a 17-slot store that the AST then kept for every line.
     const args: string[] = new Array(count * 3);
@@ -89,7 +88,7 @@ function parseNameVal(keyword: string): LineParser {
       args[3 * w + 1] = rest.slice(eq + 1, end);
       args[3 * w + 2] = '=';
     }
-    return { args, json: false };
+    return args;
   };
 }
 
@@ -101,11 +100,12 @@ export const parseHealthConfig: LineParser = (rest, escapeChar) => {
   let next = sep;
   while (next < rest.length && isAsciiSpace(rest[next])) next++;
   const cmd = parseMaybeJson(rest.slice(next), escapeChar);
-  return { args: [rest.slice(0, sep), ...cmd.args], json: cmd.json };
+  const type = rest.slice(0, sep);
+  return cmd instanceof JsonArgs ? new JsonArgs([type, ...cmd.args]) : [type, ...cmd];
 };
 
 /** Unknown keywords: arguments are dropped, leaving one empty argument. */
-export const parseIgnore: LineParser = () => ({ args: [''], json: false });
+export const parseIgnore: LineParser = () => [''];
 
 const DISPATCH: Record<string, LineParser> = {
   add: parseMaybeJsonToList,

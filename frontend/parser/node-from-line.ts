@@ -4,7 +4,7 @@
  */
 import type { Node, SourceRange } from './ast.js';
 import { EMPTY_LIST } from './empty-list.js';
-import { lineParserFor } from './line-parsers.js';
+import { JsonArgs, lineParserFor } from './line-parsers.js';
 import { splitCommand } from './split-command.js';
 
 /**
@@ -31,12 +31,13 @@ export function nodeFromLine(line: string, escapeChar: string, range: SourceRang
     return node;
   }
   const parsed = lineParserFor(lower)(rest, escapeChar);
+  const json = parsed instanceof JsonArgs;
   // heredocs: shared empty list; the parse loop assigns a real one when bodies are read.
   return {
     keyword: lower,
     flags,
-    args: parsed.args,
-    json: parsed.json,
+    args: json ? parsed.args : parsed,
+    json,
     heredocs: EMPTY_LIST,
     original: line,
     range,
