@@ -107,7 +107,9 @@ export async function copyInto(
     if (parents && m.parentsPath !== undefined) base = path.posix.join(plan.path, m.parentsPath);
     else if (root.type === 'dir') base = plan.path;
     else base = plan.isDir ? path.posix.join(plan.path, path.posix.basename(m.path) || '.') : plan.path;
-    for (const e of m.entries) tree.put(e.rel === '' ? base : path.posix.join(base, e.rel), e);
+    // put() normalises what needs it; plain concatenation is the join for the rest.
+    const prefix = base.endsWith('/') ? base : `${base}/`;
+    for (const e of m.entries) tree.put(e.rel === '' ? base : prefix + e.rel, e);
   }
   return writeEntries(tree, {
     chown: opts.chown,

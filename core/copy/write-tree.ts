@@ -29,6 +29,13 @@ export interface WriteTreeOptions {
   existing: (imagePath: string) => DirMeta | undefined;
 }
 
+/** A `//`, or a `.` or `..` segment: what path.posix.normalize would change in an absolute path. */
+const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)/;
+
+function isNormalAbsolute(p: string): boolean {
+  return p.charCodeAt(0) === 0x2f && !UNCLEAN.test(p);
+}
+
 export class WriteTree {
   readonly #root: string;
   readonly #opts: WriteTreeOptions;
@@ -42,7 +49,9 @@ export class WriteTree {
 
   /** Plans `e` at image path `target` (absolute). */
   put(target: string, e: FileEntry): void {
-    const t = path.posix.normalize(target);
+    // Most targets are already normal (a clean base joined with a walked path): normalising
+    // 10,000 of them twice (join, then here) was ~25 ms of a COPY rebuild.
+    const t = isNormalAbsolute(target) ? target : path.posix.normalize(target);
     if (!t.startsWith('/')) throw new InternalError(`plan copy: ${target} is not absolute`);
     // A directory that exists in the image keeps its metadata (fsutil only sets metadata
     // on directories it creates); its contents still land below it.
