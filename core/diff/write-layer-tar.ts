@@ -167,7 +167,7 @@ class LayerWalker {
         this.entries++;
         continue;
       }
-      await earlier?.tar.flush(this.sink);
+      if (earlier) await earlier.tar.flush(this.sink); // copied bytes go before this entry
       const p = dir + c.name;
       const st = c.st ?? lstatSync(p);
       // Changed type since the listing: the diff dir must not change during the call.
