@@ -14,6 +14,7 @@ import type { Digest } from '../oci/digest.js';
 import type { BlobSink } from './blob-download.js';
 
 const BATCH = 1 << 20;
+const QUEUED = 4 * BATCH;
 
 class Attempt {
   readonly ingest: IngestWriter;
@@ -61,7 +62,9 @@ class Attempt {
   #writeTo(stream: Writable, chunk: Buffer): Promise<void> {
     if (stream.destroyed)
       return Promise.race([this.#failed, Promise.reject(new Error('write layer: stream closed'))]);
-    if (stream.write(chunk)) return Promise.resolve();
+    // Up to QUEUED bytes may wait in each stream (beyond its own highWaterMark): the socket,
+    // the ingest write and gunzip + apply then overlap instead of taking turns per batch.
+    if (stream.write(chunk) || stream.writableLength < QUEUED) return Promise.resolve();
     return Promise.race([
       this.#failed,
       new Promise<void>((resolve, reject) => {
