@@ -96,9 +96,10 @@ export async function copyStep(
     await addInto(staging, set, dest, { ...opts, unpack: ins.unpack });
   } else {
     const r = await copyInto(staging, set, dest, opts);
-    // Only a step whose every byte went through copyInto: heredocs and URLs are written
-    // outside its accounting.
-    const plain = ins.kind === 'copy' && ins.heredocs.length === 0;
+    // Only a step whose every byte went through copyInto (heredocs and URLs are written
+    // outside its accounting), and whose files have content digests: without them the
+    // next run links nothing, and a kept tar would never be read.
+    const plain = ins.kind === 'copy' && ins.heredocs.length === 0 && written.length > 0;
     const small = r.bytes / r.files <= KEEP_TAR_MAX_MEAN && r.bytes <= KEEP_TAR_MAX_BYTES;
     if (plain && r.files >= KEEP_TAR_MIN_FILES && small) {
       ({ measured, tar } = await measureCopy(staging, r.files, r.linked, previous, d));
