@@ -9,7 +9,7 @@ import { addInto } from '../copy/add-into.js';
 import { addUrl } from '../copy/add-url.js';
 import type { CopyOptions } from '../copy/copy-into.js';
 import { copyInto } from '../copy/copy-into.js';
-import { type LayerFilesDoc, PreviousFiles } from '../copy/layer-files.js';
+import { type LayerFileRow, type LayerFilesDoc, PreviousFiles } from '../copy/layer-files.js';
 import { LayerSource } from '../copy/layer-source.js';
 import { resolveOwner } from '../copy/resolve-owner.js';
 import { writeHeredocs } from '../copy/write-heredocs.js';
@@ -83,10 +83,11 @@ export async function copyStep(
   } else {
     set = await d.ctx.sourceSet(p.step, sources, ins.exclude, ins.parents);
   }
-  const written: [string, string, number][] = [];
+  // Rows get their fromTar flag once the layer is measured (0 until then).
+  const written: LayerFileRow[] = [];
   const sde = d.sourceDateEpoch;
   opts.onFile = (target, e) => {
-    if (e.digest) written.push([target, e.digest, sde !== undefined && e.mtime > sde ? sde : e.mtime]);
+    if (e.digest) written.push([target, e.digest, sde !== undefined && e.mtime > sde ? sde : e.mtime, 0]);
   };
   const previous = await previousFiles(p, d);
   if (previous) opts.reuse = (target, e) => previous.reuse(target, e);
@@ -106,11 +107,8 @@ export async function copyStep(
     }
   }
   if (written.length === 0) return { measured };
-  const doc: LayerFilesDoc = {
-    v: 2,
-    tar: tar.digest,
-    files: written.map(([t, digest, mtime]) => [t, digest, mtime, tar.fromTar(t) ? 1 : 0]),
-  };
+  for (const row of written) if (tar.fromTar(row[0])) row[3] = 1;
+  const doc: LayerFilesDoc = { v: 2, tar: tar.digest, files: written };
   return { layerFiles: (await d.store.putBlob(JSON.stringify(doc))).digest, measured };
 }
 
