@@ -1,6 +1,8 @@
 /**
  * The build graph: what core plans and executes. Every value here is already expanded
  * (build args, ARG/ENV, base-image ENV where known). Plain data, JSON-serialisable.
+ * Read-only: an empty list (RUN `files`/`devices`, COPY `exclude`, ...) may be one shared
+ * frozen array.
  */
 import type { Directives, Heredoc, SourceRange, Warning } from '../parser/ast.js';
 
