@@ -19,7 +19,14 @@ const QUEUED = 4 * BATCH;
 class Attempt {
   readonly ingest: IngestWriter;
   readonly dir: string;
-  readonly #tar = new PassThrough({ highWaterMark: BATCH });
+  // Object mode on the read side: applyLayer's reader gets each batch as it was written. In
+  // byte mode an async iterator's read() concatenates everything buffered into one new
+  // Buffer (a copy of most of the layer: ~40 ms per 192 MiB in profiles).
+  readonly #tar = new PassThrough({
+    readableObjectMode: true,
+    readableHighWaterMark: 1,
+    writableHighWaterMark: BATCH,
+  });
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   readonly #applying: Promise<ApplyLayerResult>;
