@@ -27,7 +27,11 @@ export class StreamedResponse extends Response {
     const headers = new Headers();
     const raw = res.rawHeaders;
     for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
-    super(null, { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers });
+    // The reason phrase is informational; one Response would refuse must not fail the request.
+    const statusText = /^[\t\x20-\x7e\x80-\xff]*$/.test(res.statusMessage ?? '')
+      ? (res.statusMessage ?? '')
+      : '';
+    super(null, { status: res.statusCode ?? 0, statusText, headers });
     this.#body = res;
   }
 
@@ -48,7 +52,15 @@ export const nodeGet = ((input: string | URL, init: RequestInit = {}): Promise<R
   const ca = https ? extraCaList() : undefined;
   const opts = { method, headers, timeout: IDLE_MS, ...(ca ? { secureContext: contextFor(ca) } : {}) };
   return new Promise<Response>((resolve, reject) => {
-    const req = (https ? httpsRequest : httpRequest)(url, opts, (res) => resolve(new StreamedResponse(res)));
+    const req = (https ? httpsRequest : httpRequest)(url, opts, (res) => {
+      try {
+        resolve(new StreamedResponse(res));
+      } catch (err) {
+        // Response refuses what fetch would have refused too (a status outside 200-599).
+        res.destroy();
+        reject(err);
+      }
+    });
     // Once the response is there, destroying the request fails its body read (`aborted`).
     req.on('timeout', () => req.destroy(timeoutError()));
     req.on('error', reject); // a no-op after the response resolved
