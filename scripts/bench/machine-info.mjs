@@ -22,7 +22,11 @@ export async function machineInfo() {
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
     tmpFilesystem: df,
-    docker: await firstLine('/usr/bin/docker', ['version', '--format', '{{.Server.Version}}']),
+    // The engine's version when it is already up; the client's otherwise (the benchmark
+    // starts its own engine after this runs).
+    docker:
+      (await firstLine('/usr/bin/docker', ['version', '--format', '{{.Server.Version}}'])) ??
+      (await firstLine('/usr/bin/docker', ['--version'])),
     buildah: await firstLine('buildah', ['--version']),
     runc: await firstLine('runc', ['--version']),
   };
