@@ -13,9 +13,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { createSecureContext, type SecureContext } from 'node:tls';
 import { InternalError } from '../oci/errors.js';
-import { extraCaList } from './tls-trust.js';
+import { tlsTrustOptions } from './tls-trust.js';
 
 const IDLE_MS = 300_000;
 
@@ -49,8 +48,8 @@ export const nodeGet = ((input: string | URL, init: RequestInit = {}): Promise<R
   const url = typeof input === 'string' ? new URL(input) : input;
   const headers = Object.fromEntries(new Headers(init.headers).entries());
   const https = url.protocol === 'https:';
-  const ca = https ? extraCaList() : undefined;
-  const opts = { method, headers, timeout: IDLE_MS, ...(ca ? { secureContext: contextFor(ca) } : {}) };
+  const trust = https ? tlsTrustOptions() : {};
+  const opts = { method, headers, timeout: IDLE_MS, ...trust };
   return new Promise<Response>((resolve, reject) => {
     const req = (https ? httpsRequest : httpRequest)(url, opts, (res) => {
       try {
@@ -67,21 +66,6 @@ export const nodeGet = ((input: string | URL, init: RequestInit = {}): Promise<R
     req.end();
   });
 }) as typeof fetch;
-
-const contexts = new WeakMap<readonly string[], SecureContext>();
-
-/**
- * One secure context per CA list: given as `ca`, every connection would parse the whole list
- * again (~280 certificates with a distribution bundle: 100+ ms each time).
- */
-function contextFor(ca: readonly string[]): SecureContext {
-  let ctx = contexts.get(ca);
-  if (ctx === undefined) {
-    ctx = createSecureContext({ ca: [...ca] });
-    contexts.set(ca, ctx);
-  }
-  return ctx;
-}
 
 function timeoutError(): Error {
   return Object.assign(new Error(`no data for ${IDLE_MS / 1000} s`), { code: 'ETIMEDOUT' });

@@ -14,7 +14,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { RegistryError } from './registry-error.js';
-import { extraCaList } from './tls-trust.js';
+import { tlsTrustOptions } from './tls-trust.js';
 
 export async function streamRequest(
   url: URL,
@@ -23,8 +23,8 @@ export async function streamRequest(
   body: AsyncIterable<Uint8Array>,
 ): Promise<Response> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const ca = url.protocol === 'https:' ? extraCaList() : undefined;
-  const req = send(url, ca ? { method, headers, ca } : { method, headers });
+  const trust = url.protocol === 'https:' ? tlsTrustOptions() : {};
+  const req = send(url, { method, headers, ...trust });
   const answered = new Promise<IncomingMessage>((resolve, reject) => {
     req.once('response', resolve);
     req.once('error', reject);
