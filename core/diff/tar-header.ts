@@ -49,10 +49,32 @@ function isAscii(s: string): boolean {
 
 function writeOctal(buf: Buffer, off: number, width: number, value: number): void {
   // `width` bytes: digits zero-padded to width-1, then NUL (Go's archive/tar layout).
-  const s = value.toString(8).padStart(width - 1, '0');
-  buf.write(s, off, width - 1, 'ascii');
+  // Digit by digit into the buffer: toString(8) + padStart + buf.write cost ~1 us a field,
+  // seven fields a header, on every file of every layer. Values are integers below 2^36.
+  let v = value;
+  for (let i = off + width - 2; i >= off; i--) {
+    buf[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
   buf[off + width - 1] = 0;
 }
+
+/** Writes an ASCII string (every char < 0x80, checked by the caller) at `off`. */
+function writeAscii(buf: Buffer, off: number, max: number, s: string): void {
+  const n = Math.min(s.length, max);
+  for (let i = 0; i < n; i++) buf[off + i] = s.charCodeAt(i);
+}
+
+/**
+ * What every header block starts as: zeros, the ustar magic and version, and the checksum
+ * field as spaces (the checksum is summed over them). Copied, not rebuilt, per block.
+ */
+const TEMPLATE = (() => {
+  const b = Buffer.alloc(BLOCK);
+  b.fill(0x20, 148, 156);
+  b.write('ustar\u000000', 257, 8, 'ascii');
+  return b;
+})();
 
 /** Splits a long ASCII name into ustar prefix/name at a `/`, or returns null. */
 function splitUstar(name: string): [string, string] | null {
@@ -76,27 +98,32 @@ function paxRecord(key: string, value: Buffer): Buffer {
 }
 
 function encodeBlock(h: TarHeader, name: string, prefix: string, linkname: string, typeflag: number): Buffer {
-  // allocUnsafe + fill, not alloc: a 512-byte allocUnsafe is a slice of Node's shared 8 KiB
+  // allocUnsafe + copy, not alloc: a 512-byte allocUnsafe is a slice of Node's shared 8 KiB
   // pool, while alloc mallocs each block on its own; a 100,000-file layer made ~50 MB of
   // such blocks between two scavenges and RSS grew by that much.
-  const b = Buffer.allocUnsafe(BLOCK).fill(0);
-  b.write(name, 0, 100, 'utf8');
+  const b = Buffer.allocUnsafe(BLOCK);
+  TEMPLATE.copy(b);
+  // Names reach here ASCII-only unless they are the raw fallback of a PAX entry.
+  if (isAscii(name)) writeAscii(b, 0, 100, name);
+  else b.write(name, 0, 100, 'utf8');
   writeOctal(b, 100, 8, h.mode & 0o7777);
   writeOctal(b, 108, 8, h.uid <= MAX_OCTAL_7 ? h.uid : 0);
   writeOctal(b, 116, 8, h.gid <= MAX_OCTAL_7 ? h.gid : 0);
   writeOctal(b, 124, 12, h.size <= MAX_OCTAL_11 ? h.size : 0);
   writeOctal(b, 136, 12, h.mtime >= 0 && h.mtime <= MAX_OCTAL_11 ? h.mtime : 0);
-  b.fill(0x20, 148, 156); // checksum computed over spaces
   b[156] = typeflag;
-  b.write(linkname, 157, 100, 'utf8');
-  b.write('ustar\u000000', 257, 8, 'ascii');
+  if (isAscii(linkname)) writeAscii(b, 157, 100, linkname);
+  else b.write(linkname, 157, 100, 'utf8');
   // uname/gname stay empty: numeric ids only, so host user tables never leak in.
   writeOctal(b, 329, 8, h.devmajor ?? 0);
   writeOctal(b, 337, 8, h.devminor ?? 0);
-  b.write(prefix, 345, 155, 'utf8');
+  if (isAscii(prefix)) writeAscii(b, 345, 155, prefix);
+  else b.write(prefix, 345, 155, 'utf8');
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += b[i];
-  b.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8, 'ascii');
+  // Six octal digits, NUL, space (the layout Go and GNU tar write).
+  writeOctal(b, 148, 7, sum);
+  b[155] = 0x20;
   return b;
 }
 
@@ -108,25 +135,26 @@ function encodeBlock(h: TarHeader, name: string, prefix: string, linkname: strin
 export function encodeHeader(h: TarHeader): Buffer {
   const full = h.type === 'dir' && !h.name.endsWith('/') ? `${h.name}/` : h.name;
   const link = h.linkname ?? '';
-  const pax = new Map<string, Buffer>();
+  // Made only when a record is needed: most entries (short ASCII names, small ids) have none.
+  let pax: Map<string, Buffer> | undefined;
   let split = isAscii(full) ? splitUstar(full) : null;
   if (split === null) {
-    pax.set('path', Buffer.from(full));
+    (pax ??= new Map()).set('path', Buffer.from(full));
     const ascii = full.replace(/[^\x20-\x7e]/g, '_');
     split = ['', ascii.slice(-100)];
   }
   let linkField = link;
   if (link.length > 100 || !isAscii(link)) {
-    pax.set('linkpath', Buffer.from(link));
+    (pax ??= new Map()).set('linkpath', Buffer.from(link));
     linkField = link.replace(/[^\x20-\x7e]/g, '_').slice(0, 100);
   }
-  if (h.uid > MAX_OCTAL_7) pax.set('uid', Buffer.from(String(h.uid)));
-  if (h.gid > MAX_OCTAL_7) pax.set('gid', Buffer.from(String(h.gid)));
-  if (h.size > MAX_OCTAL_11) pax.set('size', Buffer.from(String(h.size)));
-  if (h.mtime < 0 || h.mtime > MAX_OCTAL_11) pax.set('mtime', Buffer.from(String(h.mtime)));
-  if (h.xattrs) for (const [k, v] of h.xattrs) pax.set(`SCHILY.xattr.${k}`, v);
+  if (h.uid > MAX_OCTAL_7) (pax ??= new Map()).set('uid', Buffer.from(String(h.uid)));
+  if (h.gid > MAX_OCTAL_7) (pax ??= new Map()).set('gid', Buffer.from(String(h.gid)));
+  if (h.size > MAX_OCTAL_11) (pax ??= new Map()).set('size', Buffer.from(String(h.size)));
+  if (h.mtime < 0 || h.mtime > MAX_OCTAL_11) (pax ??= new Map()).set('mtime', Buffer.from(String(h.mtime)));
+  if (h.xattrs) for (const [k, v] of h.xattrs) (pax ??= new Map()).set(`SCHILY.xattr.${k}`, v);
   const main = encodeBlock(h, split[1], split[0], linkField, TYPEFLAG[h.type]);
-  if (pax.size === 0) return main;
+  if (pax === undefined) return main;
   const records = Buffer.concat([...pax.keys()].sort().map((k) => paxRecord(k, pax.get(k) as Buffer)));
   const base = split[1].slice(split[1].lastIndexOf('/', split[1].length - 2) + 1);
   const xh: TarHeader = {
