@@ -7,7 +7,8 @@
  *
  * Per workload and builder: cold build(s), then N no-op rebuilds, then N rebuilds each after
  * one change, then N exports where the workload has them. Medians, strata/peer ratios and
- * peak RSS go to bench/results/<YYYY-MM-DD>.json and .md, and the table is printed.
+ * peak RSS go to bench/results/<YYYY-MM-DD>.json and .md (a partial run, --only or
+ * --no-peers: <YYYY-MM-DD>-partial.*), and the table is printed.
  * What it needs (nothing is installed by it): see bench/README.md.
  */
 import { existsSync } from 'node:fs';
@@ -225,12 +226,16 @@ async function main() {
   const md = markdownReport(results);
   const outDir = join(REPO, 'bench/results');
   await mkdir(outDir, { recursive: true });
-  await writeFile(join(outDir, `${results.date}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(join(outDir, `${results.date}.md`), md);
-  await updateReadme(md);
+  // A partial run (--only, --no-peers) is written beside the day's full results, never
+  // over them, and does not become bench/README.md's latest table.
+  const partial = only !== null || opts['no-peers'] === true;
+  const base = partial ? `${results.date}-partial` : results.date;
+  await writeFile(join(outDir, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(outDir, `${base}.md`), md);
+  if (!partial) await updateReadme(md);
   say();
   say(md);
-  say(`wrote bench/results/${results.date}.json and .md`);
+  say(`wrote bench/results/${base}.json and .md`);
 }
 
 /** Replaces the section between the markers in bench/README.md with the latest table. */
