@@ -5,7 +5,8 @@
  * the last download (ETag, Last-Modified) are kept in the store's meta files with the
  * digest, the body itself as a store blob, so an unchanged file answers 304 and is not
  * downloaded again; a changed one is downloaded once, at plan time, and the executor copies
- * it from the blob (verified against the digest the key was made from).
+ * it from the blob (content-addressed and verified when it was stored: the very bytes the
+ * key was made from).
  */
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
@@ -32,8 +33,6 @@ export interface UrlContent {
   lastModified?: string;
   /** Where the bytes are: a store blob. */
   file: string;
-  /** Whether this build downloaded it (false: the server said 304). */
-  downloaded: boolean;
 }
 
 interface Validators {
@@ -93,7 +92,6 @@ export class UrlFetcher {
         ...rest,
         ...(lastModified ? { lastModified } : {}),
         file: this.#store.blobPath(known.digest),
-        downloaded: false,
       };
     }
     if (!res.ok || !res.body) {
@@ -113,7 +111,6 @@ export class UrlFetcher {
       size,
       ...(lastModified ? { lastModified } : {}),
       file: this.#store.blobPath(digest),
-      downloaded: true,
     };
   }
 

@@ -6,9 +6,9 @@
  * strata runs: ~60 ms for a distribution's 140-certificate bundle (measured here: `node -e 0`
  * 40 ms without it, 100 ms with it), more than Node's own start, and paid by every command
  * though only registry traffic and `ADD <url>` use TLS. So the launcher (cmd/strata.sh)
- * moves the path to STRATA_EXTRA_CA_CERTS, cmd/main.ts hands it to adoptDeferredCa() (deferred-ca.ts), and
- * the certificates are read when the first TLS connection is made: trust is what
- * NODE_EXTRA_CA_CERTS would have given (Node's bundled roots plus the file's).
+ * moves the path to STRATA_EXTRA_CA_CERTS, cmd/main.ts hands it to adoptDeferredCa()
+ * (deferred-ca.ts), and the certificates are read when the first TLS connection is made:
+ * trust is what NODE_EXTRA_CA_CERTS would have given (Node's bundled roots plus the file's).
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
@@ -56,8 +56,8 @@ export function tlsTrustOptions(): { secureContext?: SecureContext } {
 
 /**
  * fetch with the trust above: the global fetch when Node's defaults are right, else undici's
- * fetch with an Agent that carries the CA list (Node's fetch is undici; its built-in copy
- * takes no CA option, so the package is loaded here, only when needed).
+ * fetch with an Agent that connects with the secure context above (Node's fetch is undici;
+ * its built-in copy takes no TLS options, so the package is loaded here, only when needed).
  */
 export function trustedFetch(): Promise<typeof fetch> {
   const from = deferredCaPath();
