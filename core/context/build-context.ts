@@ -57,12 +57,7 @@ export class BuildContext {
     this.root = root;
     this.ignorePatterns = ignorePatterns;
     this.ignoreFile = ignoreFile;
-    this.#view = new ContextView(root, ignore, (dir, kids) =>
-      hasher.statCache.noteListing(
-        dir,
-        kids.map((k) => k.abs),
-      ),
-    );
+    this.#view = new ContextView(root, ignore, (dir, kids) => hasher.statCache.noteListing(dir, kids));
     this.#hasher = hasher;
     this.#limit = limit;
   }

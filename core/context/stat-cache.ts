@@ -33,9 +33,8 @@ export class StatCache {
   /** host path -> `statKey \t size \t hex`. */
   #rows = new Map<string, string>();
   #dirty = false;
-  /** Directories listed whole in this build, and every path those listings held. */
-  readonly #listed = new Set<string>();
-  readonly #present = new Set<string>();
+  /** Directories listed whole in this build, with what each listing held. */
+  readonly #listings = new Map<string, readonly { abs: string }[]>();
 
   private constructor(store: MetaStore | undefined, name: string) {
     this.#store = store;
@@ -91,33 +90,35 @@ export class StatCache {
   }
 
   /**
-   * Tells the cache that `dirAbs` was listed whole and held `childAbs`: rows for paths in
+   * Tells the cache that `dirAbs` was listed whole and held `children`: rows for paths in
    * that directory that the listing lacks are for deleted (or now ignored) files, dropped at
    * the next save. Without this the cache of a context whose files churn (generated code,
    * node_modules) would only grow, and every build loads all of it.
    */
-  noteListing(dirAbs: string, childAbs: Iterable<string>): void {
-    this.#listed.add(dirAbs);
-    for (const c of childAbs) this.#present.add(c);
+  noteListing(dirAbs: string, children: readonly { abs: string }[]): void {
+    this.#listings.set(dirAbs, children);
   }
 
-  /** Drops rows of paths a listing showed gone; rows elsewhere are kept (not looked at). */
+  /**
+   * Drops rows of paths a listing showed gone; rows elsewhere are kept (not looked at). Run
+   * only when the cache is written anyway: a build that hashed nothing new (a no-op) skips
+   * the pass, and stale rows go at the next save.
+   */
   #prune(): void {
-    if (this.#listed.size === 0) return;
+    if (this.#listings.size === 0) return;
+    const present = new Set<string>();
+    for (const kids of this.#listings.values()) for (const k of kids) present.add(k.abs);
     for (const k of this.#rows.keys()) {
       const slash = k.lastIndexOf('/');
       const parent = slash <= 0 ? '/' : k.slice(0, slash);
-      if (this.#listed.has(parent) && !this.#present.has(k)) {
-        this.#rows.delete(k);
-        this.#dirty = true;
-      }
+      if (this.#listings.has(parent) && !present.has(k)) this.#rows.delete(k);
     }
   }
 
   /** Writes the cache through the store if anything changed since load or the last save. */
   async save(): Promise<boolean> {
-    this.#prune();
     if (!this.#dirty || !this.#store) return false;
+    this.#prune();
     const parts: string[] = [HEADER];
     for (const [k, r] of this.#rows) parts.push(`${escapeKey(k)}\t${r}`);
     this.#dirty = false;
