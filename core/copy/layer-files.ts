@@ -10,7 +10,7 @@
  * `[target, digest]` pairs) reuses nothing: it did not record mtimes.
  */
 import type { FileEntry } from '../context/file-entry.js';
-import type { Digest } from '../oci/digest.js';
+import { type Digest, isDigest } from '../oci/digest.js';
 
 export type LayerFileRow = [target: string, digest: string, mtime: number, fromTar: 0 | 1];
 
@@ -34,7 +34,7 @@ export class PreviousFiles {
     this.#sde = sde;
     const d = doc as Partial<LayerFilesDoc> | null;
     const ok = d !== null && typeof d === 'object' && d.v === 2 && Array.isArray(d.files);
-    this.tar = ok && typeof d.tar === 'string' ? d.tar : undefined;
+    this.tar = ok ? keptTarOf(d) : undefined;
     if (ok) for (const row of d.files as LayerFileRow[]) this.#rows.set(row[0], row);
   }
 
@@ -55,4 +55,13 @@ export class PreviousFiles {
   fromTar(target: string): boolean {
     return this.tar !== undefined && this.#rows.get(target)?.[3] === 1;
   }
+}
+
+/**
+ * The kept layer tar a layer-files document (as read from its blob, any version) names,
+ * if any: gc keeps it alive while the record that names the document lives.
+ */
+export function keptTarOf(doc: unknown): Digest | undefined {
+  const d = doc as Partial<LayerFilesDoc> | null | undefined;
+  return d?.v === 2 && typeof d.tar === 'string' && isDigest(d.tar) ? d.tar : undefined;
 }

@@ -9,8 +9,9 @@
 
 import type { Store } from '../../store/store.js';
 import type { CacheRecord } from '../build/types.js';
+import { keptTarOf } from '../copy/layer-files.js';
 import type { Digest } from '../oci/digest.js';
-import { chainIds, isDigest } from '../oci/digest.js';
+import { chainIds } from '../oci/digest.js';
 import type { ImageConfig, Manifest } from '../oci/types.js';
 
 export interface PruneOptions {
@@ -72,8 +73,8 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
       if (rec.layerFiles) {
         // A COPY's file list (what the next rebuild links from) and the layer tar it keeps.
         liveBlobs.add(rec.layerFiles);
-        const doc = await store.readJsonBlob<{ tar?: unknown }>(rec.layerFiles).catch(() => undefined);
-        if (typeof doc?.tar === 'string' && isDigest(doc.tar)) liveBlobs.add(doc.tar);
+        const tar = keptTarOf(await store.readJsonBlob<unknown>(rec.layerFiles).catch(() => undefined));
+        if (tar) liveBlobs.add(tar);
       }
       if (rec.result.chainId) {
         liveLayers.add(rec.result.chainId);

@@ -7,12 +7,12 @@
  *
  * No redirects and no auth renewal: the caller passes the headers (Authorization included)
  * and treats any failure as "use the ordinary path" or retries the whole upload (network
- * failures are retryable RegistryErrors). Resolves a fetch Response (status,
- * headers, body) once the whole body was sent and the response headers arrived.
+ * failures are retryable RegistryErrors). Resolves a StreamedResponse (node-get.ts) once the
+ * whole body was sent and the response headers arrived.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
+import { StreamedResponse } from './node-get.js';
 import { RegistryError } from './registry-error.js';
 import { tlsTrustOptions } from './tls-trust.js';
 
@@ -64,15 +64,12 @@ export async function streamRequest(
   } catch (err) {
     throw netError(err);
   }
-  const h = new Headers();
-  for (const [k, v] of Object.entries(res.headers)) {
-    if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+  try {
+    // The same Response node-get gives: status and headers, the body kept a Node stream
+    // (http-body.ts reads and discards both kinds).
+    return new StreamedResponse(res);
+  } catch (err) {
+    res.destroy();
+    throw err;
   }
-  const status = res.statusCode ?? 0;
-  const nullBody = status === 204 || status === 205 || status === 304;
-  if (nullBody) res.resume();
-  return new Response(nullBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), {
-    status,
-    headers: h,
-  });
 }
