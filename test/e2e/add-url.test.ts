@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importBusybox } from '../helpers/busybox-base.js';
-import { stepOutcomes, strata, strataOk } from '../helpers/cli.js';
+import { buildToDir, stepOutcomes, strata, strataOk } from '../helpers/cli.js';
 import { requireRoot, useTempDirs } from './helpers/index.js';
 
 const tmp = useTempDirs();
@@ -47,16 +47,7 @@ describe('ADD <url>', () => {
     await writeFile(join(ctx, 'Dockerfile'), `FROM busybox\nADD ${base}/tool.sh /opt/tool.sh\nRUN true\n`);
     const build = async () => {
       const out = join(await tmp(), 'fs');
-      const r = await strataOk([
-        'build',
-        '--root',
-        root,
-        '--progress',
-        'plain',
-        '--output',
-        `type=local,dest=${out}`,
-        ctx,
-      ]);
+      const r = await buildToDir(root, ctx, out, ['--progress', 'plain']);
       return { steps: stepOutcomes(r.stderr), out };
     };
 

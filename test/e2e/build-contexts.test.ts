@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importBusybox } from '../helpers/busybox-base.js';
-import { stepOutcomes, strata, strataOk } from '../helpers/cli.js';
+import { buildToDir, stepOutcomes, strata, strataOk } from '../helpers/cli.js';
 import { requireRoot, requireTool, useTempDirs } from './helpers/index.js';
 
 const run = promisify(execFile);
@@ -42,16 +42,10 @@ describe('--build-context', () => {
     ]);
     expect(r.stderr).toContain('using strata-busybox:offline for node:22-alpine (--build-context)');
     const dir = join(await tmp(), 'fs');
-    await strataOk([
-      'build',
-      '--root',
-      root,
+    await buildToDir(root, ctx, dir, [
       '-q',
       '--build-context',
       'node:22-alpine=docker-image://strata-busybox:offline',
-      '--output',
-      `type=local,dest=${dir}`,
-      ctx,
     ]);
     const { readFile } = await import('node:fs/promises');
     expect(await readFile(join(dir, 'who'), 'utf8')).toBe('from the stand-in\n');
@@ -117,19 +111,13 @@ describe('--build-context', () => {
       'FROM base\nCOPY --from=files /origin /copied\nRUN cat /origin /copied > /both\n',
     );
     const out = join(await tmp(), 'fs');
-    const r = await strataOk([
-      'build',
-      '--root',
-      other,
+    const r = await buildToDir(other, ctx, out, [
       '--progress',
       'plain',
       '--build-context',
       `base=oci-layout://${layout}:v2`,
       '--build-context',
       `files=oci-layout://${layout}@${manifestDigest}`,
-      '--output',
-      `type=local,dest=${out}`,
-      ctx,
     ]);
     expect(r.stderr).toContain(`using oci-layout://${layout}:v2 (sha256:`);
     expect(await readFile(join(out, 'both'), 'utf8')).toBe('from the layout\nfrom the layout\n');
@@ -158,17 +146,7 @@ describe('--build-context', () => {
     const ctx = await tmp();
     await writeFile(join(ctx, 'Dockerfile'), 'FROM base\nRUN busybox echo skopeo base > /who\n');
     const out = join(await tmp(), 'fs');
-    await strataOk([
-      'build',
-      '--root',
-      await tmp(),
-      '-q',
-      '--build-context',
-      `base=oci-layout://${layout}:edge`,
-      '--output',
-      `type=local,dest=${out}`,
-      ctx,
-    ]);
+    await buildToDir(await tmp(), ctx, out, ['-q', '--build-context', `base=oci-layout://${layout}:edge`]);
     const { readFile } = await import('node:fs/promises');
     expect(await readFile(join(out, 'who'), 'utf8')).toBe('skopeo base\n');
   });

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importBusybox } from '../helpers/busybox-base.js';
 import { strataOk } from '../helpers/cli.js';
-import { docker, requireDocker, requireRoot, requireTool, useTempDirs } from './helpers/index.js';
+import {
+  buildAndLoad,
+  docker,
+  requireDocker,
+  requireRoot,
+  requireTool,
+  useTempDirs,
+} from './helpers/index.js';
 
 const tmp = useTempDirs();
 
@@ -43,21 +50,8 @@ describe('images strata builds load and run elsewhere', () => {
     it(`docker loads and runs the ${variant} image, with strata's diffIDs`, async () => {
       const tag = `strata-e2e-${variant}:latest`;
       const out = join(await tmp(), 'image.tar');
-      await strataOk([
-        'build',
-        '--root',
-        root,
-        '-q',
-        '-f',
-        join(ctx, `Dockerfile.${variant}`),
-        '-t',
-        tag,
-        '--output',
-        `type=docker,dest=${out}`,
-        ctx,
-      ]);
       // docker() rejects on a non-zero exit, with the command's stderr.
-      await docker(['load', '-i', out]);
+      await buildAndLoad(root, ctx, tag, out, ['-f', join(ctx, `Dockerfile.${variant}`)]);
       const run = await docker(['run', '--rm', tag]);
       expect(run.stdout).toContain('hello from a strata scratch image');
       if (variant === 'busybox') expect(run.stdout).toContain('built by runc');

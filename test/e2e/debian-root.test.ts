@@ -8,7 +8,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { strataOk } from '../helpers/cli.js';
-import { docker, requireDocker, requireRoot, requireTool, useTempDirs } from './helpers/index.js';
+import {
+  buildAndLoad,
+  docker,
+  requireDocker,
+  requireRoot,
+  requireTool,
+  useTempDirs,
+} from './helpers/index.js';
 
 const tmp = useTempDirs();
 
@@ -40,18 +47,7 @@ describe('FROM a docker-saved Debian root', () => {
       'FROM strata-e2e-debian:bookworm\nRUN . /etc/os-release && echo "$PRETTY_NAME" > /os.txt && dpkg-query -W -f=\'${Version}\' nodejs > /node-pkg.txt\nCMD ["sh", "-c", "cat /os.txt; node -e \'console.log(1+1)\'"]\n',
     );
     const out = join(await tmp(), 'built.tar');
-    await strataOk([
-      'build',
-      '--root',
-      root,
-      '-q',
-      '-t',
-      'strata-e2e-debian-app:1',
-      '--output',
-      `type=docker,dest=${out}`,
-      ctx,
-    ]);
-    await docker(['load', '-i', out]);
+    await buildAndLoad(root, ctx, 'strata-e2e-debian-app:1', out);
     const run = await docker(['run', '--rm', 'strata-e2e-debian-app:1']);
     expect(run.stdout).toContain('Debian GNU/Linux 12 (bookworm)');
     expect(run.stdout).toContain('2');

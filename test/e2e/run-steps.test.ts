@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getXattr } from '../../core/diff/overlay-form.js';
 import { importBusybox } from '../helpers/busybox-base.js';
-import { stepOutcomes, strata, strataOk } from '../helpers/cli.js';
-import { docker, requireDocker, requireRoot, useTempDirs } from './helpers/index.js';
+import { buildToDir, stepOutcomes, strata, strataOk } from '../helpers/cli.js';
+import { buildAndLoad, docker, requireDocker, requireRoot, useTempDirs } from './helpers/index.js';
 
 const tmp = useTempDirs();
 
@@ -46,18 +46,7 @@ describe('RUN in runc', () => {
     const ctx = await tmp();
     await writeFile(join(ctx, 'Dockerfile'), FS_DOCKERFILE);
     const out = join(await tmp(), 'img.tar');
-    await strataOk([
-      'build',
-      '--root',
-      root,
-      '-q',
-      '-t',
-      'strata-run:1',
-      '--output',
-      `type=docker,dest=${out}`,
-      ctx,
-    ]);
-    await docker(['load', '-i', out]);
+    await buildAndLoad(root, ctx, 'strata-run:1', out);
     const built = await docker(['build', '-q', '-t', 'docker-run:1', ctx], { env: { DOCKER_BUILDKIT: '1' } });
     expect(built.stdout).toMatch(/sha256:/);
     const ours = await listing('strata-run:1');
@@ -92,7 +81,7 @@ describe('RUN in runc', () => {
     const seen = async () => {
       const r = await strataOk(['build', '--root', root, '--progress', 'plain', '-t', 'cm:1', ctx]);
       const dir = join(await tmp(), 'rootfs');
-      await strataOk(['build', '--root', root, '-q', '--output', `type=local,dest=${dir}`, ctx]);
+      await buildToDir(root, ctx, dir, ['-q']);
       const { readFile } = await import('node:fs/promises');
       const cacheDirInImage = await readdir(join(dir, 'cache')).catch(() => []);
       return {
@@ -127,16 +116,7 @@ describe('RUN in runc', () => {
       "stat -c %a /cache > /seen.txt; cat /cache/base.txt /cache/log >> /seen.txt'\n";
     const seen = async () => {
       const dir = join(await tmp(), 'rootfs');
-      const r = await strataOk([
-        'build',
-        '--root',
-        root,
-        '--progress',
-        'plain',
-        '--output',
-        `type=local,dest=${dir}`,
-        ctx,
-      ]);
+      const r = await buildToDir(root, ctx, dir, ['--progress', 'plain']);
       const { readFile } = await import('node:fs/promises');
       return {
         steps: stepOutcomes(r.stderr),

@@ -69,3 +69,16 @@ export function stepOutcomes(plain: string): { name: string; cached: boolean; re
     reason: reasons.get(id) ?? '',
   }));
 }
+
+/**
+ * `strata build --root ROOT [...flags] --output type=local,dest=DEST CONTEXT`, throwing with
+ * the output on failure: DEST then holds the built image's filesystem.
+ */
+export function buildToDir(
+  root: string,
+  ctx: string,
+  dest: string,
+  flags: string[] = [],
+): Promise<CliResult> {
+  return strataOk(['build', '--root', root, ...flags, '--output', `type=local,dest=${dest}`, ctx]);
+}

@@ -3,6 +3,7 @@
  * /usr/local/bin that talks a different API version to the 20.10 engine.
  */
 import { spawn } from 'node:child_process';
+import { strataOk } from '../../helpers/cli.js';
 
 export const DOCKER = '/usr/bin/docker';
 
@@ -37,4 +38,30 @@ export function docker(
     });
     child.stdin.end(opts.input);
   });
+}
+
+/**
+ * Builds CONTEXT with strata (`-q -t TAG [...flags]`) into a docker archive at `tar` and
+ * `docker load`s it, so `docker run TAG` runs what strata built.
+ */
+export async function buildAndLoad(
+  root: string,
+  ctx: string,
+  tag: string,
+  tar: string,
+  flags: string[] = [],
+): Promise<void> {
+  await strataOk([
+    'build',
+    '--root',
+    root,
+    '-q',
+    ...flags,
+    '-t',
+    tag,
+    '--output',
+    `type=docker,dest=${tar}`,
+    ctx,
+  ]);
+  await docker(['load', '-i', tar]);
 }
