@@ -43,14 +43,17 @@ export async function buildManifest(
     digest: stored.configDigest,
     size: stored.configBytes.length,
   };
-  const manifest: Manifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config: configDescriptor,
-    layers: layers.map((l) => l.descriptor),
-  };
-  const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
-  const { digest, size } = await store.putBlob(manifestBytes);
+  const {
+    manifest,
+    bytes: manifestBytes,
+    digest,
+    size,
+  } = await storeManifest(
+    store,
+    MediaType.ociManifest,
+    configDescriptor,
+    layers.map((l) => l.descriptor),
+  );
   const platform = {
     architecture: stored.config.architecture,
     os: stored.config.os,
@@ -64,4 +67,20 @@ export async function buildManifest(
     configDescriptor,
     layers,
   };
+}
+
+/**
+ * An image manifest of `mediaType` for `config` and `layers`, serialised once and stored as a
+ * blob: the bytes its digest names (export and push both send exactly these).
+ */
+export async function storeManifest(
+  store: Store,
+  mediaType: string,
+  config: Descriptor,
+  layers: Descriptor[],
+): Promise<{ manifest: Manifest; bytes: Buffer; digest: Digest; size: number }> {
+  const manifest: Manifest = { schemaVersion: 2, mediaType, config, layers };
+  const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const { digest, size } = await store.putBlob(bytes);
+  return { manifest, bytes, digest, size };
 }

@@ -10,6 +10,7 @@
  */
 import type { CompressedLayer, LayerRecord, Store } from '../../store/index.js';
 import { ensureCompressedBlob } from '../diff/ensure-compressed-blob.js';
+import { storeManifest } from '../export/build-manifest.js';
 import { resolveLayerBlobs } from '../export/layer-blob.js';
 import { readImage } from '../image/read-image.js';
 import { type ParsedRef, parseRef, repositoryName } from '../image/reference.js';
@@ -108,9 +109,7 @@ export async function pushImage(
     }),
   ];
   const [, ...layerDescs] = await boundedMap(tasks, opts.concurrency ?? 3, (task) => task());
-  const manifest: Manifest = { schemaVersion: 2, mediaType: types.manifest, config, layers: layerDescs };
-  const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
-  const { digest } = await store.putBlob(bytes);
+  const { bytes, digest } = await storeManifest(store, types.manifest, config, layerDescs);
   if (parsed.digest !== undefined && parsed.digest !== digest) {
     throw new DigestMismatchError(
       `push ${ref}: the manifest strata builds is ${digest}, not ${parsed.digest}`,
