@@ -41,7 +41,7 @@ const COMMANDS: Record<string, { load: Loader; summary: string }> = {
   du: { load: () => import('./du.js'), summary: 'show disk usage of the store' },
   prune: {
     load: () => import('./prune.js'),
-    summary: 'remove unused cache records, layers and cache mounts',
+    summary: 'remove unused cache records, layers, cache mounts and quarantined entries',
   },
   fsck: {
     load: () => import('./fsck.js'),
@@ -59,7 +59,8 @@ const SYNOPSIS: Record<string, string> = {
   build:
     '[-f FILE] [-t NAME:TAG]... [--target T] [--build-arg K[=V]]... [--no-cache] [--pull]\n' +
     '       [--progress auto|plain|tty|quiet] [-q] [--output type=docker|oci,dest=FILE|type=oci-dir,dest=DIR|type=local,dest=DIR]\n' +
-    '       [--secret id=ID,src=FILE|env=VAR]... [--build-context NAME=docker-image://REF|DIR]...\n' +
+    '       [--secret id=ID,src=FILE|env=VAR]...\n' +
+    '       [--build-context NAME=docker-image://REF|oci-layout://DIR[:TAG|@DIGEST]|DIR]...\n' +
     '       [--cache-from SPEC]... [--cache-to SPEC]... [--push] [--insecure-registry HOST]...\n' +
     '       [--platform P] [--dry-run] [--explain] CONTEXT',
   explain: '[IMAGE] [--json] [--max-details N] [-v]',
@@ -75,7 +76,7 @@ const SYNOPSIS: Record<string, string> = {
   load: '-i FILE [-q]',
   import: 'ROOTFS.tar NAME[:TAG]',
   du: '[-v]',
-  prune: '[--all] [--filter type=exec.cachemount]',
+  prune: '[--all] [--filter type=exec.cachemount|type=quarantine]',
   fsck: '[--repair] [--json]',
   root: '',
   pull: '[--platform P] [--insecure-registry HOST]... REF',
