@@ -14,44 +14,30 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { deferredCaPath } from './deferred-ca.js';
 
-let loadedFrom: string | undefined;
-let loaded: string[] | null | undefined;
-let context: { from: string; ctx: SecureContext } | undefined;
+/** The secure context for the deferred file, made once per file (undefined: unreadable). */
+let made: { from: string; ctx: SecureContext | undefined } | undefined;
 let trusted: { from: string | undefined; fetch: Promise<typeof fetch> } | undefined;
 
 /**
- * The CA list for a TLS connection (Node's roots plus the deferred file), or undefined when
- * Node's defaults already are the right trust. An unreadable file is ignored with a warning,
+ * The TLS options for a connection: `{}` when Node's defaults are the right trust, else one
+ * secure context with Node's roots plus the deferred file's certificates. It is made once:
+ * passing the CA list itself would make Node parse all ~140 certificates again for every new
+ * connection (30-130 ms each, measured here). An unreadable file is ignored with a warning,
  * as Node does with NODE_EXTRA_CA_CERTS.
  */
-export function extraCaList(): string[] | undefined {
-  const deferredPath = deferredCaPath();
-  if (deferredPath === undefined) return undefined;
-  if (loaded === undefined || loadedFrom !== deferredPath) {
-    loadedFrom = deferredPath;
-    try {
-      loaded = [...rootCertificates, readFileSync(deferredPath, 'utf8')];
-    } catch (err) {
-      process.emitWarning(
-        `Ignoring extra certs from \`${deferredPath}\`, load failed: ${(err as Error).message}`,
-      );
-      loaded = null;
-    }
-  }
-  return loaded ?? undefined;
-}
-
-/**
- * The TLS options for a connection with the trust above: `{}` when Node's defaults are
- * right, else one secure context made once. Passing the CA list itself would make Node parse
- * all ~140 certificates again for every new connection (30-130 ms each, measured here).
- */
 export function tlsTrustOptions(): { secureContext?: SecureContext } {
-  const ca = extraCaList();
   const from = deferredCaPath();
-  if (ca === undefined || from === undefined) return {};
-  if (context?.from !== from) context = { from, ctx: createSecureContext({ ca }) };
-  return { secureContext: context.ctx };
+  if (from === undefined) return {};
+  if (made?.from !== from) {
+    let ctx: SecureContext | undefined;
+    try {
+      ctx = createSecureContext({ ca: [...rootCertificates, readFileSync(from, 'utf8')] });
+    } catch (err) {
+      process.emitWarning(`Ignoring extra certs from \`${from}\`, load failed: ${(err as Error).message}`);
+    }
+    made = { from, ctx };
+  }
+  return made.ctx ? { secureContext: made.ctx } : {};
 }
 
 /**
@@ -59,10 +45,10 @@ export function tlsTrustOptions(): { secureContext?: SecureContext } {
  * fetch with an Agent that connects with the secure context above (Node's fetch is undici;
  * its built-in copy takes no TLS options, so the package is loaded here, only when needed).
  */
-export function trustedFetch(): Promise<typeof fetch> {
+function trustedFetch(): Promise<typeof fetch> {
   const from = deferredCaPath();
   if (trusted !== undefined && trusted.from === from) return trusted.fetch;
-  const made = (async () => {
+  const fetchFor = (async () => {
     const trust = tlsTrustOptions();
     if (trust.secureContext === undefined) return globalThis.fetch;
     const undici = await import('undici');
@@ -70,8 +56,8 @@ export function trustedFetch(): Promise<typeof fetch> {
     return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
       undici.fetch(input as never, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
   })();
-  trusted = { from, fetch: made };
-  return made;
+  trusted = { from, fetch: fetchFor };
+  return fetchFor;
 }
 
 /** A fetch that resolves trustedFetch() on its first call (for code that wants a plain function). */
