@@ -5,14 +5,11 @@
  * layer itself, keeping the tar for the next rebuild (see layer-tar-blob.ts).
  */
 import type { SourceSet } from '../context/source-set.js';
-import { addInto } from '../copy/add-into.js';
-import { addUrl } from '../copy/add-url.js';
 import type { CopyOptions } from '../copy/copy-into.js';
 import { copyInto } from '../copy/copy-into.js';
 import { type LayerFileRow, type LayerFilesDoc, PreviousFiles } from '../copy/layer-files.js';
 import { LayerSource } from '../copy/layer-source.js';
 import { resolveOwner } from '../copy/resolve-owner.js';
-import { writeHeredocs } from '../copy/write-heredocs.js';
 import { measureLayerTar } from '../diff/measure-layer-tar.js';
 import type { Digest } from '../oci/digest.js';
 import type { StageState } from './config-apply.js';
@@ -56,9 +53,15 @@ export async function copyStep(
     sourceDateEpoch: d.sourceDateEpoch,
     lowerDirs,
   };
-  if (ins.heredocs.length > 0) await writeHeredocs(staging, ins.heredocs, dest, opts);
+  // Heredocs, URLs and archives load their code when a step has them: a plain COPY miss
+  // never loads the tar/zlib/child_process/TLS modules those need.
+  if (ins.heredocs.length > 0) {
+    const { writeHeredocs } = await import('../copy/write-heredocs.js');
+    await writeHeredocs(staging, ins.heredocs, dest, opts);
+  }
   if (ins.kind === 'add') {
     for (const url of ins.sources.filter(isUrl)) {
+      const { addUrl } = await import('../copy/add-url.js');
       // Without --checksum the planner keyed the step by the downloaded content: that very
       // content is what goes into the layer (no second download).
       const content = ins.checksum === undefined ? await d.resolveUrl?.(url) : undefined;
@@ -94,6 +97,7 @@ export async function copyStep(
   let measured: CopyStepResult['measured'];
   let tar: { digest?: Digest; fromTar: (target: string) => boolean } = { fromTar: () => false };
   if (ins.kind === 'add' && (!ins.from || set.origin === 'context')) {
+    const { addInto } = await import('../copy/add-into.js');
     await addInto(staging, set, dest, { ...opts, unpack: ins.unpack });
   } else {
     const r = await copyInto(staging, set, dest, opts);

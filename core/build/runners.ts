@@ -9,7 +9,6 @@ import type { Store } from '../../store/store.js';
 import { lowerDirMeta } from '../copy/copy-into.js';
 import { LayerView } from '../copy/layer-view.js';
 import type { UrlContent } from '../copy/url-content.js';
-import { normalizeUpperDir } from '../diff/normalize-upper-dir.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import type { Digest } from '../oci/digest.js';
 import type { ProgressSink } from '../progress/events.js';
@@ -18,7 +17,6 @@ import type { PlanContext } from './build-context.js';
 import { clampMtimes } from './clamp-mtimes.js';
 import { copyStep } from './exec-copy.js';
 import type { SecretSource } from './exec-run.js';
-import { execRun } from './exec-run.js';
 import type { StepRunners } from './executor.js';
 import type { ImageState } from './types.js';
 
@@ -72,6 +70,12 @@ export function makeRunners(d: RunnerDeps): StepRunners {
   return {
     copy: (p, state, image, staging) => copyStep(p, state, image, staging, d),
     async run(p, state, image, upper) {
+      // RUN's code (runc, mounts, the snapshot diff) loads on the first RUN that executes:
+      // a build whose misses are all COPY steps never pays for it.
+      const [{ execRun }, { normalizeUpperDir }] = await Promise.all([
+        import('./exec-run.js'),
+        import('../diff/normalize-upper-dir.js'),
+      ]);
       const lowers = diffDirs(d.store, image.chain);
       const vertex = d.currentVertex();
       await execRun(p.step, state, lowers, upper, {

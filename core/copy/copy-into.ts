@@ -10,10 +10,18 @@
  * SOURCE_DATE_EPOCH), `--chmod` replaces the mode of every copied entry.
  */
 
-import { execFileSync } from 'node:child_process';
-import { COPYFILE_FICLONE } from 'node:constants';
-import { chmodSync, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  mkdirSync,
+  symlinkSync,
+} from 'node:fs';
 import { chmod, copyFile, lchown, lutimes } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FileEntry } from '../context/file-entry.js';
 import { createLimiter } from '../context/limit.js';
@@ -202,7 +210,7 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
       // Small files synchronously: file creation is disk-bound and the pool round trips
       // only add to it (5,000 copies: 1.8 s sync against 2.8 s with 32 in flight).
       guard(target, () => {
-        if (e.type === 'file') copyFileSync(e.abs, host, COPYFILE_FICLONE);
+        if (e.type === 'file') copyFileSync(e.abs, host, constants.COPYFILE_FICLONE);
         if (chowned) lchownSync(host, owner.uid, owner.gid);
         if (needChmod) chmodSync(host, mode);
         lutimesSync(host, mtimeOf(e), mtimeOf(e));
@@ -212,7 +220,7 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
     }
     const p = limit(() =>
       guardAsync(target, async () => {
-        await copyFile(e.abs, host, COPYFILE_FICLONE);
+        await copyFile(e.abs, host, constants.COPYFILE_FICLONE);
         if (chowned) await lchown(host, owner.uid, owner.gid);
         if (needChmod) await chmod(host, mode);
         await lutimes(host, mtimeOf(e), mtimeOf(e));
@@ -259,8 +267,14 @@ function tryLink(from: string, to: string): boolean {
   }
 }
 
-/** FIFOs and device nodes: Node has no mknod, so the coreutils tools do it (rare in practice). */
+/**
+ * FIFOs and device nodes: Node has no mknod, so the coreutils tools do it (rare in practice).
+ * node:child_process is required here, on use: a COPY miss need not pay its 5 ms load.
+ */
 function makeSpecial(e: FileEntry, host: string, mode: number): void {
+  const { execFileSync } = createRequire(import.meta.url)(
+    'node:child_process',
+  ) as typeof import('node:child_process');
   const m = (mode & 0o777).toString(8);
   if (e.type === 'fifo') {
     execFileSync('mkfifo', ['-m', m, host]);
