@@ -43,8 +43,9 @@ function kindOf(mt: string): 'gzip' | 'none' | 'other' {
 /**
  * Returns a blob of `layer` in the requested compression, present in the store.
  * If layer.json already lists one of that compression whose blob is present, it is reused
- * (with `opts.mediaType`, when given, as the type returned). Otherwise the diff dir is
- * tarred, compressed and ingested in one pass; the tar's sha256 must equal the recorded
+ * (with `opts.mediaType`, when given, as the type returned). Otherwise the layer's tar (a
+ * stored blob named by its diffID when there is one, else the diff dir tarred) is
+ * compressed and ingested in one pass; the tar's sha256 must equal the recorded
  * diffID, else the diff dir was changed after commit: DigestMismatchError and nothing is
  * committed. Success means "the blob is present and recorded", not "this call wrote it".
  * The gzip bytes are deterministic for a given tar and level (see parallel-gzip.ts).
@@ -61,6 +62,15 @@ export async function ensureCompressedBlob(
     if (kindOf(c.mediaType) === (gzip ? 'gzip' : 'none') && (await store.hasBlob(c.digest))) {
       return { digest: c.digest, size: c.size, mediaType };
     }
+  }
+  // A blob named by the diffID is the layer's tar (content addressing says so): a COPY of
+  // many small files keeps one (measure-layer-tar.ts). One sequential read of it replaces
+  // a walk that opens every file; plain, it is the blob asked for already.
+  const kept = (await store.hasBlob(layer.diffId)) ? layer.diffId : undefined;
+  if (kept !== undefined && !gzip) {
+    const out: CompressedLayer = { digest: kept, size: layer.size, mediaType };
+    await store.addCompressed(layer.chainId, out);
+    return out;
   }
   const ingest = await store.ingest();
   try {
@@ -83,7 +93,11 @@ export async function ensureCompressedBlob(
               },
               ingest.stream,
             );
-      const written = writeLayerTar(store.diffPath(layer.chainId), gz, opts).catch((err: unknown) => {
+      const tar =
+        kept !== undefined
+          ? pipeline(store.openBlob(kept), gz).then(() => ({ diffId: kept }))
+          : writeLayerTar(store.diffPath(layer.chainId), gz, opts);
+      const written = tar.catch((err: unknown) => {
         gz.destroy(err as Error);
         throw err;
       });

@@ -5,7 +5,8 @@
  *
  * Where an uncompressed tar comes from, in order of preference:
  *   1. a plain-tar blob recorded in layer.json (kept at load when the diff dir cannot
- *      reproduce the original tar, see import-layers.ts);
+ *      reproduce the original tar, see import-layers.ts), or any stored blob named by the
+ *      diffID (a COPY of many small files keeps its tar, see measure-layer-tar.ts);
  *   2. a recorded gzip/zstd blob, decompressed (its tar is exactly the diffID's);
  *   3. writeLayerTar over the diff dir: no blob is needed, the common case for built layers.
  */
@@ -17,6 +18,7 @@ import { decompressed } from '../diff/decompressed.js';
 import { ensureCompressedBlob } from '../diff/ensure-compressed-blob.js';
 import { createParallelGzip } from '../diff/parallel-gzip.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
+import type { Digest } from '../oci/digest.js';
 import { DigestMismatchError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
@@ -74,8 +76,8 @@ export async function uncompressedLayerBlob(
   opts: LayerBlobOptions = {},
 ): Promise<LayerBlob> {
   const descriptor = { mediaType: MediaType.ociLayer, digest: record.diffId, size: record.size };
-  const kept = await presentBlob(store, record, (c) => isPlain(c, record));
-  if (kept !== undefined) return { record, descriptor, open: () => store.openBlob(kept.digest) };
+  const kept = await plainBlob(store, record);
+  if (kept !== undefined) return { record, descriptor, open: () => store.openBlob(kept) };
   const packed = await presentBlob(store, record, (c) => !isPlain(c, record));
   if (packed !== undefined) {
     return { record, descriptor, open: () => checkTar(decompressed(store.openBlob(packed.digest)), record) };
@@ -101,6 +103,13 @@ async function gzipBlob(store: Store, record: LayerRecord, opts: LayerBlobOption
     await w.abort();
     throw err;
   }
+}
+
+/** A stored plain tar of the layer: recorded, or named by the diffID (the same bytes). */
+async function plainBlob(store: Store, record: LayerRecord): Promise<Digest | undefined> {
+  const recorded = await presentBlob(store, record, (c) => isPlain(c, record));
+  if (recorded !== undefined) return recorded.digest;
+  return (await store.hasBlob(record.diffId)) ? record.diffId : undefined;
 }
 
 async function presentBlob(

@@ -27,6 +27,18 @@ async function commit(files: Record<string, string>): Promise<LayerRecord> {
   return store.commitLayer(staged, { chainId: chainId(undefined, diffId), diffId, size });
 }
 
+/** Commits a layer and keeps its tar as a blob (digest = diffID), as a big COPY does. */
+async function commitKept(files: Record<string, string>): Promise<{ layer: LayerRecord; tar: Buffer }> {
+  const layer = await commit(files);
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await writeLayerTar(store.diffPath(layer.chainId), out, { sourceDateEpoch: 0 });
+  const tar = Buffer.concat(chunks);
+  expect((await store.putBlob(tar)).digest).toBe(layer.diffId);
+  return { layer, tar };
+}
+
 describe('ensureCompressedBlob', () => {
   it('stores a gzip blob whose bytes hash to its digest and gunzip to the diffID, and records it', async () => {
     const layer = await commit({ 'a.txt': 'hello '.repeat(1000), 'b.txt': 'world' });
@@ -70,5 +82,36 @@ describe('ensureCompressedBlob', () => {
     const r = await exportLayerTar(store, layer, out, { sourceDateEpoch: 0 });
     expect(sha256(Buffer.concat(chunks))).toBe(layer.diffId);
     expect(r.diffId).toBe(layer.diffId);
+  });
+
+  it('compresses a kept tar (a blob named by the diffID) instead of walking the diff dir', async () => {
+    const { layer, tar } = await commitKept({ 'a.txt': 'kept '.repeat(500), 'b.txt': 'tar' });
+    // Were the diff dir read, this would be a DigestMismatchError (see the test above).
+    writeFileSync(path.join(store.diffPath(layer.chainId), 'a.txt'), 'tampered');
+    const blob = await ensureCompressedBlob(store, layer, { sourceDateEpoch: 0 });
+    const bytes = await store.readBlob(blob.digest);
+    expect(gunzipSync(bytes).equals(tar)).toBe(true);
+    expect((await store.getLayer(layer.chainId))?.compressed).toEqual([blob]);
+  });
+
+  it('records a kept tar as the uncompressed blob without writing it again', async () => {
+    const { layer } = await commitKept({ 'a.txt': 'plain kept' });
+    const before = await store.listBlobs();
+    const blob = await ensureCompressedBlob(store, layer, { compression: 'none' });
+    expect(blob).toEqual({ digest: layer.diffId, size: layer.size, mediaType: MediaType.ociLayer });
+    expect(await store.listBlobs()).toEqual(before);
+    expect((await store.getLayer(layer.chainId))?.compressed).toEqual([blob]);
+  });
+
+  it('fails on a kept tar whose bytes no longer match its name, and records nothing', async () => {
+    const { layer, tar } = await commitKept({ 'a.txt': 'will rot' });
+    const rotten = Buffer.from(tar);
+    rotten[600] ^= 0xff; // a byte of a.txt's content
+    writeFileSync(store.blobPath(layer.diffId), rotten);
+    await expect(ensureCompressedBlob(store, layer, { sourceDateEpoch: 0 })).rejects.toBeInstanceOf(
+      DigestMismatchError,
+    );
+    expect((await store.listBlobs()).map((b) => b.digest)).toEqual([layer.diffId]);
+    expect((await store.getLayer(layer.chainId))?.compressed).toEqual([]);
   });
 });
