@@ -17,7 +17,7 @@ import { type ParsedRef, parseRef, repositoryName } from '../image/reference.js'
 import type { Digest } from '../oci/digest.js';
 import { DigestMismatchError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
-import type { Descriptor, Manifest } from '../oci/types.js';
+import type { Descriptor } from '../oci/types.js';
 import { type UploadResult, uploadBlob } from './blob-upload.js';
 import { boundedMap } from './bounded-map.js';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
