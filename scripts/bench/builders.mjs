@@ -61,14 +61,7 @@ export function strataBuilder(work) {
       ]);
     },
     exportTar(wl, file) {
-      return measure(STRATA_BIN, [
-        'save',
-        '--root',
-        rootOf(wl),
-        imageName(wl),
-        '-o',
-        file,
-      ]);
+      return measure(STRATA_BIN, ['save', '--root', rootOf(wl), imageName(wl), '-o', file]);
     },
     async cleanup() {
       await rm(join(work, 'strata'), { recursive: true, force: true });

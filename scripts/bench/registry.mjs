@@ -113,11 +113,7 @@ export async function benchRegistry(o) {
     const ref = `${reg.host}/bench/image:latest`;
     for (let i = 0; i < runs; i++) {
       const root = join(dir, `store-pull-${i}`);
-      rec(
-        out.strata.pull,
-        await measure(STRATA_BIN, ['pull', '--root', root, '-q', ref]),
-        'strata pull',
-      );
+      rec(out.strata.pull, await measure(STRATA_BIN, ['pull', '--root', root, '-q', ref]), 'strata pull');
       await rm(root, { recursive: true, force: true });
     }
     await reg.stop();

@@ -115,7 +115,7 @@ export function markdownReport(results) {
     );
   }
   lines.push(
-    '- strata peak RSS counts the children strata waits for: in builds with RUN steps that includes runc and the step\'s own processes (npm in seed-app), so it bounds strata from above.',
+    "- strata peak RSS counts the children strata waits for: in builds with RUN steps that includes runc and the step's own processes (npm in seed-app), so it bounds strata from above.",
   );
   for (const note of results.notes) lines.push(`- ${note}`);
   return `${lines.join('\n')}\n`;
