@@ -3,10 +3,18 @@
  * tests. An engine that already answers is reused and left alone; one this setup starts (via
  * scripts/dockerd.sh) is stopped again at teardown.
  *
+ * It also gives the run its own temporary directory: TMPDIR points into it for every test
+ * process (os.tmpdir() reads it), and teardown removes it, so the stores, contexts and
+ * layouts tests make in tmpdir() do not pile up (a run used to leave ~200 of them behind).
+ * The removal stays on one filesystem: a mount some failed test left behind is not entered.
+ *
  * A failure to start is reported but does not abort the run: unit tests do not need the
  * engine, and every e2e test that does calls requireDocker(), which fails with a clear message.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -33,7 +41,18 @@ export default async function setup(): Promise<() => Promise<void>> {
         `global-setup: could not start dockerd; e2e tests will fail:\n${started.output}\n`,
       );
   }
+  const runTmp = mkdtempSync(join(tmpdir(), 'strata-tests-'));
+  process.env.TMPDIR = runTmp;
   return async () => {
     if (startedHere) await dockerd('stop');
+    if (process.env.STRATA_KEEP_TEST_TMP) {
+      process.stderr.write(`global-setup: kept the run's temporary files in ${runTmp}\n`);
+      return;
+    }
+    // rm(1) rather than fs.rm: --one-file-system never follows a leftover mount into
+    // someone else's files (a bind mount of a host directory, say).
+    await run('rm', ['-rf', '--one-file-system', runTmp]).catch((err: Error) =>
+      process.stderr.write(`global-setup: could not remove ${runTmp}: ${err.message}\n`),
+    );
   };
 }
