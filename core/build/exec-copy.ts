@@ -63,8 +63,10 @@ export async function copyStep(
     for (const url of ins.sources.filter(isUrl)) {
       const { addUrl } = await import('../copy/add-url.js');
       // Without --checksum the planner keyed the step by the downloaded content: that very
-      // content is what goes into the layer (no second download).
-      const content = ins.checksum === undefined ? await d.resolveUrl?.(url) : undefined;
+      // content goes into the layer (no second download). With it, the content is fetched
+      // now, conditionally: a step that misses only because its parent changed finds the
+      // body it downloaded before still current (304) and downloads nothing.
+      const content = await d.resolveUrl(url);
       await addUrl(staging, url, dest, { ...opts, checksum: ins.checksum, content });
     }
   }

@@ -37,8 +37,11 @@ export interface RunnerDeps {
   stageStates: Map<number, ImageState>;
   /** Progress vertex of the step now running (for its log lines). */
   currentVertex(): number;
-  /** The content behind an ADD URL, as the planner resolved it (the same fetcher). */
-  resolveUrl?(url: string): Promise<UrlContent>;
+  /**
+   * The content behind an ADD URL: what the planner resolved, or (with --checksum, whose
+   * key needs no download) fetched now through the same fetcher.
+   */
+  resolveUrl(url: string): Promise<UrlContent>;
 }
 
 /** Diff dirs of an image's layers, top-most first (overlay lowerdir order). */

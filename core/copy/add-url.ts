@@ -1,21 +1,17 @@
 /**
- * ADD <http(s) URL>: the body is downloaded, never unpacked, verified against
- * `--checksum=sha256:...` when given (a mismatch writes nothing), and written as one file
+ * ADD <http(s) URL>: the body (fetched into the store by url-content.ts, the one place
+ * strata downloads an ADD URL) is never unpacked, is verified against
+ * `--checksum=sha256:...` when given (a mismatch writes nothing), and is written as one file
  * with mode 0600 (Docker's mode for remote files), owned by --chown or root, mtime from
  * Last-Modified when the server sends one. The file name is the last segment of the URL
  * path, reduced to a safe base name ("download" when nothing usable is left, as BuildKit's
  * `SafeFileName`). The content digest is returned: it is the step's cache-key input.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { FileEntry } from '../context/file-entry.js';
 import { type Digest, parseDigest } from '../oci/digest.js';
 import { DigestMismatchError, InvalidInputError } from '../oci/errors.js';
-import { fetchWithTrust } from '../registry/tls-trust.js';
 import { parseChmod } from './chmod-spec.js';
 import { type CopyOptions, type CopyResult, lowerDirMeta, writeEntries } from './copy-into.js';
 import { planDestination } from './dest-rules.js';
@@ -24,14 +20,10 @@ import type { UrlContent } from './url-content.js';
 import { WriteTree } from './write-tree.js';
 
 export interface AddUrlOptions extends Omit<CopyOptions, 'parents'> {
-  /** `--checksum=sha256:<hex>`, or the digest the step's cache key was made from. */
+  /** `--checksum=sha256:<hex>`: the content must have this digest. */
   checksum?: string;
-  /** The body, already fetched (at plan time): nothing is downloaded. */
-  content?: Pick<UrlContent, 'file' | 'digest' | 'size' | 'lastModified'>;
-  /** Largest body accepted (default 8 GiB). */
-  maxBytes?: number;
-  /** Whole-request timeout in ms (default 10 minutes). */
-  timeoutMs?: number;
+  /** The body, fetched by a UrlFetcher (a store blob). */
+  content: Pick<UrlContent, 'file' | 'digest' | 'size' | 'lastModified'>;
 }
 
 export interface AddUrlResult extends CopyResult {
@@ -70,21 +62,17 @@ export async function addUrl(
   const expected = opts.checksum === undefined ? undefined : parseDigest(opts.checksum);
   const tmp = await mkdtemp(path.join(path.dirname(path.resolve(staging)), '.add-url-'));
   try {
-    // Content the planner already resolved (url-content.ts) is taken from its blob (copied:
-    // store blobs are read-only, and the copier keeps a source's mode); else downloaded.
-    const tmpBody = path.join(tmp, 'body');
-    let body: Pick<UrlContent, 'file' | 'digest' | 'size' | 'lastModified'>;
-    if (opts.content) {
-      await copyFile(opts.content.file, tmpBody);
-      await chmod(tmpBody, 0o600);
-      body = { ...opts.content, file: tmpBody };
-    } else body = await download(url, tmpBody, opts);
-    const { file, digest, size } = body;
-    if (expected !== undefined && digest !== expected) {
+    const body = opts.content;
+    if (expected !== undefined && body.digest !== expected) {
       throw new DigestMismatchError(
-        `add: digest mismatch for ${url.href}: expected ${expected}, got ${digest}`,
+        `add: digest mismatch for ${url.href}: expected ${expected}, got ${body.digest}`,
       );
     }
+    // Copied out of the blob: store blobs are read-only, and the copier keeps a source's mode.
+    const file = path.join(tmp, 'body');
+    await copyFile(body.file, file);
+    await chmod(file, 0o600);
+    const { digest, size } = body;
     const lower = opts.lowerDirs ? new LayerView(opts.lowerDirs) : undefined;
     const plan = planDestination({
       dest,
@@ -127,34 +115,4 @@ export async function addUrl(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-}
-
-/** Downloads `url` to `file`, hashing as it goes. */
-async function download(
-  url: URL,
-  file: string,
-  opts: AddUrlOptions,
-): Promise<{ file: string; digest: Digest; size: number; lastModified?: string }> {
-  const res = await fetchWithTrust(url, {
-    redirect: 'follow',
-    signal: AbortSignal.timeout(opts.timeoutMs ?? 600_000),
-  }).catch((err) => {
-    throw new InvalidInputError(`add: GET ${url.href}: ${(err as Error).message}`, { cause: err });
-  });
-  if (!res.ok || !res.body) {
-    throw new InvalidInputError(`add: GET ${url.href}: ${res.status} ${res.statusText}`);
-  }
-  const hash = createHash('sha256');
-  const max = opts.maxBytes ?? 8 * 2 ** 30;
-  let size = 0;
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  body.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > max)
-      body.destroy(new InvalidInputError(`add: GET ${url.href}: body larger than ${max} bytes`));
-    hash.update(chunk);
-  });
-  await pipeline(body, createWriteStream(file, { mode: 0o600 }));
-  const lastModified = res.headers.get('last-modified') ?? undefined;
-  return { file, digest: `sha256:${hash.digest('hex')}`, size, ...(lastModified ? { lastModified } : {}) };
 }

@@ -3,7 +3,8 @@
  * conditional request per build (ETag / Last-Modified), 304 keeps the step CACHED without a
  * download, a changed file makes the ADD miss with the reason, and the executor uses the
  * very bytes the key was made from (one download, not two). With --checksum the key is
- * the checksum and a cached step asks the server nothing.
+ * the checksum and a cached step asks the server nothing; one that misses asks through the
+ * same fetcher, conditionally.
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
@@ -95,6 +96,19 @@ describe('ADD <url>', () => {
     const r = await strataOk(['build', '--root', root, '--progress', 'plain', ctx]);
     expect(stepOutcomes(r.stderr).every((s) => s.cached)).toBe(true);
     expect(requests).toEqual([]);
+
+    // A miss that comes from the parent asks again, conditionally: the body is unchanged
+    // (304), so nothing is downloaded, and the layer holds the same bytes.
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      `FROM busybox\nENV PARENT=changed\nADD --checksum=${sum} ${base}/pinned /pinned\n`,
+    );
+    requests.length = 0;
+    const out = join(await tmp(), 'fs');
+    const cascade = await buildToDir(root, ctx, out, ['--progress', 'plain']);
+    expect(stepOutcomes(cascade.stderr).find((s) => s.name.includes('ADD'))?.cached).toBe(false);
+    expect(requests).toEqual([{ conditional: true, status: 304 }]);
+    expect(await readFile(join(out, 'pinned'), 'utf8')).toBe('pinned\n');
 
     const wrong = `sha256:${'0'.repeat(64)}`;
     await writeFile(

@@ -8,8 +8,10 @@ import { openContext } from '../../../core/context/index.js';
 import { addInto } from '../../../core/copy/add-into.js';
 import { addUrl, urlFileName } from '../../../core/copy/add-url.js';
 import { detectArchive } from '../../../core/copy/archive-detect.js';
+import { UrlFetcher } from '../../../core/copy/url-content.js';
 import { sha256 } from '../../../core/oci/digest.js';
 import { DigestMismatchError, SecurityError } from '../../../core/oci/errors.js';
+import { Store } from '../../../store/store.js';
 import { listTree, makeTree, tempDir } from './helpers.js';
 
 /** A context holding the same two-file tree as plain, gzip, bzip2 and xz tars (names hide the format). */
@@ -106,11 +108,19 @@ describe('ADD URL', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  it('downloads with a matching checksum, names the file from the URL, mode 0600', async () => {
+  /** The body as a build has it: fetched into a store by the fetcher. */
+  async function fetched(url: string) {
+    const store = await Store.open(await tempDir());
+    return new UrlFetcher(store).resolve(url);
+  }
+
+  it('writes the fetched body with a matching checksum, named from the URL, mode 0600', async () => {
     const staging = await tempDir();
-    const res = await addUrl(staging, `${base}/files/tool.sh?x=1`, '/usr/local/bin/', {
+    const url = `${base}/files/tool.sh?x=1`;
+    const res = await addUrl(staging, url, '/usr/local/bin/', {
       workdir: '/',
       checksum: sha256(body),
+      content: await fetched(url),
     });
     expect(res).toMatchObject({ digest: sha256(body), fileName: 'tool.sh', files: 1, bytes: body.length });
     const file = path.join(staging, 'usr/local/bin/tool.sh');
@@ -119,16 +129,15 @@ describe('ADD URL', () => {
     expect(statSync(file).mtimeMs).toBe(Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'));
   });
 
-  it('writes nothing on a checksum mismatch or a bad status', async () => {
+  it('writes nothing on a checksum mismatch; a bad status fails the fetch', async () => {
     const staging = await tempDir();
     const bad = `sha256:${'0'.repeat(64)}`;
+    const url = `${base}/files/tool.sh`;
     await expect(
-      addUrl(staging, `${base}/files/tool.sh`, '/x', { workdir: '/', checksum: bad }),
+      addUrl(staging, url, '/x', { workdir: '/', checksum: bad, content: await fetched(url) }),
     ).rejects.toBeInstanceOf(DigestMismatchError);
-    await expect(addUrl(staging, `${base}/missing`, '/x', { workdir: '/' })).rejects.toThrow(
-      /add: GET .*\/missing: 404/,
-    );
     expect(listTree(staging)).toEqual({});
+    await expect(fetched(`${base}/missing`)).rejects.toThrow(/add: GET .*\/missing: 404/);
   });
 
   it('falls back to "download" for unusable names', () => {
