@@ -153,10 +153,11 @@ export function reportError(err: unknown, io: Io): number {
     io.stderr.write(`${e.render()}\n`);
   } else {
     let msg = `strata: ${e.message}`;
-    // Show the chain of causes: they usually name the file or system call that failed.
+    // Show the chain of causes: they usually name the file or system call that failed. A
+    // cause whose text is already shown (a wrapped parse error, say) is not repeated.
     let c = e.cause as { message?: string; cause?: unknown } | undefined;
     while (c && typeof c.message === 'string') {
-      msg += `\n  caused by: ${c.message}`;
+      if (!msg.includes(c.message)) msg += `\n  caused by: ${c.message}`;
       c = c.cause as typeof c;
     }
     io.stderr.write(`${msg}\n`);

@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import type { Io } from '../../cmd/io.js';
 import { reportError } from '../../cmd/main.js';
 import { run } from '../../cmd/parse.js';
+import { InvalidInputError } from '../../core/oci/errors.js';
 
 function capture(cwd: string, env: NodeJS.ProcessEnv = {}): { io: Io; out: () => string; err: () => string } {
   let out = '';
@@ -93,6 +94,22 @@ describe('strata parse', () => {
     expect(c.err()).toBe(
       "Dockerfile:2:1: invalid chmod parameter: '999'. it should be octal string and between 0 and 07777\nCOPY --chmod=999 a b\n^\n",
     );
+  });
+
+  test('an error report shows each cause once, and never one it already shows', () => {
+    const c = capture('/');
+    const root = Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' });
+    const err = new InvalidInputError('read dockerfile: /x: no such file', { cause: root });
+    expect(reportError(err, c.io)).toBe(2);
+    expect(c.err()).toBe(
+      'strata: read dockerfile: /x: no such file\n  caused by: ENOENT: no such file or directory\n',
+    );
+    const c2 = capture('/');
+    const wrapped = new InvalidInputError("images: Unknown option '--bogus'", {
+      cause: new Error("Unknown option '--bogus'"),
+    });
+    reportError(wrapped, c2.io);
+    expect(c2.err()).toBe("strata: images: Unknown option '--bogus'\n");
   });
 
   test('usage errors: bad --build-arg, bad --format, missing file', async () => {
