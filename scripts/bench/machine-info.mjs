@@ -26,7 +26,7 @@ export async function machineInfo() {
     // starts its own engine after this runs).
     docker:
       (await firstLine('/usr/bin/docker', ['version', '--format', '{{.Server.Version}}'])) ??
-      (await firstLine('/usr/bin/docker', ['--version'])),
+      (await firstLine('/usr/bin/docker', ['--version']))?.replace(/^Docker version ([^,\s]+).*$/, '$1'),
     buildah: await firstLine('buildah', ['--version']),
     runc: await firstLine('runc', ['--version']),
   };
