@@ -12,7 +12,7 @@
  * engine, and every e2e test that does calls requireDocker(), which fails with a clear message.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,8 @@ export default async function setup(): Promise<() => Promise<void>> {
       );
   }
   const runTmp = mkdtempSync(join(tmpdir(), 'strata-tests-'));
+  // Like /tmp itself: tests that run strata as an unprivileged user make their files here too.
+  chmodSync(runTmp, 0o1777);
   process.env.TMPDIR = runTmp;
   return async () => {
     if (startedHere) await dockerd('stop');
