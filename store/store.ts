@@ -12,14 +12,21 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { type Digest, digestHex, NotFoundError, parseDigest, sha256 } from '../core/oci/index.js';
+import {
+  type Digest,
+  digestHex,
+  InvalidInputError,
+  NotFoundError,
+  parseDigest,
+  sha256,
+} from '../core/oci/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { type BlobStore, parseJsonBlob } from './blob-store.js';
 import { type CacheMountInfo, type CacheMountInit, CacheMounts } from './cache-mounts.js';
 import { CacheRecords } from './cache-records.js';
 import { dirSize } from './dir-size.js';
 import { acquire, type Lock, tryAcquire } from './file-lock.js';
-import { isNotFound } from './fs-errors.js';
+import { isNotFound, mapNoSpace } from './fs-errors.js';
 import { exists, removeFile } from './fs-presence.js';
 import { FileIngestWriter, type IngestWriter } from './ingest-writer.js';
 import type { CommitLayerInfo } from './layer-dirs.js';
@@ -73,7 +80,25 @@ export class Store implements BlobStore {
    */
   static async open(root?: string, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
     const dir = resolve(root ?? Store.defaultRoot(env));
-    for (const sub of SUBDIRS) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    try {
+      for (const sub of SUBDIRS) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    } catch (err) {
+      // A root the user cannot write (or a file in the way) is their input, not a bug.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (
+        code === 'EACCES' ||
+        code === 'EPERM' ||
+        code === 'EROFS' ||
+        code === 'ENOTDIR' ||
+        code === 'EEXIST'
+      ) {
+        throw new InvalidInputError(
+          `open store ${dir}: ${code}: cannot create or write it (choose another with --root or STRATA_ROOT)`,
+          { cause: err },
+        );
+      }
+      throw mapNoSpace(err, `open store ${dir}`);
+    }
     const store = new Store(dir);
     for (const sub of ['ingest', 'layers', 'cache', 'refs', 'cachemounts', 'locks', 'meta']) {
       await sweepStale(join(dir, sub));

@@ -2,7 +2,7 @@
  * Bad input gives a clear error and leaves the store as it was: nothing half-written, no
  * layer, record or tag from the failed step.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmod, chown, mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,34 @@ describe('bad input leaves the store as it was', () => {
     expect(err).not.toMatch(/internal error/);
     const layers = await readdir(join(uroot, 's', 'layers'));
     expect(layers.filter((l) => !l.startsWith('.'))).toEqual([]);
+  });
+
+  it('a store root the user cannot write (as an unprivileged user)', async () => {
+    const ctx = await tmp();
+    const locked = await tmp(); // root's, 0700: nobody cannot make a store in it
+    await chmod(ctx, 0o755);
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\n');
+    await chmod(join(ctx, 'Dockerfile'), 0o644);
+    const main = join(process.cwd(), 'dist/cmd/main.js');
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        main,
+        'build',
+        '--root',
+        join(locked, 's'),
+        ctx,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stderr).toContain(`strata: open store ${join(locked, 's')}: EACCES`);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.status).toBe(2);
+    expect(await readdir(locked)).toEqual([]);
   });
 
   it('the store disk filling up mid-layer', async () => {

@@ -44,6 +44,18 @@ describe('Store root', () => {
   });
 });
 
+describe('opening a store where it cannot be', () => {
+  it('names the root and the reason when a file is in the way, as bad input', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'strata-root-'));
+    await writeFile(join(base, 'file'), 'not a directory');
+    const err = await Store.open(join(base, 'file', 'store')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect((err as Error).message).toBe(
+      `open store ${join(base, 'file', 'store')}: ENOTDIR: cannot create or write it (choose another with --root or STRATA_ROOT)`,
+    );
+  });
+});
+
 describe('layers', () => {
   async function commit(store: Store, files: Record<string, string>, parent?: Digest) {
     const staged = await store.makeStagingDir();
