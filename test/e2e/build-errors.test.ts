@@ -10,6 +10,13 @@ import { importBusybox } from '../helpers/busybox-base.js';
 import { strata } from '../helpers/cli.js';
 import { requireRoot, useTempDirs } from './helpers/index.js';
 
+/** The built CLI run as nobody (uid and gid 65534, no groups). */
+function strataAsNobody(args: string[]) {
+  const main = join(process.cwd(), 'dist/cmd/main.js');
+  const ids = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+  return spawnSync('setpriv', [...ids, process.execPath, main, ...args], { encoding: 'utf8' });
+}
+
 const tmp = useTempDirs();
 
 /** Every path in the store except the stat cache (a cache of context reads, not content). */
@@ -107,30 +114,7 @@ describe('bad input leaves the store as it was', () => {
     await chmod(join(ctx, 'secret.txt'), 0o000);
     await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY secret.txt /secret.txt\n');
     await chmod(join(ctx, 'Dockerfile'), 0o644);
-    const main = join(process.cwd(), 'dist/cmd/main.js');
-    let err = '';
-    try {
-      execFileSync(
-        'setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          process.execPath,
-          main,
-          'build',
-          '--root',
-          join(uroot, 's'),
-          ctx,
-        ],
-        {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-    } catch (e) {
-      err = (e as { stderr: string }).stderr;
-    }
+    const err = strataAsNobody(['build', '--root', join(uroot, 's'), ctx]).stderr;
     expect(err).toMatch(/secret\.txt/);
     expect(err).toMatch(/permission denied|EACCES/i);
     expect(err).not.toMatch(/internal error/);
@@ -144,22 +128,7 @@ describe('bad input leaves the store as it was', () => {
     await chmod(ctx, 0o755);
     await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\n');
     await chmod(join(ctx, 'Dockerfile'), 0o644);
-    const main = join(process.cwd(), 'dist/cmd/main.js');
-    const r = spawnSync(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        process.execPath,
-        main,
-        'build',
-        '--root',
-        join(locked, 's'),
-        ctx,
-      ],
-      { encoding: 'utf8' },
-    );
+    const r = strataAsNobody(['build', '--root', join(locked, 's'), ctx]);
     expect(r.stderr).toContain(`strata: open store ${join(locked, 's')}: EACCES`);
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.status).toBe(2);
