@@ -31,6 +31,19 @@ export interface RunMount {
 }
 
 /** A heredoc after expansion and tab chomping: ready to write or run. */
+/** The flags of COPY and ADD, the same in a parsed instruction and in the graph. */
+export interface CopyFlags {
+  chown?: string;
+  chmod?: string;
+  link: boolean;
+  parents: boolean;
+  exclude: string[];
+  /** ADD only */
+  checksum?: string;
+  keepGitDir?: boolean;
+  unpack?: boolean;
+}
+
 export interface HeredocFile {
   name: string;
   content: string;
@@ -52,7 +65,7 @@ export type Instruction =
       /** `--device` values as written (CDI device names); absent when none. */
       devices?: string[];
     }
-  | {
+  | ({
       kind: 'copy' | 'add';
       /** Source paths or patterns as written (expanded), relative to the context or `from`. */
       sources: string[];
@@ -60,16 +73,7 @@ export type Instruction =
       heredocs: HeredocFile[];
       dest: string;
       from?: SourceRef;
-      chown?: string;
-      chmod?: string;
-      link: boolean;
-      parents: boolean;
-      exclude: string[];
-      /** ADD only */
-      checksum?: string;
-      keepGitDir?: boolean;
-      unpack?: boolean;
-    }
+    } & CopyFlags)
   | { kind: 'env'; pairs: [string, string][] }
   | { kind: 'arg'; args: { name: string; value?: string }[] }
   | { kind: 'label'; pairs: [string, string][] }

@@ -3,7 +3,7 @@
  * but nothing expanded yet (expansion needs the stage env, which only graph conversion has).
  * The union is keyed on `kind`, like the graph's `Instruction`.
  */
-import type { Command, HeredocFile, Instruction } from '../graph/types.js';
+import type { Command, CopyFlags, HeredocFile, Instruction } from '../graph/types.js';
 
 /** A COPY/ADD heredoc source: content already tab-chomped for `<<-`, not yet expanded. */
 export interface HeredocSource extends HeredocFile {
@@ -32,21 +32,14 @@ export type ParsedInstruction =
       /** See graph `Instruction` run `files`: the `#!` heredoc script, if any. */
       files: HeredocFile[];
     }
-  | {
+  | ({
       kind: 'copy' | 'add';
       sources: string[];
       heredocs: HeredocSource[];
       dest: string;
+      /** As written: a stage name or index, or an image reference (the graph resolves it). */
       from?: string;
-      chown?: string;
-      chmod?: string;
-      link: boolean;
-      parents: boolean;
-      exclude: string[];
-      checksum?: string;
-      keepGitDir?: boolean;
-      unpack?: boolean;
-    }
+    } & CopyFlags)
   | { kind: 'env' | 'label'; pairs: [string, string][] }
   | { kind: 'arg'; args: { name: string; value?: string }[] }
   | { kind: 'maintainer'; name: string }
