@@ -22,6 +22,7 @@ const OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   output: { type: 'string', short: 'o', multiple: true },
   secret: { type: 'string', multiple: true },
+  allow: { type: 'string', multiple: true },
   platform: { type: 'string' },
   'dry-run': { type: 'boolean' },
   'build-context': { type: 'string', multiple: true },
@@ -87,6 +88,11 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (!kv.id) throw new InvalidInputError(`--secret ${JSON.stringify(s)}: id= is required`);
     return { id: kv.id, src: kv.src ?? kv.source, env: kv.env };
   });
+  // BuildKit's entitlements; strata gates only what it implements.
+  for (const a of values.allow ?? []) {
+    if (a !== 'security.insecure')
+      throw new InvalidInputError(`--allow ${JSON.stringify(a)}: the one entitlement is security.insecure`);
+  }
   const sde = io.env.SOURCE_DATE_EPOCH;
   if (sde !== undefined && !/^\d+$/.test(sde))
     throw new InvalidInputError(`SOURCE_DATE_EPOCH=${sde}: want whole seconds since 1970`);
@@ -109,6 +115,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       noCache: values['no-cache'] ?? false,
       dryRun: values['dry-run'] ?? false,
       secrets,
+      allow: values.allow ?? [],
       platform: values.platform ?? hostPlatform(),
       sourceDateEpoch: sde === undefined ? undefined : Number(sde),
       env: io.env,

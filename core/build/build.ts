@@ -40,6 +40,8 @@ export interface BuildOptions {
   noCache: boolean;
   dryRun: boolean;
   secrets: SecretSource[];
+  /** `--allow`: entitlements a step may use (`security.insecure` for RUN --security=insecure). */
+  allow?: string[];
   /** `--pull`: ask the registry for every base image. */
   pull?: boolean;
   insecureRegistries?: string[];
@@ -236,6 +238,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         ctx,
         tmpDir: tmp,
         secrets,
+        allow: new Set(o.allow ?? []),
         env: o.env,
         extraEnv: (graph.proxyEnv ?? []).map(([k, v]) => `${k}=${v}`),
         sourceDateEpoch: o.sourceDateEpoch,

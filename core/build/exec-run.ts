@@ -41,6 +41,8 @@ export interface RunContext {
   stageIdentity(from: NonNullable<GraphMount['from']>): Promise<string>;
   onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void;
   signal?: AbortSignal;
+  /** Entitlements granted with `strata build --allow` (BuildKit's names). */
+  allow: ReadonlySet<string>;
 }
 
 const execFileP = promisify(execFile);
@@ -57,6 +59,12 @@ export async function execRun(
 ): Promise<{ snapshotter: string }> {
   const ins = step.instruction;
   if (ins.kind !== 'run') throw new Error('execRun: not a RUN step');
+  // As BuildKit: a step may ask for no sandbox only when the build was allowed to grant it.
+  if (ins.security === 'insecure' && !rc.allow.has('security.insecure')) {
+    throw new InvalidInputError(
+      `run step: ${JSON.stringify(step.source.trim())} asks for --security=insecure: allow it with \`strata build --allow security.insecure\``,
+    );
+  }
   const id = `strata-${randomBytes(6).toString('hex')}`;
   const stepDir = join(rc.tmpDir, id);
   await mkdir(stepDir, { recursive: true, mode: 0o700 });
@@ -87,6 +95,7 @@ export async function execRun(
       user: state.config.User || undefined,
       mounts,
       network: ins.network,
+      security: ins.security,
       hostname: 'strata',
       onOutput: (stream, chunk) => {
         for (const line of chunk.toString().split('\n')) if (line) tail.push(line);

@@ -26,6 +26,8 @@ export interface RunnerDeps {
   /** This build's private directory on the store's filesystem (overlay work dirs live there). */
   tmpDir: string;
   secrets: Map<string, SecretSource>;
+  /** Entitlements granted with `--allow`. */
+  allow: ReadonlySet<string>;
   env: NodeJS.ProcessEnv;
   /** Proxy build-args: in every RUN's env, never in a cache key. */
   extraEnv: string[];
@@ -85,6 +87,7 @@ export function makeRunners(d: RunnerDeps): StepRunners {
         store: d.store,
         contextDir: d.ctx.root,
         secrets: d.secrets,
+        allow: d.allow,
         hostEnv: d.env,
         extraEnv: d.extraEnv,
         tmpDir: d.tmpDir,

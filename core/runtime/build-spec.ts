@@ -1,4 +1,5 @@
 import type { RunMount, RunNetwork } from './run-mount.js';
+import { sandboxSeccomp } from './seccomp.js';
 import type { Mount, Namespace, Spec, User } from './spec.js';
 
 /** Everything `buildSpec` needs; all paths on the host side are absolute. */
@@ -22,10 +23,71 @@ export interface SpecInput {
   cgroupsPath?: string;
   /** RLIMIT_NOFILE soft and hard; default 1048576. */
   nofile?: number;
+  /**
+   * `RUN --security`: 'sandbox' (the default) adds the seccomp filter of seccomp.ts;
+   * 'insecure' grants every capability, drops seccomp and the masked and read-only paths and
+   * mounts /sys writable, as BuildKit's insecure mode does (the caller checks the entitlement).
+   */
+  security?: 'sandbox' | 'insecure';
+  /**
+   * What an insecure step is granted; default every capability. runc cannot grant one its
+   * own process lacks, so callers pass what they hold (heldCapabilities).
+   */
+  insecureCapabilities?: readonly string[];
 }
 
 /** PATH a step gets when its env has none (BuildKit's and Docker's default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Every capability Linux defines (capability.h, up to 5.9); runc skips any its kernel lacks. */
+export const ALL_CAPABILITIES = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
+];
+
+/** The capabilities in a capability mask (CapBnd of /proc/<pid>/status): bit n is capability n. */
+export function heldCapabilities(mask: bigint): string[] {
+  return ALL_CAPABILITIES.filter((_, bit) => ((mask >> BigInt(bit)) & 1n) === 1n);
+}
 
 /** Docker's default capability set (moby oci/caps/defaults.go). */
 export const DEFAULT_CAPABILITIES = [
@@ -121,8 +183,9 @@ export function specMount(m: RunMount): Mount {
 
 /**
  * The runtime-spec config for one RUN step, close to what BuildKit's runc executor gives a
- * build step: Docker's capabilities, default mounts, masked and read-only paths and device
- * rules; noNewPrivileges false so setuid tools work; RLIMIT_NOFILE raised for package
+ * build step: Docker's capabilities, default mounts, masked and read-only paths, device
+ * rules and a seccomp filter (seccomp.ts); noNewPrivileges false so setuid tools work;
+ * RLIMIT_NOFILE raised for package
  * managers. Pure: same input, same object.
  */
 export function buildSpec(input: SpecInput): Spec {
@@ -133,13 +196,18 @@ export function buildSpec(input: SpecInput): Spec {
   // the host's, see RunNetwork.
   if (input.network === 'none') namespaces.push({ type: 'network' });
   if (input.cgroupNamespace) namespaces.push({ type: 'cgroup' });
-  const mounts: Mount[] = DEFAULT_MOUNTS.map((m) => ({ ...m, options: [...(m.options ?? [])] }));
+  const insecure = input.security === 'insecure';
+  const mounts: Mount[] = DEFAULT_MOUNTS.map((m) => ({
+    ...m,
+    // Insecure mode: a writable /sys, as BuildKit gives it.
+    options: (m.options ?? []).filter((o) => !(insecure && m.destination === '/sys' && o === 'ro')),
+  }));
   mounts.push(
     { destination: '/etc/resolv.conf', type: 'bind', source: input.resolvConf, options: ['rbind', 'ro'] },
     { destination: '/etc/hosts', type: 'bind', source: input.hosts, options: ['rbind', 'ro'] },
   );
   for (const m of input.mounts) mounts.push(specMount(m));
-  const caps = [...DEFAULT_CAPABILITIES];
+  const caps = insecure ? [...(input.insecureCapabilities ?? ALL_CAPABILITIES)] : [...DEFAULT_CAPABILITIES];
   const spec: Spec = {
     ociVersion: '1.0.2',
     process: {
@@ -173,8 +241,9 @@ export function buildSpec(input: SpecInput): Spec {
           { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
         ],
       },
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      ...(insecure
+        ? {}
+        : { seccomp: sandboxSeccomp(), maskedPaths: [...MASKED_PATHS], readonlyPaths: [...READONLY_PATHS] }),
       // Mounts made inside the step never propagate back to the host.
       rootfsPropagation: 'rprivate',
     },

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { snapshotDiff } from '../diff/snapshot-diff.js';
 import { InternalError, InvalidInputError, RunFailedError } from '../oci/errors.js';
-import { buildSpec } from './build-spec.js';
+import { ALL_CAPABILITIES, buildSpec, heldCapabilities } from './build-spec.js';
 import { copyTree, mergeLowers } from './copy-snapshotter.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type MountStub, recordStubs, removeStubs, rootfsTargets } from './mount-stubs.js';
@@ -44,6 +44,8 @@ export interface RunStepOptions {
   user?: string;
   mounts: RunMount[];
   network: RunNetwork;
+  /** `RUN --security`; default 'sandbox' (see buildSpec). */
+  security?: 'sandbox' | 'insecure';
   /** Default 'strata'. */
   hostname?: string;
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
@@ -144,6 +146,8 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
       cgroupNamespace: existsSync('/sys/fs/cgroup/cgroup.controllers'),
       cgroupsPath: `/strata/${o.id}`,
       nofile: nofileLimit(),
+      security: o.security,
+      insecureCapabilities: o.security === 'insecure' ? boundingCapabilities() : undefined,
     });
     stubs = recordStubs(rootfs, rootfsTargets(spec.mounts ?? []));
     await writeFile(path.join(stateDir, 'config.json'), JSON.stringify(spec, null, 2), { mode: 0o600 });
@@ -323,4 +327,10 @@ async function runcError(log: string): Promise<string | undefined> {
 function signalNumber(sig: NodeJS.Signals | null): number {
   const n = sig ? (osConstants.signals as Record<string, number>)[sig] : undefined;
   return n ?? 0;
+}
+
+/** The capabilities this process may pass on (its bounding set): all an insecure step can get. */
+function boundingCapabilities(): string[] {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? heldCapabilities(BigInt(`0x${m[1]}`)) : [...ALL_CAPABILITIES];
 }

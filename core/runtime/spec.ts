@@ -89,7 +89,31 @@ export interface Resources {
   devices?: DeviceCgroup[];
 }
 
+/** A seccomp argument test: (arg & value) == valueTwo for SCMP_CMP_MASKED_EQ. */
+export interface SeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: string;
+}
+
+export interface SeccompSyscall {
+  names: string[];
+  action: string;
+  /** The errno an SCMP_ACT_ERRNO rule returns (runc's default: EPERM). */
+  errnoRet?: number;
+  /** All must hold for the rule to apply. */
+  args?: SeccompArg[];
+}
+
+export interface Seccomp {
+  defaultAction: string;
+  architectures?: string[];
+  syscalls?: SeccompSyscall[];
+}
+
 export interface Linux {
+  seccomp?: Seccomp;
   namespaces?: Namespace[];
   resources?: Resources;
   cgroupsPath?: string;

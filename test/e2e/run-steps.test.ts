@@ -4,7 +4,7 @@
  * that becomes a whiteout, a replaced directory that becomes opaque), and a cache mount
  * keeps its contents across builds, outside every layer.
  */
-import { lstat, readdir, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getXattr } from '../../core/diff/overlay-form.js';
@@ -149,5 +149,26 @@ describe('RUN in runc', () => {
     const r = await strata(['build', '--root', root, '-q', ctx]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('run --mount=type=cache: from=stage 0 has no directory /nope');
+  });
+
+  it('RUN --security=insecure needs --allow security.insecure, then runs unfiltered', async () => {
+    const ctx = await tmp();
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      'FROM busybox\nRUN grep "^Seccomp:" /proc/self/status > /sandboxed\n' +
+        'RUN --security=insecure grep "^Seccomp:" /proc/self/status > /insecure\n',
+    );
+    const refused = await strata(['build', '--root', root, '-q', ctx]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      'asks for --security=insecure: allow it with `strata build --allow security.insecure`',
+    );
+    const bad = await strata(['build', '--root', root, '--allow', 'network.host', '-q', ctx]);
+    expect(bad.stderr).toContain('--allow "network.host": the one entitlement is security.insecure');
+
+    const out = join(await tmp(), 'fs');
+    await buildToDir(root, ctx, out, ['--allow', 'security.insecure']);
+    expect((await readFile(join(out, 'sandboxed'), 'utf8')).trim()).toMatch(/^Seccomp:\s+2$/);
+    expect((await readFile(join(out, 'insecure'), 'utf8')).trim()).toMatch(/^Seccomp:\s+0$/);
   });
 });

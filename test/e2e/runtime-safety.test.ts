@@ -8,7 +8,7 @@ import { buildSpec } from '../../core/runtime/build-spec.js';
 import { cleanupStale } from '../../core/runtime/cleanup.js';
 import { mountOverlay } from '../../core/runtime/overlay.js';
 import { writeOwner } from '../../core/runtime/owner.js';
-import { runStep } from '../../core/runtime/run-step.js';
+import { type RunStepOptions, runStep } from '../../core/runtime/run-step.js';
 import { mountsUnder, runcLeftovers, useRuntimeSandbox } from '../core/runtime/busybox-fixture.js';
 
 const { sandbox, stepOptions } = useRuntimeSandbox('safety');
@@ -86,6 +86,37 @@ describe('runStep safety', () => {
     const result = await runStep(opts);
     expect(result).toMatchObject({ exitCode: 0, snapshotter: 'overlay' });
     expect(out.stdout.split('\n').map((s) => s.trim())).toEqual(['120', '0']);
+  });
+
+  /** Runs `script` under sh in a step; its stdout, after checking it exited 0. */
+  async function stdoutOf(script: string, over: Partial<RunStepOptions> = {}): Promise<string> {
+    const { opts, out } = await stepOptions({ ...over, args: ['/bin/sh', '-c', script] });
+    expect((await runStep(opts)).exitCode).toBe(0);
+    return out.stdout;
+  }
+
+  it('filters syscalls: no new user namespace, no keyring, the filter shows in /proc', async () => {
+    const out = await stdoutOf(
+      'grep "^Seccomp:" /proc/self/status; unshare -U true 2>&1; echo "unshare $?"; echo forked ok',
+    );
+    expect(out).toMatch(/^Seccomp:\s+2\n/);
+    expect(out).toMatch(/Operation not permitted/);
+    expect(out).toMatch(/unshare 1\n/);
+    expect(out).toMatch(/forked ok\n$/);
+  });
+
+  it('runs --security=insecure without the filter and with every capability', async () => {
+    const out = await stdoutOf(
+      'grep -E "^(Seccomp|CapEff):" /proc/self/status; unshare -U true; echo "unshare $?"',
+      {
+        security: 'insecure',
+      },
+    );
+    expect(out).toMatch(/Seccomp:\s+0\n/);
+    // CAP_SYS_ADMIN (bit 21) is there, which Docker's default set lacks.
+    const capEff = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(out)?.[1]}`);
+    expect(capEff & (1n << 21n)).toBe(1n << 21n);
+    expect(out).toMatch(/unshare 0\n/);
   });
 
   it('runs FROM scratch with an empty lower list', async () => {
