@@ -23,6 +23,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o', multiple: true },
   secret: { type: 'string', multiple: true },
   allow: { type: 'string', multiple: true },
+  ssh: { type: 'string', multiple: true },
   platform: { type: 'string' },
   'dry-run': { type: 'boolean' },
   'build-context': { type: 'string', multiple: true },
@@ -33,6 +34,27 @@ const OPTIONS = {
   'insecure-registry': { type: 'string', multiple: true },
   explain: { type: 'boolean' },
 } as const;
+
+/**
+ * `--ssh ID[=SOCKET]` as docker build takes it: an agent socket for RUN --mount=type=ssh,id=ID
+ * (ID `default` when the mount names none); without a path, $SSH_AUTH_SOCK.
+ */
+async function parseSsh(specs: string[], env: NodeJS.ProcessEnv): Promise<{ id: string; socket: string }[]> {
+  const out: { id: string; socket: string }[] = [];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const id = eq < 0 ? spec : spec.slice(0, eq);
+    const socket = eq < 0 ? env.SSH_AUTH_SOCK : spec.slice(eq + 1);
+    if (id === '' || !/^[A-Za-z0-9._-]+$/.test(id))
+      throw new InvalidInputError(`--ssh ${JSON.stringify(spec)}: want ID[=SOCKET]`);
+    if (!socket) throw new InvalidInputError(`--ssh ${id}: no socket given and SSH_AUTH_SOCK is not set`);
+    if (socket.includes(',')) throw new InvalidInputError(`--ssh ${id}: one agent socket per id`);
+    const { checkAgentSocket } = await import('../core/runtime/ssh-agent-proxy.js');
+    await checkAgentSocket(id, socket);
+    out.push({ id, socket });
+  }
+  return out;
+}
 
 /** Docker's CSV flag values: `type=docker,dest=out.tar`. */
 export function parseCsv(flag: string, s: string): Record<string, string> {
@@ -93,6 +115,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (a !== 'security.insecure')
       throw new InvalidInputError(`--allow ${JSON.stringify(a)}: the one entitlement is security.insecure`);
   }
+  const ssh = await parseSsh(values.ssh ?? [], io.env);
   const sde = io.env.SOURCE_DATE_EPOCH;
   if (sde !== undefined && !/^\d+$/.test(sde))
     throw new InvalidInputError(`SOURCE_DATE_EPOCH=${sde}: want whole seconds since 1970`);
@@ -116,6 +139,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       dryRun: values['dry-run'] ?? false,
       secrets,
       allow: values.allow ?? [],
+      ssh,
       platform: values.platform ?? hostPlatform(),
       sourceDateEpoch: sde === undefined ? undefined : Number(sde),
       env: io.env,

@@ -43,6 +43,8 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Entitlements granted with `strata build --allow` (BuildKit's names). */
   allow: ReadonlySet<string>;
+  /** SSH agent sockets by id (`strata build --ssh`). */
+  ssh: ReadonlyMap<string, string>;
 }
 
 const execFileP = promisify(execFile);
@@ -73,7 +75,11 @@ export async function execRun(
   try {
     const env = [...runEnv(state), ...rc.extraEnv];
     const mounts: RunMount[] = [];
-    for (const m of ins.mounts) mounts.push(...(await resolveMount(m, rc, stepDir, env, locks)));
+    // ssh mounts are numbered among themselves (their default targets).
+    const sshMounts = ins.mounts.filter((m) => m.type === 'ssh');
+    for (const m of ins.mounts) {
+      mounts.push(...(await resolveMount(m, rc, stepDir, env, locks, sshMounts.indexOf(m))));
+    }
     for (const f of ins.files) {
       // The `#!` script of `RUN <<EOF`: the command is /dev/pipes/<name> (frontend/graph).
       const p = join(stepDir, `heredoc-${mounts.length}`);
@@ -123,6 +129,7 @@ async function resolveMount(
   stepDir: string,
   env: string[],
   locks: { release(): Promise<void> }[],
+  sshIndex: number,
 ): Promise<RunMount[]> {
   switch (m.type) {
     case 'cache': {
@@ -203,8 +210,30 @@ async function resolveMount(
       await writeFile(p, value, { mode: m.mode ?? 0o400 });
       return [{ type: 'file', source: p, target: m.target ?? `/run/secrets/${id}`, readonly: true }];
     }
-    case 'ssh':
-      throw new InvalidInputError('run --mount=type=ssh: ssh agent forwarding is not supported yet');
+    case 'ssh': {
+      const id = m.id ?? 'default';
+      const agent = rc.ssh.get(id);
+      if (agent === undefined) {
+        if (m.required)
+          throw new InvalidInputError(
+            `run --mount=type=ssh: ssh agent ${JSON.stringify(id)} is required but was not forwarded (--ssh ${id}=SOCKET)`,
+          );
+        return [];
+      }
+      // BuildKit's default target: one socket per ssh mount of the step, numbered.
+      const target = m.target ?? `/run/buildkit/ssh_agent.${sshIndex}`;
+      // The first ssh mount is the one SSH_AUTH_SOCK names (as the Dockerfile frontend sets it).
+      if (sshIndex === 0 && !env.some((e) => e.startsWith('SSH_AUTH_SOCK=')))
+        env.push(`SSH_AUTH_SOCK=${target}`);
+      const { startAgentProxy } = await import('../runtime/ssh-agent-proxy.js');
+      const proxy = await startAgentProxy(agent, {
+        mode: m.mode ?? 0o600,
+        uid: m.uid ?? 0,
+        gid: m.gid ?? 0,
+      });
+      locks.push({ release: () => proxy.close() });
+      return [{ type: 'bind', source: proxy.path, target, readonly: true }];
+    }
   }
 }
 

@@ -28,6 +28,8 @@ export interface RunnerDeps {
   secrets: Map<string, SecretSource>;
   /** Entitlements granted with `--allow`. */
   allow: ReadonlySet<string>;
+  /** Agent sockets by id (`--ssh`). */
+  ssh: ReadonlyMap<string, string>;
   env: NodeJS.ProcessEnv;
   /** Proxy build-args: in every RUN's env, never in a cache key. */
   extraEnv: string[];
@@ -88,6 +90,7 @@ export function makeRunners(d: RunnerDeps): StepRunners {
         contextDir: d.ctx.root,
         secrets: d.secrets,
         allow: d.allow,
+        ssh: d.ssh,
         hostEnv: d.env,
         extraEnv: d.extraEnv,
         tmpDir: d.tmpDir,

@@ -4,10 +4,11 @@
  * Debian's own tools, exported, loaded back into Docker and run.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { strataOk } from '../helpers/cli.js';
+import { buildToDir, strataOk } from '../helpers/cli.js';
 import {
   buildAndLoad,
   docker,
@@ -53,4 +54,28 @@ describe('FROM a docker-saved Debian root', () => {
     expect(run.stdout).toContain('2');
     await docker(['rmi', '-f', 'strata-e2e-debian-app:1', 'strata-e2e-debian:bookworm']);
   }, 600_000);
+
+  it('RUN --mount=type=ssh talks to the agent given with --ssh, as a non-root user', async () => {
+    const root = await tmp();
+    await strataOk(['import', '--root', root, rootfsTar, 'strata-e2e-debian:bookworm']);
+    // A stand-in agent: answers each request with what an agent's signature would carry.
+    const agentPath = join(await tmp(), 'agent.sock');
+    const agent = createServer((c) => c.on('data', (d) => c.end(`signed(${d})`)));
+    await new Promise<void>((r) => agent.listen(agentPath, r));
+    try {
+      const ctx = await tmp();
+      const client =
+        "const c=require('net').connect(process.env.SSH_AUTH_SOCK,()=>c.write('hello'));" +
+        "c.on('data',d=>{require('fs').writeFileSync('/tmp/reply',String(d))})";
+      await writeFile(
+        join(ctx, 'Dockerfile'),
+        `FROM strata-e2e-debian:bookworm\nUSER 1000:1000\nRUN --mount=type=ssh,uid=1000 node -e "${client}" && cp /tmp/reply /tmp/kept\n`,
+      );
+      const out = join(await tmp(), 'fs');
+      await buildToDir(root, ctx, out, ['--ssh', `default=${agentPath}`]);
+      expect(await readFile(join(out, 'tmp/kept'), 'utf8')).toBe('signed(hello)');
+    } finally {
+      await new Promise<void>((r) => agent.close(() => r()));
+    }
+  }, 120_000);
 });

@@ -4,7 +4,9 @@
  * that becomes a whiteout, a replaced directory that becomes opaque), and a cache mount
  * keeps its contents across builds, outside every layer.
  */
+import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getXattr } from '../../core/diff/overlay-form.js';
@@ -151,16 +153,50 @@ describe('RUN in runc', () => {
     expect(r.stderr).toContain('run --mount=type=cache: from=stage 0 has no directory /nope');
   });
 
-  it('RUN --security=insecure needs --allow security.insecure, then runs unfiltered', async () => {
+  /** A new context holding `dockerfile`, whose plain build must fail as bad input saying `message`. */
+  async function refusedBuild(dockerfile: string, message: string): Promise<string> {
     const ctx = await tmp();
-    await writeFile(
-      join(ctx, 'Dockerfile'),
+    await writeFile(join(ctx, 'Dockerfile'), dockerfile);
+    const r = await strata(['build', '--root', root, '-q', ctx]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    return ctx;
+  }
+
+  it('RUN --mount=type=ssh: a socket of its own at the target, SSH_AUTH_SOCK, mode and owner; required needs --ssh', async () => {
+    const agentDir = await tmp();
+    const agentPath = join(agentDir, 'agent.sock');
+    const agent = createServer((c) => c.end());
+    await new Promise<void>((r) => agent.listen(agentPath, r));
+    try {
+      const ctx = await refusedBuild(
+        'FROM busybox\n' +
+          'RUN --mount=type=ssh,required=true ls -ln "$SSH_AUTH_SOCK" > /default && echo "$SSH_AUTH_SOCK" >> /default\n' +
+          'RUN --mount=type=ssh,id=git,target=/agent,mode=0660,uid=1000,gid=1000 ls -ln /agent > /git\n' +
+          'RUN --mount=type=ssh,id=absent ls /run/buildkit > /absent 2>&1 || echo none > /absent\n',
+        'ssh agent "default" is required but was not forwarded (--ssh default=SOCKET)',
+      );
+
+      const out = join(await tmp(), 'fs');
+      await buildToDir(root, ctx, out, ['--ssh', `default=${agentPath}`, '--ssh', `git=${agentPath}`]);
+      const def = (await readFile(join(out, 'default'), 'utf8')).split('\n');
+      expect(def[0]).toMatch(/^srw------- +1 0 +0 +0 .* \/run\/buildkit\/ssh_agent\.0$/);
+      expect(def[1]).toBe('/run/buildkit/ssh_agent.0');
+      expect(await readFile(join(out, 'git'), 'utf8')).toMatch(/^srw-rw---- +1 1000 +1000 +0 .* \/agent\n$/);
+      // An optional mount of an agent not forwarded is left out.
+      expect(await readFile(join(out, 'absent'), 'utf8')).toBe('none\n');
+      // Nothing of the sockets is left in the image, not even their mount points.
+      expect(existsSync(join(out, 'run/buildkit'))).toBe(false);
+      expect(existsSync(join(out, 'agent'))).toBe(false);
+    } finally {
+      await new Promise<void>((r) => agent.close(() => r()));
+    }
+  });
+
+  it('RUN --security=insecure needs --allow security.insecure, then runs unfiltered', async () => {
+    const ctx = await refusedBuild(
       'FROM busybox\nRUN grep "^Seccomp:" /proc/self/status > /sandboxed\n' +
         'RUN --security=insecure grep "^Seccomp:" /proc/self/status > /insecure\n',
-    );
-    const refused = await strata(['build', '--root', root, '-q', ctx]);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(
       'asks for --security=insecure: allow it with `strata build --allow security.insecure`',
     );
     const bad = await strata(['build', '--root', root, '--allow', 'network.host', '-q', ctx]);
