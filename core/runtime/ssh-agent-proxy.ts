@@ -19,6 +19,14 @@ export interface AgentProxy {
   close(): Promise<void>;
 }
 
+/**
+ * Where relay sockets go: the temp dir, unless its path is so long that the socket's would
+ * pass the 107 bytes of sun_path (libuv then cuts the name short, silently), then /tmp.
+ */
+export function socketBase(base: string = tmpdir()): string {
+  return Buffer.byteLength(join(base, 'strata-ssh-XXXXXX', 'agent.sock')) <= 107 ? base : '/tmp';
+}
+
 /** Checks that `socket` is a unix socket (a key file or a missing path is a clear error). */
 export async function checkAgentSocket(id: string, socket: string): Promise<void> {
   let st: Awaited<ReturnType<typeof lstat>>;
@@ -48,7 +56,7 @@ export async function startAgentProxy(
   agent: string,
   owner: { mode: number; uid: number; gid: number },
 ): Promise<AgentProxy> {
-  const dir = await mkdtemp(join(tmpdir(), 'strata-ssh-'));
+  const dir = await mkdtemp(join(socketBase(), 'strata-ssh-'));
   const path = join(dir, 'agent.sock');
   const open = new Set<Socket>();
   const server: Server = createServer((client) => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../core/oci/errors.js';
-import { checkAgentSocket, startAgentProxy } from '../../../core/runtime/ssh-agent-proxy.js';
+import { checkAgentSocket, socketBase, startAgentProxy } from '../../../core/runtime/ssh-agent-proxy.js';
 
 let dir: string;
 let agent: Server;
@@ -70,6 +70,14 @@ describe('startAgentProxy', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('socketBase', () => {
+  it('keeps the temp dir unless the socket path would not fit in sun_path (107 bytes)', () => {
+    expect(socketBase('/tmp/strata-tests-abc123')).toBe('/tmp/strata-tests-abc123');
+    const deep = `/home/someone/${'nested/'.repeat(12)}tmp`;
+    expect(socketBase(deep)).toBe('/tmp');
   });
 });
 
