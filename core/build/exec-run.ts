@@ -4,15 +4,14 @@
  * parent layers, and leaves the overlay upper dir in `upper` as the step's change.
  */
 
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { promisify } from 'node:util';
 import type { RunMount as GraphMount, Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
 import type { Digest } from '../oci/digest.js';
 import { InvalidInputError, RunFailedError } from '../oci/errors.js';
+import { copyContents } from '../runtime/copy-snapshotter.js';
 import { resolveInRoot } from '../runtime/resolve-in-root.js';
 import type { RunMount } from '../runtime/run-mount.js';
 import { runStep } from '../runtime/run-step.js';
@@ -47,8 +46,6 @@ export interface RunContext {
   ssh: ReadonlyMap<string, string>;
 }
 
-const execFileP = promisify(execFile);
-
 /** Last output lines kept for the failure message. */
 const TAIL = 20;
 
@@ -70,7 +67,8 @@ export async function execRun(
   const id = `strata-${randomBytes(6).toString('hex')}`;
   const stepDir = join(rc.tmpDir, id);
   await mkdir(stepDir, { recursive: true, mode: 0o700 });
-  const locks: { release(): Promise<void> }[] = [];
+  // Cache-mount locks and ssh relays: released when the step ends, however it ends.
+  const held: { release(): Promise<void> }[] = [];
   const tail: string[] = [];
   try {
     const env = [...runEnv(state), ...rc.extraEnv];
@@ -78,7 +76,7 @@ export async function execRun(
     // ssh mounts are numbered among themselves (their default targets).
     const sshMounts = ins.mounts.filter((m) => m.type === 'ssh');
     for (const m of ins.mounts) {
-      mounts.push(...(await resolveMount(m, rc, stepDir, env, locks, sshMounts.indexOf(m))));
+      mounts.push(...(await resolveMount(m, rc, stepDir, env, held, sshMounts.indexOf(m))));
     }
     for (const f of ins.files) {
       // The `#!` script of `RUN <<EOF`: the command is /dev/pipes/<name> (frontend/graph).
@@ -118,7 +116,7 @@ export async function execRun(
     }
     return { snapshotter: result.snapshotter };
   } finally {
-    for (const l of locks) await l.release();
+    for (const h of held) await h.release();
     await rm(stepDir, { recursive: true, force: true });
   }
 }
@@ -128,7 +126,7 @@ async function resolveMount(
   rc: RunContext,
   stepDir: string,
   env: string[],
-  locks: { release(): Promise<void> }[],
+  held: { release(): Promise<void> }[],
   sshIndex: number,
 ): Promise<RunMount[]> {
   switch (m.type) {
@@ -150,17 +148,17 @@ async function resolveMount(
             const name = from.kind === 'stage' ? `stage ${from.index}` : from.ref;
             throw new InvalidInputError(`run --mount=type=cache: from=${name} has no directory ${source}`);
           }
-          await execFileP('cp', ['-a', '--', `${src}/.`, dir]);
+          await copyContents(src, dir);
         };
       }
       const dir = await rc.store.ensureCacheMount(cacheId, { mode: m.mode, uid: m.uid, gid: m.gid, seed });
       // locked: one step at a time across processes; private: BuildKit gives a fresh
       // directory when the shared one is busy, and so do we.
       if (m.sharing === 'locked')
-        locks.push(await rc.store.lock(`cachemount-${cacheId}`, { signal: rc.signal }));
+        held.push(await rc.store.lock(`cachemount-${cacheId}`, { signal: rc.signal }));
       if (m.sharing === 'private') {
         const l = await rc.store.tryLock(`cachemount-${cacheId}`);
-        if (l) locks.push(l);
+        if (l) held.push(l);
         else {
           const priv = join(stepDir, 'private-cache');
           await mkdir(priv, { recursive: true });
@@ -177,7 +175,6 @@ async function resolveMount(
       if (!m.readonly) {
         // rw binds are writable for the step, but writes are thrown away: give it a copy.
         const copy = join(stepDir, `bind-${randomBytes(4).toString('hex')}`);
-        const { cp } = await import('node:fs/promises');
         await cp(source, copy, { recursive: true, verbatimSymlinks: true });
         return [{ type: 'bind', source: copy, target: m.target, readonly: false }];
       }
@@ -191,7 +188,7 @@ async function resolveMount(
       if (!id) throw new InvalidInputError('run --mount=type=secret: id or target is required');
       const s = rc.secrets.get(id);
       let value: Buffer | undefined;
-      if (s?.src) value = await (await import('node:fs/promises')).readFile(s.src);
+      if (s?.src) value = await readFile(s.src);
       else if (s?.env)
         value = rc.hostEnv[s.env] !== undefined ? Buffer.from(rc.hostEnv[s.env] as string) : undefined;
       if (value === undefined) {
@@ -231,7 +228,7 @@ async function resolveMount(
         uid: m.uid ?? 0,
         gid: m.gid ?? 0,
       });
-      locks.push({ release: () => proxy.close() });
+      held.push({ release: () => proxy.close() });
       return [{ type: 'bind', source: proxy.path, target, readonly: true }];
     }
   }

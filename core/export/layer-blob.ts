@@ -12,13 +12,10 @@
  */
 import { cpus } from 'node:os';
 import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { CompressedLayer, LayerRecord, Store } from '../../store/index.js';
 import { decompressed } from '../diff/decompressed.js';
 import { ensureCompressedBlob } from '../diff/ensure-compressed-blob.js';
-import { createParallelGzip } from '../diff/parallel-gzip.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
-import type { Digest } from '../oci/digest.js';
 import { DigestMismatchError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
@@ -39,7 +36,6 @@ export interface LayerBlob {
 }
 
 const isPlain = (c: CompressedLayer, r: LayerRecord) => c.digest === r.diffId;
-const isGzip = (c: CompressedLayer) => c.mediaType.endsWith('gzip');
 
 /**
  * Resolves the blob of every layer, in order. `gzip` makes (or reuses) compressed blobs,
@@ -60,7 +56,8 @@ export async function resolveLayerBlobs(
       while (next < layers.length) {
         const i = next++;
         const record = layers[i];
-        const c = await gzipBlob(store, record, opts);
+        // A recorded gzip blob, else gzip of a plain tar blob, else of the diff dir.
+        const c = await ensureCompressedBlob(store, record, opts);
         const descriptor: Descriptor = { mediaType: c.mediaType, digest: c.digest, size: c.size };
         out[i] = { record, descriptor, open: () => store.openBlob(c.digest) };
       }
@@ -76,40 +73,14 @@ export async function uncompressedLayerBlob(
   opts: LayerBlobOptions = {},
 ): Promise<LayerBlob> {
   const descriptor = { mediaType: MediaType.ociLayer, digest: record.diffId, size: record.size };
-  const kept = await plainBlob(store, record);
-  if (kept !== undefined) return { record, descriptor, open: () => store.openBlob(kept) };
+  // A plain tar blob is named by the diffID, whether recorded or kept by a COPY.
+  if (await store.hasBlob(record.diffId))
+    return { record, descriptor, open: () => store.openBlob(record.diffId) };
   const packed = await presentBlob(store, record, (c) => !isPlain(c, record));
   if (packed !== undefined) {
     return { record, descriptor, open: () => checkTar(decompressed(store.openBlob(packed.digest)), record) };
   }
   return { record, descriptor, open: () => layerTarChunks(store.diffPath(record.chainId), record, opts) };
-}
-
-/** A gzip blob of the layer: a recorded one, gzip of a kept plain blob, else made from the diff dir. */
-async function gzipBlob(store: Store, record: LayerRecord, opts: LayerBlobOptions): Promise<CompressedLayer> {
-  const gz = await presentBlob(store, record, isGzip);
-  if (gz !== undefined) return { ...gz, mediaType: MediaType.ociLayerGzip };
-  const plain = await presentBlob(store, record, (c) => isPlain(c, record));
-  if (plain === undefined) return ensureCompressedBlob(store, record, opts);
-  // The diff dir would not re-tar to this diffID (a loaded foreign tar): compress the kept tar.
-  const w = await store.ingest();
-  try {
-    await pipeline(store.openBlob(plain.digest), createParallelGzip(), w.stream);
-    const { digest, size } = await w.commit();
-    const c: CompressedLayer = { digest, size, mediaType: MediaType.ociLayerGzip };
-    await store.addCompressed(record.chainId, c);
-    return c;
-  } catch (err) {
-    await w.abort();
-    throw err;
-  }
-}
-
-/** A stored plain tar of the layer: recorded, or named by the diffID (the same bytes). */
-async function plainBlob(store: Store, record: LayerRecord): Promise<Digest | undefined> {
-  const recorded = await presentBlob(store, record, (c) => isPlain(c, record));
-  if (recorded !== undefined) return recorded.digest;
-  return (await store.hasBlob(record.diffId)) ? record.diffId : undefined;
 }
 
 async function presentBlob(

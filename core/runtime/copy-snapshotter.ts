@@ -61,3 +61,8 @@ export async function mergeLowers(lowerDirs: string[], dest: string): Promise<vo
 export async function copyTree(src: string, dest: string): Promise<void> {
   await run('cp', ['-a', '--no-dereference', src, dest]);
 }
+
+/** Copies what the directory `src` holds into the existing directory `dest`, as copyTree. */
+export async function copyContents(src: string, dest: string): Promise<void> {
+  await run('cp', ['-a', '--no-dereference', '--', `${src}/.`, dest]);
+}
