@@ -7,7 +7,7 @@
  * the host path nor the host socket's permissions, and the socket is gone when the step is.
  * Private keys never enter the step: only the agent protocol does (the agent signs).
  */
-import { chmod, chown, lstat, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm, stat } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,9 +29,10 @@ export function socketBase(base: string = tmpdir()): string {
 
 /** Checks that `socket` is a unix socket (a key file or a missing path is a clear error). */
 export async function checkAgentSocket(id: string, socket: string): Promise<void> {
-  let st: Awaited<ReturnType<typeof lstat>>;
+  let st: Awaited<ReturnType<typeof stat>>;
   try {
-    st = await lstat(socket);
+    // Followed: agents are often reached through a symlink (gpg-agent, password managers).
+    st = await stat(socket);
   } catch (err) {
     throw new InvalidInputError(
       `--ssh ${id}=${socket}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,

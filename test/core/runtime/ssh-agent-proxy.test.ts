@@ -3,7 +3,7 @@
  * carries each connection to the agent and back, gone when closed.
  */
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -84,6 +84,9 @@ describe('socketBase', () => {
 describe('checkAgentSocket', () => {
   it('accepts a socket; refuses a key file and a missing path, saying why', async () => {
     await checkAgentSocket('default', agentPath);
+    const link = join(dir, 'agent-link');
+    await symlink(agentPath, link);
+    await checkAgentSocket('default', link);
     const key = join(dir, 'id_ed25519');
     await writeFile(key, '-----BEGIN OPENSSH PRIVATE KEY-----\n');
     await expect(checkAgentSocket('default', key)).rejects.toThrow(/key files are not supported/);
