@@ -7,9 +7,9 @@ import { join, posix } from 'node:path';
 import type { RunMount as GraphMount } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
 import { lowerDirMeta } from '../copy/copy-into.js';
-import { LayerView } from '../copy/layer-view.js';
 import type { UrlContent } from '../copy/url-content.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
+import { LayerStack } from '../fs/layer-stack.js';
 import type { Digest } from '../oci/digest.js';
 import type { ProgressSink } from '../progress/events.js';
 import type { ResolvedImage } from './base-image.js';
@@ -107,7 +107,7 @@ export function makeRunners(d: RunnerDeps): StepRunners {
       const ins = p.step.instruction;
       if (ins.kind !== 'workdir') return false;
       // The merged view of the layers (whiteouts, opaque dirs, symlinks) decides, as in copies.
-      if (lowerDirMeta(new LayerView(diffDirs(d.store, image.chain)), ins.path)) return false;
+      if (lowerDirMeta(new LayerStack(diffDirs(d.store, image.chain)), ins.path)) return false;
       await mkdir(join(staging, ins.path), { recursive: true, mode: 0o755 });
       // Created directories get a fixed time (SOURCE_DATE_EPOCH, else the epoch) so the
       // layer, hence the image ID, does not depend on when it was built.

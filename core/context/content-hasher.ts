@@ -9,9 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
+import type { FileEntry } from '../fs/file-entry.js';
 import { type Digest, sha256 } from '../oci/digest.js';
 import { InvalidInputError } from '../oci/errors.js';
-import type { FileEntry } from './file-entry.js';
 import type { Limiter } from './limit.js';
 import { readXattrs } from './read-xattrs.js';
 import type { StatCache } from './stat-cache.js';

@@ -7,11 +7,11 @@
  */
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { entryFromStat, type FileEntry } from '../fs/file-entry.js';
+import type { ListedChild } from '../fs/walk-tree.js';
 import { InvalidInputError } from '../oci/errors.js';
 import { resolveInContext } from './context-path.js';
-import { entryFromStat, type FileEntry } from './file-entry.js';
 import type { PathFilter, SourceView } from './resolve-sources.js';
-import type { ListedChild } from './walk-tree.js';
 
 const ROOT_OWNER = { uid: 0, gid: 0 };
 

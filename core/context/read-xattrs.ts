@@ -7,7 +7,7 @@
  * core). Any failure reads as "none": xattrs are rare in build contexts and must not stop a
  * build.
  */
-import { getXattr, listXattrs } from '../diff/overlay-form.js';
+import { getXattr, listXattrs } from '../fs/overlay-form.js';
 
 export function keepXattr(name: string): boolean {
   if (name.startsWith('system.')) return false;

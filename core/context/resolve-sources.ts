@@ -5,12 +5,12 @@
  * applied. Shared by BuildContext and LayerSource so both select files the same way.
  */
 import path from 'node:path';
+import type { FileEntry, ResolvedSource, SourceMatch } from '../fs/file-entry.js';
+import { type TreeSource, type WalkDecision, type WalkFilter, walkTree } from '../fs/walk-tree.js';
 import { InvalidInputError } from '../oci/errors.js';
 import { cleanSourcePath, notFound, type ResolvedPath } from './context-path.js';
-import type { FileEntry, ResolvedSource, SourceMatch } from './file-entry.js';
 import { goMatch, hasWildcard, unescapeComponent } from './go-match.js';
 import type { Limiter } from './limit.js';
-import { type TreeSource, type WalkDecision, type WalkFilter, walkTree } from './walk-tree.js';
 
 /** A filter over root-relative paths (the .dockerignore matcher, or --exclude patterns). */
 export interface PathFilter {
@@ -21,8 +21,8 @@ export interface PathFilter {
 }
 
 export interface SourceView extends TreeSource {
-  /** Follows symlinks inside the root; see context-path.ts `resolveInContext`. */
-  resolve(rel: string, followFinal: boolean, named: string): Promise<ResolvedPath>;
+  /** Follows symlinks with core/fs/resolve-path.ts (`confine` for a context, `clamp` for layers). */
+  resolve(rel: string, followFinal: boolean, named: string): ResolvedPath | Promise<ResolvedPath>;
   /** .dockerignore rules over root-relative paths; absent for layer sources. */
   ignore?: PathFilter;
 }

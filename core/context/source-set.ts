@@ -12,9 +12,9 @@
  * - the set is sha256 of the per-source digests joined with NUL.
  */
 import path from 'node:path';
+import type { FileEntry, ResolvedSource, SourceMatch } from '../fs/file-entry.js';
 import { type Digest, sha256 } from '../oci/digest.js';
 import type { ContentHasher } from './content-hasher.js';
-import type { FileEntry, ResolvedSource, SourceMatch } from './file-entry.js';
 
 export interface FileDigest {
   /** Where the entry lands relative to the destination (`.` for a copied directory itself). */

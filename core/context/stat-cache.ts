@@ -15,8 +15,8 @@
  * not as an object of five strings: for 100,000 rows that is ~8 MB instead of ~30 MB.
  */
 import { createHash } from 'node:crypto';
+import type { FileEntry } from '../fs/file-entry.js';
 import type { Digest } from '../oci/digest.js';
-import type { FileEntry } from './file-entry.js';
 
 /** The store surface the cache needs (store/Store implements it). */
 export interface MetaStore {

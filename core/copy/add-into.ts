@@ -11,9 +11,10 @@
 import { lchownSync, lstatSync, lutimesSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { SourceMatch } from '../context/file-entry.js';
 import type { SourceSet } from '../context/source-set.js';
 import { applyLayer } from '../diff/apply-layer.js';
+import type { SourceMatch } from '../fs/file-entry.js';
+import { LayerStack } from '../fs/layer-stack.js';
 import { detectArchive, openDecompressed } from './archive-detect.js';
 import {
   type CopyOptions,
@@ -24,7 +25,6 @@ import {
   writeEntries,
 } from './copy-into.js';
 import { planDestination } from './dest-rules.js';
-import { LayerView } from './layer-view.js';
 import { WriteTree } from './write-tree.js';
 
 export interface AddOptions extends CopyOptions {
@@ -60,7 +60,7 @@ export async function addInto(
     total.linked = plain.linked;
   }
   if (archives.size === 0) return total;
-  const lower = opts.lowerDirs ? new LayerView(opts.lowerDirs) : undefined;
+  const lower = opts.lowerDirs ? new LayerStack(opts.lowerDirs) : undefined;
   // An archive always unpacks into a directory: the destination itself.
   const plan = planDestination({
     dest: dest.endsWith('/') ? dest : `${dest}/`,
@@ -88,7 +88,12 @@ export async function addInto(
 }
 
 /** Creates the destination directory and its parents with the usual metadata rules. */
-async function ensureDir(staging: string, imagePath: string, opts: AddOptions, lower: LayerView | undefined) {
+async function ensureDir(
+  staging: string,
+  imagePath: string,
+  opts: AddOptions,
+  lower: LayerStack | undefined,
+) {
   const mtime = createdMtime(opts.sourceDateEpoch);
   const tree = new WriteTree(staging, {
     defaultDir: { mode: 0o755, uid: opts.chown?.uid ?? 0, gid: opts.chown?.gid ?? 0, mtime },

@@ -9,13 +9,13 @@
  */
 import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { FileEntry } from '../context/file-entry.js';
+import type { FileEntry } from '../fs/file-entry.js';
+import { LayerStack } from '../fs/layer-stack.js';
 import { type Digest, parseDigest } from '../oci/digest.js';
 import { DigestMismatchError, InvalidInputError } from '../oci/errors.js';
 import { parseChmod } from './chmod-spec.js';
 import { type CopyOptions, type CopyResult, lowerDirMeta, writeEntries } from './copy-into.js';
 import { planDestination } from './dest-rules.js';
-import { LayerView } from './layer-view.js';
 import type { UrlContent } from './url-content.js';
 import { WriteTree } from './write-tree.js';
 
@@ -73,7 +73,7 @@ export async function addUrl(
     await copyFile(body.file, file);
     await chmod(file, 0o600);
     const { digest, size } = body;
-    const lower = opts.lowerDirs ? new LayerView(opts.lowerDirs) : undefined;
+    const lower = opts.lowerDirs ? new LayerStack(opts.lowerDirs) : undefined;
     const plan = planDestination({
       dest,
       workdir: opts.workdir,

@@ -23,14 +23,14 @@ import {
 import { chmod, copyFile, lchown, lutimes } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { FileEntry } from '../context/file-entry.js';
 import { createLimiter } from '../context/limit.js';
 import type { SourceSet } from '../context/source-set.js';
+import type { FileEntry } from '../fs/file-entry.js';
+import { LayerStack } from '../fs/layer-stack.js';
 import { InvalidInputError, NoSpaceError } from '../oci/errors.js';
 import { type ChmodFn, parseChmod } from './chmod-spec.js';
 import { planDestination } from './dest-rules.js';
 import { LayerSource } from './layer-source.js';
-import { LayerView } from './layer-view.js';
 import { type DirMeta, WriteTree } from './write-tree.js';
 
 /** Files up to this size are copied synchronously; bigger ones through the bounded async path. */
@@ -91,7 +91,7 @@ export async function copyInto(
 ): Promise<CopyResult> {
   const sources = set instanceof LayerSource ? await set.resolveSources(['/']) : set;
   const parents = opts.parents ?? sources.parents;
-  const lower = opts.lowerDirs ? new LayerView(opts.lowerDirs) : undefined;
+  const lower = opts.lowerDirs ? new LayerStack(opts.lowerDirs) : undefined;
   const plan = planDestination({
     dest,
     workdir: opts.workdir,
@@ -139,7 +139,7 @@ export function createdMtime(sde: number | undefined): number {
 }
 
 /** Metadata of a directory that already exists in the image at `imagePath`, if it does. */
-export function lowerDirMeta(lower: LayerView | undefined, imagePath: string): DirMeta | undefined {
+export function lowerDirMeta(lower: LayerStack | undefined, imagePath: string): DirMeta | undefined {
   if (!lower) return undefined;
   const r = lower.resolveSync(imagePath.replace(/^\/+/, ''), true, imagePath);
   if (!r.exists) return undefined;

@@ -11,6 +11,5 @@ export { type ChmodFn, parseChmod } from './chmod-spec.js';
 export { type CopyOptions, type CopyResult, copyInto, type Owner } from './copy-into.js';
 export { type DestinationInput, type DestinationPlan, planDestination } from './dest-rules.js';
 export { LayerSource, type LayerSourceOptions } from './layer-source.js';
-export { LayerView } from './layer-view.js';
 export { resolveOwner } from './resolve-owner.js';
 export { type HeredocFile, writeHeredocs } from './write-heredocs.js';

@@ -9,7 +9,7 @@
  * written from: linked unchanged through any number of rebuilds since. Version 1 (bare
  * `[target, digest]` pairs) reuses nothing: it did not record mtimes.
  */
-import type { FileEntry } from '../context/file-entry.js';
+import type { FileEntry } from '../fs/file-entry.js';
 import { type Digest, isDigest } from '../oci/digest.js';
 
 export type LayerFileRow = [target: string, digest: string, mtime: number, fromTar: 0 | 1];

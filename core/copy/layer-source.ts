@@ -12,7 +12,7 @@ import { createLimiter, type Limiter } from '../context/limit.js';
 import { resolveSourcesIn } from '../context/resolve-sources.js';
 import { SourceSet } from '../context/source-set.js';
 import { type MetaStore, StatCache } from '../context/stat-cache.js';
-import { LayerView } from './layer-view.js';
+import { LayerStack } from '../fs/layer-stack.js';
 
 export interface LayerSourceOptions {
   /** Persists checksums of layer files across builds (layers are immutable, so hits are the norm). */
@@ -22,11 +22,11 @@ export interface LayerSourceOptions {
 }
 
 export class LayerSource {
-  readonly view: LayerView;
+  readonly view: LayerStack;
   readonly #hasher: ContentHasher;
   readonly #limit: Limiter;
 
-  private constructor(view: LayerView, hasher: ContentHasher, limit: Limiter) {
+  private constructor(view: LayerStack, hasher: ContentHasher, limit: Limiter) {
     this.view = view;
     this.#hasher = hasher;
     this.#limit = limit;
@@ -37,7 +37,7 @@ export class LayerSource {
     diffDirsTopFirst: readonly string[],
     opts: LayerSourceOptions = {},
   ): Promise<LayerSource> {
-    const view = new LayerView(diffDirsTopFirst);
+    const view = new LayerStack(diffDirsTopFirst);
     const limit = createLimiter(opts.concurrency ?? 16);
     const id = createHash('sha256').update(view.layers.join('\0')).digest('hex');
     const statCache = await StatCache.load(opts.metaStore, `layers:${id}`);

@@ -6,9 +6,9 @@
  * same number as gid, a name gives that user's primary group from /etc/passwd.
  */
 import { readFileSync } from 'node:fs';
+import { LayerStack } from '../fs/layer-stack.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import type { Owner } from './copy-into.js';
-import { LayerView } from './layer-view.js';
 
 const NUMERIC = /^\d+$/;
 
@@ -22,7 +22,7 @@ export async function resolveOwner(layerDiffDirsTopFirst: readonly string[], spe
     throw new InvalidInputError(`resolve owner: invalid --chown value ${JSON.stringify(spec)}`);
   }
   const [user, group] = parts;
-  const view = new LayerView(layerDiffDirsTopFirst);
+  const view = new LayerStack(layerDiffDirsTopFirst);
   let uid: number;
   let gid: number;
   if (NUMERIC.test(user)) {
@@ -48,7 +48,7 @@ function toId(s: string | undefined, spec: string): number {
 }
 
 /** The colon-split line of /etc/<file> whose first field is `name`. */
-function findRow(view: LayerView, file: 'passwd' | 'group', name: string, spec: string): string[] {
+function findRow(view: LayerStack, file: 'passwd' | 'group', name: string, spec: string): string[] {
   const r = view.resolveSync(`etc/${file}`, true, `/etc/${file}`);
   const hit = r.exists ? view.lookup(r.rel) : undefined;
   const what = file === 'passwd' ? 'user' : 'group';

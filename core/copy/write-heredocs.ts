@@ -6,11 +6,11 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FileEntry } from '../context/file-entry.js';
+import type { FileEntry } from '../fs/file-entry.js';
+import { LayerStack } from '../fs/layer-stack.js';
 import { parseChmod } from './chmod-spec.js';
 import { type CopyOptions, type CopyResult, createdMtime, lowerDirMeta, writeEntries } from './copy-into.js';
 import { planDestination } from './dest-rules.js';
-import { LayerView } from './layer-view.js';
 import { WriteTree } from './write-tree.js';
 
 export interface HeredocFile {
@@ -25,7 +25,7 @@ export async function writeHeredocs(
   dest: string,
   opts: Omit<CopyOptions, 'parents'>,
 ): Promise<CopyResult> {
-  const lower = opts.lowerDirs ? new LayerView(opts.lowerDirs) : undefined;
+  const lower = opts.lowerDirs ? new LayerStack(opts.lowerDirs) : undefined;
   const plan = planDestination({
     dest,
     workdir: opts.workdir,

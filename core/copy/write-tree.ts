@@ -4,7 +4,7 @@
  * sources overwrite earlier ones in Docker.
  */
 import path from 'node:path';
-import type { FileEntry } from '../context/file-entry.js';
+import type { FileEntry } from '../fs/file-entry.js';
 import { InternalError } from '../oci/errors.js';
 
 export interface DirMeta {

@@ -23,10 +23,6 @@ import {
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { Digest } from '../oci/digest.js';
-import { InternalError, InvalidInputError, NoSpaceError, SecurityError, StrataError } from '../oci/errors.js';
-import { confinedParent, lstatOrNull, normalizeEntryName } from './confined-path.js';
-import { decompressed } from './decompressed.js';
 import {
   CAPABILITY_XATTR,
   isWhiteout,
@@ -36,7 +32,11 @@ import {
   setXattr,
   WHITEOUT_PREFIX,
   WhiteoutMaker,
-} from './overlay-form.js';
+} from '../fs/overlay-form.js';
+import type { Digest } from '../oci/digest.js';
+import { InternalError, InvalidInputError, NoSpaceError, SecurityError, StrataError } from '../oci/errors.js';
+import { confinedParent, lstatOrNull, normalizeEntryName } from './confined-path.js';
+import { decompressed } from './decompressed.js';
 import { type TarEntry, TarReader } from './tar-reader.js';
 
 export interface ApplyLayerOptions {

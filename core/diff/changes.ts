@@ -5,8 +5,8 @@
  */
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { LowerView } from './lower-view.js';
-import { isOpaqueDir, isWhiteout } from './overlay-form.js';
+import { LayerStack } from '../fs/layer-stack.js';
+import { isOpaqueDir, isWhiteout } from '../fs/overlay-form.js';
 
 export interface Change {
   kind: 'add' | 'modify' | 'delete';
@@ -21,16 +21,16 @@ export interface Change {
  * and that the upper does not re-add. `lowers` are top first.
  */
 export function* changes(lowers: string[], upper: string): Generator<Change> {
-  const view = new LowerView(lowers);
+  const view = new LayerStack(lowers);
   const root = path.resolve(upper);
   yield* walk(root, '', isOpaqueDir(root) ? [] : view.rootLayers(), view);
 }
 
-function* walk(upper: string, rel: string, layers: number[], view: LowerView): Generator<Change> {
+function* walk(upper: string, rel: string, layers: readonly number[], view: LayerStack): Generator<Change> {
   for (const name of readdirSync(path.join(upper, rel)).sort()) {
     const r = rel === '' ? name : `${rel}/${name}`;
     const st = lstatSync(path.join(upper, r));
-    const lower = view.lookup(layers, r);
+    const lower = view.lookupIn(layers, r);
     if (isWhiteout(st)) {
       yield { kind: 'delete', path: r };
       continue;
@@ -41,7 +41,7 @@ function* walk(upper: string, rel: string, layers: number[], view: LowerView): G
     if (lowerDir && isOpaqueDir(path.join(upper, r))) {
       const hidden = new Set<string>();
       for (const i of view.childLayers(layers, r)) {
-        for (const n of readdirSync(path.join(view.lowers[i], r))) hidden.add(n);
+        for (const n of readdirSync(path.join(view.layers[i], r))) hidden.add(n);
       }
       const kept = new Set(readdirSync(path.join(upper, r)));
       for (const n of [...hidden].sort()) if (!kept.has(n)) yield { kind: 'delete', path: `${r}/${n}` };

@@ -9,8 +9,8 @@
  */
 import { chmodSync, lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { isWhiteout, OPAQUE_XATTR, setXattr, WHITEOUT_PREFIX } from '../fs/overlay-form.js';
 import { InvalidInputError, SecurityError } from '../oci/errors.js';
-import { isWhiteout, OPAQUE_XATTR, setXattr, WHITEOUT_PREFIX } from './overlay-form.js';
 
 export const MAX_NAME = 4096;
 export const MAX_DEPTH = 256;

@@ -5,7 +5,7 @@
  * layers clamp mtimes for reproducibility, so a touch without change is not a change.
  */
 import { closeSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
-import { getXattr, listXattrs } from './overlay-form.js';
+import { getXattr, listXattrs } from '../fs/overlay-form.js';
 
 /** True for xattrs overlayfs keeps for itself (trusted.overlay.*, user.overlay.*). */
 export function isOverlayXattr(name: string): boolean {

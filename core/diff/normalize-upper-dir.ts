@@ -3,10 +3,10 @@
  */
 import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { LayerStack } from '../fs/layer-stack.js';
+import { isOpaqueDir, isWhiteout, listXattrs, OPAQUE_XATTR, removeXattr } from '../fs/overlay-form.js';
 import { InvalidInputError } from '../oci/errors.js';
 import { isOverlayXattr, sameEntry, sameMeta } from './entry-compare.js';
-import { LowerView } from './lower-view.js';
-import { isOpaqueDir, isWhiteout, listXattrs, OPAQUE_XATTR, removeXattr } from './overlay-form.js';
 
 /**
  * Rewrites `upper` (the upper dir of an unmounted overlay whose lower dirs were `lowers`,
@@ -23,7 +23,7 @@ import { isOpaqueDir, isWhiteout, listXattrs, OPAQUE_XATTR, removeXattr } from '
  * turned into a layer: InvalidInputError. Returns how many entries were removed.
  */
 export async function normalizeUpperDir(upper: string, lowers: string[]): Promise<{ removed: number }> {
-  const view = new LowerView(lowers);
+  const view = new LayerStack(lowers);
   const state = { removed: 0 };
   const root = path.resolve(upper);
   stripOverlayXattrs(root);
@@ -35,8 +35,8 @@ export async function normalizeUpperDir(upper: string, lowers: string[]): Promis
 function visit(
   upper: string,
   rel: string,
-  layers: number[],
-  view: LowerView,
+  layers: readonly number[],
+  view: LayerStack,
   state: { removed: number },
 ): boolean {
   let left = 0;
@@ -49,18 +49,18 @@ function visit(
       continue;
     }
     stripOverlayXattrs(p);
-    const lower = view.lookup(layers, r);
+    const lower = view.lookupIn(layers, r);
     if (st.isDirectory()) {
       const opaque = isOpaqueDir(p);
       const child = opaque || !lower?.st.isDirectory() ? [] : view.childLayers(layers, r);
       const empty = visit(upper, r, child, view, state);
-      if (empty && !opaque && lower?.st.isDirectory() && sameMeta(p, st, lower.path, lower.st)) {
+      if (empty && !opaque && lower?.st.isDirectory() && sameMeta(p, st, lower.abs, lower.st)) {
         rmdirSync(p);
         state.removed++;
       } else left++;
       continue;
     }
-    if (lower !== null && !lower.st.isDirectory() && sameEntry(p, st, lower.path, lower.st)) {
+    if (lower !== null && !lower.st.isDirectory() && sameEntry(p, st, lower.abs, lower.st)) {
       unlinkSync(p);
       state.removed++;
     } else left++;

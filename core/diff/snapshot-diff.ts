@@ -18,8 +18,6 @@ import {
   utimesSync,
 } from 'node:fs';
 import path from 'node:path';
-import { lstatOrNull } from './confined-path.js';
-import { sameEntry, sameMeta } from './entry-compare.js';
 import {
   CAPABILITY_XATTR,
   devMajor,
@@ -28,7 +26,9 @@ import {
   mknod,
   setXattr,
   WhiteoutMaker,
-} from './overlay-form.js';
+} from '../fs/overlay-form.js';
+import { lstatOrNull } from './confined-path.js';
+import { sameEntry, sameMeta } from './entry-compare.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 

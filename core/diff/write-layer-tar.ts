@@ -6,10 +6,6 @@ import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, ty
 import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import type { Digest } from '../oci/digest.js';
-import { InvalidInputError } from '../oci/errors.js';
-import type { EarlierTar } from './earlier-tar.js';
-import { HashingSink } from './hashing-sink.js';
 import {
   CAPABILITY_XATTR,
   devMajor,
@@ -19,7 +15,11 @@ import {
   isWhiteout,
   OPAQUE_MARKER,
   WHITEOUT_PREFIX,
-} from './overlay-form.js';
+} from '../fs/overlay-form.js';
+import type { Digest } from '../oci/digest.js';
+import { InvalidInputError } from '../oci/errors.js';
+import type { EarlierTar } from './earlier-tar.js';
+import { HashingSink } from './hashing-sink.js';
 import { encodeHeader, padding, type TarHeader } from './tar-header.js';
 
 export interface WriteLayerTarOptions {

@@ -19,7 +19,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../../store/index.js';
-import { devMajor, devMinor, isOpaqueDir, isWhiteout, mknod } from '../diff/overlay-form.js';
+import { devMajor, devMinor, isOpaqueDir, isWhiteout, mknod } from '../fs/overlay-form.js';
 import { readImage } from '../image/read-image.js';
 import type { Digest } from '../oci/digest.js';
 

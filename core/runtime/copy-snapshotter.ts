@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { isOpaqueDir, isWhiteout } from '../diff/overlay-form.js';
+import { isOpaqueDir, isWhiteout } from '../fs/overlay-form.js';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { lstatSync, lutimesSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { resolveInRootRelative } from './resolve-in-root.js';
+import { resolveInRootRelative } from '../fs/host-tree.js';
 import type { Mount } from './spec.js';
 
 /**

@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync } from 'node:fs';
+import { resolveInRoot } from '../fs/host-tree.js';
 import { InvalidInputError } from '../oci/errors.js';
-import { resolveInRoot } from './resolve-in-root.js';
 import type { User } from './spec.js';
 
 interface PasswdEntry {

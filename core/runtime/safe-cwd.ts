@@ -1,6 +1,6 @@
 import path from 'node:path';
+import { resolveInRootRelative } from '../fs/host-tree.js';
 import { SecurityError } from '../oci/errors.js';
-import { resolveInRootRelative } from './resolve-in-root.js';
 
 /**
  * True when the cleaned absolute path lies under a process fd directory of /proc:

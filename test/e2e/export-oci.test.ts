@@ -45,7 +45,7 @@ describe('oci outputs and skopeo/umoci', () => {
         async (d) => {
           // A deletion: the second layer removes a file of the first.
           const { mkdir } = await import('node:fs/promises');
-          const { mknod } = await import('../../core/diff/overlay-form.js');
+          const { mknod } = await import('../../core/fs/overlay-form.js');
           await mkdir(join(d, 'etc'));
           await mknod(join(d, 'etc/group'), 'c', 0, 0, 0);
         },

@@ -9,7 +9,7 @@ import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getXattr } from '../../core/diff/overlay-form.js';
+import { getXattr } from '../../core/fs/overlay-form.js';
 import { importBusybox } from '../helpers/busybox-base.js';
 import { buildToDir, stepOutcomes, strata, strataOk } from '../helpers/cli.js';
 import { buildAndLoad, docker, requireDocker, requireRoot, useTempDirs } from './helpers/index.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FileEntry } from '../../../core/context/file-entry.js';
+import type { FileEntry } from '../../../core/fs/file-entry.js';
 import { WriteTree } from '../../../core/copy/write-tree.js';
 
 const FILE: FileEntry = {
