@@ -8,8 +8,9 @@
  * they are read, hashed and recorded. `onContentRead` lets tests count real reads.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { FileEntry } from '../fs/file-entry.js';
+import { inodeOfStatKey, openWalkedSync, readWalkedSync } from '../fs/open-walked.js';
 import { type Digest, sha256 } from '../oci/digest.js';
 import { InvalidInputError } from '../oci/errors.js';
 import type { Limiter } from './limit.js';
@@ -64,7 +65,9 @@ export class ContentHasher {
     if (e.type === 'file') {
       this.#opts.onContentRead?.(e.abs);
       try {
-        content = createHash('sha256').update(readFileSync(e.abs)).digest('hex');
+        // No-follow, same inode as walked, at most the walked size (core/fs/open-walked.ts).
+        const bytes = readWalkedSync(e.abs, { ino: inodeOfStatKey(e.statKey) }, e.size, 'read source file');
+        content = createHash('sha256').update(bytes).digest('hex');
       } catch (err) {
         throw unreadable(e, err);
       }
@@ -89,7 +92,9 @@ export class ContentHasher {
     this.#opts.onContentRead?.(e.abs);
     try {
       const h = createHash('sha256');
-      for await (const chunk of createReadStream(e.abs)) h.update(chunk as Buffer);
+      const fd = openWalkedSync(e.abs, { ino: inodeOfStatKey(e.statKey) }, 'read source file');
+      for await (const chunk of createReadStream(e.abs, { fd, start: 0, end: e.size - 1 }))
+        h.update(chunk as Buffer);
       return h.digest('hex');
     } catch (err) {
       throw unreadable(e, err);
@@ -108,6 +113,7 @@ export interface EntryContent {
 const EMPTY: EntryContent = { content: '', xattrs: [] };
 
 function unreadable(e: FileEntry, err: unknown): InvalidInputError {
+  if (err instanceof InvalidInputError) return err; // already names the file and the reason
   const code = (err as NodeJS.ErrnoException).code ?? 'error';
   return new InvalidInputError(`read source file: ${e.abs}: ${code}`, { cause: err });
 }

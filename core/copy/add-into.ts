@@ -73,7 +73,7 @@ export async function addInto(
     const tmp = await mkdtemp(path.join(path.dirname(path.resolve(staging)), '.add-unpack-'));
     try {
       // applyLayer's errors (SecurityError for escapes) pass through unchanged: their class matters.
-      const res = await applyLayer(tmp, openDecompressed(m.entries[0].abs, kind));
+      const res = await applyLayer(tmp, openDecompressed(m.entries[0].abs, kind), { kind: 'user' });
       if (opts.chown) chownTree(tmp, opts.chown.uid, opts.chown.gid);
       mergeInto(tmp, destDir.host);
       total.files += res.entries;

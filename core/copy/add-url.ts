@@ -7,6 +7,7 @@
  * path, reduced to a safe base name ("download" when nothing usable is left, as BuildKit's
  * `SafeFileName`). The content digest is returned: it is the step's cache-key input.
  */
+import { statSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileEntry } from '../fs/file-entry.js';
@@ -93,7 +94,8 @@ export async function addUrl(
       gid: 0,
       size,
       mtime: Number(mtimeNs) / 1e9,
-      statKey: `0:${mtimeNs}:${mtimeNs}`,
+      // The download's own inode: the copier opens it as a walked file (core/fs/open-walked.ts).
+      statKey: `${statSync(file, { bigint: true }).ino}:${mtimeNs}:${mtimeNs}`,
     };
     const tree = new WriteTree(staging, {
       defaultDir: {

@@ -27,6 +27,7 @@ import { createLimiter } from '../context/limit.js';
 import type { SourceSet } from '../context/source-set.js';
 import type { FileEntry } from '../fs/file-entry.js';
 import { LayerStack } from '../fs/layer-stack.js';
+import { copyWalked, copyWalkedSync, inodeOfStatKey } from '../fs/open-walked.js';
 import { InvalidInputError, NoSpaceError } from '../oci/errors.js';
 import { type ChmodFn, parseChmod } from './chmod-spec.js';
 import { planDestination } from './dest-rules.js';
@@ -210,7 +211,7 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
       // Small files synchronously: file creation is disk-bound and the pool round trips
       // only add to it (5,000 copies: 1.8 s sync against 2.8 s with 32 in flight).
       guard(target, () => {
-        if (e.type === 'file') copyFileSync(e.abs, host, constants.COPYFILE_FICLONE);
+        if (e.type === 'file') copyWalkedSync(e.abs, { ino: inodeOfStatKey(e.statKey) }, host);
         if (chowned) lchownSync(host, owner.uid, owner.gid);
         if (needChmod) chmodSync(host, mode);
         lutimesSync(host, mtimeOf(e), mtimeOf(e));
@@ -220,7 +221,7 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
     }
     const p = limit(() =>
       guardAsync(target, async () => {
-        await copyFile(e.abs, host, constants.COPYFILE_FICLONE);
+        await copyWalked(e.abs, { ino: inodeOfStatKey(e.statKey) }, host);
         if (chowned) await lchown(host, owner.uid, owner.gid);
         if (needChmod) await chmod(host, mode);
         await lutimes(host, mtimeOf(e), mtimeOf(e));

@@ -29,6 +29,7 @@ import {
   mknod,
   OPAQUE_MARKER,
   OPAQUE_XATTR,
+  reservedName,
   setXattr,
   WHITEOUT_PREFIX,
   WhiteoutMaker,
@@ -44,6 +45,12 @@ export interface ApplyLayerOptions {
   maxBytes?: number;
   /** Cap on tar headers, PAX ones included (default 1,000,000). */
   maxEntries?: number;
+  /**
+   * `layer` (default): an image layer, whose `.wh.` names are whiteouts. `user`: a user's
+   * archive (ADD), where nothing may delete: a `.wh.` name is refused, since no layer can
+   * hold such a file (every image consumer reads it back as a deletion).
+   */
+  kind?: 'layer' | 'user';
 }
 
 export interface ApplyLayerResult {
@@ -94,7 +101,7 @@ export async function applyLayer(
     maxBytes: opts.maxBytes ?? 64 * 2 ** 30,
     maxEntries: opts.maxEntries ?? 1_000_000,
   });
-  const applier = new Applier(absRoot);
+  const applier = new Applier(absRoot, opts.kind ?? 'layer');
   let current = '';
   try {
     for (let e = await reader.next(); e !== null; e = await reader.next()) {
@@ -133,9 +140,11 @@ class Applier {
   readonly #made = new Set<string>();
   /** Directory metadata, applied at the end so child writes do not disturb mtimes. */
   readonly #dirs = new Map<string, TarEntry>();
+  readonly #kind: 'layer' | 'user';
 
-  constructor(root: string) {
+  constructor(root: string, kind: 'layer' | 'user') {
     this.#root = root;
+    this.#kind = kind;
     this.#whiteouts = new WhiteoutMaker(root);
   }
 
@@ -148,7 +157,10 @@ class Applier {
     const rel = normalizeEntryName(e.name);
     if (rel === '') return reader.skipBody(); // the root's own entry: the diff dir is ours
     const base = path.posix.basename(rel);
-    if (base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(rel, base, e);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      if (this.#kind === 'user') throw reservedName('unpack archive', rel);
+      return this.#whiteout(rel, base, e);
+    }
     const abs = path.join(confinedParent(this.#root, rel, true) as string, base);
     switch (e.type) {
       case 'dir':

@@ -2,10 +2,10 @@
  * writeLayerTar: a diff dir in overlay form -> one deterministic layer tar, hashed as it is
  * written (the diffID).
  */
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { close, closeSync, lstatSync, read, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { openWalkedSync } from '../fs/open-walked.js';
 import {
   CAPABILITY_XATTR,
   devMajor,
@@ -14,6 +14,7 @@ import {
   isOpaqueDir,
   isWhiteout,
   OPAQUE_MARKER,
+  reservedName,
   WHITEOUT_PREFIX,
 } from '../fs/overlay-form.js';
 import type { Digest } from '../oci/digest.js';
@@ -150,7 +151,10 @@ class LayerWalker {
     for (const d of readdirSync(abs, { withFileTypes: true })) {
       if (d.isSocket()) continue; // sockets cannot live in a layer
       const st = d.isCharacterDevice() ? lstatSync(dir + d.name) : undefined;
-      const tarName = rel + (st && isWhiteout(st) ? WHITEOUT_PREFIX + d.name : d.name);
+      const whiteout = st !== undefined && isWhiteout(st);
+      // A file named .wh.* would read back as a deletion: refuse it (core/fs/overlay-form.ts).
+      if (!whiteout && d.name.startsWith(WHITEOUT_PREFIX)) throw reservedName('write layer', rel + d.name);
+      const tarName = rel + (whiteout ? WHITEOUT_PREFIX + d.name : d.name);
       if (ascii && /[\ud800-\uffff]/.test(d.name)) ascii = false;
       children.push({ name: d.name, tarName, st, file: d.isFile() });
     }
@@ -210,14 +214,22 @@ class LayerWalker {
       if (cap !== null) xattrs = new Map([[CAPABILITY_XATTR, cap]]);
     }
     await this.#header({ ...base, type: 'file', size: st.size, xattrs });
-    if (st.size <= SMALL_FILE) await this.sink.push(readSmall(p, st.size));
-    else await this.#streamFile(p, st.size);
+    // Opened no-follow and checked against the lstat above: a file swapped for a symlink
+    // meanwhile (a RUN writing a cache mount being exported) is refused, never followed.
+    const fd = openWalkedSync(p, st, 'write layer tar');
+    if (st.size <= SMALL_FILE) {
+      try {
+        await this.sink.push(readSmall(fd, p, st.size));
+      } finally {
+        closeSync(fd);
+      }
+    } else await this.#streamFile(fd, p, st.size);
     const pad = padding(st.size);
     if (pad > 0) await this.sink.push(ZERO_BLOCKS.subarray(0, pad));
   }
 
-  async #streamFile(p: string, size: number): Promise<void> {
-    const fh = await open(p, 'r');
+  async #streamFile(fd: number, p: string, size: number): Promise<void> {
+    const fh = new FdHandle(fd);
     try {
       // Read the next chunk while the current one is hashed and written.
       let pos = 0;
@@ -239,28 +251,38 @@ function changed(p: string): InvalidInputError {
   return new InvalidInputError(`write layer tar: ${p} changed size while being read`);
 }
 
-function readSmall(p: string, size: number): Buffer {
+function readSmall(fd: number, p: string, size: number): Buffer {
   const buf = Buffer.allocUnsafe(size);
-  if (size === 0) return buf;
-  const fd = openSync(p, 'r');
-  try {
-    let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
-      if (n === 0) throw changed(p);
-      off += n;
-    }
-  } finally {
-    closeSync(fd);
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, off);
+    if (n === 0) throw changed(p);
+    off += n;
   }
   return buf;
 }
 
-async function readChunk(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
+/** Positional reads on the libuv pool from a descriptor we opened (and close). */
+class FdHandle {
+  readonly #fd: number;
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+  read(buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+    return new Promise((resolve, reject) =>
+      read(this.#fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))),
+    );
+  }
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => close(this.#fd, (err) => (err ? reject(err) : resolve())));
+  }
+}
+
+async function readChunk(fh: FdHandle, pos: number, len: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(len);
   let off = 0;
   while (off < len) {
-    const { bytesRead } = await fh.read(buf, off, len - off, pos + off);
+    const bytesRead = await fh.read(buf, off, len - off, pos + off);
     if (bytesRead === 0) break;
     off += bytesRead;
   }

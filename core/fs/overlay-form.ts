@@ -13,7 +13,7 @@ import type { BigIntStats, Stats } from 'node:fs';
 import { linkSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { InternalError, NoSpaceError } from '../oci/errors.js';
+import { InternalError, InvalidInputError, NoSpaceError } from '../oci/errors.js';
 
 type Xattr = typeof import('@napi-rs/xattr');
 let xattrBinding: Xattr | undefined;
@@ -31,6 +31,18 @@ export const USER_OPAQUE_XATTR = 'user.overlay.opaque';
 export const CAPABILITY_XATTR = 'security.capability';
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
+
+/**
+ * The error for a file whose name starts with `.wh.` where it would enter a layer as
+ * content: in a layer tar such a name means "delete", to Docker, containerd and strata
+ * alike, so a file so named cannot be stored (an ADD archive holding `etc/.wh.passwd`
+ * would delete the image's /etc/passwd). Refused wherever content becomes a layer.
+ */
+export function reservedName(verb: string, rel: string): InvalidInputError {
+  return new InvalidInputError(
+    `${verb}: ${JSON.stringify(rel)}: a name starting with ${WHITEOUT_PREFIX} means "deleted" in an image layer, so no layer can hold this file; rename it`,
+  );
+}
 
 /** True for an overlay whiteout: a character device with device number 0:0 (plain or bigint stats). */
 export function isWhiteout(st: Stats | BigIntStats): boolean {

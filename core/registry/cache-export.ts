@@ -104,7 +104,14 @@ export async function exportCache(
   if (opts.mounts) {
     for (const m of await store.listCacheMounts()) {
       if (m.id === undefined) continue;
-      mounts.push({ id: m.id, blob: await tarMount(store, m.path) });
+      // The lock a `sharing=locked` RUN takes: no such step writes the dir while it is read
+      // (any other writer meets the tar writer's no-follow, same-inode reads).
+      const lock = await store.lock(`cachemount-${m.id}`);
+      try {
+        mounts.push({ id: m.id, blob: await tarMount(store, m.path) });
+      } finally {
+        await lock.release();
+      }
     }
   }
   const config: CacheConfig = { version: 1, records, layers, files, mounts };

@@ -247,3 +247,24 @@ describe('applyLayer', () => {
     });
   });
 });
+
+describe('applyLayer of a user archive (ADD): nothing in it can delete', () => {
+  it('refuses a .wh. name instead of reading it as a whiteout of /etc/passwd', async () => {
+    const entries = [
+      { name: 'etc/', type: 'dir' as const },
+      { name: 'etc/.wh.passwd', body: '' },
+    ];
+    const err = await applyLayer(root, streamOf(rawTar(entries)), { kind: 'user' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(String(err)).toMatch(/"etc\/\.wh\.passwd".*means "deleted"/);
+    expect(existsSync(path.join(root, 'etc/passwd'))).toBe(false);
+    expectOutsideUntouched();
+  });
+  it('refuses the opaque marker too', async () => {
+    await rejects([{ name: 'etc/.wh..wh..opq', body: '' }], InvalidInputError, { kind: 'user' });
+  });
+  it('the same tar as a layer is a whiteout (the layer format is unchanged)', async () => {
+    await applyLayer(root, streamOf(rawTar([{ name: 'etc/.wh.passwd', body: '' }])));
+    expect(lstatSync(path.join(root, 'etc/passwd')).isCharacterDevice()).toBe(true);
+  });
+});

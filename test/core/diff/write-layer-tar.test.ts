@@ -157,3 +157,13 @@ describe('writeLayerTar', () => {
     await expect(writeLayerTar(a, out)).rejects.toThrow(/disk gone|closed early/);
   });
 });
+
+describe('writeLayerTar refuses content named like a whiteout', () => {
+  it('a regular file .wh.passwd (from COPY or a RUN) cannot enter a layer', async () => {
+    const a = tempDir();
+    dirs.push(a);
+    mkdirSync(path.join(a, 'etc'));
+    writeFileSync(path.join(a, 'etc/.wh.passwd'), '');
+    await expect(tarOf(a)).rejects.toThrow(/"etc\/\.wh\.passwd".*means "deleted"/);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * Opening a file a walk has already seen, without trusting the path a second time.
+ *
+ * Every walker in strata lists and lstat's first, then reads. Between the two, whatever can
+ * write to the tree (a RUN step writing a cache mount, another process in a build context)
+ * may swap the file for a symlink to a host file, and a plain `open` would follow it: the
+ * host file's bytes would end up in a layer, a cache export or a checksum. So the read
+ * opens with O_NOFOLLOW (a symlink in the last component fails with ELOOP), and then checks
+ * on the descriptor that it holds the very inode the walk saw, a regular file. A swapped
+ * parent directory cannot redirect the open either: the inode check would fail.
+ */
+import { closeSync, constants, copyFileSync, fstatSync, openSync, readSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { InvalidInputError } from '../oci/errors.js';
+
+/** What the walk saw: the inode (as a number, bigint or decimal string) and, when known, the device. */
+export interface WalkedFile {
+  ino: number | bigint | string;
+  dev?: number | bigint;
+}
+
+const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK; // libuv adds O_CLOEXEC itself
+
+/**
+ * Opens `p` for reading, refusing a symlink and anything other than the regular file `seen`
+ * names (InvalidInputError: the tree changed while it was read). The caller closes the fd.
+ */
+export function openWalkedSync(p: string, seen: WalkedFile, what = 'read file'): number {
+  let fd: number;
+  try {
+    fd = openSync(p, FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw changed(what, p, 'it became a symlink');
+    throw new InvalidInputError(`${what}: ${p}: ${code ?? 'error'}`, { cause: err });
+  }
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    if (!st.isFile()) throw changed(what, p, 'it is no longer a regular file');
+    // A number inode is compared as a number (number stats round inodes above 2^53 alike).
+    const sameIno =
+      typeof seen.ino === 'number' ? Number(st.ino) === seen.ino : String(st.ino) === String(seen.ino);
+    if (!sameIno || (seen.dev !== undefined && Number(st.dev) !== Number(seen.dev)))
+      throw changed(what, p, 'it was replaced');
+    return fd;
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * Copies the walked regular file `src` to `dest`, which must not exist, with the kernel's
+ * fastest path (reflink, copy_file_range): the copy reads through /proc/self/fd, the
+ * descriptor openWalkedSync checked, never through `src` again.
+ */
+export function copyWalkedSync(src: string, seen: WalkedFile, dest: string, what = 'copy file'): void {
+  const fd = openWalkedSync(src, seen, what);
+  try {
+    copyFileSync(`/proc/self/fd/${fd}`, dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads the walked regular file `p`: at most `size` bytes (its size when walked; a file
+ * that grew since is not read past it, and one that shrank gives fewer bytes).
+ */
+export function readWalkedSync(p: string, seen: WalkedFile, size: number, what = 'read file'): Buffer {
+  const fd = openWalkedSync(p, seen, what);
+  try {
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === size ? buf : buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Async copyWalkedSync, for large files (the copy runs on the libuv pool). */
+export async function copyWalked(
+  src: string,
+  seen: WalkedFile,
+  dest: string,
+  what = 'copy file',
+): Promise<void> {
+  const fd = openWalkedSync(src, seen, what);
+  try {
+    await copyFile(`/proc/self/fd/${fd}`, dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The inode in a FileEntry's `statKey` (`ino:mtime:ctime`). */
+export function inodeOfStatKey(statKey: string): string {
+  const i = statKey.indexOf(':');
+  return i < 0 ? statKey : statKey.slice(0, i);
+}
+
+function changed(what: string, p: string, how: string): InvalidInputError {
+  return new InvalidInputError(
+    `${what}: ${p} changed while being read (${how}); nothing was read through it`,
+  );
+}
