@@ -3,48 +3,38 @@
  * stream errors at its end (DigestMismatchError) when they do not hash to the expected
  * digest. A consumer that reads to the end therefore never accepts tampered content
  * silently; one that stops early has verified nothing (the usual trade-off of streaming).
+ * The open and the checks are core/fs/read-bounded.ts's (no-follow, regular file only).
  */
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { fileChunks, openRegularNoFollow, verifiedChunks } from '../core/fs/read-bounded.js';
 import { type Digest, DigestMismatchError, NotFoundError } from '../core/oci/index.js';
-import { isNotFound } from './fs-errors.js';
 
 /** Opens `path` as a Readable of Buffers that verifies against `digest` at end of stream. */
 export function openVerified(path: string, digest: Digest): Readable {
-  return Readable.from(verifiedChunks(path, digest), { objectMode: false });
+  return Readable.from(verifiedFile(path, digest), { objectMode: false });
 }
 
-async function* verifiedChunks(path: string, digest: Digest): AsyncGenerator<Buffer> {
-  let fh: Awaited<ReturnType<typeof open>>;
+async function* verifiedFile(path: string, digest: Digest): AsyncGenerator<Buffer> {
+  let opened: Awaited<ReturnType<typeof openRegularNoFollow>>;
   try {
-    fh = await open(path, 'r');
+    opened = await openRegularNoFollow(path, { maxBytes: Number.MAX_SAFE_INTEGER });
   } catch (err) {
-    if (isNotFound(err)) throw new NotFoundError(`open blob ${digest}: not in store`, { cause: err });
+    if (err instanceof NotFoundError)
+      throw new NotFoundError(`open blob ${digest}: not in store`, { cause: err });
     throw err;
   }
-  const hash = createHash('sha256');
-  try {
-    const buf = Buffer.allocUnsafe(64 * 1024);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      // Copy: the consumer may hold on to a chunk while the next read refills `buf`.
-      const chunk = Buffer.from(buf.subarray(0, bytesRead));
-      hash.update(chunk);
-      yield chunk;
-    }
-  } finally {
-    await fh.close();
-  }
-  verifyDigest(`sha256:${hash.digest('hex')}`, digest, path);
+  yield* verifiedChunks(fileChunks(opened.fh, opened.size, path), { digest }, (got) =>
+    mismatch(got.digest ?? 'more bytes', digest, path),
+  );
 }
 
 /** Throws DigestMismatchError naming the file when `actual` is not `expected`. */
 export function verifyDigest(actual: Digest, expected: Digest, where: string): void {
-  if (actual !== expected) {
-    throw new DigestMismatchError(
-      `verify blob ${expected}: content of ${where} hashes to ${actual}; the store was modified, rebuild or re-pull it`,
-    );
-  }
+  if (actual !== expected) throw mismatch(actual, expected, where);
+}
+
+function mismatch(actual: string, expected: Digest, where: string): DigestMismatchError {
+  return new DigestMismatchError(
+    `verify blob ${expected}: content of ${where} hashes to ${actual}; the store was modified, rebuild or re-pull it`,
+  );
 }

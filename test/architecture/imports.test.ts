@@ -1,8 +1,8 @@
 /**
  * The import arrows of ARCHITECTURE.md, checked on every .ts file under cmd, core, frontend
  * and store: cmd -> core -> {frontend, store} (each layer may use the ones below it),
- * store -> core/oci and core/fs only, core/fs -> core/oci only, core/oci -> nothing of ours, frontend -> nothing outside frontend
- * (no Node modules or packages either: text in, data out).
+ * store -> core/oci and core/fs only, core/fs -> core/oci only, core/oci -> nothing of ours,
+ * frontend -> nothing outside frontend (no Node modules or packages either: text in, data out).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
