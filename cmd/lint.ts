@@ -3,7 +3,6 @@
  * a Dockerfile, one line each: `FILE:LINE: CODE: message (fix: ...)`. Exit 0 when there are
  * only warnings; 1 when `# check=error=true` made them errors (as a build would fail).
  */
-import { join } from 'node:path';
 import { InvalidInputError } from '../core/oci/errors.js';
 import type { BuildGraph } from '../frontend/index.js';
 import { parse, toGraph } from '../frontend/index.js';
@@ -20,8 +19,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     json: { type: 'boolean' },
   });
   if (positionals.length > 1) throw new InvalidInputError('lint: expected at most one CONTEXT');
-  const path = values.file ?? join(positionals[0] ?? '.', 'Dockerfile');
-  const { text, file } = await readDockerfile(path, io);
+  const { text, file } = await readDockerfile(values.file, positionals[0] ?? '.', io);
   const parsed = parse(text, { file });
   let graph: BuildGraph | undefined;
   try {

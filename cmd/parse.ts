@@ -5,7 +5,6 @@
  * and the source line of each step. `--format json` prints the BuildGraph itself.
  * Base images are not looked up, so their ENV and ONBUILD are not applied here.
  */
-import { join } from 'node:path';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
 import { parse, toGraph } from '../frontend/index.js';
@@ -39,8 +38,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     throw new InvalidInputError(`parse: --format must be tree or json, not ${JSON.stringify(format)}`);
   }
   const context = positionals[0] ?? '.';
-  const path = flags.file ?? join(context, 'Dockerfile');
-  const { text, file } = await readDockerfile(path, io);
+  const { text, file } = await readDockerfile(flags.file, context, io);
   const parsed = parse(text, { file });
   const graph = toGraph(parsed, {
     file,

@@ -1,24 +1,19 @@
 /** Reading the Dockerfile a command was pointed at (`-f FILE`, else CONTEXT/Dockerfile). */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { NotFoundError } from '../core/oci/errors.js';
+import { isAbsolute, relative } from 'node:path';
+import { readDockerfile as readBuildDockerfile } from '../core/context/dockerfile-file.js';
 import type { Io } from './io.js';
 
 /**
- * Reads `path` (relative to the command's cwd) and names it as the user would: relative to
- * where they stand, or as given when absolute. NotFoundError when it cannot be read.
+ * Reads the Dockerfile as a build would (core/context/dockerfile-file.ts: `-f` as named, else
+ * the context's own, confined to it and bounded) and names it as the user would: relative to
+ * where they stand, or as given when absolute.
  */
-export async function readDockerfile(path: string, io: Io): Promise<{ text: string; file: string }> {
-  const abs = resolve(io.cwd, path);
-  let text: string;
-  try {
-    text = await readFile(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new NotFoundError(
-      `read dockerfile: ${abs}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-      { cause: err },
-    );
-  }
-  return { text, file: isAbsolute(path) ? path : relative(io.cwd, abs) || path };
+export async function readDockerfile(
+  named: string | undefined,
+  context: string,
+  io: Io,
+): Promise<{ text: string; file: string }> {
+  const { path, text } = await readBuildDockerfile(context, named, io.cwd);
+  const shown = named ?? relative(io.cwd, path);
+  return { text, file: named !== undefined && isAbsolute(named) ? named : relative(io.cwd, path) || shown };
 }

@@ -6,12 +6,13 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { BaseImageInfo, BuildGraph } from '../../frontend/graph/types.js';
 import { baseImageRefs, parse, toGraph } from '../../frontend/index.js';
 import { formatLintWarning, lint } from '../../frontend/lint/index.js';
 import type { Store } from '../../store/store.js';
+import { readDockerfile } from '../context/dockerfile-file.js';
 import { normalizeRef } from '../image/reference.js';
 import type { Digest } from '../oci/digest.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
@@ -80,16 +81,7 @@ function noRunners(): StepRunners {
 
 export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome> {
   const contextDir = resolve(o.contextDir);
-  const dockerfile = o.dockerfile ? resolve(o.dockerfile) : join(contextDir, 'Dockerfile');
-  let text: string;
-  try {
-    text = await readFile(dockerfile, 'utf8');
-  } catch (err) {
-    throw new NotFoundError(
-      `read dockerfile: ${dockerfile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-      { cause: err },
-    );
-  }
+  const { path: dockerfile, text } = await readDockerfile(contextDir, o.dockerfile);
   const startedAt = new Date().toISOString();
   const tags = o.tags.map((t) => normalizeRef(t));
   const buildId = randomBytes(6).toString('hex');

@@ -3,9 +3,10 @@
  * cache. `resolveSources` turns COPY/ADD source arguments into a SourceSet whose checksum
  * is the content key of the step.
  */
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readIgnoreFile } from '../../frontend/dockerignore/index.js';
+import { readFileBounded } from '../fs/read-bounded.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import { ContentHasher } from './content-hasher.js';
 import { resolveInContext } from './context-path.js';
@@ -111,6 +112,9 @@ export async function openContext(dir: string, opts: OpenContextOptions = {}): P
   return new BuildContext(root, patterns, file, ignore, hasher, limit);
 }
 
+/** An ignore file is a few KB; 1 MiB leaves room without reading a device or a disk image. */
+const MAX_IGNORE_FILE = 2 ** 20;
+
 async function readIgnore(root: string, file: string): Promise<string | undefined> {
   const rel = path.relative(root, file);
   let target = file;
@@ -122,10 +126,14 @@ async function readIgnore(root: string, file: string): Promise<string | undefine
     target = r.abs;
   }
   try {
-    return await readFile(target, 'utf8');
+    // Bounded, regular files only (core/fs/read-bounded.ts); one beside a Dockerfile named
+    // with -f is the user's own host file, so a symlink there is followed first.
+    const real = target === file ? await realpath(target) : target;
+    return (await readFileBounded(real, MAX_IGNORE_FILE, `ignore file ${file}`)).toString('utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (err instanceof NotFoundError || code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (err instanceof InvalidInputError) throw err;
     throw new InvalidInputError(`read ignore file: ${file}: ${code ?? 'error'}`, { cause: err });
   }
 }

@@ -5,7 +5,7 @@
 import { close, closeSync, lstatSync, read, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { openWalkedSync } from '../fs/open-walked.js';
+import { openWalkedSync, readLinkWalked } from '../fs/open-walked.js';
 import {
   CAPABILITY_XATTR,
   devMajor,
@@ -202,7 +202,8 @@ class LayerWalker {
       if (first !== undefined) return this.#header({ ...base, type: 'link', linkname: first });
       byIno.set(st.ino, tarName);
     }
-    if (st.isSymbolicLink()) return this.#header({ ...base, type: 'symlink', linkname: readlinkSync(p) });
+    if (st.isSymbolicLink())
+      return this.#header({ ...base, type: 'symlink', linkname: readLinkWalked(p, 'write layer tar') });
     if (st.isCharacterDevice() || st.isBlockDevice()) {
       const type = st.isCharacterDevice() ? 'char' : 'block';
       return this.#header({ ...base, type, devmajor: devMajor(st.rdev), devminor: devMinor(st.rdev) });

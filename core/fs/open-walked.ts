@@ -9,7 +9,7 @@
  * on the descriptor that it holds the very inode the walk saw, a regular file. A swapped
  * parent directory cannot redirect the open either: the inode check would fail.
  */
-import { closeSync, constants, copyFileSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { InvalidInputError } from '../oci/errors.js';
 
@@ -95,6 +95,17 @@ export async function copyWalked(
     await copyFile(`/proc/self/fd/${fd}`, dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The target of the symlink a walk saw at `p`; one that is no longer a symlink is an error. */
+export function readLinkWalked(p: string, what = 'read link'): string {
+  try {
+    return readlinkSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EINVAL' || code === 'ENOENT') throw changed(what, p, 'it is no longer a symlink');
+    throw new InvalidInputError(`${what}: ${p}: ${code ?? 'error'}`, { cause: err });
   }
 }
 
