@@ -36,6 +36,12 @@ export interface RunContext {
   tmpDir: string;
   /** Materialises a stage's or image's filesystem (read-only use) and returns its path. */
   stageRoot(from: NonNullable<GraphMount['from']>): Promise<string>;
+  /**
+   * The build context as a bind mount shows it (`source` inside it): exactly the files COPY
+   * would see, .dockerignore applied, the selection the step's key checksummed, written to a
+   * fresh directory of the step's own (`dir`, which must not exist). Returns the path to mount.
+   */
+  contextMount(step: Step, source: string | undefined, dir: string): Promise<string>;
   /** What a stage's or image's filesystem is, by content: its top layer's chainID. */
   stageIdentity(from: NonNullable<GraphMount['from']>): Promise<string>;
   onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void;
@@ -76,7 +82,7 @@ export async function execRun(
     // ssh mounts are numbered among themselves (their default targets).
     const sshMounts = ins.mounts.filter((m) => m.type === 'ssh');
     for (const m of ins.mounts) {
-      mounts.push(...(await resolveMount(m, rc, stepDir, env, held, sshMounts.indexOf(m))));
+      mounts.push(...(await resolveMount(m, step, rc, stepDir, env, held, sshMounts.indexOf(m))));
     }
     for (const f of ins.files) {
       // The `#!` script of `RUN <<EOF`: the command is /dev/pipes/<name> (frontend/graph).
@@ -123,6 +129,7 @@ export async function execRun(
 
 async function resolveMount(
   m: GraphMount,
+  step: Step,
   rc: RunContext,
   stepDir: string,
   env: string[],
@@ -169,16 +176,16 @@ async function resolveMount(
     }
     case 'bind': {
       if (!m.target) throw new InvalidInputError('run --mount=type=bind: target is required');
-      const root = m.from ? await rc.stageRoot(m.from) : rc.contextDir;
-      // The source is resolved inside its root: a symlink or `..` cannot reach the host.
-      const source = resolveInRoot(root, m.source ?? '/');
-      if (!m.readonly) {
-        // rw binds are writable for the step, but writes are thrown away: give it a copy.
-        const copy = join(stepDir, `bind-${randomBytes(4).toString('hex')}`);
-        await cp(source, copy, { recursive: true, verbatimSymlinks: true });
-        return [{ type: 'bind', source: copy, target: m.target, readonly: false }];
+      // Both sources are private copies made for this step (the filtered context, or the
+      // stage's merged filesystem), so an rw mount's writes are thrown away with them.
+      let source: string;
+      if (m.from) {
+        // The source is resolved inside its root: a symlink or `..` cannot reach the host.
+        source = resolveInRoot(await rc.stageRoot(m.from), m.source ?? '/');
+      } else {
+        source = await rc.contextMount(step, m.source, join(stepDir, `bind-${randomBytes(4).toString('hex')}`));
       }
-      return [{ type: 'bind', source, target: m.target, readonly: true }];
+      return [{ type: 'bind', source, target: m.target, readonly: m.readonly }];
     }
     case 'tmpfs':
       if (!m.target) throw new InvalidInputError('run --mount=type=tmpfs: target is required');

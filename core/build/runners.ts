@@ -4,9 +4,9 @@
  */
 import { mkdir, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { RunMount as GraphMount } from '../../frontend/graph/types.js';
+import type { RunMount as GraphMount, Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
-import { lowerDirMeta } from '../copy/copy-into.js';
+import { copyInto, lowerDirMeta } from '../copy/copy-into.js';
 import type { UrlContent } from '../copy/url-content.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { LayerStack } from '../fs/layer-stack.js';
@@ -74,6 +74,15 @@ export function makeRunners(d: RunnerDeps): StepRunners {
     await exportRootfs(d.store, { config: digest }, out);
     return out;
   };
+  const contextMount = async (step: Step, source: string | undefined, dir: string): Promise<string> => {
+    // The very SourceSet the planner checksummed for this mount (sourceSet memoises per step
+    // and arguments), written by COPY's own writer: what runs is what was keyed.
+    const set = await d.ctx.sourceSet(step, [source ?? '.'], [], false);
+    await mkdir(dir, { mode: 0o700 });
+    const isDir = set.matches[0]?.entries[0]?.type === 'dir';
+    await copyInto(dir, set, isDir ? '/context/' : '/context', { workdir: '/', concurrency: 8 });
+    return join(dir, 'context');
+  };
   return {
     copy: (p, state, image, staging) => copyStep(p, state, image, staging, d),
     async run(p, state, image, upper) {
@@ -96,6 +105,7 @@ export function makeRunners(d: RunnerDeps): StepRunners {
         tmpDir: d.tmpDir,
         stageRoot,
         stageIdentity,
+        contextMount,
         onOutput: (stream, data) =>
           d.progress({ type: 'vertex-log', id: vertex, stream, data, time: Date.now() }),
         signal: d.signal,
