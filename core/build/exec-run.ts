@@ -5,11 +5,12 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { cp, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { RunMount as GraphMount, Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
 import { resolveInRoot } from '../fs/host-tree.js';
+import { readFileBounded } from '../fs/read-bounded.js';
 import type { Digest } from '../oci/digest.js';
 import { InvalidInputError, RunFailedError } from '../oci/errors.js';
 import { copyContents } from '../runtime/copy-snapshotter.js';
@@ -51,6 +52,9 @@ export interface RunContext {
   /** SSH agent sockets by id (`strata build --ssh`). */
   ssh: ReadonlyMap<string, string>;
 }
+
+/** BuildKit's limit on a secret's size (session/secrets: MaxSecretSize). */
+const MAX_SECRET = 500 * 1024;
 
 /** Last output lines kept for the failure message. */
 const TAIL = 20;
@@ -183,7 +187,11 @@ async function resolveMount(
         // The source is resolved inside its root: a symlink or `..` cannot reach the host.
         source = resolveInRoot(await rc.stageRoot(m.from), m.source ?? '/');
       } else {
-        source = await rc.contextMount(step, m.source, join(stepDir, `bind-${randomBytes(4).toString('hex')}`));
+        source = await rc.contextMount(
+          step,
+          m.source,
+          join(stepDir, `bind-${randomBytes(4).toString('hex')}`),
+        );
       }
       return [{ type: 'bind', source, target: m.target, readonly: m.readonly }];
     }
@@ -195,7 +203,8 @@ async function resolveMount(
       if (!id) throw new InvalidInputError('run --mount=type=secret: id or target is required');
       const s = rc.secrets.get(id);
       let value: Buffer | undefined;
-      if (s?.src) value = await readFile(s.src);
+      // A regular file of at most BuildKit's secret size (500 KiB), the user's own host file.
+      if (s?.src) value = await readFileBounded(await realpath(s.src), MAX_SECRET, `secret ${id} (${s.src})`);
       else if (s?.env)
         value = rc.hostEnv[s.env] !== undefined ? Buffer.from(rc.hostEnv[s.env] as string) : undefined;
       if (value === undefined) {

@@ -102,3 +102,25 @@ describe('ADD of an archive holding .wh. names (defect 10)', () => {
     expect(r.stderr).toMatch(/means "deleted" in an image layer/);
   });
 });
+
+describe('secret files are bounded (no unbounded read of a host file)', () => {
+  let root: string;
+  beforeAll(async () => {
+    requireRoot();
+    root = await tmp();
+    await importBusybox(root);
+  });
+
+  it('--secret src=/dev/zero or a file over 500 KiB is refused with the reason', async () => {
+    const ctx = await tmp();
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN --mount=type=secret,id=s wc -c /run/secrets/s\n');
+    const zero = await strata(['build', '--root', root, '--secret', 'id=s,src=/dev/zero', ctx]);
+    expect(zero.code).not.toBe(0);
+    expect(zero.stderr).toMatch(/secret s \(\/dev\/zero\): not a regular file/);
+    const big = join(await tmp(), 'big');
+    await writeFile(big, Buffer.alloc(500 * 1024 + 1));
+    const r = await strata(['build', '--root', root, '--secret', `id=s,src=${big}`, ctx]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/more than the 512000 allowed/);
+  });
+});
