@@ -49,7 +49,10 @@ export async function run(args: string[], io: Io): Promise<number> {
   else {
     await writeFile(resolve(io.cwd, out), text);
     const s = model.summary;
-    io.stderr.write(`wrote ${out}: ${s.steps} steps (${s.hit} hit, ${s.miss} miss, ${s.cascade} cascade)\n`);
+    const pending = s.pending > 0 ? `, ${s.pending} decided after the stage they read runs` : '';
+    io.stderr.write(
+      `wrote ${out}: ${s.steps} steps (${s.hit} hit, ${s.miss} miss, ${s.cascade} cascade${pending})\n`,
+    );
   }
   return 0;
 }

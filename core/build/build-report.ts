@@ -18,7 +18,8 @@ export interface StepReport {
   instruction: string;
   kind: string;
   line: number;
-  key: Digest;
+  /** 'pending' in a dry run's report, for a step whose key waits for another stage's result. */
+  key: Digest | 'pending';
   parentKey: Digest;
   hit: boolean;
   cause?: MissCause;
@@ -64,7 +65,7 @@ export function makeReport(
         instruction: p.stepOptions.instruction,
         kind: p.step.instruction.kind,
         line: p.step.range.start.line,
-        key: p.key,
+        key: p.key ?? 'pending',
         parentKey: p.keyInputs.parent,
         hit: d.hit,
         cause: d.hit ? undefined : d.cause,
@@ -94,6 +95,7 @@ export function makeReport(
 /** Fills in each step's layer from the cache records the build ended with. */
 export async function attachLayers(store: Store, report: BuildReport): Promise<void> {
   for (const s of report.steps) {
+    if (s.key === 'pending') continue;
     const rec = await store.getCacheRecord<{ key: Digest; result: { diffId?: Digest; chainId?: Digest } }>(
       s.key,
     );

@@ -24,11 +24,12 @@ import { resolveImage } from './base-image.js';
 import { openBuildContext } from './build-context.js';
 import { makeBuildDir, sweepDeadBuilds } from './build-dirs.js';
 import { attachLayers, makeReport, saveReport } from './build-report.js';
+import { rootKey } from './cache-key.js';
 import type { SecretSource } from './exec-run.js';
 import type { BuildResult, StepRunners } from './executor.js';
 import { executePlan } from './executor.js';
 import type { NamedContext } from './named-contexts.js';
-import { planBuild } from './planner.js';
+import { decidePending, planBuild } from './planner.js';
 import type { ImageState, Plan } from './types.js';
 
 export interface BuildOptions {
@@ -56,6 +57,11 @@ export interface BuildOptions {
   /** `linux/amd64` style. */
   platform: string;
   sourceDateEpoch?: number;
+  /**
+   * Early cutoff (beyond BuildKit, opt-in): reuse a step whose whole input (the filesystem
+   * below it, its operation, its content inputs) is unchanged though a step above it reran.
+   */
+  earlyCutoff?: boolean;
   env: NodeJS.ProcessEnv;
   progress: ProgressSink;
   signal?: AbortSignal;
@@ -190,16 +196,23 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   };
   const stepIndexText = (await store.readMeta(STEP_INDEX))?.toString() ?? '{}';
   const stepIndex = JSON.parse(stepIndexText) as Record<string, Digest>;
+  // The content key of COPY --from and of mounts with from=: the selected paths of a result.
+  const checksumResult = async (chain: Digest[], sources: string[], exclude: string[], parents: boolean) => {
+    const { LayerSource } = await import('../copy/layer-source.js');
+    const src = await LayerSource.open(chain.map((c) => store.diffPath(c)).reverse(), {
+      metaStore: { readMeta: (n) => store.readMeta(n), writeMeta: (n, data) => store.writeMeta(n, data) },
+    });
+    return (await src.resolveSources(sources, { exclude, parents })).checksum();
+  };
+  const keyerDeps = { store, noCache: o.noCache, stepIndex, checksumResult, earlyCutoff: o.earlyCutoff };
   const plan = await planBuild(graph, {
-    store,
+    ...keyerDeps,
     buildId,
-    noCache: o.noCache,
     platform: o.platform,
     resolveImage: lookup,
     checksumSources: ctx.checksum,
     resolveUrl,
     isNamedDir: ctx.isNamedDir,
-    stepIndex,
     dockerfilePath: dockerfile,
     sourceDateEpoch: o.sourceDateEpoch,
   });
@@ -227,6 +240,10 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       onVertex: (id) => {
         vertex = id;
       },
+      decidePending: (p, parent, firstMiss, chainOf) =>
+        decidePending(p, parent, firstMiss, chainOf, keyerDeps),
+      stageRootKey: (from) => rootKey({ stage: from }, o.platform, o.sourceDateEpoch),
+      imageChain: async (ref) => (await lookup(ref)).state.chain,
       runners: makeRunners({
         store,
         ctx,
@@ -248,7 +265,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     const configBytes = JSON.stringify(result.config);
     const { digest: imageId } = await store.putBlob(configBytes);
     for (const t of tags) await store.setRef(t, { config: imageId });
-    for (const ps of plan.stages) for (const p of ps.steps) stepIndex[p.stepOptions.stepId] = p.key;
+    for (const ps of plan.stages)
+      for (const p of ps.steps) if (p.key) stepIndex[p.stepOptions.stepId] = p.key;
     const nextIndex = JSON.stringify(stepIndex);
     if (nextIndex !== stepIndexText) await store.writeMeta(STEP_INDEX, nextIndex);
     const report = makeReport(plan, { startedAt, dryRun: false, tags, imageId, result });
@@ -256,7 +274,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     await saveReport(store, report);
     for (const spec of o.cacheTo ?? []) {
       const { exportCache } = await import('../registry/cache-export.js');
-      const keys = plan.stages.flatMap((st) => st.steps.map((p) => p.key));
+      const keys = plan.stages.flatMap((st) => st.steps.flatMap((p) => (p.key ? [p.key] : [])));
       const r = await exportCache(store, spec.location, {
         keys,
         mounts: spec.mounts,

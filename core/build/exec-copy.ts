@@ -51,7 +51,9 @@ export async function copyStep(
     chmod: ins.chmod,
     parents: ins.parents,
     sourceDateEpoch: d.sourceDateEpoch,
-    lowerDirs,
+    // --link: the layer is made on an empty base (missing parents get defaults, whatever
+    // the image below holds), so it can be stacked on any parent (see executor stackedResult).
+    lowerDirs: ins.link ? [] : lowerDirs,
   };
   // Heredocs, URLs and archives load their code when a step has them: a plain COPY miss
   // never loads the tar/zlib/child_process/TLS modules those need.

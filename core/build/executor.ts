@@ -3,14 +3,18 @@
  * record (its layer is already in the store); a miss runs the step, commits its layer and
  * then its cache record, in that order, so a crash never leaves a record without its layer.
  */
+
+import { rmdirSync } from 'node:fs';
 import type { Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
+import { linkTree } from '../fs/link-tree.js';
 import type { Digest } from '../oci/digest.js';
 import { chainId } from '../oci/digest.js';
 import type { History, ImageConfig } from '../oci/types.js';
 import type { BuildEvent, ProgressSink } from '../progress/events.js';
 import type { StageState } from './config-apply.js';
 import { applyStep, createdBy, initStageState, makesLayer } from './config-apply.js';
+import type { ChainOf } from './planner.js';
 import type { CacheRecord, ImageState, Plan, PlannedStage, PlannedStep } from './types.js';
 
 /** The effectful parts of a step, injected so this loop stays about order and records. */
@@ -44,6 +48,21 @@ export interface ExecDeps {
   onStage?(index: number, state: ImageState): void;
   /** Told which progress vertex a step runs as, before it runs. */
   onVertex?(id: number): void;
+  /**
+   * Decides a step the plan left pending (its key reads another stage's result), now that
+   * the stages it reads have run: sets its key, chain key and decision (core/build/planner
+   * decidePending, bound to this build).
+   */
+  decidePending(
+    p: PlannedStep,
+    parent: Digest,
+    firstMiss: PlannedStep | undefined,
+    chainOf: ChainOf,
+  ): Promise<void>;
+  /** The root key of a stage that starts from another stage, given that stage's final chain key. */
+  stageRootKey(fromFinalKey: Digest): Digest;
+  /** The layer chain of an image by reference (COPY --from=image, mounts from=image). */
+  imageChain(ref: string): Promise<Digest[]>;
 }
 
 export interface StageResult {
@@ -71,16 +90,31 @@ export async function executePlan(plan: Plan, deps: ExecDeps): Promise<BuildResu
   let hits = 0;
   let misses = 0;
   const emit = (e: BuildEvent) => deps.progress(e);
+  const chainOf: ChainOf = async (from) =>
+    from.kind === 'stage' ? stages.get(from.index)?.state.chain : deps.imageChain(from.ref);
+  const finalKeys = new Map<number, Digest>();
   for (const ps of plan.stages) {
     const { image, stageState } = startStage(ps, stages);
+    if (ps.rootKey === undefined && ps.stage.base.kind === 'stage') {
+      const from = finalKeys.get(ps.stage.base.index);
+      if (from === undefined) throw new Error(`execute: stage ${ps.stage.base.index} has no final key`);
+      ps.rootKey = deps.stageRootKey(from);
+    }
+    let parent = ps.rootKey as Digest;
+    let firstMiss: PlannedStep | undefined;
     for (const p of ps.steps) {
       const id = ++vertex;
+      // A key that reads a result is decided now that the result exists (exact, as the
+      // plan said it would be).
+      if (p.pending) await deps.decidePending(p, parent, firstMiss, chainOf);
       if (p.decision.hit) {
         hits++;
         emit({ type: 'vertex-cached', id, name: p.name, decision: { hit: true, reason: p.decision.reason } });
-        replay(image, stageState, p.step, p.decision.record);
+        const rec = await stackedResult(p.decision.record, image, deps.store);
+        replay(image, stageState, p.step, rec);
       } else {
         misses++;
+        firstMiss ??= p;
         deps.onVertex?.(id);
         emit({ type: 'vertex-start', id, name: p.name, time: Date.now() });
         emit({ type: 'vertex-decision', id, decision: { hit: false, reason: p.decision.reason } });
@@ -98,7 +132,10 @@ export async function executePlan(plan: Plan, deps: ExecDeps): Promise<BuildResu
           throw err;
         }
       }
+      parent = p.chainKey as Digest;
     }
+    ps.finalKey = parent;
+    finalKeys.set(ps.stage.index, parent);
     stages.set(ps.stage.index, { state: image, stageState });
     deps.onStage?.(ps.stage.index, image);
   }
@@ -106,6 +143,33 @@ export async function executePlan(plan: Plan, deps: ExecDeps): Promise<BuildResu
   const target = stages.get(last.stage.index);
   if (!target) throw new Error('execute: no target stage');
   return { config: finalConfig(target, deps), stages, hits, misses };
+}
+
+/**
+ * A hit's result on the image being built. A --link layer was made on an empty base, so
+ * its record names the chain it was first stacked on; on another parent the same diff is
+ * stacked again under the new chainID (hard links, no bytes copied), as BuildKit's MergeOp
+ * re-stacks a linked layer.
+ */
+async function stackedResult(rec: CacheRecord, image: ImageState, store: Store): Promise<CacheRecord> {
+  const { diffId, chainId: recorded } = rec.result;
+  if (!diffId || !recorded) return rec;
+  const parent = image.chain[image.chain.length - 1];
+  const cid = chainId(parent, diffId);
+  if (cid === recorded) return rec;
+  if ((await store.getLayer(cid)) === undefined) {
+    const from = await store.getLayer(recorded);
+    if (!from) throw new Error(`execute: layer ${recorded} of a cache hit is gone`);
+    const staging = await store.makeStagingDir();
+    try {
+      rmdirSync(staging); // linkTree makes it, with the source root's metadata
+      linkTree(store.diffPath(recorded), staging);
+      await store.commitLayer(staging, { chainId: cid, diffId, parent, size: from.size });
+    } finally {
+      await store.discardStagingDir(staging);
+    }
+  }
+  return { ...rec, result: { ...rec.result, chainId: cid } };
 }
 
 function startStage(
@@ -180,7 +244,7 @@ async function runStepAndRecord(
   // entries are ~15 MB).
   p.files = undefined;
   const rec: CacheRecord = {
-    key: p.key,
+    key: p.key as Digest,
     version: 1,
     createdAt: deps.now().toISOString(),
     keyInputs: p.keyInputs,

@@ -5,9 +5,10 @@
  * result. Keys depend only on inputs, never on results, so the whole plan exists before
  * the first step runs.
  */
-import type { BuildGraph, Stage, Step } from '../../frontend/graph/types.js';
+import type { BuildGraph, SourceRef, Stage, Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
-import type { Digest } from '../oci/digest.js';
+import { chainId, type Digest, sha256 } from '../oci/digest.js';
+import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
 import { cacheKey, rootKey } from './cache-key.js';
 import type { StageState } from './config-apply.js';
@@ -51,6 +52,19 @@ export interface PlanDeps {
   resolveUrl?(url: string): Promise<{ digest: Digest }>;
   /** Whether a COPY --from name is a directory given with --build-context. */
   isNamedDir(name: string): boolean;
+  /**
+   * Checksums the paths a step selects in a stage's or image's result (the layers of
+   * `chain`), with the same fields as context checksums: the content key of COPY --from
+   * and of mounts with from=.
+   */
+  checksumResult(
+    chain: Digest[],
+    sources: string[],
+    exclude: string[],
+    parents: boolean,
+  ): Promise<{ digest: Digest; readonly files: FileEntry[] }>;
+  /** Reuse a step whose whole input is unchanged although a step above it reran (opt-in). */
+  earlyCutoff?: boolean;
   /** Seconds; part of every stage's root key when set (see rootKey). */
   sourceDateEpoch?: number;
   /** Absolute path of the Dockerfile: with stage and position, it names "the same step" across builds. */
@@ -87,17 +101,73 @@ function labels(stage: Stage, stageLabel: string, multi: boolean): string[] {
   });
 }
 
+/** A source of files another stage or image provides, as a step's key reads it. */
+export interface ResultInput {
+  /** The input's name in KeyInputs.inputs (`content` for COPY --from, `mount<i>` for mounts). */
+  name: string;
+  from: SourceRef;
+  sources: string[];
+  exclude: string[];
+  parents: boolean;
+  /** For a mount: its type, to name it when the source is missing. */
+  mount?: 'bind' | 'cache';
+}
+
+/**
+ * What the key of a step reads from results (other stages' or images' files), as BuildKit's
+ * content-based cache keys for `COPY --from` and `RUN --mount=...,from=`: not the source
+ * stage's definition, but a checksum of exactly the selected paths.
+ */
+export function resultInputsOf(step: Step, isNamedDir: (name: string) => boolean): ResultInput[] {
+  const ins = step.instruction;
+  const out: ResultInput[] = [];
+  if ((ins.kind === 'copy' || ins.kind === 'add') && ins.from) {
+    if (!(ins.from.kind === 'image' && isNamedDir(ins.from.ref))) {
+      out.push({
+        name: 'content',
+        from: ins.from,
+        sources: ins.sources,
+        exclude: ins.exclude,
+        parents: ins.parents,
+      });
+    }
+  } else if (ins.kind === 'run') {
+    for (const [i, m] of ins.mounts.entries()) {
+      if (!m.from || (m.type !== 'bind' && m.type !== 'cache')) continue;
+      out.push({
+        name: `mount${i}`,
+        from: m.from,
+        sources: [m.source ?? '/'],
+        exclude: [],
+        parents: false,
+        mount: m.type,
+      });
+    }
+  }
+  return out;
+}
+
+/** What the executor gives the keyer once results exist: the chain of a stage or image. */
+export type ChainOf = (from: SourceRef) => Promise<Digest[] | undefined>;
+
 export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan> {
   const planned = new Map<number, PlannedStage>();
   const finalConfigs = new Map<number, StageState>();
   const multi = graph.stages.length > 1;
   const out: PlannedStage[] = [];
+  // The chain a stage leaves, when the plan already knows it: every step hits.
+  const chainOf: ChainOf = async (from) => {
+    if (from.kind === 'image') return (await deps.resolveImage(from.ref)).state.chain;
+    const ps = planned.get(from.index);
+    return ps ? knownChain(ps) : undefined;
+  };
   for (const stage of graph.stages) {
     const label = stage.name ?? `stage-${stage.index}`;
     let base: ImageState;
-    let root: Digest;
+    let root: Digest | undefined;
     let baseDescription: string;
     let state: StageState;
+    let waitsFor: string[] | undefined;
     if (stage.base.kind === 'scratch') {
       base = { config: emptyImageConfig(deps.platform), chain: [] };
       root = rootKey({ scratch: true }, deps.platform, deps.sourceDateEpoch);
@@ -114,34 +184,33 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
       const fromState = finalConfigs.get(stage.base.index);
       if (!from || !fromState) throw new Error(`plan: stage ${stage.base.index} planned after its dependant`);
       base = from.base; // the real chain is known only after that stage runs
-      root = rootKey({ stage: from.finalKey }, deps.platform, deps.sourceDateEpoch);
+      // FROM a stage chains from its definition, as BuildKit's LLB does: pending while its
+      // last key is.
+      root =
+        from.finalKey === undefined
+          ? undefined
+          : rootKey({ stage: from.finalKey }, deps.platform, deps.sourceDateEpoch);
+      if (root === undefined) waitsFor = [from.label];
       baseDescription = `stage ${from.label}`;
       state = { ...structuredClone(fromState), cmdSet: false };
     }
     // What else is in the root key, so a miss it causes is explained too.
     if (deps.sourceDateEpoch !== undefined) baseDescription += ` (SOURCE_DATE_EPOCH=${deps.sourceDateEpoch})`;
-    const stageKey = (i: number): string => {
-      const s = planned.get(i);
-      if (!s) throw new Error(`plan: stage ${i} is not planned before its use`);
-      return s.finalKey;
-    };
     const names = labels(stage, label, multi);
     const steps: PlannedStep[] = [];
     let parent = root;
     let firstMiss: PlannedStep | undefined;
     for (const step of stage.steps) {
-      const op = stepOp(step, state, deps.platform, stageKey);
+      const op = stepOp(step, state, deps.platform);
       const inputs: Record<string, string> = {};
       let filesOf: (() => FileEntry[]) | undefined;
       const ins = step.instruction;
       if (ins.kind === 'copy' || ins.kind === 'add') {
-        if (ins.from?.kind === 'stage') inputs.from = stageKey(ins.from.index);
-        else if (ins.from?.kind === 'image' && deps.isNamedDir(ins.from.ref)) {
+        if (ins.from?.kind === 'image' && deps.isNamedDir(ins.from.ref)) {
           const sum = await deps.checksumSources(step, ins.sources, ins.exclude, ins.from.ref);
           inputs.content = sum.digest;
           filesOf = () => sum.files;
-        } else if (ins.from?.kind === 'image') inputs.from = (await deps.resolveImage(ins.from.ref)).id;
-        else if (ins.sources.some((src) => !isUrl(src))) {
+        } else if (!ins.from && ins.sources.some((src) => !isUrl(src))) {
           const local = ins.sources.filter((src) => !isUrl(src));
           const sum = await deps.checksumSources(step, local, ins.exclude);
           inputs.content = sum.digest;
@@ -161,8 +230,6 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
           inputs[`mount${i}`] = sum.digest;
         }
       }
-      const keyInputs: KeyInputs = { parent, op, inputs };
-      const key = cacheKey(keyInputs);
       const stepOptions: StepOptions = {
         stepId: `${deps.dockerfilePath}#${label}#${step.index}`,
         file: graph.file,
@@ -176,18 +243,38 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
         stage: stage.index,
         step,
         name: names[step.index],
-        key,
-        keyInputs,
+        key: undefined,
+        chainKey: undefined,
+        keyInputs: { parent: parent ?? PENDING, op, inputs },
+        resultInputs: resultInputsOf(step, deps.isNamedDir),
         stepOptions,
         decision: undefined as unknown as Decision,
       };
-      p.decision = await decide(p, deps, firstMiss, baseDescription, filesOf);
-      if (!p.decision.hit && !firstMiss) firstMiss = p;
+      if (waitsFor === undefined) {
+        const missing = await fillResultInputs(p, chainOf, deps);
+        if (missing.length > 0) waitsFor = missing.map((m) => stageLabel(m, planned));
+        else filesOf ??= p.resultFiles;
+      }
+      if (waitsFor !== undefined || parent === undefined) {
+        p.pending = { waitsFor: waitsFor ?? [] };
+        p.decision = pendingDecision(p.pending.waitsFor);
+      } else {
+        await keyAndDecide(p, parent, firstMiss, deps, filesOf);
+        if (!p.decision.hit && !firstMiss) firstMiss = p;
+      }
       steps.push(p);
       applyStep(state, step);
-      parent = key;
+      parent = p.chainKey;
     }
-    const ps: PlannedStage = { stage, label, rootKey: root, base, baseDescription, steps, finalKey: parent };
+    const ps: PlannedStage = {
+      stage,
+      label,
+      rootKey: root,
+      base,
+      baseDescription,
+      steps,
+      finalKey: parent,
+    };
     planned.set(stage.index, ps);
     finalConfigs.set(stage.index, state);
     out.push(ps);
@@ -195,10 +282,131 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
   return { graph, buildId: deps.buildId, stages: out };
 }
 
-const byInstruction = new WeakMap<PlanDeps, Promise<Map<string, CacheRecord>>>();
+/** Stands in for a parent key that is not known yet (never hashed: a pending step has no key). */
+const PENDING = 'pending' as Digest;
+
+function pendingDecision(waitsFor: string[]): Decision {
+  const what =
+    waitsFor.length > 0 ? waitsFor.map((w) => `stage ${w}`).join(' and ') : 'the stage it starts from';
+  return {
+    hit: false,
+    cause: 'pending',
+    reason: `decided after ${what} runs: this step's key reads its result`,
+    details: [],
+  };
+}
+
+function stageLabel(from: SourceRef, planned: Map<number, PlannedStage>): string {
+  return from.kind === 'stage' ? (planned.get(from.index)?.label ?? String(from.index)) : from.ref;
+}
+
+/** A planned stage's final chain when every step hits (else undefined: it will run). */
+export function knownChain(ps: PlannedStage): Digest[] | undefined {
+  if (ps.stage.base.kind === 'stage') return undefined; // its base chain is a result too
+  const chain = [...ps.base.chain];
+  for (const p of ps.steps) {
+    if (!p.decision.hit) return undefined;
+    const diffId = p.decision.record.result.diffId;
+    if (diffId) chain.push(chainId(chain.at(-1), diffId));
+  }
+  return chain;
+}
+
+/**
+ * Checksums what `p` reads from other stages' or images' results, where those results are
+ * known (`chainOf` answers). Returns the sources that are not known yet.
+ */
+async function fillResultInputs(p: PlannedStep, chainOf: ChainOf, deps: KeyerDeps): Promise<SourceRef[]> {
+  const missing: SourceRef[] = [];
+  const files: FileEntry[] = [];
+  for (const ri of p.resultInputs ?? []) {
+    const chain = await chainOf(ri.from);
+    if (chain === undefined) {
+      missing.push(ri.from);
+      continue;
+    }
+    const sum = await deps.checksumResult(chain, ri.sources, ri.exclude, ri.parents).catch((err: unknown) => {
+      if (!ri.mount || !(err instanceof NotFoundError)) throw err;
+      const name = ri.from.kind === 'stage' ? `stage ${ri.from.index}` : ri.from.ref;
+      const what = ri.mount === 'cache' ? 'directory ' : '';
+      throw new NotFoundError(`run --mount=type=${ri.mount}: from=${name} has no ${what}${ri.sources[0]}`, {
+        cause: err,
+      });
+    });
+    p.keyInputs.inputs[ri.name] = sum.digest;
+    if (ri.name === 'content') files.push(...sum.files);
+  }
+  if (missing.length === 0 && files.length > 0) p.resultFiles = () => files;
+  return missing;
+}
+
+/** What keying a step needs from the build: the store, the checksummer of results, flags. */
+export type KeyerDeps = Pick<PlanDeps, 'store' | 'noCache' | 'stepIndex' | 'checksumResult' | 'earlyCutoff'>;
+
+/** The key a step is looked up by, and the key its successors chain from. */
+function keysOf(p: PlannedStep, parent: Digest): { key: Digest; chainKey: Digest } {
+  if (isLink(p)) {
+    // --link: made on an empty base, so its key names no parent (BuildKit makes it a MergeOp
+    // input); what comes after it still depends on everything below.
+    p.keyInputs.parent = LINKED;
+    const key = cacheKey(p.keyInputs);
+    return { key, chainKey: sha256(`${parent} ${key}`) };
+  }
+  p.keyInputs.parent = parent;
+  const key = cacheKey(p.keyInputs);
+  return { key, chainKey: key };
+}
+
+/** The parent a --link step's key names: none. */
+export const LINKED = 'link' as Digest;
+
+/** Sets `p.key`, `p.chainKey` and `p.decision` (see decide). */
+export async function keyAndDecide(
+  p: PlannedStep,
+  parent: Digest,
+  firstMiss: PlannedStep | undefined,
+  deps: KeyerDeps,
+  filesOf: (() => FileEntry[]) | undefined,
+): Promise<void> {
+  const { key, chainKey } = keysOf(p, parent);
+  p.key = key;
+  p.chainKey = chainKey;
+  p.pending = undefined;
+  const linked = isLink(p);
+  p.decision = await decide(p, key, deps, linked ? undefined : firstMiss, p.stepOptions.base, filesOf);
+  if (linked && p.decision.hit && firstMiss)
+    p.decision = {
+      ...p.decision,
+      reason: `${p.decision.reason}; --link: independent of the layers below, which changed`,
+    };
+}
+
+function isLink(p: PlannedStep): boolean {
+  const ins = p.step.instruction;
+  return (ins.kind === 'copy' || ins.kind === 'add') && ins.link;
+}
+
+/**
+ * Decides a step the plan left pending, once the stages it reads have run: the executor
+ * calls it with the now-known parent key, the step that first missed in this stage (if
+ * any) and the chains of finished stages.
+ */
+export async function decidePending(
+  p: PlannedStep,
+  parent: Digest,
+  firstMiss: PlannedStep | undefined,
+  chainOf: ChainOf,
+  deps: KeyerDeps,
+): Promise<void> {
+  const missing = await fillResultInputs(p, chainOf, deps);
+  if (missing.length > 0) throw new Error(`execute: ${p.name} still waits for ${JSON.stringify(missing)}`);
+  await keyAndDecide(p, parent, firstMiss, deps, p.resultFiles);
+}
+
+const byInstruction = new WeakMap<KeyerDeps, Promise<Map<string, CacheRecord>>>();
 
 /** The newest cache record per instruction text; read from the store once per plan, on demand. */
-function recordsByInstruction(deps: PlanDeps): Promise<Map<string, CacheRecord>> {
+function recordsByInstruction(deps: KeyerDeps): Promise<Map<string, CacheRecord>> {
   let m = byInstruction.get(deps);
   if (!m) {
     m = deps.store.listCacheRecords<CacheRecord>().then((all) => {
@@ -216,13 +424,14 @@ function recordsByInstruction(deps: PlanDeps): Promise<Map<string, CacheRecord>>
 
 async function decide(
   p: PlannedStep,
-  deps: PlanDeps,
+  key: Digest,
+  deps: KeyerDeps,
   firstMiss: PlannedStep | undefined,
   base: string,
   filesOf: (() => FileEntry[]) | undefined,
 ): Promise<Decision> {
   const { store } = deps;
-  const rec = deps.noCache ? undefined : await store.getCacheRecord<CacheRecord>(p.key);
+  const rec = deps.noCache ? undefined : await store.getCacheRecord<CacheRecord>(key);
   if (rec && !firstMiss) {
     const layerOk =
       rec.result.chainId === undefined || (await store.getLayer(rec.result.chainId)) !== undefined;
@@ -243,7 +452,7 @@ async function decide(
     };
   }
   const prevKey = deps.stepIndex[p.stepOptions.stepId];
-  let prev = prevKey && prevKey !== p.key ? await store.getCacheRecord<CacheRecord>(prevKey) : rec;
+  let prev = prevKey && prevKey !== key ? await store.getCacheRecord<CacheRecord>(prevKey) : rec;
   // No record at this position (a step was inserted above it, or the Dockerfile moved): the
   // most recent record of the same instruction text explains it instead.
   prev ??= (await recordsByInstruction(deps)).get(p.stepOptions.instruction);

@@ -24,12 +24,10 @@ export function resolveDest(dest: string, workdir: string | undefined): string {
   return p;
 }
 
-function mountShape(m: RunMount, stageKeys: (i: number) => string): Record<string, unknown> {
-  const from = m.from
-    ? m.from.kind === 'stage'
-      ? { stage: stageKeys(m.from.index) }
-      : { image: m.from.ref }
-    : undefined;
+function mountShape(m: RunMount): Record<string, unknown> {
+  // A mount from another stage or image is keyed by the content it selects (an input
+  // checksum, see planner resultInputsOf), not by which stage or image provides it.
+  const from = m.from ? true : undefined;
   const base = { type: m.type, target: m.target, readonly: m.readonly };
   switch (m.type) {
     case 'cache':
@@ -47,12 +45,7 @@ function mountShape(m: RunMount, stageKeys: (i: number) => string): Record<strin
   }
 }
 
-export function stepOp(
-  step: Step,
-  state: StageState,
-  platform: string,
-  stageKeys: (i: number) => string,
-): Record<string, unknown> {
+export function stepOp(step: Step, state: StageState, platform: string): Record<string, unknown> {
   const ins = step.instruction;
   const c = state.config;
   switch (ins.kind) {
@@ -65,7 +58,7 @@ export function stepOp(
         user: c.User || '',
         network: ins.network,
         security: ins.security,
-        mounts: ins.mounts.map((m) => mountShape(m, stageKeys)),
+        mounts: ins.mounts.map((m) => mountShape(m)),
         files: ins.files,
         platform,
       };
@@ -73,6 +66,9 @@ export function stepOp(
     case 'add':
       return {
         kind: ins.kind,
+        // COPY --from: whether it reads another stage or image; what it reads is the
+        // `content` input checksum (content-based, as BuildKit keys it).
+        from: ins.from ? true : undefined,
         sources: ins.sources,
         heredocs: ins.heredocs,
         dest: resolveDest(ins.dest, c.WorkingDir),

@@ -63,6 +63,7 @@ export type Decision =
   | { hit: false; reason: string; cause: MissCause; details: string[] };
 
 export type MissCause =
+  | 'pending'
   | 'no-cache'
   | 'new'
   | 'instruction'
@@ -78,9 +79,18 @@ export interface PlannedStep {
   step: Step;
   /** `[stage i/n] INSTRUCTION` as BuildKit labels it. */
   name: string;
-  key: Digest;
+  /** The key it is looked up by; undefined while pending (decided when its inputs exist). */
+  key: Digest | undefined;
+  /** What the next step chains from: the key, except for --link (key and parent together). */
+  chainKey: Digest | undefined;
   keyInputs: KeyInputs;
   decision: Decision;
+  /** What the key reads from other stages' or images' results (content-keyed inputs). */
+  resultInputs?: import('./planner.js').ResultInput[];
+  /** While the key waits for results: the stages it waits for. */
+  pending?: { waitsFor: string[] };
+  /** The per-file list behind a content-keyed COPY --from input, once checksummed. */
+  resultFiles?: () => { path: string; digest: Digest }[];
   /** The image config this step produces (metadata replayed; diff_ids filled at run time). */
   stepOptions: StepOptions;
   /** For COPY/ADD from the context: the per-file list (path, digest) behind `inputs.content`. */
@@ -96,12 +106,14 @@ export interface PlannedStage {
   stage: Stage;
   /** Human label: the stage name or its index. */
   label: string;
-  rootKey: Digest;
+  /** Undefined while the stage it starts from is pending. */
+  rootKey: Digest | undefined;
   base: ImageState;
   /** Where `base` came from: `scratch`, an image ref (+ digest), or a stage. */
   baseDescription: string;
   steps: PlannedStep[];
-  finalKey: Digest;
+  /** The chain key of its last step; undefined while pending. */
+  finalKey: Digest | undefined;
 }
 
 export interface Plan {

@@ -43,7 +43,7 @@ export function explainView(
   madeBy: ReadonlyMap<Digest, MadeBy> = new Map(),
 ): ExplainView {
   const steps = report.steps.map((s): ExplainStep => {
-    const m = s.hit ? madeBy.get(s.key) : undefined;
+    const m = s.hit && s.key !== 'pending' ? madeBy.get(s.key) : undefined;
     return m ? { ...s, madeBy: m } : { ...s };
   });
   const byCause: Partial<Record<MissCause, number>> = {};
@@ -78,7 +78,7 @@ export async function loadExplainView(store: Store, imageId?: Digest): Promise<E
   }
   const madeBy = new Map<Digest, MadeBy>();
   for (const s of report.steps) {
-    if (!s.hit) continue;
+    if (!s.hit || s.key === 'pending') continue;
     const rec = await store.getCacheRecord<CacheRecord>(s.key);
     if (rec) madeBy.set(s.key, { buildId: rec.options.buildId, createdAt: rec.createdAt });
   }

@@ -9,7 +9,7 @@ import { makesLayer } from '../build/config-apply.js';
 import type { Plan } from '../build/types.js';
 import type { Digest } from '../oci/digest.js';
 
-export type NodeStatus = 'base' | 'hit' | 'miss' | 'cascade' | 'meta';
+export type NodeStatus = 'base' | 'hit' | 'miss' | 'cascade' | 'pending' | 'meta';
 
 export interface GraphNode {
   id: string;
@@ -50,7 +50,7 @@ export interface GraphModel {
   clusters: GraphCluster[];
   nodes: GraphNode[];
   edges: GraphEdge[];
-  summary: { steps: number; hit: number; miss: number; cascade: number; meta: number };
+  summary: { steps: number; hit: number; miss: number; cascade: number; pending: number; meta: number };
 }
 
 /** `sizes`: uncompressed layer size by step key, for steps whose layer is already stored. */
@@ -83,8 +83,16 @@ export function graphModel(plan: Plan, sizes: ReadonlyMap<Digest, number> = new 
       const id = `s${si}_${p.step.index}`;
       const d = p.decision;
       const layer = makesLayer(p.step);
-      const status: NodeStatus = !layer ? 'meta' : d.hit ? 'hit' : d.cause === 'parent' ? 'cascade' : 'miss';
-      const size = sizes.get(p.key);
+      const status: NodeStatus = !layer
+        ? 'meta'
+        : d.hit
+          ? 'hit'
+          : d.cause === 'pending'
+            ? 'pending'
+            : d.cause === 'parent'
+              ? 'cascade'
+              : 'miss';
+      const size = p.key ? sizes.get(p.key) : undefined;
       nodes.push({
         id,
         stage: si,
@@ -127,6 +135,7 @@ export function graphModel(plan: Plan, sizes: ReadonlyMap<Digest, number> = new 
       hit: count('hit'),
       miss: count('miss'),
       cascade: count('cascade'),
+      pending: count('pending'),
       meta: count('meta'),
     },
   };

@@ -19,7 +19,7 @@ export async function hitLayerSizes(store: Store, plan: Plan): Promise<Map<Diges
       const chainId = p.decision.hit ? p.decision.record.result.chainId : undefined;
       if (!chainId) continue;
       const rec = await store.getLayer(chainId);
-      if (rec) sizes.set(p.key, rec.size);
+      if (rec && p.key) sizes.set(p.key, rec.size);
     }
   }
   return sizes;

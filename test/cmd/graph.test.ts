@@ -37,7 +37,9 @@ describe('strata graph', () => {
     const out = join(await mkdtemp(join(tmpdir(), 'strata-graph-out-')), 'plan.html');
     const r = await strata(['graph', '--root', store.root, '--build-arg', 'MSG=bye', '-o', out, ctx]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe(`wrote ${out}: 5 steps (0 hit, 2 miss, 0 cascade)\n`);
+    expect(r.stderr).toBe(
+      `wrote ${out}: 5 steps (0 hit, 1 miss, 0 cascade, 1 decided after the stage they read runs)\n`,
+    );
     const html = await readFile(out, 'utf8');
     expect(html).toContain('"label":"[files label] LABEL msg=$MSG"');
     expect(html).toMatch(/<title>strata graph: \S*Dockerfile<\/title>/);

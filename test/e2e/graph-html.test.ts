@@ -126,7 +126,10 @@ describe('strata graph HTML in headless Chromium', () => {
     const p2 = await plan(store, DF, { 'index.js': '// a comment\na' }, { buildId: 'b2', stepIndex: idx });
     dir = await mkdtemp(join(tmpdir(), 'strata-graph-html-'));
     page = join(dir, 'graph.html');
-    await writeFile(page, renderHtml(graphModel(p2, new Map([[p2.stages[0].steps[0].key, 4096]]))));
+    await writeFile(
+      page,
+      renderHtml(graphModel(p2, new Map([[p2.stages[0].steps[0].key as `sha256:${string}`, 4096]]))),
+    );
   });
 
   it('after its script runs, the page shows the stages, the step labels, the colours and the reason', async () => {

@@ -113,7 +113,10 @@ describe('secret files are bounded (no unbounded read of a host file)', () => {
 
   it('--secret src=/dev/zero or a file over 500 KiB is refused with the reason', async () => {
     const ctx = await tmp();
-    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN --mount=type=secret,id=s wc -c /run/secrets/s\n');
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      'FROM busybox\nRUN --mount=type=secret,id=s wc -c /run/secrets/s\n',
+    );
     const zero = await strata(['build', '--root', root, '--secret', 'id=s,src=/dev/zero', ctx]);
     expect(zero.code).not.toBe(0);
     expect(zero.stderr).toMatch(/secret s \(\/dev\/zero\): not a regular file/);

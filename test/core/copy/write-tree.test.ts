@@ -1,8 +1,8 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FileEntry } from '../../../core/fs/file-entry.js';
 import { WriteTree } from '../../../core/copy/write-tree.js';
+import type { FileEntry } from '../../../core/fs/file-entry.js';
 
 const FILE: FileEntry = {
   rel: 'x',

@@ -6,7 +6,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptyImageConfig, planBuild } from '../../../core/build/planner.js';
+import { rootKey } from '../../../core/build/cache-key.js';
+import { decidePending, emptyImageConfig, planBuild } from '../../../core/build/planner.js';
 import type { CacheRecord, Plan } from '../../../core/build/types.js';
 import type { Digest } from '../../../core/oci/digest.js';
 import { chainId, sha256 } from '../../../core/oci/digest.js';
@@ -52,6 +53,7 @@ export async function plan(
         .sort((a, b) => a.path.localeCompare(b.path));
       return { digest: sha256(JSON.stringify(files)), files };
     },
+    checksumResult: fakeResult,
     isNamedDir: () => false,
     stepIndex: o.stepIndex ?? {},
   });
@@ -69,8 +71,18 @@ export async function pretendExecuted(
 ): Promise<Record<string, Digest>> {
   const index: Record<string, Digest> = {};
   let parent: Digest | undefined;
+  const finalKeys = new Map<number, Digest>();
   for (const ps of p.stages) {
+    // What the executor does for a pending key: decide it once the stages it reads "ran".
+    if (ps.rootKey === undefined && ps.stage.base.kind === 'stage')
+      ps.rootKey = rootKey({ stage: finalKeys.get(ps.stage.base.index) as Digest }, 'linux/amd64');
+    let key = ps.rootKey as Digest;
+    let firstMiss: (typeof ps.steps)[number] | undefined;
     for (const s of ps.steps) {
+      if (s.pending) await decidePending(s, key, firstMiss, async () => [], keyer(store, index));
+      if (!s.decision.hit) firstMiss ??= s;
+      key = s.chainKey as Digest;
+      if (!s.key) throw new Error('pretendExecuted: a step is still pending');
       index[s.stepOptions.stepId] = s.key;
       if (s.decision.hit) continue;
       const rec: CacheRecord = {
@@ -95,6 +107,16 @@ export async function pretendExecuted(
       }
       await store.putCacheRecord(rec);
     }
+    finalKeys.set(ps.stage.index, key);
   }
   return index;
+}
+
+function keyer(store: Store, stepIndex: Record<string, Digest>) {
+  return { store, noCache: false, stepIndex, checksumResult: fakeResult };
+}
+
+/** A stage's result as the fixture sees it: the same content whatever the stage did. */
+async function fakeResult(_chain: Digest[], sources: string[]) {
+  return { digest: sha256(JSON.stringify(sources)), files: [] };
 }
