@@ -3,19 +3,19 @@
  * directory, the form `skopeo copy oci:DIR` and `umoci` read. An existing layout is added to:
  * blobs already present are kept, index.json entries with one of our names are replaced.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Store } from '../../store/index.js';
-import type { Digest } from '../oci/digest.js';
+import { DirHandle, NotADirectoryHere } from '../fs/dir-handle.js';
+import { putFileOnce, replaceFileWith } from '../fs/exclusive-file.js';
+import { type Digest, digestHex } from '../oci/digest.js';
 import { InvalidInputError } from '../oci/errors.js';
 import type { Descriptor, Index } from '../oci/types.js';
 import { buildManifest } from './build-manifest.js';
 import type { LayerCompression } from './layer-blob.js';
 import {
-  blobPath,
   IMAGE_NAME_ANNOTATION,
   indexDescriptors,
   makeIndex,
@@ -33,8 +33,10 @@ export interface ExportOciDirOptions {
 
 /**
  * Writes `image` into the layout at `dir` (created if needed). Each blob is written to a
- * temp name and renamed, so a crash never leaves a partial blob under its digest; index.json
- * is replaced last, so readers see either the old or the new set of images.
+ * fresh temp name and renamed (core/fs/exclusive-file.ts), so a crash never leaves a partial
+ * blob under its digest and nothing planted in the layout is written through; `blobs/sha256`
+ * is entered without following symlinks. index.json is replaced last, so readers see either
+ * the old or the new set of images.
  */
 export async function exportOciDir(
   store: Store,
@@ -45,21 +47,40 @@ export async function exportOciDir(
   const built = await buildManifest(store, image, opts.compression ?? 'gzip', {
     sourceDateEpoch: opts.sourceDateEpoch,
   });
-  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
-  const existing = await readIndex(dir);
-  await writeAtomic(join(dir, 'oci-layout'), OCI_LAYOUT);
-  await putBlob(dir, built.configDescriptor.digest, () => Readable.from([built.image.configBytes]));
-  for (const layer of built.layers) {
-    await putBlob(dir, layer.descriptor.digest, () => Readable.from(layer.open()));
+  const top = await DirHandle.openNamed(dir);
+  try {
+    const blobs = await top.descend('blobs/sha256').catch((err) => {
+      if (err instanceof NotADirectoryHere)
+        throw new InvalidInputError(`export oci dir: ${err.message} is not a directory`, { cause: err });
+      throw err;
+    });
+    try {
+      const existing = await readIndex(top);
+      await replaceFileWith(top.path('oci-layout'), OCI_LAYOUT);
+      const putBlob = (digest: Digest, open: () => Readable) =>
+        // The sources verify themselves (store reads and layer tars fail at their end on a
+        // mismatch), so a blob that reaches the rename has the bytes its name promises.
+        putFileOnce(blobs.path(digestHex(digest)), (fh) => pipeline(open(), fh.createWriteStream()), {
+          mode: 0o444,
+        });
+      await putBlob(built.configDescriptor.digest, () => Readable.from([built.image.configBytes]));
+      for (const layer of built.layers) {
+        await putBlob(layer.descriptor.digest, () => Readable.from(layer.open()));
+      }
+      await putBlob(built.manifestDescriptor.digest, () => Readable.from([built.manifestBytes]));
+      const ours = indexDescriptors(built, opts.tags);
+      const names = new Set(ours.flatMap((d) => nameKeys(d)));
+      const kept = existing.manifests.filter((d) => !nameKeys(d).some((k) => names.has(k)));
+      await replaceFileWith(
+        top.path('index.json'),
+        JSON.stringify({ ...existing, ...makeIndex([...kept, ...ours]) }),
+      );
+    } finally {
+      await blobs.close();
+    }
+  } finally {
+    await top.close();
   }
-  await putBlob(dir, built.manifestDescriptor.digest, () => Readable.from([built.manifestBytes]));
-  const ours = indexDescriptors(built, opts.tags);
-  const names = new Set(ours.flatMap((d) => nameKeys(d)));
-  const kept = existing.manifests.filter((d) => !nameKeys(d).some((k) => names.has(k)));
-  await writeAtomic(
-    join(dir, 'index.json'),
-    JSON.stringify({ ...existing, ...makeIndex([...kept, ...ours]) }),
-  );
 }
 
 function nameKeys(d: Descriptor): string[] {
@@ -69,12 +90,30 @@ function nameKeys(d: Descriptor): string[] {
   return a[REF_NAME_ANNOTATION] !== undefined ? [`ref:${a[REF_NAME_ANNOTATION]}`] : [];
 }
 
-async function readIndex(dir: string): Promise<Index> {
+/** index.json may be large for a layout many images share, but not without bound. */
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+
+/** The layout's index.json (an empty index when absent), read no-follow and bounded. */
+async function readIndex(top: DirHandle): Promise<Index> {
+  const shown = `${top.shown}/index.json`;
   let text: string;
   try {
-    text = await readFile(join(dir, 'index.json'), 'utf8');
+    const fh = await open(top.path('index.json'), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const st = await fh.stat();
+      if (!st.isFile() || st.size > MAX_INDEX_BYTES)
+        throw new InvalidInputError(
+          `export oci dir: ${shown} is not a file of at most ${MAX_INDEX_BYTES} bytes`,
+        );
+      text = await fh.readFile('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return makeIndex([]);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return makeIndex([]);
+    if (code === 'ELOOP')
+      throw new InvalidInputError(`export oci dir: ${shown} is a symlink`, { cause: err });
     throw err;
   }
   try {
@@ -82,35 +121,8 @@ async function readIndex(dir: string): Promise<Index> {
     if (!Array.isArray(idx.manifests)) throw new Error('no manifests list');
     return idx;
   } catch (err) {
-    throw new InvalidInputError(`export oci dir: ${join(dir, 'index.json')} is not an image index`, {
+    throw new InvalidInputError(`export oci dir: ${shown} is not an image index`, {
       cause: err,
     });
   }
-}
-
-async function putBlob(dir: string, digest: Digest, open: () => Readable): Promise<void> {
-  const target = join(dir, blobPath(digest));
-  if (
-    await stat(target).then(
-      () => true,
-      () => false,
-    )
-  )
-    return;
-  const tmp = `${target}.tmp-${process.pid}`;
-  try {
-    // The sources verify themselves (store reads and layer tars fail at their end on a
-    // mismatch), so a blob that reaches the rename has the bytes its name promises.
-    await pipeline(open(), createWriteStream(tmp, { mode: 0o444 }));
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
-async function writeAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data, { mode: 0o644 });
-  await rename(tmp, path);
 }

@@ -1,12 +1,14 @@
 /**
  * writeOutput: `strata build --output type=...,dest=...` for one image: the archive formats
- * go to a file (written beside it and renamed, so a failed export leaves no half file).
+ * go to a file (written to a fresh temp file beside it and renamed, so a failed export leaves
+ * no half file and nothing planted at the destination is written through).
  */
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import type { Store } from '../../store/index.js';
+import { replaceFile } from '../fs/exclusive-file.js';
 import type { Digest } from '../oci/digest.js';
+import { InvalidInputError } from '../oci/errors.js';
 import { exportArchive } from './export-archive.js';
 import { exportOciDir } from './export-oci-dir.js';
 import { exportRootfs } from './export-rootfs.js';
@@ -33,23 +35,30 @@ export async function writeOutput(
   }
 }
 
-/** exportArchive into `file`, atomically replaced. */
+/** exportArchive into `file`, atomically replaced (core/fs/exclusive-file.ts). */
 export async function writeArchiveFile(
   store: Store,
   image: { config: Digest },
   file: string,
   opts: Parameters<typeof exportArchive>[3],
 ): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const out = createWriteStream(tmp, { mode: 0o644 });
-  try {
-    await exportArchive(store, image, out, opts);
-    out.end();
-    await finished(out);
-    await rename(tmp, file);
-  } catch (err) {
-    out.destroy();
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  // Only to fail before the export rather than after it; the rename is what guarantees a
+  // directory is never replaced (replaceFile reports that case with the same error class).
+  if ((await lstat(file).catch(() => undefined))?.isDirectory())
+    throw new InvalidInputError(
+      `export ${opts.format}: ${file} is a directory; dest= names the archive file`,
+    );
+  await replaceFile(file, async (fh) => {
+    // The stream closes the handle (a FileHandle with a live stream on it cannot be closed
+    // by anyone else: close() waits for the stream); replaceFile's close is then a no-op.
+    const out = fh.createWriteStream();
+    try {
+      await exportArchive(store, image, out, opts);
+      out.end();
+      await finished(out);
+    } catch (err) {
+      out.destroy();
+      throw err;
+    }
+  });
 }

@@ -6,11 +6,13 @@
  * BuildKit's `type=local` cache. CacheBlobs moves blobs in and out of either place.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Store } from '../../store/index.js';
 import type { CacheRecord } from '../build/types.js';
+import { DirHandle } from '../fs/dir-handle.js';
+import { replaceFile, replaceFileWith } from '../fs/exclusive-file.js';
 import { type Digest, digestHex, sha256 } from '../oci/digest.js';
 import { DigestMismatchError, NotFoundError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
@@ -71,18 +73,22 @@ export class CacheBlobs {
       return;
     }
     const target = this.#path(desc.digest);
-    const have = await stat(target).catch(() => undefined);
-    if (have?.size === desc.size) return;
-    await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${process.pid}`;
-    const fh = await open(tmp, 'wx', 0o644);
+    const have = await lstat(target).catch(() => undefined);
+    if (have?.isFile() && have.size === desc.size) return;
+    const layout = await DirHandle.openNamed((this.location as { dir: string }).dir);
     try {
-      await pipeline(source(), fh.createWriteStream());
-    } catch (err) {
-      await unlink(tmp).catch(() => {});
-      throw err;
+      // Entered by descriptor, no-follow: a symlink planted as blobs/ is never written through.
+      const blobs = await layout.descend('blobs/sha256');
+      try {
+        await replaceFile(blobs.path(digestHex(desc.digest)), (fh) =>
+          pipeline(source(), fh.createWriteStream()),
+        );
+      } finally {
+        await blobs.close();
+      }
+    } finally {
+      await layout.close();
     }
-    await rename(tmp, target);
   }
 
   /** Writes the manifest and points the tag (registry) or index.json (local) at it. */
@@ -101,9 +107,8 @@ export class CacheBlobs {
       mediaType: MediaType.ociIndex,
       manifests: [{ ...desc, artifactType: CACHE_ARTIFACT_TYPE, annotations: { [REF_NAME]: this.#tag } }],
     };
-    await writeFile(join(dir, 'oci-layout'), `${JSON.stringify({ imageLayoutVersion: '1.0.0' })}\n`);
-    await writeFile(join(dir, 'index.json.tmp'), `${JSON.stringify(index)}\n`);
-    await rename(join(dir, 'index.json.tmp'), join(dir, 'index.json'));
+    await replaceFileWith(join(dir, 'oci-layout'), `${JSON.stringify({ imageLayoutVersion: '1.0.0' })}\n`);
+    await replaceFileWith(join(dir, 'index.json'), `${JSON.stringify(index)}\n`);
     return desc;
   }
 
