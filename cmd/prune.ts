@@ -29,12 +29,14 @@ export async function run(args: string[], io: Io): Promise<number> {
   const all = values.all ?? false;
   const r =
     types.size > 0 && !types.has('exec.cachemount')
-      ? { cacheRecords: 0, layers: 0, blobs: 0, cacheMounts: 0, bytes: 0 }
+      ? { cacheRecords: 0, layers: 0, blobs: 0, cacheMounts: 0, cacheMountsInUse: 0, bytes: 0 }
       : await prune(store, { all, cacheMountsOnly: types.has('exec.cachemount'), graceMs: 60_000 });
   const q = all || types.has('quarantine') ? await clearQuarantine(store.root) : { entries: 0, size: 0 };
   io.stdout.write(
     `removed ${r.cacheRecords} cache records, ${r.layers} layers, ${r.blobs} blobs, ${r.cacheMounts} cache mounts, ${q.entries} quarantined entries\n` +
       `Total reclaimed space: ${humanSize(r.bytes + q.size)}\n`,
   );
+  if (r.cacheMountsInUse > 0)
+    io.stderr.write(`kept ${r.cacheMountsInUse} cache mounts a running build is using\n`);
   return 0;
 }

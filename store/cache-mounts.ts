@@ -3,16 +3,22 @@
  * directory is `cachemounts/<sha256(id)-hex>/`: the id comes from a Dockerfile and is never
  * used as a path, so `id=../../etc` cannot leave the folder. The original id is kept beside
  * the dir in `<hex>.json` (outside the mounted dir, so a build cannot rewrite it) for display.
+ *
+ * A build that mounts one registers itself as a user while its step runs: an empty file
+ * `<hex>.users/<pid>.<start>.<token>` (process-owner.ts), made and checked under the mount's
+ * lock. remove() skips a mount with a live user, so `strata prune` never deletes a cache
+ * directory a running step is writing into (that rm raced the step's writes and failed).
+ * A user whose process died (kill -9) no longer counts.
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { InvalidInputError } from '../core/oci/index.js';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
 import { dirSize } from './dir-size.js';
 import type { Lock } from './file-lock.js';
 import { isNotFound } from './fs-errors.js';
-import { ownedName } from './process-owner.js';
+import { isOwnerAlive, ownedName, ownerOfName } from './process-owner.js';
 
 export interface CacheMountInit {
   /** Permission bits of a newly created dir (default 0o755, as BuildKit). */
@@ -57,26 +63,74 @@ export class CacheMounts {
   async ensure(id: string, init: CacheMountInit = {}): Promise<string> {
     const path = this.path(id);
     if (await isDir(path)) return path;
+    return this.#locked(path, () => this.#create(id, path, init));
+  }
+
+  /**
+   * ensure(), and this process registered as a user of the dir until `release()`: remove()
+   * leaves it alone meanwhile. Release is idempotent.
+   */
+  async use(id: string, init: CacheMountInit = {}): Promise<CacheMountUse> {
+    const path = this.path(id);
+    const marker = join(`${path}.users`, ownedName());
+    await this.#locked(path, async () => {
+      await this.#create(id, path, init);
+      await mkdir(`${path}.users`, { recursive: true, mode: 0o700 });
+      await writeFile(marker, '', { flag: 'wx', mode: 0o600 });
+    });
+    let released = false;
+    return {
+      path,
+      release: async () => {
+        if (released) return;
+        released = true;
+        await unlink(marker).catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+      },
+    };
+  }
+
+  async #locked<T>(path: string, fn: () => Promise<T>): Promise<T> {
     const lock = await this.#lock(`store:cachemount:${basename(path)}`);
     try {
-      if (await isDir(path)) return path;
-      const tmp = join(this.dir, ownedName('.tmp-'));
-      try {
-        await mkdir(tmp, { mode: 0o700 });
-        if (init.seed) await init.seed(tmp);
-        // explicit: mkdir's mode is filtered by umask
-        if (!init.seed || init.mode !== undefined) await chmod(tmp, init.mode ?? 0o755);
-        if (init.uid !== undefined || init.gid !== undefined)
-          await chown(tmp, init.uid ?? -1, init.gid ?? -1);
-        await writeFileAtomic(`${path}.json`, `${JSON.stringify({ id }, null, 2)}\n`);
-        await rename(tmp, path);
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
-      return path;
+      return await fn();
     } finally {
       await lock.release();
     }
+  }
+
+  /** Creates the dir for `id` unless it exists; the caller holds its lock. */
+  async #create(id: string, path: string, init: CacheMountInit): Promise<string> {
+    if (await isDir(path)) return path;
+    const tmp = join(this.dir, ownedName('.tmp-'));
+    try {
+      await mkdir(tmp, { mode: 0o700 });
+      if (init.seed) await init.seed(tmp);
+      // explicit: mkdir's mode is filtered by umask
+      if (!init.seed || init.mode !== undefined) await chmod(tmp, init.mode ?? 0o755);
+      if (init.uid !== undefined || init.gid !== undefined) await chown(tmp, init.uid ?? -1, init.gid ?? -1);
+      await writeFileAtomic(`${path}.json`, `${JSON.stringify({ id }, null, 2)}\n`);
+      await rename(tmp, path);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return path;
+  }
+
+  /** True when a live process is registered as a user of the dir at `path` (see use()). */
+  async #inUse(path: string): Promise<boolean> {
+    let names: string[];
+    try {
+      names = await readdir(`${path}.users`);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    return names.some((n) => {
+      const owner = ownerOfName(n);
+      return owner !== undefined && isOwnerAlive(owner);
+    });
   }
 
   async list(): Promise<CacheMountInfo[]> {
@@ -92,16 +146,17 @@ export class CacheMounts {
   }
 
   /**
-   * Removes a cache mount given its id or its path (a path directly inside `cachemounts/`).
-   * Idempotent. The dir is first renamed away, so it vanishes in one step.
+   * Removes a cache mount given its id or its path (a path directly inside `cachemounts/`),
+   * unless a running build uses it (see use()): then it stays and the result is false.
+   * Idempotent (true when absent). The dir is first renamed away, so it vanishes in one step.
    */
-  async remove(idOrPath: string): Promise<void> {
+  async remove(idOrPath: string): Promise<boolean> {
     const isPath = isAbsolute(idOrPath) && dirname(resolve(idOrPath)) === this.dir;
     const path = isPath ? resolve(idOrPath) : this.path(idOrPath);
     if (!HEX64.test(basename(path)))
       throw new InvalidInputError(`remove cache mount: ${idOrPath} is not a cache mount`);
-    const lock = await this.#lock(`store:cachemount:${basename(path)}`);
-    try {
+    return this.#locked(path, async () => {
+      if (await this.#inUse(path)) return false;
       const trash = join(this.dir, ownedName('.trash-'));
       try {
         await rename(path, trash);
@@ -110,10 +165,16 @@ export class CacheMounts {
       }
       await rm(trash, { recursive: true, force: true });
       await rm(`${path}.json`, { force: true });
-    } finally {
-      await lock.release();
-    }
+      await rm(`${path}.users`, { recursive: true, force: true });
+      return true;
+    });
   }
+}
+
+/** A cache mount a build is using; `release()` when the step is done with it. */
+export interface CacheMountUse {
+  readonly path: string;
+  release(): Promise<void>;
 }
 
 async function isDir(path: string): Promise<boolean> {

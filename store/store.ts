@@ -22,7 +22,7 @@ import {
 } from '../core/oci/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { type BlobStore, parseJsonBlob } from './blob-store.js';
-import { type CacheMountInfo, type CacheMountInit, CacheMounts } from './cache-mounts.js';
+import { type CacheMountInfo, type CacheMountInit, CacheMounts, type CacheMountUse } from './cache-mounts.js';
 import { CacheRecords } from './cache-records.js';
 import { dirSize } from './dir-size.js';
 import { acquire, type Lock, tryAcquire } from './file-lock.js';
@@ -283,11 +283,17 @@ export class Store implements BlobStore {
     return this.#mounts.ensure(id, init);
   }
 
+  /** ensureCacheMount, and kept from removal until `release()` (a running step uses it). */
+  useCacheMount(id: string, init?: CacheMountInit): Promise<CacheMountUse> {
+    return this.#mounts.use(id, init);
+  }
+
   listCacheMounts(): Promise<CacheMountInfo[]> {
     return this.#mounts.list();
   }
 
-  removeCacheMount(idOrPath: string): Promise<void> {
+  /** False (and nothing removed) when a running build uses it. */
+  removeCacheMount(idOrPath: string): Promise<boolean> {
     return this.#mounts.remove(idOrPath);
   }
 

@@ -162,7 +162,10 @@ async function resolveMount(
           await copyContents(src, dir);
         };
       }
-      const dir = await rc.store.ensureCacheMount(cacheId, { mode: m.mode, uid: m.uid, gid: m.gid, seed });
+      // Registered as in use until the step ends, so a concurrent prune leaves it alone.
+      const use = await rc.store.useCacheMount(cacheId, { mode: m.mode, uid: m.uid, gid: m.gid, seed });
+      held.push(use);
+      const dir = use.path;
       // locked: one step at a time across processes; private: BuildKit gives a fresh
       // directory when the shared one is busy, and so do we.
       if (m.sharing === 'locked')

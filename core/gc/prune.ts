@@ -28,16 +28,28 @@ export interface PruneReport {
   layers: number;
   blobs: number;
   cacheMounts: number;
+  /** Cache mounts kept because a running build uses them. */
+  cacheMountsInUse: number;
   bytes: number;
 }
 
 export async function prune(store: Store, o: PruneOptions): Promise<PruneReport> {
-  const report: PruneReport = { cacheRecords: 0, layers: 0, blobs: 0, cacheMounts: 0, bytes: 0 };
+  const report: PruneReport = {
+    cacheRecords: 0,
+    layers: 0,
+    blobs: 0,
+    cacheMounts: 0,
+    cacheMountsInUse: 0,
+    bytes: 0,
+  };
   const lock = await store.lock('gc');
   try {
     if (o.cacheMountsOnly || o.all) {
       for (const m of await store.listCacheMounts()) {
-        await store.removeCacheMount(m.path);
+        if (!(await store.removeCacheMount(m.path))) {
+          report.cacheMountsInUse++;
+          continue;
+        }
         report.cacheMounts++;
         report.bytes += m.size;
       }

@@ -321,6 +321,26 @@ describe('cache mounts', () => {
       InvalidInputError,
     );
   });
+
+  it('keeps a cache mount a live process uses, and frees it on release or when that process is dead', async () => {
+    const store = await freshStore();
+    const use = await store.useCacheMount('npm');
+    await writeFile(join(use.path, 'pkg'), 'x');
+    expect(await store.removeCacheMount('npm')).toBe(false);
+    expect(await readdir(use.path)).toEqual(['pkg']);
+    await use.release();
+    await use.release();
+    expect(await store.removeCacheMount('npm')).toBe(true);
+    await expect(stat(use.path)).rejects.toThrow(/ENOENT/);
+    // A user that died without releasing (kill -9) does not hold the mount.
+    const again = await store.useCacheMount('npm');
+    const users = `${again.path}.users`;
+    const [mine] = await readdir(users);
+    await writeFile(join(users, mine.replace(/^\d+/, String(deadPid()))), '');
+    await again.release();
+    expect(await store.removeCacheMount('npm')).toBe(true);
+    expect(await readdir(join(store.root, 'cachemounts'))).toEqual([]);
+  });
 });
 
 describe('meta files', () => {
