@@ -3,15 +3,14 @@
  * directory, the form `skopeo copy oci:DIR` and `umoci` read. An existing layout is added to:
  * blobs already present are kept, index.json entries with one of our names are replaced.
  */
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Store } from '../../store/index.js';
 import { DirHandle, NotADirectoryHere } from '../fs/dir-handle.js';
 import { putFileOnce, replaceFileWith } from '../fs/exclusive-file.js';
+import { readFileBounded } from '../fs/read-bounded.js';
 import { type Digest, digestHex } from '../oci/digest.js';
-import { InvalidInputError } from '../oci/errors.js';
+import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import type { Descriptor, Index } from '../oci/types.js';
 import { buildManifest } from './build-manifest.js';
 import type { LayerCompression } from './layer-blob.js';
@@ -98,22 +97,9 @@ async function readIndex(top: DirHandle): Promise<Index> {
   const shown = `${top.shown}/index.json`;
   let text: string;
   try {
-    const fh = await open(top.path('index.json'), constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const st = await fh.stat();
-      if (!st.isFile() || st.size > MAX_INDEX_BYTES)
-        throw new InvalidInputError(
-          `export oci dir: ${shown} is not a file of at most ${MAX_INDEX_BYTES} bytes`,
-        );
-      text = await fh.readFile('utf8');
-    } finally {
-      await fh.close();
-    }
+    text = (await readFileBounded(top.path('index.json'), MAX_INDEX_BYTES, shown)).toString('utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return makeIndex([]);
-    if (code === 'ELOOP')
-      throw new InvalidInputError(`export oci dir: ${shown} is a symlink`, { cause: err });
+    if (err instanceof NotFoundError) return makeIndex([]);
     throw err;
   }
   try {

@@ -8,7 +8,6 @@
 import type { Store } from '../../store/index.js';
 import type { FileEntry } from '../fs/file-entry.js';
 import { LayerStack } from '../fs/layer-stack.js';
-import { devMajor, devMinor, mknod } from '../fs/overlay-form.js';
 import { writeHostTree } from '../fs/write-host-tree.js';
 import { readImage } from '../image/read-image.js';
 import type { Digest } from '../oci/digest.js';
@@ -31,10 +30,6 @@ export async function exportRootfs(store: Store, image: { config: Digest }, dir:
       list: (abs) => (stack.layers.length === 0 ? [] : stack.list({ abs } as FileEntry)),
     },
     dir,
-    {
-      keepOwners: root,
-      makeNode: (p, kind, major, minor, mode) => mknod(p, kind, major, minor, mode),
-      splitDev: (rdev) => ({ major: devMajor(rdev), minor: devMinor(rdev) }),
-    },
+    { keepOwners: root },
   );
 }

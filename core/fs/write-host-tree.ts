@@ -22,22 +22,13 @@
  *   the directories it merges into (as BuildKit does), never on the destination itself.
  * xattrs are not copied (BuildKit's local export drops them too unless it runs as root).
  */
-import { type BigIntStats, constants, lstatSync } from 'node:fs';
-import {
-  copyFile,
-  type FileHandle,
-  lchown,
-  link,
-  lutimes,
-  open,
-  readlink,
-  rename,
-  symlink,
-  unlink,
-} from 'node:fs/promises';
+import { type BigIntStats, closeSync, constants, lstatSync } from 'node:fs';
+import { copyFile, type FileHandle, lchown, link, lutimes, rename, symlink, unlink } from 'node:fs/promises';
 import { InvalidInputError, NoSpaceError } from '../oci/errors.js';
 import { DirHandle, NotADirectoryHere } from './dir-handle.js';
 import { createExclusive, tempNameIn } from './exclusive-file.js';
+import { openWalkedSync, readLinkWalked } from './open-walked.js';
+import { devMajor, devMinor, mknod } from './overlay-form.js';
 
 /** One entry of a source directory: its name and the host path that holds its bytes. */
 export interface SourceChild {
@@ -55,10 +46,6 @@ export interface TreeSource {
 export interface WriteHostTreeOptions {
   /** Keep uid/gid and make device nodes (only root can). */
   keepOwners: boolean;
-  /** Makes a fifo or device node at `path` (must not exist) with exactly `mode`. */
-  makeNode(path: string, kind: 'c' | 'b' | 'p', major: number, minor: number, mode: number): Promise<void>;
-  /** dev_t to major/minor. */
-  splitDev(rdev: number): { major: number; minor: number };
 }
 
 interface WriteState {
@@ -146,14 +133,14 @@ async function writeNonDir(
     if (st.isFile()) {
       await writeFile(child.abs, st, p, opts);
     } else if (st.isSymbolicLink()) {
-      await symlink(await readlink(child.abs), p);
+      await symlink(readLinkWalked(child.abs, 'export symlink'), p);
       if (opts.keepOwners) await lchown(p, Number(st.uid), Number(st.gid));
       await lutimes(p, seconds(st.atimeNs), seconds(st.mtimeNs));
     } else {
       const kind = st.isFIFO() ? 'p' : st.isCharacterDevice() ? 'c' : 'b';
-      const { major, minor } = opts.splitDev(Number(st.rdev));
+      const rdev = Number(st.rdev);
       // mknod -m sets the mode without following; lchown and lutimes do not follow either.
-      await opts.makeNode(p, kind, major, minor, Number(st.mode) & 0o7777);
+      await mknod(p, kind, devMajor(rdev), devMinor(rdev), Number(st.mode) & 0o7777);
       if (opts.keepOwners) await lchown(p, Number(st.uid), Number(st.gid));
       await lutimes(p, seconds(st.atimeNs), seconds(st.mtimeNs));
     }
@@ -220,25 +207,23 @@ async function placeNew(
 }
 
 /**
- * Copies a regular file: created exclusively, filled from the source opened O_NOFOLLOW, both
- * reached through their descriptors (copyFile on /proc/self/fd magic links copies in the
- * kernel and cannot be redirected by a rename), then owner, mode and times set by descriptor.
+ * Copies a regular file: created exclusively, filled from the source opened as the walk saw
+ * it (open-walked.ts: no-follow, inode checked), both reached through their descriptors
+ * (copyFile on /proc/self/fd magic links copies in the kernel, reflink when it can, and
+ * cannot be redirected by a rename), then owner, mode and times set by descriptor.
  */
 async function writeFile(src: string, st: BigIntStats, p: string, opts: WriteHostTreeOptions): Promise<void> {
-  const from = await open(src, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const from = openWalkedSync(src, st, 'export file');
   try {
-    const fst = await from.stat({ bigint: true });
-    if (!fst.isFile() || fst.ino !== st.ino)
-      throw new InvalidInputError(`read ${src}: changed while exporting`);
     const to = await createExclusive(p, 0o600);
     try {
-      await copyFile(`/proc/self/fd/${from.fd}`, `/proc/self/fd/${to.fd}`);
+      await copyFile(`/proc/self/fd/${from}`, `/proc/self/fd/${to.fd}`, constants.COPYFILE_FICLONE);
       await setHandleAttrs(to, st, opts);
     } finally {
       await to.close();
     }
   } finally {
-    await from.close();
+    closeSync(from);
   }
 }
 

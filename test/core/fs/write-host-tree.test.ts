@@ -19,7 +19,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { devMajor, devMinor, mknod } from '../../../core/fs/overlay-form.js';
+import { devMajor, devMinor } from '../../../core/fs/overlay-form.js';
 import { type TreeSource, writeHostTree } from '../../../core/fs/write-host-tree.js';
 import { InvalidInputError } from '../../../core/oci/errors.js';
 import { useTempDirs } from '../../e2e/helpers/temp-dirs.js';
@@ -32,11 +32,7 @@ function dirSource(root: string): TreeSource {
   return { root, list: (abs) => readdirSync(abs).map((name) => ({ name, abs: join(abs, name) })) };
 }
 
-const opts = {
-  keepOwners: isRoot,
-  makeNode: mknod,
-  splitDev: (rdev: number) => ({ major: devMajor(rdev), minor: devMinor(rdev) }),
-};
+const opts = { keepOwners: isRoot };
 
 async function scene(): Promise<{ src: string; dest: string; outside: string }> {
   const base = await tmp();
