@@ -7,27 +7,14 @@
 import { mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OPAQUE_XATTR, setXattr } from '../../core/fs/overlay-form.js';
 import { Store } from '../../store/index.js';
 import { buildToDir, strata } from '../helpers/cli.js';
-import { makeBusyboxRootfs, makeStoreImage, requireRoot, requireTool, useTempDirs } from './helpers/index.js';
+import { expectUserFilesKept, makeOpaqueRootBase, makeUserDir } from './helpers/export-target.js';
+import { requireRoot, requireTool, useTempDirs } from './helpers/index.js';
 
 const tmp = useTempDirs('strata-export-local-');
 let root: string;
 let ctx: string;
-
-/** D as a user has it before the export. */
-async function userDir(): Promise<string> {
-  const d = join(await tmp(), 'out');
-  await mkdir(join(d, '.git'), { recursive: true });
-  await writeFile(join(d, '.git/HEAD'), 'ref: refs/heads/main\n');
-  await mkdir(join(d, '.ssh'));
-  await writeFile(join(d, '.ssh/id'), 'PRIVATE KEY\n', { mode: 0o600 });
-  await writeFile(join(d, 'notes.txt'), 'my notes\n');
-  await mkdir(join(d, 'tmp'));
-  await writeFile(join(d, 'tmp/userfile'), 'mine\n');
-  return d;
-}
 
 beforeAll(async () => {
   requireRoot();
@@ -35,18 +22,7 @@ beforeAll(async () => {
   root = await tmp();
   ctx = await tmp();
   const store = await Store.open(root);
-  // A base whose only layer has an opaque root, as some pulled images do.
-  await makeStoreImage(
-    store,
-    [
-      async (d) => {
-        await makeBusyboxRootfs(d);
-        await writeFile(join(d, 'tmp/base-file'), 'from the base\n');
-        setXattr(d, OPAQUE_XATTR, 'y');
-      },
-    ],
-    { tag: 'opaque-root:1' },
-  );
+  await makeOpaqueRootBase(store, 'opaque-root:1');
   await writeFile(
     join(ctx, 'Dockerfile'),
     'FROM opaque-root:1\nRUN rm -rf /tmp && echo built > /built.txt\nCOPY hello.txt /etc/hello.txt\n',
@@ -56,12 +32,9 @@ beforeAll(async () => {
 
 describe('--output type=local', () => {
   it("adds the image's filesystem to D and deletes nothing D had", async () => {
-    const d = await userDir();
+    const d = await makeUserDir(join(await tmp(), 'out'));
     await buildToDir(root, ctx, d, ['-q']);
-    expect(await readFile(join(d, '.git/HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
-    expect(await readFile(join(d, '.ssh/id'), 'utf8')).toBe('PRIVATE KEY\n');
-    expect(await readFile(join(d, 'notes.txt'), 'utf8')).toBe('my notes\n');
-    expect(await readFile(join(d, 'tmp/userfile'), 'utf8')).toBe('mine\n');
+    await expectUserFilesKept(d);
     // The image's deletion is not replayed on D, and the image has no /tmp to write.
     expect(await readdir(join(d, 'tmp'))).toEqual(['userfile']);
     expect(await readFile(join(d, 'built.txt'), 'utf8')).toBe('built\n');
@@ -71,7 +44,7 @@ describe('--output type=local', () => {
   });
 
   it('does not write through a symlink planted in D, and says what was in the way', async () => {
-    const d = await userDir();
+    const d = await makeUserDir(join(await tmp(), 'out'));
     const victim = join(await tmp(), 'victim-dir');
     await mkdir(victim);
     await symlink(victim, join(d, 'etc'));
@@ -83,6 +56,6 @@ describe('--output type=local', () => {
     expect(await readlink(join(d, 'etc'))).toBe(victim);
     // Everything else was written.
     expect(await readFile(join(d, 'built.txt'), 'utf8')).toBe('built\n');
-    expect(await readFile(join(d, '.ssh/id'), 'utf8')).toBe('PRIVATE KEY\n');
+    await expectUserFilesKept(d);
   });
 });

@@ -21,6 +21,7 @@ import { normalizeRef } from '../../core/image/reference.js';
 import { chainIds } from '../../core/oci/digest.js';
 import type { ImageConfig } from '../../core/oci/types.js';
 import { Store } from '../../store/store.js';
+import { expectUserFilesKept, makeOpaqueRootBase, makeUserDir } from '../e2e/helpers/export-target.js';
 import { requireRoot, useTempDirs } from '../e2e/helpers/index.js';
 import { importBusybox } from '../helpers/busybox-base.js';
 import { strata } from '../helpers/cli.js';
@@ -55,9 +56,14 @@ async function expectOutsideUntouched(): Promise<void> {
   expect((await readdir(base)).sort()).toEqual(['outside', 'store']);
 }
 
+/** The attack class of the running test: its describe block's name. */
+function attackClass(): string {
+  return expect.getState().currentTestName?.split(' > ')[0] ?? 'other';
+}
+
 /** Runs strata; the input must be refused cleanly and leave the store exactly as it was. */
 async function expectRejected(args: string[], message: RegExp, opts: { cwd?: string } = {}): Promise<void> {
-  figures.badInputsTried++;
+  figures.attack(attackClass());
   const before = await snapshotTree(root);
   const r = await strata(args, opts);
   expect(r.code, r.stderr).not.toBe(0);
@@ -70,7 +76,7 @@ async function expectRejected(args: string[], message: RegExp, opts: { cwd?: str
 
 /** Runs strata; the input must be accepted and stay inside the store. */
 async function expectConfined(args: string[], opts: { cwd?: string } = {}): Promise<void> {
-  figures.badInputsTried++;
+  figures.attack(attackClass());
   const r = await strata(args, opts);
   expect(r.code, r.stderr).toBe(0);
   await expectOutsideUntouched();
@@ -369,7 +375,7 @@ describe('build contexts that reach outside', () => {
       `type=local,dest=${await tmp('strata-hostile-out-')}`,
       ctx,
     ]);
-    figures.badInputsTried++;
+    figures.attack(attackClass());
     // Either refused, or the link arrives as a link: the ignored content never enters a layer.
     if (r.code === 0) {
       const store = await Store.open(root);
@@ -388,6 +394,77 @@ describe('build contexts that reach outside', () => {
     const report = await fsckStore(root);
     figures.fsckRan(report.problems.length === 0);
     expect(problemLines(report)).toEqual([]);
+  });
+});
+
+describe('export-target', () => {
+  // Outputs aimed at what a user or another user prepared: the local exporter must add the
+  // image to D and never delete or follow what D holds; archive and layout outputs must
+  // never write through a planted name. The victims are in the sentinel dir `outside`.
+  let ctx: string;
+  beforeAll(async () => {
+    await makeOpaqueRootBase(await Store.open(root), 'opaque-root:1');
+    ctx = join(await tmp('strata-hostile-ctx-'), 'ctx');
+    await mkdir(ctx);
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      'FROM opaque-root:1\nRUN rm -rf /tmp && echo built > /built.txt\n',
+    );
+  }, 60_000);
+
+  const userDir = async () => makeUserDir(join(await tmp('strata-hostile-out-'), 'out'));
+
+  const local = (d: string) => ['build', '--root', root, '-q', '--output', `type=local,dest=${d}`, ctx];
+
+  it('local export of an opaque-root image that deletes /tmp keeps all of D', async () => {
+    const d = await userDir();
+    await expectConfined(local(d));
+    await expectUserFilesKept(d);
+    expect(await readFile(join(d, 'built.txt'), 'utf8')).toBe('built\n');
+  });
+
+  it('local export does not write through a symlink planted in D', async () => {
+    for (const [name, target] of [
+      ['etc', outside],
+      ['bin', '../../../outside'],
+    ]) {
+      figures.attack(attackClass());
+      const d = await userDir();
+      await symlink(target, join(d, name));
+      const r = await strata(local(d));
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`${name} \\(the image has a directory`));
+      await expectOutsideUntouched();
+      await expectUserFilesKept(d);
+    }
+  });
+
+  it('archive outputs do not follow a symlink at the old temp name or at F', async () => {
+    const out = await tmp('strata-hostile-out-');
+    const victim = join(outside, VICTIM);
+    const tar = join(out, 'app.tar');
+    await symlink(victim, `${tar}.tmp-${process.pid}`);
+    await expectConfined(['save', '--root', root, '-o', tar, 'busybox:latest']);
+    const oci = join(out, 'app.oci.tar');
+    await symlink(victim, oci);
+    await expectConfined([...local(oci).slice(0, 4), '--output', `type=oci,dest=${oci}`, ctx]);
+    expect((await lstat(oci)).isFile()).toBe(true);
+  });
+
+  it('a directory as an archive dest is a clear error', async () => {
+    const out = await tmp('strata-hostile-out-');
+    await expectRejected(['save', '--root', root, '-o', out, 'busybox:latest'], /is a directory/);
+  });
+
+  it('the oci-dir exporter does not write blobs through a planted blobs/ symlink', async () => {
+    const out = join(await tmp('strata-hostile-out-'), 'layout');
+    await mkdir(out);
+    await symlink(outside, join(out, 'blobs'));
+    figures.attack(attackClass());
+    const r = await strata([...local(out).slice(0, 4), '--output', `type=oci-dir,dest=${out}`, ctx]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).not.toMatch(/internal error/);
+    await expectOutsideUntouched();
   });
 });
 
