@@ -4,8 +4,8 @@
  * (nothing runs): stages as clusters, steps coloured hit/miss/cascade/metadata, the reason on
  * hover. Default format: html when OUT ends in .html, else dot. Without -o it goes to stdout.
  */
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { replaceFileWith } from '../core/fs/exclusive-file.js';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
 import { planGraph, renderDot, renderHtml } from '../core/views/index.js';
@@ -47,7 +47,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   const text = format === 'html' ? renderHtml(model) : renderDot(model);
   if (out === undefined || out === '-') io.stdout.write(text);
   else {
-    await writeFile(resolve(io.cwd, out), text);
+    // A fresh temp file renamed over the target: never written through a planted symlink.
+    await replaceFileWith(resolve(io.cwd, out), text);
     const s = model.summary;
     const pending = s.pending > 0 ? `, ${s.pending} decided after the stage they read runs` : '';
     io.stderr.write(

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,17 @@ describe('strata graph', () => {
     const html = await readFile(out, 'utf8');
     expect(html).toContain('"label":"[files label] LABEL msg=$MSG"');
     expect(html).toMatch(/<title>strata graph: \S*Dockerfile<\/title>/);
+  });
+
+  it('-o replaces a symlink planted at the output instead of writing through it', async () => {
+    const store = await freshStore();
+    const dir = await mkdtemp(join(tmpdir(), 'strata-graph-out-'));
+    await writeFile(join(dir, 'victim'), 'precious\n');
+    await symlink(join(dir, 'victim'), join(dir, 'plan.html'));
+    const r = await strata(['graph', '--root', store.root, '-o', join(dir, 'plan.html'), await project()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(join(dir, 'victim'), 'utf8')).toBe('precious\n');
+    expect((await lstat(join(dir, 'plan.html'))).isFile()).toBe(true);
   });
 
   it('rejects an unknown format', async () => {
