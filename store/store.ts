@@ -35,7 +35,7 @@ import type { CompressedLayer, LayerRecord } from './layer-record.js';
 import { RefFiles } from './ref-files.js';
 import type { RefTarget } from './ref-target.js';
 import { encodeName } from './safe-name.js';
-import { sweepStale } from './stale-sweep.js';
+import { deadOrUnowned, type SweepResult, sweepStale } from './stale-sweep.js';
 import { openVerified, verifyDigest } from './verified-read.js';
 
 export interface DiskUsage {
@@ -64,6 +64,8 @@ export class Store implements BlobStore {
   readonly #mounts: CacheMounts;
   readonly #refs: RefFiles;
   readonly #cache: CacheRecords;
+  #opened: SweepResult = { removed: [], unmounted: [], kept: [] };
+  #buildCandidates: string[] = [];
 
   private constructor(root: string) {
     this.root = root;
@@ -100,10 +102,39 @@ export class Store implements BlobStore {
       throw mapNoSpace(err, `open store ${dir}`);
     }
     const store = new Store(dir);
-    for (const sub of ['ingest', 'layers', 'cache', 'refs', 'cachemounts', 'locks', 'meta']) {
-      await sweepStale(join(dir, sub));
-    }
+    store.#opened = await store.sweepTemp();
+    store.#buildCandidates = await deadOrUnowned(join(dir, 'builds'));
     return store;
+  }
+
+  /** What open() swept: temp entries of dead processes removed, or kept under a mount. */
+  get openSweep(): SweepResult {
+    return this.#opened;
+  }
+
+  /**
+   * builds/ entries that open() found without a live owner in their name (dead, or named
+   * another way). open() removes none: a build dir may hold a running container and its
+   * mounts, which core/build/build-dirs.ts undoes first. Empty means nothing to clean.
+   */
+  get deadBuildCandidates(): readonly string[] {
+    return this.#buildCandidates;
+  }
+
+  /**
+   * Removes temp entries (ingest files, staging and trash dirs, `.tmp-` files) whose owner
+   * died, unmounting first whatever is mounted under them; keeps (and reports) those a mount
+   * still needs. Names in the result are store-relative (`layers/.staging-...`).
+   */
+  async sweepTemp(): Promise<SweepResult> {
+    const all: SweepResult = { removed: [], unmounted: [], kept: [] };
+    for (const sub of ['ingest', 'layers', 'cache', 'refs', 'cachemounts', 'locks', 'meta']) {
+      const r = await sweepStale(join(this.root, sub));
+      all.removed.push(...r.removed.map((n) => `${sub}/${n}`));
+      all.unmounted.push(...r.unmounted);
+      all.kept.push(...r.kept.map((k) => ({ name: `${sub}/${k.name}`, reason: k.reason })));
+    }
+    return all;
   }
 
   /** `$STRATA_ROOT`, else `$XDG_DATA_HOME/strata`, else `~/.local/share/strata`. */
