@@ -9,10 +9,27 @@ import type { Io } from './io.js';
 /** `--root DIR` is accepted by every command (else STRATA_ROOT, XDG_DATA_HOME, ~/.local/share). */
 export const ROOT_OPTION = { root: { type: 'string' } } as const;
 
-/** The store a command works on: `--root DIR` (relative to the command's cwd), else the defaults. */
-export async function openStore(root: string | undefined, io: Io): Promise<Store> {
+/**
+ * The store a command works on: `--root DIR` (relative to the command's cwd), else the
+ * defaults. Opening it cleans what dead builds left (their runc containers, mounts, dirs)
+ * and says so in one line on stderr; `fsck` passes `sweep: false` to do that itself and
+ * list every item.
+ */
+export async function openStore(
+  root: string | undefined,
+  io: Io,
+  opts: { sweep?: boolean } = {},
+): Promise<Store> {
   const { Store } = await import('../store/store.js');
-  return Store.open(root === undefined ? undefined : resolve(io.cwd, root), io.env);
+  const store = await Store.open(root === undefined ? undefined : resolve(io.cwd, root), io.env);
+  if (opts.sweep === false) return store;
+  // Loaded only when open() saw a build dir without a live owner, or kept something mounted.
+  if (store.deadBuildCandidates.length === 0 && store.openSweep.kept.length === 0) return store;
+  const { describeDeadBuildSweep, sweepDeadBuilds } = await import('../core/build/build-dirs.js');
+  const swept = await sweepDeadBuilds(store);
+  const notice = describeDeadBuildSweep(swept);
+  if (notice) io.stderr.write(`strata: ${notice}\n`);
+  return store;
 }
 
 /** `--build-arg NAME=VALUE`, or `NAME` alone taking the value from the environment (skipped if unset), as docker does. */

@@ -22,7 +22,7 @@ import type { CacheSpec } from '../registry/cache-spec.js';
 import type { ResolvedImage } from './base-image.js';
 import { resolveImage } from './base-image.js';
 import { openBuildContext } from './build-context.js';
-import { makeBuildDir, sweepDeadBuilds } from './build-dirs.js';
+import { describeDeadBuildSweep, makeBuildDir, sweepDeadBuilds } from './build-dirs.js';
 import { attachLayers, makeReport, saveReport } from './build-report.js';
 import { rootKey } from './cache-key.js';
 import type { SecretSource } from './exec-run.js';
@@ -218,8 +218,12 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   });
   if (o.dryRun) return { plan, tags };
 
-  await sweepDeadBuilds(store.root);
-  const tmp = await makeBuildDir(store.root, buildId);
+  // The CLI sweeps when it opens the store; a library caller may not have.
+  if (store.deadBuildCandidates.length > 0) {
+    const swept = describeDeadBuildSweep(await sweepDeadBuilds(store));
+    if (swept) o.progress({ type: 'warning', message: swept });
+  }
+  const tmp = await makeBuildDir(store.root);
   const stageStates = new Map<number, ImageState>();
   let vertex = 0;
   try {

@@ -1,64 +1,93 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { isUnder, mountsUnder, unmount } from './mounts.js';
-import { type Owner, ownerAlive, readOwner, removeOwner } from './owner.js';
-import { DEFAULT_RUNC_ROOT, runcDelete, runcList } from './runc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isUnder, mountPointsUnder, readMounts, unmountIfIdle } from '../../store/mount-table.js';
+import { isOwnerAlive } from '../../store/process-owner.js';
+import { ownerAlive, readOwner } from './owner.js';
+import { DEFAULT_RUNC_ROOT, runcDelete, runcList, runcPs } from './runc.js';
 import { findRunc } from './runc-version.js';
 
-/**
- * The step state dir that owns `p`: the nearest directory from `p` up to (not including)
- * `stateRoot` that holds an owner file.
- */
-async function owningStep(p: string, stateRoot: string): Promise<{ dir: string; owner: Owner } | undefined> {
-  let dir = p;
-  while (isUnder(dir, stateRoot) && dir !== stateRoot) {
-    const owner = await readOwner(dir);
-    if (owner) return { dir, owner };
-    dir = path.dirname(dir);
-  }
-  return undefined;
+/** A container of a dead owner that cleanupStale killed and deleted. */
+export interface StaleContainer {
+  id: string;
+  /** Its bundle (the step's state dir), absolute. */
+  bundle: string;
+  /** The processes it still ran (`runc ps`), all gone afterwards unless listed in `left`. */
+  pids: number[];
+}
+
+export interface StaleCleanup {
+  containers: StaleContainer[];
+  /** Mount points undone (absolute), deepest first. */
+  mounts: string[];
+  /** What could not be undone: a busy mount, a process that outlived SIGKILL. */
+  left: { path: string; reason: string }[];
+}
+
+/** How cleanupStale tells a live step's path (bundle, mount point) from a dead one's. */
+export type IsLive = (p: string) => boolean | Promise<boolean>;
+
+/** Default liveness: the nearest state dir up to `stateRoot` with an owner file names a live process. */
+function ownerFileLiveness(stateRoot: string): IsLive {
+  return async (p) => {
+    for (let dir = p; isUnder(dir, stateRoot) && dir !== stateRoot; dir = path.dirname(dir)) {
+      const owner = await readOwner(dir);
+      if (owner) return ownerAlive(owner);
+    }
+    return false;
+  };
 }
 
 /**
  * Cleans what RUN steps of dead strata processes (SIGKILL, power loss of a namespace) left
- * under `stateRoot`: runc containers whose bundle lies under stateRoot and whose owner
- * process is gone (`runc delete -f`), then every mount under stateRoot that no live step
- * owns (deepest first, lazily detached when busy). Steps of live processes are left alone.
- * Their state dirs are not removed: a state dir is the caller's to delete.
+ * under `stateRoot`: runc containers whose bundle lies under stateRoot and is not live are
+ * killed with every process in them (`runc delete -f`, then waited for), and then every
+ * mount under stateRoot that is not live is unmounted, deepest first. The order matters: a
+ * container keeps its own copy of the overlay mount in its mount namespace, so unmounting
+ * the host's copy alone would leave it running on the same upper dir.
+ *
+ * Mounts are never detached lazily: a busy one stays and is listed in `left`, so the caller
+ * knows not to delete the directory under it. Steps of live processes are left alone. Does
+ * not remove directories: a state dir is the caller's to delete.
  *
  * @param opts.runcRoot the runc --root the steps used (default /run/strata/runc)
- * @returns how many containers were deleted and mounts undone
+ * @param opts.isLive which paths belong to a live step (default: the step's owner file)
  */
 export async function cleanupStale(
   stateRoot: string,
-  opts: { runcRoot?: string; runc?: string } = {},
-): Promise<{ containers: number; mounts: number }> {
+  opts: { runcRoot?: string; runc?: string; isLive?: IsLive } = {},
+): Promise<StaleCleanup> {
   const root = path.resolve(stateRoot);
   const runcRoot = opts.runcRoot ?? DEFAULT_RUNC_ROOT;
   const runc = opts.runc ?? findRunc();
-  const stale = new Set<string>();
-  let containers = 0;
+  const isLive = opts.isLive ?? ownerFileLiveness(root);
+  const out: StaleCleanup = { containers: [], mounts: [], left: [] };
   if (runc && existsSync(runcRoot)) {
     for (const c of await runcList(runc, runcRoot)) {
-      if (!isUnder(path.resolve(c.bundle), root)) continue;
-      const step = await owningStep(path.resolve(c.bundle), root);
-      if (step && ownerAlive(step.owner)) continue;
-      if (await runcDelete(runc, runcRoot, c.id)) containers++;
-      if (step) stale.add(step.dir);
+      const bundle = path.resolve(c.bundle);
+      if (!isUnder(bundle, root) || (await isLive(bundle))) continue;
+      const pids = await runcPs(runc, runcRoot, c.id);
+      if (!(await runcDelete(runc, runcRoot, c.id))) continue; // gone meanwhile
+      out.containers.push({ id: c.id, bundle, pids });
+      for (const pid of await survivors(pids)) {
+        out.left.push({ path: bundle, reason: `process ${pid} of container ${c.id} still runs` });
+      }
     }
   }
-  let mounts = 0;
-  for (const m of await mountsUnder(root)) {
-    const step = await owningStep(m, root);
-    if (step && ownerAlive(step.owner)) continue;
-    await unmount(m);
-    mounts++;
-    if (step) stale.add(step.dir);
+  for (const m of mountPointsUnder(await readMounts(), root)) {
+    if (await isLive(m)) continue;
+    if ((await unmountIfIdle(m)) === 'busy') out.left.push({ path: m, reason: 'the mount is busy' });
+    else if (!out.mounts.includes(m)) out.mounts.push(m);
   }
-  // Dead steps are now cleaned: drop their owner files so the next sweep skips them.
-  for (const dir of stale) {
-    const owner = await readOwner(dir);
-    if (owner && !ownerAlive(owner)) await removeOwner(dir);
+  return out;
+}
+
+/** The pids still running (zombies count as gone) after up to ~3 s: SIGKILL is quick, exit is not instant. */
+async function survivors(pids: number[]): Promise<number[]> {
+  let left = pids;
+  for (let i = 0; i < 60 && left.length > 0; i++) {
+    left = left.filter((pid) => isOwnerAlive({ pid, start: 0 }));
+    if (left.length > 0) await sleep(50);
   }
-  return { containers, mounts };
+  return left;
 }

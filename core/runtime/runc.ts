@@ -20,6 +20,17 @@ export async function runcList(runc: string, root: string): Promise<RuncContaine
   return parsed ?? [];
 }
 
+/** `runc ps ID`: the host pids of the container's processes; none when runc cannot tell. */
+export async function runcPs(runc: string, root: string, id: string): Promise<number[]> {
+  try {
+    const { stdout } = await exec(runc, ['--root', root, 'ps', '--format', 'json', id]);
+    const pids = JSON.parse(stdout.trim() || 'null') as unknown;
+    return Array.isArray(pids) ? pids.filter((p): p is number => Number.isSafeInteger(p)) : [];
+  } catch {
+    return [];
+  }
+}
+
 /** `runc kill ID KILL`; false when runc refused (not created yet, already gone). */
 export async function runcKill(runc: string, root: string, id: string): Promise<boolean> {
   try {

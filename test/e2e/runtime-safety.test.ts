@@ -214,7 +214,9 @@ describe('runStep safety', () => {
     const stale = await fakeStep(stateRoot, 'stale', dead);
     const live = await fakeStep(stateRoot, 'live', process.pid);
     const r = await cleanupStale(stateRoot, { runcRoot });
-    expect(r).toEqual({ containers: 1, mounts: 1 });
+    expect(r.containers.map((c) => c.id)).toEqual([`strata-stale-${process.pid}`]);
+    expect(r.mounts).toEqual([path.join(stale, 'rootfs')]);
+    expect(r.left).toEqual([]);
     expect(mountsUnder(stale)).toEqual([]);
     expect(mountsUnder(live)).toHaveLength(1);
     expect(runcLeftovers(runcRoot)).toEqual([`strata-live-${process.pid}`]);
