@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isUnder, mountPointsUnder, readMounts, unmountIfIdle } from '../../store/mount-table.js';
@@ -62,17 +63,34 @@ export async function cleanupStale(
   const runc = opts.runc ?? findRunc();
   const isLive = opts.isLive ?? ownerFileLiveness(root);
   const out: StaleCleanup = { containers: [], mounts: [], left: [] };
-  if (runc && existsSync(runcRoot)) {
-    for (const c of await runcList(runc, runcRoot)) {
-      const bundle = path.resolve(c.bundle);
-      if (!isUnder(bundle, root) || (await isLive(bundle))) continue;
-      const pids = await runcPs(runc, runcRoot, c.id);
-      if (!(await runcDelete(runc, runcRoot, c.id))) continue; // gone meanwhile
-      out.containers.push({ id: c.id, bundle, pids });
-      for (const pid of await survivors(pids)) {
-        out.left.push({ path: bundle, reason: `process ${pid} of container ${c.id} still runs` });
-      }
+  // First the `runc run` processes a dead step started: one killed mid-setup would otherwise
+  // go on to create and start its container after the runc list below.
+  const runs: RuncRun[] = [];
+  for (const r of await runcRunsUnder(root)) if (!(await isLive(r.bundle))) runs.push(r);
+  for (const r of runs) {
+    try {
+      process.kill(r.pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
     }
+  }
+  await survivors(runs.map((r) => r.pid));
+  const listed = runc && existsSync(runcRoot) ? await runcList(runc, runcRoot) : [];
+  for (const c of listed) {
+    const bundle = path.resolve(c.bundle);
+    if (!isUnder(bundle, root) || (await isLive(bundle))) continue;
+    const pids = runc ? await runcPs(runc, runcRoot, c.id) : [];
+    if (runc) await runcDelete(runc, runcRoot, c.id);
+    pids.unshift(...runs.filter((r) => r.id === c.id).map((r) => r.pid));
+    out.containers.push({ id: c.id, bundle, pids });
+    for (const pid of await survivors(pids)) {
+      out.left.push({ path: bundle, reason: `process ${pid} of container ${c.id} still runs` });
+    }
+  }
+  // A step killed before runc recorded its container: its runc run is all there was.
+  for (const r of runs) {
+    if (!out.containers.some((c) => c.id === r.id))
+      out.containers.push({ id: r.id, bundle: r.bundle, pids: [r.pid] });
   }
   for (const m of mountPointsUnder(await readMounts(), root)) {
     if (await isLive(m)) continue;
@@ -90,4 +108,27 @@ async function survivors(pids: number[]): Promise<number[]> {
     if (left.length > 0) await sleep(50);
   }
   return left;
+}
+
+/** A `runc ... run --bundle B ID` process (how run-step.ts starts every step). */
+interface RuncRun {
+  pid: number;
+  id: string;
+  bundle: string;
+}
+
+/** The runc run processes whose bundle lies under `root`, found by their command lines. */
+async function runcRunsUnder(root: string): Promise<RuncRun[]> {
+  const found: RuncRun[] = [];
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const argv = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    const b = argv.indexOf('--bundle');
+    if (b < 0 || !argv.includes('run') || !path.basename(argv[0] ?? '').startsWith('runc')) continue;
+    const bundle = path.resolve(argv[b + 1] ?? '/');
+    if (!isUnder(bundle, root)) continue;
+    // cmdline ends with a NUL, so the id is the next to last field.
+    found.push({ pid: Number(name), id: argv[argv.length - 2] ?? '', bundle });
+  }
+  return found;
 }
