@@ -1,9 +1,11 @@
 /**
  * `strata fsck [--repair] [--json]`: re-hash every blob and layer of the store and check
  * that refs, manifests, configs and cache records agree. Prints one line per problem and a
- * summary. Exit 0 when nothing is wrong (or --repair dealt with everything), 4 when problems
+ * summary. First cleans what dead builds left (runc containers and their processes, mounts,
+ * build and staging dirs) and lists each item as `orphan-*`. Exit 0 when nothing is wrong (or --repair dealt with everything), 4 when problems
  * remain (e2fsck's "errors left uncorrected").
  */
+import { type DeadBuildSweep, describeDeadBuildSweep } from '../core/build/build-dirs.js';
 import { fsck } from '../core/fsck/fsck.js';
 import type { FsckProblem } from '../core/fsck/fsck-report.js';
 import { InvalidInputError } from '../core/oci/errors.js';
@@ -19,11 +21,15 @@ export async function run(args: string[], io: Io): Promise<number> {
     json: { type: 'boolean' },
   });
   if (positionals.length > 0) throw new InvalidInputError('fsck: takes no arguments');
-  const store = await openStore(values.root, io);
+  // fsck cleans after dead builds itself, to list each item rather than a one-line notice.
+  const store = await openStore(values.root, io, { sweep: false });
   const report = await fsck(store, { repair: values.repair ?? false });
   if (values.json) {
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
+    for (const l of orphanLines(report.orphans)) io.stdout.write(`${l}\n`);
+    const cleaned = describeDeadBuildSweep(report.orphans);
+    if (cleaned) io.stdout.write(`${cleaned}\n`);
     for (const p of report.problems) io.stdout.write(`${line(p)}\n`);
     const c = report.checked;
     const repaired = report.problems.length - report.remaining;
@@ -35,6 +41,24 @@ export async function run(args: string[], io: Io): Promise<number> {
     );
   }
   return report.remaining > 0 ? EXIT_PROBLEMS_REMAIN : 0;
+}
+
+/** One line per thing a dead build left, in the order cleaned, with what was done in brackets. */
+function orphanLines(o: DeadBuildSweep): string[] {
+  const row = (kind: string, path: string, detail: string) => `${kind.padEnd(18)} ${path}${detail}`;
+  return [
+    ...o.containers.map((c) =>
+      row(
+        'orphan-container',
+        c.bundle,
+        `: runc container ${c.id}, processes ${c.pids.join(' ') || 'none'} [killed]`,
+      ),
+    ),
+    ...o.mounts.map((m) => row('orphan-mount', m, ' [unmounted]')),
+    ...o.builds.map((b) => row('orphan-build', b, ' [removed]')),
+    ...o.temp.map((t) => row('orphan-temp', t, ' [removed]')),
+    ...o.kept.map((k) => row('orphan-kept', k.path, `: ${k.reason}`)),
+  ];
 }
 
 function line(p: FsckProblem): string {

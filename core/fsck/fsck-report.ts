@@ -3,6 +3,8 @@
  * Every problem names its store-relative path, so a person can `ls` it.
  */
 
+import type { DeadBuildSweep } from '../build/build-dirs.js';
+
 /** Stable problem kinds (grouped by the part of the store they concern). */
 export type ProblemKind =
   | 'blob-corrupt' // content does not hash to the blob's name
@@ -47,6 +49,8 @@ export interface FsckReport {
   checked: FsckCounts;
   /** Every problem found, in the order found (blobs, layers, refs, cache records). */
   problems: FsckProblem[];
-  /** Problems that --repair did not resolve (all of them without --repair). */
+  /** What dead builds left and fsck cleaned (with or without --repair); `kept` stayed. */
+  orphans: DeadBuildSweep;
+  /** Problems that --repair did not resolve (all of them without --repair), plus orphans kept. */
   remaining: number;
 }

@@ -5,11 +5,16 @@
  * can rely on the verdicts before it; anything that appears meanwhile (a concurrent build
  * commits a layer, then its record) is checked on demand when first named.
  *
+ * First it cleans what dead builds left (runc containers and their processes, mounts, build
+ * and staging dirs: core/build/build-dirs.ts) and lists it in `orphans`; what has to stay
+ * (a busy mount) counts as a problem that remains.
+ *
  * Runs under the store's `gc` lock: prune never runs at the same time, so nothing fsck
  * judges "missing" is being deleted under it. Builds may run meanwhile: they only add, and
  * always add what is named before what names it (blob before ref, layer before record).
  */
 import type { Store } from '../../store/store.js';
+import { sweepDeadBuilds } from '../build/build-dirs.js';
 import { BlobChecker } from './blob-checker.js';
 import { checkCacheRecords } from './check-cache-records.js';
 import { checkRefs } from './check-refs.js';
@@ -32,6 +37,9 @@ export interface FsckOptions {
 export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckReport> {
   const lock = await store.lock('gc', { signal: opts.signal });
   try {
+    // Always, even without repair: what a dead build left runs or stays mounted, and every
+    // command that opens the store would clean it anyway; fsck just lists each item.
+    const orphans = await sweepDeadBuilds(store, { thorough: true });
     const ctx = new FsckContext(store, opts.repair ?? false);
     const blobs = new BlobChecker(ctx);
     const layers = new LayerChecker(ctx, blobs, await epochCandidates(store));
@@ -41,8 +49,8 @@ export async function fsck(store: Store, opts: FsckOptions = {}): Promise<FsckRe
       refs: await checkRefs(ctx, blobs, layers),
       cacheRecords: await checkCacheRecords(ctx, blobs, layers),
     };
-    const remaining = ctx.problems.filter((p) => p.repaired === undefined).length;
-    return { checked, problems: ctx.problems, remaining };
+    const remaining = ctx.problems.filter((p) => p.repaired === undefined).length + orphans.kept.length;
+    return { checked, problems: ctx.problems, orphans, remaining };
   } finally {
     await lock.release();
   }

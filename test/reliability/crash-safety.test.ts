@@ -7,8 +7,9 @@
  *     records appear by rename, so a kill can leave only unreferenced or temp things);
  *   - the next build succeeds, and exactly the steps whose records the killed build wrote
  *     are CACHED (a prefix of the steps: nothing completed is lost, nothing half-done hits);
- *   - once it is done no mount, runc container, ingest file, staging or build dir of the
- *     dead build is left, and fsck is clean again.
+ *   - fsck also kills the dead build's runc container and undoes its mount, so no mount,
+ *     runc container, ingest file, staging or build dir of it is left; after the next
+ *     build none is either, and fsck is clean again.
  * Needs root (RUN through runc on overlay); fails, never skips, without it.
  */
 import { writeFile } from 'node:fs/promises';
@@ -51,7 +52,7 @@ let ctx: string;
 const orphaned = { mounts: 0, containers: 0, tempEntries: 0, stepsKeptCached: 0 };
 afterAll(() => {
   console.log(
-    `[reliability] crash-safety: the next build cleaned ${orphaned.mounts} mounts, ${orphaned.containers} runc containers ` +
+    `[reliability] crash-safety: fsck cleaned ${orphaned.mounts} mounts, ${orphaned.containers} runc containers ` +
       `and ${orphaned.tempEntries} temp entries left by killed builds, and reused ${orphaned.stepsKeptCached} completed steps`,
   );
 });
@@ -85,13 +86,21 @@ describe('a build killed with SIGKILL', () => {
       if (injected) figures.faultsInjected++;
 
       const completed = [...(await cacheKeys(root))].filter((k) => !before.has(k));
+      const containers = runcContainersUnder(root);
       orphaned.mounts += (await mountsUnder(root)).length;
-      orphaned.containers += runcContainersUnder(root).length;
+      orphaned.containers += containers.length;
       orphaned.tempEntries += (await leftovers(root)).length;
       orphaned.stepsKeptCached += completed.length;
       const afterKill = await fsckStore(root);
       figures.fsckRan(afterKill.problems.length === 0);
       expect(problemLines(afterKill)).toEqual([]);
+      // fsck itself cleaned what the kill orphaned, and listed the containers it killed (and
+      // perhaps one a surviving `runc run` was still setting up when they were counted).
+      expect(afterKill.orphans.containers.map((c) => c.id)).toEqual(expect.arrayContaining(containers));
+      expect(afterKill.orphans.kept).toEqual([]);
+      expect(await mountsUnder(root)).toEqual([]);
+      expect(runcContainersUnder(root)).toEqual([]);
+      expect(await leftovers(root)).toEqual([]);
 
       const again = await runCliOk(build(`crash:${i}`));
       figures.buildsSurvived++;

@@ -32,14 +32,23 @@ export async function mountsUnder(root: string): Promise<string[]> {
 
 /** runc containers (under strata's runc root) whose bundle lies under `root`. */
 export function runcContainersUnder(root: string, runcRoot = '/run/strata/runc'): string[] {
+  return runcListUnder(root, runcRoot).map((c) => c.id);
+}
+
+function runcListUnder(root: string, runcRoot: string): { id: string; pid: number; bundle: string }[] {
   let out: string;
   try {
     out = execFileSync('runc', ['--root', runcRoot, 'list', '--format', 'json'], { encoding: 'utf8' });
   } catch {
     return [];
   }
-  const list = (JSON.parse(out || '[]') ?? []) as { id: string; bundle: string }[];
-  return list.filter((c) => resolve(c.bundle).startsWith(`${resolve(root)}/`)).map((c) => c.id);
+  const list = (JSON.parse(out || '[]') ?? []) as { id: string; pid: number; bundle: string }[];
+  return list.filter((c) => resolve(c.bundle).startsWith(`${resolve(root)}/`));
+}
+
+/** The init pids (the step's shell) of the runc containers whose bundle lies under `root`. */
+export function runcInitPidsUnder(root: string, runcRoot = '/run/strata/runc'): number[] {
+  return runcListUnder(root, runcRoot).map((c) => c.pid);
 }
 
 /** Temp entries left in the store: ingest files, layer staging/trash dirs, build dirs. */
