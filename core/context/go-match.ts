@@ -36,8 +36,15 @@ export function goMatch(pattern: string, name: string): boolean {
   return re.test(name);
 }
 
+/**
+ * One code point as a regexp literal, valid both inside and outside a class. A `\u{...}`
+ * escape rather than a backslash before "special" characters: under the `u` flag an
+ * identity escape of anything but a syntax character is an error (`\-` outside a class
+ * made `package-lock.json*` crash the build), and a list of which characters need one is
+ * one more thing to get wrong.
+ */
 function escapeRe(c: string): string {
-  return c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  return `\\u{${c.codePointAt(0)!.toString(16)}}`;
 }
 
 function bad(pattern: string): InvalidInputError {
