@@ -10,6 +10,9 @@
  *
  * A failure to start is reported but does not abort the run: unit tests do not need the
  * engine, and every e2e test that does calls requireDocker(), which fails with a clear message.
+ *
+ * When the conformance corpus (test/helpers/conformance.ts) is absent it says so once, with
+ * the files whose corpus-backed tests each worker then skips (or, under CI=true, fails).
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CONFORMANCE_ABSENT, conformancePresent, conformanceTestFiles, isCI } from './helpers/conformance.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../scripts/dockerd.sh', import.meta.url));
@@ -31,7 +35,17 @@ async function dockerd(action: 'start' | 'stop' | 'status'): Promise<{ ok: boole
   }
 }
 
+function reportConformance(): void {
+  if (conformancePresent) return;
+  const files = conformanceTestFiles(fileURLToPath(new URL('..', import.meta.url)));
+  const what = isCI() ? 'CI=true, so these fail' : 'skipping their corpus-backed tests';
+  process.stderr.write(
+    `global-setup: ${CONFORMANCE_ABSENT}.\n${what}:\n${files.map((f) => `  ${f}\n`).join('')}`,
+  );
+}
+
 export default async function setup(): Promise<() => Promise<void>> {
+  reportConformance();
   let startedHere = false;
   if (!(await dockerd('status')).ok) {
     const started = await dockerd('start');

@@ -6,11 +6,12 @@
  *      written outside the target dir.
  *   2. the whole `strata build --dry-run` path (parse, expand, graph, plan against a real
  *      store and context) on 300 mutations of real Dockerfiles: every run exits with a
- *      clean error or a plan, never "internal error".
+ *      clean error or a plan, never "internal error". The seeds come from the conformance
+      corpus (test/helpers/conformance.ts): without it this part is skipped, outside CI.
  * The parser alone is fuzzed in test/frontend/parser/mutation.property.test.ts (3000 runs).
  * Needs root (a mutated tar may create devices and owners); fails, never skips, without it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -22,6 +23,7 @@ import { StrataError } from '../../core/oci/errors.js';
 import { requireRoot, useTempDirs } from '../e2e/helpers/index.js';
 import { importBusybox } from '../helpers/busybox-base.js';
 import { strata } from '../helpers/cli.js';
+import { conformancePath, describeConformance, listConformance } from '../helpers/conformance.js';
 import { rawTar } from './helpers/docker-archive.js';
 import { useFigures } from './helpers/figures.js';
 import { fsckStore, problemLines } from './helpers/store-checks.js';
@@ -148,14 +150,11 @@ function mutateGzip(seed: Buffer, ms: Mutation[]): Buffer {
 
 // ---- the Dockerfile path: parse, expand, graph and plan, against a real store ----
 
-const CORPUS = new URL('../../../shared/conformance/dockerfile-parser/testfiles/', import.meta.url);
-
 /** Real Dockerfiles (the BuildKit parser corpus), with every base image made `busybox`. */
 function dockerfileSeeds(): string[] {
-  const dir = CORPUS.pathname;
-  const files = readdirSync(dir)
-    .sort()
-    .map((c) => readFileSync(join(dir, c, 'Dockerfile'), 'utf8'));
+  const files = listConformance('dockerfile-parser', 'testfiles').map((c) =>
+    readFileSync(conformancePath('dockerfile-parser', 'testfiles', c, 'Dockerfile'), 'utf8'),
+  );
   const own = [
     'FROM busybox AS base\nARG V=1\nENV A=$V\nWORKDIR /app\nCOPY a.txt ./\nCOPY dir/ /dir/\nRUN echo $A\n' +
       'FROM base\nCOPY --from=base /app/a.txt /b.txt\nADD --chmod=600 a.txt /c\nUSER 1000:1000\nCMD ["sh"]\n',
@@ -219,7 +218,7 @@ function applyEdit(src: string, e: Edit): string {
   return src.slice(0, at) + e.text + src.slice(at + e.len);
 }
 
-describe('strata build --dry-run under random mutation', () => {
+describeConformance('strata build --dry-run under random mutation', () => {
   let root: string;
   let ctx: string;
   beforeAll(async () => {

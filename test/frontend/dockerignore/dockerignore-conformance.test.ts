@@ -1,16 +1,15 @@
 // Table tests from moby/patternmatcher and its ignorefile package (shared/conformance, see
 // its README for how upstream uses each file).
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   IgnorePattern,
   IgnorePatternError,
   PatternMatcher,
   readIgnoreFile,
 } from '../../../frontend/dockerignore/index.js';
+import { describeConformance, readConformanceJson } from '../../helpers/conformance.js';
 
-const conformance = new URL('../../../../shared/conformance/', import.meta.url);
-const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, conformance), 'utf8')) as T;
+const load = <T>(name: string): T => readConformanceJson<T>(name);
 
 interface MatchCase {
   pattern?: string;
@@ -33,7 +32,7 @@ function outcome(patterns: string[], path: string): boolean | 'error' {
   }
 }
 
-describe('patternmatcher-cases (one pattern each)', () => {
+describeConformance('patternmatcher-cases (one pattern each)', () => {
   const cases = load<MatchCase[]>('patternmatcher-cases.json');
   console.log(`patternmatcher-cases: ${cases.length} rows`);
   // The README notes every row, including the deprecated-`Matches` ones, holds under
@@ -55,7 +54,7 @@ describe('patternmatcher-cases (one pattern each)', () => {
   });
 });
 
-describe('patternmatcher-multi-cases (ordered patterns)', () => {
+describeConformance('patternmatcher-multi-cases (ordered patterns)', () => {
   const cases = load<MatchCase[]>('patternmatcher-multi-cases.json');
   console.log(`patternmatcher-multi-cases: ${cases.length} rows`);
   it.each(cases)('$patterns vs $path', (c) => {
@@ -63,7 +62,7 @@ describe('patternmatcher-multi-cases (ordered patterns)', () => {
   });
 });
 
-describe('dockerignore-readall-cases', () => {
+describeConformance('dockerignore-readall-cases', () => {
   const cases = load<{ content: string; patterns: string[] }[]>('dockerignore-readall-cases.json');
   console.log(`dockerignore-readall-cases: ${cases.length} rows`);
   it.each(cases)('$content', (c) => {
@@ -71,7 +70,7 @@ describe('dockerignore-readall-cases', () => {
   });
 });
 
-describe('patternmatcher-compile-cases (match strategy)', () => {
+describeConformance('patternmatcher-compile-cases (match strategy)', () => {
   const cases = load<{ pattern: string; matchType: string; regexp: string | null }[]>(
     'patternmatcher-compile-cases.json',
   );

@@ -1,25 +1,17 @@
-/** Locating and reading the shared conformance corpus (../shared beside the repo). */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+/** Reading the BuildKit parser part of the conformance corpus (see test/helpers/conformance.ts). */
+import { readFileSync } from 'node:fs';
+import { conformancePath, listConformance, readConformanceJson } from '../../helpers/conformance.js';
 
-export const PARSER_DIR = fileURLToPath(
-  new URL('../../../../shared/conformance/dockerfile-parser/', import.meta.url),
-);
-
-export function requireCorpus(): void {
-  if (!existsSync(PARSER_DIR)) {
-    throw new Error(`conformance corpus missing: expected ${PARSER_DIR} (shared/ beside the repo)`);
-  }
-}
+const PARSER = 'dockerfile-parser';
 
 export function readCase(...parts: string[]): string {
-  return readFileSync(PARSER_DIR + parts.join('/'), 'utf8');
+  return readFileSync(conformancePath(PARSER, ...parts), 'utf8');
 }
 
 export function readJson<T>(name: string): T {
-  return JSON.parse(readCase(name)) as T;
+  return readConformanceJson<T>(PARSER, name);
 }
 
 export function listCases(folder: string): string[] {
-  return readdirSync(PARSER_DIR + folder).sort();
+  return listConformance(PARSER, folder);
 }

@@ -1,12 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { DockerfileError } from '../../../frontend/errors.js';
 import { dumpResult } from '../../../frontend/parser/dump.js';
 import { parse } from '../../../frontend/parser/parse.js';
-import { listCases, readCase, readJson, requireCorpus } from './conformance.js';
+import { describeConformance } from '../../helpers/conformance.js';
+import { listCases, readCase, readJson } from './conformance.js';
 
-requireCorpus();
-
-describe('BuildKit golden testfiles', () => {
+describeConformance('BuildKit golden testfiles', () => {
   const cases = listCases('testfiles');
   it('has the whole corpus', () => {
     expect(cases.length).toBe(33);
@@ -22,7 +21,7 @@ describe('BuildKit golden testfiles', () => {
   }
 });
 
-describe('BuildKit negative testfiles', () => {
+describeConformance('BuildKit negative testfiles', () => {
   const cases = listCases('testfiles-negative');
   it('has the 4 cases', () => expect(cases).toHaveLength(4));
   for (const name of cases) {
@@ -40,7 +39,7 @@ describe('BuildKit negative testfiles', () => {
   }
 });
 
-describe('testfile-line', () => {
+describeConformance('testfile-line', () => {
   it('gives each instruction the start and end lines BuildKit reports', () => {
     const want = readJson<{ astStartLine: number; astEndLine: number; children: [number, number][] }>(
       'testfile-line/expected.json',
@@ -52,7 +51,7 @@ describe('testfile-line', () => {
   });
 });
 
-describe('results.json agrees with the result files', () => {
+describeConformance('results.json agrees with the result files', () => {
   it('lists the same keywords, flags and args', () => {
     type Entry = { cmd: string; flags?: string[]; args: (string | Entry)[] };
     const all = readJson<Record<string, Entry[]>>('results.json');

@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DockerfileError } from '../../../frontend/errors.js';
 import { chompHeredocContent, heredocsFromLine, parseHeredoc } from '../../../frontend/parser/heredocs.js';
 import { parse } from '../../../frontend/parser/parse.js';
-import { readJson, requireCorpus } from './conformance.js';
-
-requireCorpus();
+import { describeConformance, itConformance } from '../../helpers/conformance.js';
+import { readJson } from './conformance.js';
 
 interface Doc {
   name: string;
@@ -20,12 +19,12 @@ interface Cases {
   parseHeredocWord: { validNameEOF: string[]; error: string[]; notHeredoc: string[] };
   heredocsFromLine: { line: string; names: string[] }[];
 }
-const cases = readJson<Cases>('heredoc-cases.json');
+const cases = (): Cases => readJson<Cases>('heredoc-cases.json');
 
 describe('heredoc extraction (parseExtractsHeredoc)', () => {
-  it('attaches the expected heredocs to every instruction after FROM', () => {
-    const { nodes } = parse(cases.parseExtractsHeredoc.dockerfile);
-    const want = cases.parseExtractsHeredoc.expected;
+  itConformance('attaches the expected heredocs to every instruction after FROM', () => {
+    const { nodes } = parse(cases().parseExtractsHeredoc.dockerfile);
+    const want = cases().parseExtractsHeredoc.expected;
     expect(nodes).toHaveLength(want.length + 1);
     want.forEach((docs, i) => {
       expect(nodes[i + 1].heredocs, `instruction ${i + 1}: ${nodes[i + 1].original}`).toEqual(docs ?? []);
@@ -39,8 +38,8 @@ describe('heredoc extraction (parseExtractsHeredoc)', () => {
     expect(nodes[2].range.start.line).toBe(7);
   });
 
-  it('finds no heredocs in JSON form', () => {
-    const { nodes } = parse(cases.jsonFormHasNoHeredocs.dockerfile);
+  itConformance('finds no heredocs in JSON form', () => {
+    const { nodes } = parse(cases().jsonFormHasNoHeredocs.dockerfile);
     expect(nodes.slice(1, 4).map((n) => n.heredocs)).toEqual([[], [], []]);
     expect(nodes.slice(1, 4).every((n) => n.json)).toBe(true);
   });
@@ -77,14 +76,14 @@ describe('heredoc extraction (parseExtractsHeredoc)', () => {
   });
 });
 
-describe('parseHeredoc (single words)', () => {
-  for (const word of cases.parseHeredocWord.validNameEOF) {
+describeConformance('parseHeredoc (single words)', () => {
+  for (const word of cases().parseHeredocWord.validNameEOF) {
     it(`${word} opens heredoc EOF`, () => expect(parseHeredoc(word)?.name).toBe('EOF'));
   }
-  for (const word of cases.parseHeredocWord.error) {
+  for (const word of cases().parseHeredocWord.error) {
     it(`${word} is an error`, () => expect(() => parseHeredoc(word)).toThrow(/unexpected end of statement/));
   }
-  for (const word of cases.parseHeredocWord.notHeredoc) {
+  for (const word of cases().parseHeredocWord.notHeredoc) {
     it(`${JSON.stringify(word)} is not a heredoc`, () => expect(parseHeredoc(word)).toBeNull());
   }
   it('reads chomp, fd and quoting', () => {
@@ -94,12 +93,12 @@ describe('parseHeredoc (single words)', () => {
   });
 });
 
-describe('heredocsFromLine', () => {
+describeConformance('heredocsFromLine', () => {
   // Upstream's test compares only the heredocs actually found (a vacuous pass when none
   // are). BuildKit's lexer splits `<<- EOF` into `<<-` and `EOF`, so that line really has
   // no heredoc; every other row must match exactly.
   const noneInBuildKit = new Set(['RUN <<- EOF']);
-  for (const { line, names } of cases.heredocsFromLine) {
+  for (const { line, names } of cases().heredocsFromLine) {
     it(line, () => {
       const got = heredocsFromLine(line).map((d) => d.name);
       expect(got).toEqual(noneInBuildKit.has(line) ? [] : names);
@@ -111,8 +110,8 @@ describe('heredocsFromLine', () => {
   });
 });
 
-describe('chompHeredocContent', () => {
-  for (const { input, expected } of cases.chompHeredocContent) {
+describeConformance('chompHeredocContent', () => {
+  for (const { input, expected } of cases().chompHeredocContent) {
     it(JSON.stringify(input), () => expect(chompHeredocContent(input)).toBe(expected));
   }
   it('strips tabs only at line starts after \\n', () => {

@@ -3,15 +3,14 @@
  * ranges or throws a DockerfileError located inside the file. Nothing else escapes.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { DockerfileError } from '../../../frontend/errors.js';
 import { dumpResult } from '../../../frontend/parser/dump.js';
 import { parse } from '../../../frontend/parser/parse.js';
-import { listCases, readCase, requireCorpus } from './conformance.js';
+import { describeConformance } from '../../helpers/conformance.js';
+import { listCases, readCase } from './conformance.js';
 
-requireCorpus();
-
-const seeds = [
+const seeds = (): string[] => [
   ...listCases('testfiles').map((c) => readCase('testfiles', c, 'Dockerfile')),
   ...listCases('testfiles-negative').map((c) => readCase('testfiles-negative', c, 'Dockerfile')),
   readCase('testfile-line', 'Dockerfile'),
@@ -99,13 +98,13 @@ function apply(src: string, e: Edit): string {
   return src.slice(0, at) + e.text + src.slice(at + e.len);
 }
 
-describe('parse() under random mutation', () => {
+describeConformance('parse() under random mutation', () => {
   it('throws only DockerfileError, always located inside the file', () => {
     let failures = 0;
     let successes = 0;
     fc.assert(
       fc.property(
-        fc.constantFrom(...seeds),
+        fc.constantFrom(...seeds()),
         fc.array(edit, { minLength: 1, maxLength: 8 }),
         (seed, edits) => {
           const src = edits.reduce(apply, seed);

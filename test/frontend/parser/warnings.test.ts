@@ -1,10 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { parse } from '../../../frontend/parser/parse.js';
-import { readJson, requireCorpus } from './conformance.js';
+import { describeConformance } from '../../helpers/conformance.js';
+import { readJson } from './conformance.js';
 
-requireCorpus();
-
-describe('empty continuation lines', () => {
+describeConformance('empty continuation lines', () => {
   const table = readJson<{ dockerfile: string; expectedWarningCount: number; warningsContain: string[] }>(
     'empty-continuation-warnings.json',
   );

@@ -1,7 +1,6 @@
 // Table tests from BuildKit's lexer suite (shared/conformance/shell, see its README for how
 // upstream reads each file).
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   ExpansionError,
   processWord,
@@ -9,9 +8,9 @@ import {
   trimPrefix,
   trimSuffix,
 } from '../../../frontend/shell/index.js';
+import { describeConformance, readConformanceJson } from '../../helpers/conformance.js';
 
-const conformance = new URL('../../../../shared/conformance/shell/', import.meta.url);
-const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, conformance), 'utf8')) as T;
+const load = <T>(name: string): T => readConformanceJson<T>('shell', name);
 
 interface EnvVarCase {
   line: number;
@@ -49,7 +48,7 @@ function expectExpansionError(fn: () => unknown, contains?: string): void {
   if (contains) expect((caught as Error).message).toContain(contains);
 }
 
-describe('envVarTest (ProcessWord)', () => {
+describeConformance('envVarTest (ProcessWord)', () => {
   const file = load<{ env: string[]; cases: EnvVarCase[] }>('envVarTest.json');
   // `A` rows must hold on both platforms, so they run under both env-key semantics.
   const runs = file.cases.flatMap((c) => {
@@ -72,7 +71,7 @@ describe('envVarTest (ProcessWord)', () => {
   );
 });
 
-describe('wordsTest (ProcessWords)', () => {
+describeConformance('wordsTest (ProcessWords)', () => {
   const file = load<{ cases: WordsCase[] }>('wordsTest.json');
   console.log(`wordsTest: ${file.cases.length} rows`);
 
@@ -83,7 +82,7 @@ describe('wordsTest (ProcessWords)', () => {
   });
 });
 
-describe('processWord cases (with matched/unmatched)', () => {
+describeConformance('processWord cases (with matched/unmatched)', () => {
   const file = load<{ cases: ProcessWordCase[] }>('processWord-cases.json');
   console.log(`processWord-cases: ${file.cases.length} rows`);
 
@@ -100,7 +99,7 @@ describe('processWord cases (with matched/unmatched)', () => {
   });
 });
 
-describe('shell patterns (shellPatternRegex-cases, checked by behaviour)', () => {
+describeConformance('shell patterns (shellPatternRegex-cases, checked by behaviour)', () => {
   const file = load<{
     toRegex: { pattern: string; regexp: string }[];
     invalid: string[];
