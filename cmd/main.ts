@@ -5,6 +5,7 @@
  * the single top-level catch that maps error classes to exit codes.
  */
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adoptDeferredCa } from '../core/registry/deferred-ca.js';
 import type { CommandMain, Io } from './io.js';
@@ -101,21 +102,69 @@ const EXIT_CODES: Record<string, number> = {
 function usage(): string {
   const lines = ['usage: strata <command> [options]', '', 'commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${c.summary}`);
-  lines.push('', 'global: --root DIR (or STRATA_ROOT) selects the store; --version; --help');
+  lines.push(
+    '',
+    'global flags, before the command: --root DIR (or STRATA_ROOT) selects the store; --version; --help',
+    '(a command that uses the store also takes --root DIR after its name)',
+  );
   return `${lines.join('\n')}\n`;
+}
+
+interface GlobalFlags {
+  root?: string;
+  help: boolean;
+  version: boolean;
+  /** The command and its own arguments. */
+  rest: string[];
+}
+
+/**
+ * Reads the global flags that come before the command, as docker reads its own (`strata
+ * --root DIR images`): `--root DIR` / `--root=DIR`, `--help` / `-h`, `--version` / `-v`.
+ * The first word that is not one of them is the command. Returns an error text for an
+ * unknown flag or a `--root` without its value.
+ */
+function readGlobalFlags(argv: string[]): GlobalFlags | { error: string } {
+  const flags: GlobalFlags = { help: false, version: false, rest: [] };
+  let i = 0;
+  for (; i < argv.length && argv[i].startsWith('-'); i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') flags.help = true;
+    else if (a === '--version' || a === '-v') flags.version = true;
+    else if (a.startsWith('--root=')) flags.root = a.slice('--root='.length);
+    else if (a === '--root') {
+      if (i + 1 >= argv.length) return { error: 'flag needs an argument: --root' };
+      flags.root = argv[++i];
+    } else return { error: `unknown flag: ${a}` };
+    if (flags.root === '') return { error: 'flag needs an argument: --root' };
+  }
+  flags.rest = argv.slice(i);
+  return flags;
 }
 
 /** Runs one CLI invocation; never throws. */
 export async function main(argv: string[], io: Io): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout.write(usage());
-    return name === undefined ? 2 : 0;
+  const flags = readGlobalFlags(argv);
+  if ('error' in flags) {
+    io.stderr.write(`strata: ${flags.error}\n\n${usage()}`);
+    return 2;
   }
-  if (name === '--version' || name === '-v' || name === 'version') {
+  const [name, ...rest] = flags.rest;
+  if (flags.help || name === 'help') {
+    io.stdout.write(usage());
+    return 0;
+  }
+  if (flags.version || name === 'version') {
     io.stdout.write(`strata ${VERSION}\n`);
     return 0;
   }
+  if (name === undefined) {
+    io.stdout.write(usage());
+    return 2;
+  }
+  // A global --root is STRATA_ROOT for this one command: a --root after the command still
+  // wins, and commands without a store (parse, lint, login) ignore it, as docker does.
+  if (flags.root !== undefined) io = { ...io, env: { ...io.env, STRATA_ROOT: resolve(io.cwd, flags.root) } };
   const entry = COMMANDS[name];
   if (entry === undefined) {
     io.stderr.write(`strata: unknown command "${name}"\n\n${usage()}`);

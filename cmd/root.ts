@@ -6,6 +6,6 @@ export async function run(args: string[], io: Io): Promise<number> {
   const { values } = parseFlags('root', args, ROOT_OPTION);
   const { Store } = await import('../store/store.js');
   const { resolve } = await import('node:path');
-  io.stdout.write(`${values.root ? resolve(values.root) : Store.defaultRoot(io.env)}\n`);
+  io.stdout.write(`${values.root ? resolve(io.cwd, values.root) : Store.defaultRoot(io.env)}\n`);
   return 0;
 }
