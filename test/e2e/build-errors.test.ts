@@ -8,16 +8,21 @@ import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importBusybox } from '../helpers/busybox-base.js';
 import { strata } from '../helpers/cli.js';
-import { requireRoot, useTempDirs } from './helpers/index.js';
+import { copyCliForOtherUsers, requireRoot, useTempDirs } from './helpers/index.js';
+
+const tmp = useTempDirs();
+
+/** A copy of the built CLI that nobody can read wherever the checkout lives. */
+let nobodysCli: string;
+beforeAll(async () => {
+  nobodysCli = await copyCliForOtherUsers(await tmp('strata-cli-copy-'));
+});
 
 /** The built CLI run as nobody (uid and gid 65534, no groups). */
 function strataAsNobody(args: string[]) {
-  const main = join(process.cwd(), 'dist/cmd/main.js');
   const ids = ['--reuid=65534', '--regid=65534', '--clear-groups'];
-  return spawnSync('setpriv', [...ids, process.execPath, main, ...args], { encoding: 'utf8' });
+  return spawnSync('setpriv', [...ids, process.execPath, nobodysCli, ...args], { encoding: 'utf8' });
 }
-
-const tmp = useTempDirs();
 
 /** Every path in the store except the stat cache (a cache of context reads, not content). */
 async function snapshot(root: string): Promise<string[]> {
