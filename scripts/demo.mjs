@@ -3,10 +3,19 @@
  * `npm run demo`: the seed's experiment, replayed. samples/node-app is built three ways
  * (Dockerfile.bad, .good, .buildkit), then rebuilt after a comment is added to index.js and
  * after a dependency is added, and a table shows which steps hit the cache, which ran, and
- * how long each build took. With a Docker engine answering, the last image is loaded into
- * Docker, run, and asked for its page on port 3000.
+ * how long each build took. Then the last image is loaded into Docker, run, and asked for
+ * its page on port 3000: when no engine answers, the demo starts one with scripts/dockerd.sh
+ * (as the tests do) and stops it again at the end; an engine that already answered is left
+ * running.
  *
  *   node scripts/demo.mjs [--root DIR] [--keep] [--no-docker]
+ *   node scripts/demo.mjs --serve ARCHIVE --image NAME   (only the load-and-run part)
+ *
+ * --serve skips the builds: it loads ARCHIVE (a docker archive, as `strata save` writes it),
+ * runs NAME from it and asks its port 3000, starting and stopping an engine as above. The
+ * engine is the one at DOCKER_HOST (default /var/run/docker.sock); STRATA_DOCKERD_STATE
+ * makes the one it starts private (see scripts/dockerd.sh), which test/e2e/demo-serve.test.ts
+ * uses so as to never stop an engine others share.
  *
  * Each Dockerfile gets its own fresh store (a copy of one store holding the bases), so every
  * "cold" build is really cold and one Dockerfile's cache never helps another. --root DIR
@@ -14,11 +23,12 @@
  * end; --keep keeps the temp dir. Network: only the npm registry (the bases come from
  * samples/base, whose Debian root is cached after its first run).
  */
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DOCKER, dockerAnswers, dockerLoad, fetchWhenUp } from './bench/docker-engine.mjs';
+import { DOCKER, dockerLoad, ensureEngine, fetchWhenUp } from './bench/docker-engine.mjs';
 import { addDependency, countLockTarballs, NEW_DEPENDENCY } from './bench/node-app-edits.mjs';
 import { npmCacheTarballs } from './bench/npm-cache.mjs';
 import { parsePlainSteps, stepInstruction } from './bench/plain-steps.mjs';
@@ -29,8 +39,14 @@ const { values: opts } = parseArgs({
     root: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-docker': { type: 'boolean', default: false },
+    serve: { type: 'string' },
+    image: { type: 'string' },
   },
 });
+if (opts.serve !== undefined && opts.image === undefined) {
+  process.stderr.write('demo: --serve ARCHIVE needs --image NAME\n');
+  process.exit(2);
+}
 
 const DOCKERFILES = ['bad', 'good', 'buildkit'];
 const work = opts.root ?? (await mkdtemp(join(tmpdir(), 'strata-demo-')));
@@ -106,31 +122,47 @@ function printTable(rows) {
 
 async function runInDocker(root, df) {
   if (opts['no-docker']) return;
-  if (!(await dockerAnswers())) {
-    say('Docker: no engine answers (/usr/bin/docker info failed); skipping load and run.');
-    say('        Start one with scripts/dockerd.sh start and rerun to see the image serve.');
-    return;
-  }
   const image = `strata-demo/node-app:${df}`;
   const tar = join(work, `node-app-${df}.tar`);
   say(`== Docker: strata save ${image} -> docker load -> docker run -> GET /`);
   await mustStrata(root, ['save', image, '-o', tar]);
-  say(`docker load: ${(await dockerLoad(tar)).join(', ')}`);
-  const run = await mustRun(DOCKER, ['run', '-d', '-p', '127.0.0.1::3000', image]);
-  const id = run.stdout.trim();
+  await serveInDocker(tar, image);
+}
+
+/** Loads `tar` into Docker, runs `image` from it, asks its port 3000, and cleans up. */
+async function serveInDocker(tar, image) {
+  if (!existsSync(DOCKER)) {
+    say(`Docker: ${DOCKER} is not installed (scripts/setup.sh installs it); skipping load and run.`);
+    return;
+  }
+  const engine = await ensureEngine();
+  const host = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+  say(
+    engine.started
+      ? `Docker: no engine answered at ${host}; started one with scripts/dockerd.sh start`
+      : `Docker: using the engine that answers at ${host}`,
+  );
   try {
-    const port = (await mustRun(DOCKER, ['port', id, '3000/tcp'])).stdout.trim().split('\n')[0];
-    const url = `http://${port.replace('0.0.0.0', '127.0.0.1')}/`;
-    const res = await fetchWhenUp(url);
-    say(`curl ${url} -> ${res.status} ${res.body.trim()}`);
-  } catch (err) {
-    const logs = await runCommand(DOCKER, ['logs', id]);
-    say(`container ${id.slice(0, 12)} did not answer: ${err.message}\n${logs.stdout}${logs.stderr}`);
-    process.exitCode = 1;
+    say(`docker load: ${(await dockerLoad(tar)).join(', ')}`);
+    const run = await mustRun(DOCKER, ['run', '-d', '-p', '127.0.0.1::3000', image]);
+    const id = run.stdout.trim();
+    try {
+      const port = (await mustRun(DOCKER, ['port', id, '3000/tcp'])).stdout.trim().split('\n')[0];
+      const url = `http://${port.replace('0.0.0.0', '127.0.0.1')}/`;
+      const res = await fetchWhenUp(url);
+      say(`curl ${url} (the container's port 3000) -> ${res.status} ${res.body.trim()}`);
+    } catch (err) {
+      const logs = await runCommand(DOCKER, ['logs', id]);
+      say(`container ${id.slice(0, 12)} did not answer: ${err.message}\n${logs.stdout}${logs.stderr}`);
+      process.exitCode = 1;
+    } finally {
+      await runCommand(DOCKER, ['rm', '-f', id]);
+      await runCommand(DOCKER, ['rmi', image]);
+      say('removed the container and the loaded image');
+    }
   } finally {
-    await runCommand(DOCKER, ['rm', '-f', id]);
-    await runCommand(DOCKER, ['rmi', image]);
-    say('removed the container and the loaded image');
+    if (engine.started)
+      say(`Docker: stopped the engine the demo started (${await engine.stop()})`.replace(/\n/g, '; '));
   }
 }
 
@@ -186,7 +218,8 @@ async function main() {
 }
 
 try {
-  await main();
+  if (opts.serve !== undefined) await serveInDocker(opts.serve, opts.image);
+  else await main();
 } catch (err) {
   process.stderr.write(`demo: ${err.message}\n`);
   process.exitCode = 1;

@@ -4,9 +4,33 @@
  * client that speaks an API version the 20.10 engine refuses.
  */
 import { existsSync } from 'node:fs';
-import { mustRun, runCommand } from './strata-cli.mjs';
+import { join } from 'node:path';
+import { mustRun, REPO, runCommand } from './strata-cli.mjs';
 
 export const DOCKER = '/usr/bin/docker';
+/** Starts and stops the engine the tests use; STRATA_DOCKERD_STATE makes it a private one. */
+export const DOCKERD_SCRIPT = join(REPO, 'scripts/dockerd.sh');
+
+/**
+ * Makes sure an engine answers (at DOCKER_HOST, else /var/run/docker.sock), starting one with
+ * scripts/dockerd.sh when none does, as the tests do. Resolves with `started` (whether this
+ * call started it) and `stop()`, which stops the engine only when this call started it: an
+ * engine that already answered, perhaps serving others, is left alone. Rejects, with the
+ * script's output, when no engine comes up.
+ */
+export async function ensureEngine() {
+  if (await dockerAnswers()) return { started: false, stop: async () => '' };
+  const r = await runCommand('bash', [DOCKERD_SCRIPT, 'start']);
+  if (r.code !== 0 || !(await dockerAnswers()))
+    throw new Error(`scripts/dockerd.sh start did not bring up an engine:\n${r.stdout}${r.stderr}`.trim());
+  return {
+    started: true,
+    stop: async () => {
+      const s = await mustRun('bash', [DOCKERD_SCRIPT, 'stop']);
+      return s.stdout.trim();
+    },
+  };
+}
 
 /** True when /usr/bin/docker exists and `docker info` reaches an engine. */
 export async function dockerAnswers() {
