@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { BaseImageInfo, BuildGraph } from '../../frontend/graph/types.js';
 import { baseImageRefs, parse, toGraph } from '../../frontend/index.js';
 import { formatLintWarning, lint } from '../../frontend/lint/index.js';
@@ -15,7 +15,7 @@ import type { Store } from '../../store/store.js';
 import { readDockerfile } from '../context/dockerfile-file.js';
 import { normalizeRef } from '../image/reference.js';
 import type { Digest } from '../oci/digest.js';
-import { InvalidInputError, NotFoundError } from '../oci/errors.js';
+import { InvalidInputError } from '../oci/errors.js';
 import { hostPlatform } from '../oci/platform.js';
 import type { ProgressSink } from '../progress/events.js';
 import type { CacheSpec } from '../registry/cache-spec.js';

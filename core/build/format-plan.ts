@@ -22,7 +22,9 @@ export function formatPlan(plan: Plan, opts: { dryRun: boolean }): string {
       lines.push(`       ${d.hit || pending ? d.reason : `cache miss: ${d.reason}`}`);
       if (!d.hit) for (const det of d.details.slice(0, 20)) lines.push(`         - ${det}`);
       if (!d.hit && d.details.length > 20) lines.push(`         - ... ${d.details.length - 20} more`);
-      lines.push(`       key ${p.key ?? '(pending: exact once the stages it reads have run; if they all hit, so can this)'}`);
+      lines.push(
+        `       key ${p.key ?? '(pending: exact once the stages it reads have run; if they all hit, so can this)'}`,
+      );
     }
   }
   const all = plan.stages.flatMap((s) => s.steps);

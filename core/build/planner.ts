@@ -20,7 +20,6 @@ import type {
   CacheRecord,
   Decision,
   ImageState,
-  KeyInputs,
   Plan,
   PlannedStage,
   PlannedStep,

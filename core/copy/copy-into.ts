@@ -10,17 +10,8 @@
  * SOURCE_DATE_EPOCH), `--chmod` replaces the mode of every copied entry.
  */
 
-import {
-  chmodSync,
-  constants,
-  copyFileSync,
-  lchownSync,
-  linkSync,
-  lutimesSync,
-  mkdirSync,
-  symlinkSync,
-} from 'node:fs';
-import { chmod, copyFile, lchown, lutimes } from 'node:fs/promises';
+import { chmodSync, lchownSync, linkSync, lutimesSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmod, lchown, lutimes } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createLimiter } from '../context/limit.js';

@@ -2,7 +2,7 @@
  * writeLayerTar: a diff dir in overlay form -> one deterministic layer tar, hashed as it is
  * written (the diffID).
  */
-import { close, closeSync, lstatSync, read, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { close, closeSync, lstatSync, read, readdirSync, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { openWalkedSync, readLinkWalked } from '../fs/open-walked.js';
