@@ -397,9 +397,19 @@ export async function decidePending(
   chainOf: ChainOf,
   deps: KeyerDeps,
 ): Promise<void> {
+  const waited = p.pending?.waitsFor ?? [];
   const missing = await fillResultInputs(p, chainOf, deps);
   if (missing.length > 0) throw new Error(`execute: ${p.name} still waits for ${JSON.stringify(missing)}`);
   await keyAndDecide(p, parent, firstMiss, deps, p.resultFiles);
+  if (p.decision.hit && waited.length > 0 && (p.resultInputs?.length ?? 0) > 0) {
+    const read = (p.resultInputs ?? [])
+      .map((ri) => `${ri.sources.join(' ')} (${short(p.keyInputs.inputs[ri.name] ?? '')})`)
+      .join(', ');
+    p.decision = {
+      ...p.decision,
+      reason: `${p.decision.reason}; stage ${waited.join(', ')} reran, but what this step reads from it is unchanged: ${read}`,
+    };
+  }
 }
 
 const byInstruction = new WeakMap<KeyerDeps, Promise<Map<string, CacheRecord>>>();

@@ -1,0 +1,187 @@
+/**
+ * Cache keys that see results (issue 14), side by side with `DOCKER_BUILDKIT=1 docker build`
+ * on the same context and the same edits: each scenario asserts that strata and BuildKit
+ * print the same CACHED/ran pattern for every COPY/RUN step. Where docker 20.10 lacks the
+ * feature (COPY --link, --build-context), the assertion is BuildKit's documented behaviour.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { importBusybox } from '../helpers/busybox-base.js';
+import { stepOutcomes, strataOk } from '../helpers/cli.js';
+import { docker, requireDocker, requireRoot, useTempDirs } from './helpers/index.js';
+
+const tmp = useTempDirs();
+
+/** `[stage i/n] INSTRUCTION: CACHED|ran` for the steps that make layers, in order. */
+function pattern(out: string): string[] {
+  return stepOutcomes(out)
+    .filter((s) => /\] (COPY|RUN|ADD|WORKDIR) /.test(s.name))
+    .map((s) => `${s.name.replace(/\s+/g, ' ')}: ${s.cached ? 'CACHED' : 'ran'}`);
+}
+
+let root: string;
+let tag = 0;
+
+async function strataPattern(ctx: string, flags: string[] = []): Promise<{ steps: string[]; out: string }> {
+  const r = await strataOk(['build', '--root', root, '--progress', 'plain', ...flags, ctx]);
+  return { steps: pattern(r.stderr), out: r.stderr };
+}
+
+async function dockerPattern(ctx: string): Promise<string[]> {
+  const r = await docker(['build', '--progress', 'plain', '-t', `strata-keys-test:${++tag}`, ctx], {
+    env: { DOCKER_BUILDKIT: '1' },
+  });
+  return pattern(r.stderr);
+}
+
+/** Builds with both, after `edit`, and expects the same pattern; returns strata's. */
+async function sideBySide(ctx: string, edit?: () => Promise<void>): Promise<string[]> {
+  await edit?.();
+  const ours = await strataPattern(ctx);
+  const theirs = await dockerPattern(ctx);
+  expect(ours.steps).toEqual(theirs);
+  return ours.steps;
+}
+
+beforeAll(async () => {
+  requireRoot();
+  requireDocker();
+  root = await tmp();
+  await importBusybox(root);
+  const base = join(await tmp(), 'busybox.tar');
+  await strataOk(['save', '--root', root, 'busybox:latest', '-o', base]);
+  await docker(['load', '-i', base]);
+});
+
+const ARTIFACT = `FROM busybox AS build
+COPY a.txt /a.txt
+RUN mkdir /out && wc -l < /a.txt > /out/n && echo built > /out/x.txt && echo more > /out/y.txt
+FROM busybox
+COPY --from=build /out/n /n
+RUN cat /n > /m
+`;
+
+describe('COPY --from keys on the content it copies', () => {
+  it('an edit that keeps the artifact: the build stage reruns, COPY --from and the RUN after it are CACHED', async () => {
+    const ctx = await tmp();
+    await writeFile(join(ctx, 'Dockerfile'), ARTIFACT);
+    await writeFile(join(ctx, 'a.txt'), 'one\ntwo\n');
+    await sideBySide(ctx);
+    const steps = await sideBySide(ctx, () => writeFile(join(ctx, 'a.txt'), 'uno\ndos\n'));
+    expect(steps).toEqual([
+      '[build 2/3] COPY a.txt /a.txt: ran',
+      '[build 3/3] RUN mkdir /out && wc -l < /a.txt > /out/n && echo built > /out/x.txt && echo more > /out/y.txt: ran',
+      '[stage-1 2/3] COPY --from=build /out/n /n: CACHED',
+      '[stage-1 3/3] RUN cat /n > /m: CACHED',
+    ]);
+    // The explanation names what was compared.
+    const again = await strataPattern(ctx, ['--no-cache']);
+    expect(again.steps.every((s) => s.endsWith('ran'))).toBe(true);
+    await writeFile(join(ctx, 'a.txt'), 'eins\nzwei\n');
+    const explained = await strataPattern(ctx);
+    expect(explained.out).toMatch(
+      /CACHE HIT: .*stage build reran, but what this step reads from it is unchanged/,
+    );
+  });
+
+  it('an edit that changes the artifact: COPY --from and what follows run', async () => {
+    const ctx = await tmp();
+    await writeFile(join(ctx, 'Dockerfile'), ARTIFACT);
+    await writeFile(join(ctx, 'a.txt'), 'one\n');
+    await sideBySide(ctx);
+    const steps = await sideBySide(ctx, () => writeFile(join(ctx, 'a.txt'), 'one\ntwo\nthree\n'));
+    expect(steps.slice(2)).toEqual([
+      '[stage-1 2/3] COPY --from=build /out/n /n: ran',
+      '[stage-1 3/3] RUN cat /n > /m: ran',
+    ]);
+  });
+
+  it('a wildcard COPY --from keys on exactly the files it matches', async () => {
+    const ctx = await tmp();
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      `FROM busybox AS build
+COPY a.txt /a.txt
+RUN mkdir /out && echo fixed > /out/x.txt && cp /a.txt /out/a.log
+FROM busybox
+COPY --from=build /out/*.txt /dst/
+RUN ls /dst > /listing
+`,
+    );
+    await writeFile(join(ctx, 'a.txt'), 'v1');
+    await sideBySide(ctx);
+    // a.log changes, but *.txt matches only x.txt, which does not.
+    const steps = await sideBySide(ctx, () => writeFile(join(ctx, 'a.txt'), 'v2'));
+    expect(steps.slice(2).every((s) => s.endsWith('CACHED'))).toBe(true);
+  });
+
+  it('RUN --mount=type=bind,from=<stage> keys on the mounted content', async () => {
+    const ctx = await tmp();
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      `FROM busybox AS build
+COPY a.txt /a.txt
+RUN mkdir /out && wc -c < /a.txt > /out/size
+FROM busybox
+RUN --mount=type=bind,from=build,source=/out,target=/in cat /in/size > /size
+`,
+    );
+    await writeFile(join(ctx, 'a.txt'), 'abc');
+    await sideBySide(ctx);
+    const same = await sideBySide(ctx, () => writeFile(join(ctx, 'a.txt'), 'xyz'));
+    expect(same.at(-1)).toMatch(/CACHED$/);
+    const changed = await sideBySide(ctx, () => writeFile(join(ctx, 'a.txt'), 'abcdef'));
+    expect(changed.at(-1)).toMatch(/ran$/);
+  });
+});
+
+describe('BuildKit features docker 20.10 lacks: asserted against BuildKit documented behaviour', () => {
+  it('COPY --link after a changed step stays CACHED; the steps after it rerun; the image still runs', async () => {
+    const ctx = await tmp();
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      `FROM busybox
+COPY base.txt /base.txt
+COPY --link app.txt /app/app.txt
+RUN cat /base.txt /app/app.txt > /both
+`,
+    );
+    await writeFile(join(ctx, 'base.txt'), 'base v1\n');
+    await writeFile(join(ctx, 'app.txt'), 'app\n');
+    const out1 = await tmp();
+    await strataOk(['build', '--root', root, '--output', `type=local,dest=${out1}`, ctx]);
+    await writeFile(join(ctx, 'base.txt'), 'base v2\n');
+    const second = await strataPattern(ctx, ['-t', 'strata-link:2']);
+    expect(second.steps).toEqual([
+      '[2/4] COPY base.txt /base.txt: ran',
+      '[3/4] COPY --link app.txt /app/app.txt: CACHED',
+      '[4/4] RUN cat /base.txt /app/app.txt > /both: ran',
+    ]);
+    expect(second.out).toMatch(/--link: independent of the layers below/);
+    // Same diffID under a new chainID: the layer is re-stacked, and the result is whole.
+    const tarPath = join(await tmp(), 'link.tar');
+    await strataOk(['save', '--root', root, 'strata-link:2', '-o', tarPath]);
+    await docker(['load', '-i', tarPath]);
+    const run = await docker(['run', '--rm', 'strata-link:2', 'cat', '/both']);
+    expect(run.stdout).toBe('base v2\napp\n');
+  });
+
+  it('a named --build-context directory is keyed by its content', async () => {
+    const ctx = await tmp();
+    const lib = await tmp();
+    await mkdir(join(lib, 'src'));
+    await writeFile(join(lib, 'src/lib.txt'), 'lib v1');
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      'FROM busybox\nCOPY --from=lib src/lib.txt /lib.txt\nRUN cat /lib.txt > /copy\n',
+    );
+    const flags = ['--build-context', `lib=${lib}`];
+    await strataPattern(ctx, flags);
+    const same = await strataPattern(ctx, flags);
+    expect(same.steps.every((s) => s.endsWith('CACHED'))).toBe(true);
+    await writeFile(join(lib, 'src/lib.txt'), 'lib v2');
+    const changed = await strataPattern(ctx, flags);
+    expect(changed.steps.map((s) => s.endsWith('ran'))).toEqual([true, true]);
+  });
+});
