@@ -73,6 +73,8 @@ export function parseCsv(flag: string, s: string): Record<string, string> {
 export interface OutputSpec {
   type: 'docker' | 'oci' | 'oci-dir' | 'local';
   dest: string;
+  /** BuildKit's `rewrite-timestamp=true`: layer times clamped to SOURCE_DATE_EPOCH. */
+  rewriteTimestamp?: boolean;
 }
 
 export function parseOutput(s: string): OutputSpec {
@@ -84,7 +86,10 @@ export function parseOutput(s: string): OutputSpec {
     );
   }
   if (!kv.dest) throw new InvalidInputError(`--output type=${type}: dest= is required`);
-  return { type, dest: kv.dest };
+  const rw = kv['rewrite-timestamp'];
+  if (rw !== undefined && rw !== 'true' && rw !== 'false')
+    throw new InvalidInputError(`--output rewrite-timestamp=${rw}: want true or false`);
+  return { type, dest: kv.dest, ...(rw === 'true' ? { rewriteTimestamp: true } : {}) };
 }
 
 async function cacheSpecs(list: string[] | undefined) {
@@ -116,9 +121,14 @@ export async function run(args: string[], io: Io): Promise<number> {
       throw new InvalidInputError(`--allow ${JSON.stringify(a)}: the one entitlement is security.insecure`);
   }
   const ssh = await parseSsh(values.ssh ?? [], io.env);
-  const sde = io.env.SOURCE_DATE_EPOCH;
+  // BuildKit's build-arg, or the environment variable as buildx passes it on; given either
+  // way, a stage that declares `ARG SOURCE_DATE_EPOCH` sees it (and its RUN steps too).
+  const buildArgs = parseBuildArgs(values['build-arg'], io.env);
+  const sde = buildArgs.SOURCE_DATE_EPOCH ?? io.env.SOURCE_DATE_EPOCH;
   if (sde !== undefined && !/^\d+$/.test(sde))
     throw new InvalidInputError(`SOURCE_DATE_EPOCH=${sde}: want whole seconds since 1970`);
+  if (sde !== undefined) buildArgs.SOURCE_DATE_EPOCH = sde;
+  const epoch = sde === undefined ? undefined : Number(sde);
 
   const { build } = await import('../core/build/build.js');
   const { makeRenderer } = await import('../core/progress/renderer.js');
@@ -134,14 +144,14 @@ export async function run(args: string[], io: Io): Promise<number> {
       dockerfile: values.file === undefined ? undefined : resolve(io.cwd, values.file),
       tags: values.tag ?? [],
       target: values.target,
-      buildArgs: parseBuildArgs(values['build-arg'], io.env),
+      buildArgs,
       noCache: values['no-cache'] ?? false,
       dryRun: values['dry-run'] ?? false,
       secrets,
       allow: values.allow ?? [],
       ssh,
       platform: values.platform ?? hostPlatform(),
-      sourceDateEpoch: sde === undefined ? undefined : Number(sde),
+      sourceDateEpoch: epoch,
       env: io.env,
       namedContexts: parseNamedContexts(values['build-context'] ?? [], io.cwd),
       pull: values.pull ?? false,
@@ -159,7 +169,16 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (!outcome.imageId) return 0;
     for (const o of outputs) {
       const { writeOutput } = await import('../core/export/write-output.js');
-      await writeOutput(store, { config: outcome.imageId }, o, outcome.tags);
+      // As BuildKit: the image exporters rewrite layer times only when asked; the local
+      // exporter writes files with the epoch's times whenever SOURCE_DATE_EPOCH is set.
+      let config = outcome.imageId;
+      if (o.rewriteTimestamp && epoch === undefined)
+        throw new InvalidInputError('--output rewrite-timestamp=true: set SOURCE_DATE_EPOCH too');
+      if (epoch !== undefined && (o.rewriteTimestamp || o.type === 'local')) {
+        const { rewriteTimestamps } = await import('../core/export/rewrite-timestamps.js');
+        config = await rewriteTimestamps(store, config, epoch);
+      }
+      await writeOutput(store, { config }, o, outcome.tags);
       if (!values.quiet) io.stderr.write(`exported ${o.type} to ${o.dest}\n`);
     }
     if (values.push) {

@@ -214,7 +214,6 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     resolveUrl,
     isNamedDir: ctx.isNamedDir,
     dockerfilePath: dockerfile,
-    sourceDateEpoch: o.sourceDateEpoch,
   });
   if (o.dryRun) return { plan, tags };
 
@@ -246,7 +245,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       },
       decidePending: (p, parent, firstMiss, chainOf) =>
         decidePending(p, parent, firstMiss, chainOf, keyerDeps),
-      stageRootKey: (from) => rootKey({ stage: from }, o.platform, o.sourceDateEpoch),
+      stageRootKey: (from) => rootKey({ stage: from }, o.platform),
       imageChain: async (ref) => (await lookup(ref)).state.chain,
       runners: makeRunners({
         store,
@@ -257,7 +256,6 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         ssh: new Map((o.ssh ?? []).map((a) => [a.id, a.socket])),
         env: o.env,
         extraEnv: (graph.proxyEnv ?? []).map(([k, v]) => `${k}=${v}`),
-        sourceDateEpoch: o.sourceDateEpoch,
         signal: o.signal,
         progress: o.progress,
         lookupImage: lookup,

@@ -14,14 +14,14 @@ export function cacheKey(k: KeyInputs): Digest {
 }
 
 /**
- * A stage's root key: what its first step chains from. SOURCE_DATE_EPOCH is in it because
- * it changes the bytes of every layer (mtimes are clamped in the diff dirs), so a build with
- * an epoch never reuses a layer made without one, nor one made with another epoch.
+ * A stage's root key: what its first step chains from. SOURCE_DATE_EPOCH is not in it, as
+ * BuildKit keys it: it sets created times, and layer times only at export with
+ * rewrite-timestamp (core/export/rewrite-timestamps.ts); a step that reads it (a RUN in a
+ * stage that declares `ARG SOURCE_DATE_EPOCH`) has it in its own op's env.
  */
 export function rootKey(
   base: { scratch: true } | { image: Digest } | { stage: Digest },
   platform: string,
-  sourceDateEpoch?: number,
 ): Digest {
-  return sha256(canonicalJson({ v: 1, base, platform, sourceDateEpoch }));
+  return sha256(canonicalJson({ v: 2, base, platform }));
 }

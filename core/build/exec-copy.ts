@@ -50,7 +50,6 @@ export async function copyStep(
     chown,
     chmod: ins.chmod,
     parents: ins.parents,
-    sourceDateEpoch: d.sourceDateEpoch,
     // --link: the layer is made on an empty base (missing parents get defaults, whatever
     // the image below holds), so it can be stacked on any parent (see executor stackedResult).
     lowerDirs: ins.link ? [] : lowerDirs,
@@ -92,9 +91,8 @@ export async function copyStep(
   }
   // Rows get their fromTar flag once the layer is measured (0 until then).
   const written: LayerFileRow[] = [];
-  const sde = d.sourceDateEpoch;
   opts.onFile = (target, e) => {
-    if (e.digest) written.push([target, e.digest, sde !== undefined && e.mtime > sde ? sde : e.mtime, 0]);
+    if (e.digest) written.push([target, e.digest, e.mtime, 0]);
   };
   const previous = await previousFiles(p, d);
   if (previous) opts.reuse = (target, e) => previous.reuse(target, e);
@@ -156,5 +154,5 @@ async function previousFiles(p: PlannedStep, d: RunnerDeps): Promise<PreviousFil
   if (!p.previous || !(await d.store.getLayer(p.previous.chainId))) return undefined;
   const doc = await d.store.readJsonBlob<unknown>(p.previous.layerFiles).catch(() => undefined);
   if (doc === undefined) return undefined;
-  return new PreviousFiles(doc, d.store.diffPath(p.previous.chainId), d.sourceDateEpoch);
+  return new PreviousFiles(doc, d.store.diffPath(p.previous.chainId), undefined);
 }

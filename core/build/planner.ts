@@ -64,8 +64,6 @@ export interface PlanDeps {
   ): Promise<{ digest: Digest; readonly files: FileEntry[] }>;
   /** Reuse a step whose whole input is unchanged although a step above it reran (opt-in). */
   earlyCutoff?: boolean;
-  /** Seconds; part of every stage's root key when set (see rootKey). */
-  sourceDateEpoch?: number;
   /** Absolute path of the Dockerfile: with stage and position, it names "the same step" across builds. */
   dockerfilePath: string;
   /** stepId -> key of the most recent record of that step (meta/step-index.json). */
@@ -169,13 +167,13 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
     let waitsFor: string[] | undefined;
     if (stage.base.kind === 'scratch') {
       base = { config: emptyImageConfig(deps.platform), chain: [] };
-      root = rootKey({ scratch: true }, deps.platform, deps.sourceDateEpoch);
+      root = rootKey({ scratch: true }, deps.platform);
       baseDescription = 'scratch';
       state = initStageState(undefined, true);
     } else if (stage.base.kind === 'image') {
       const img = await deps.resolveImage(stage.base.ref);
       base = img.state;
-      root = rootKey({ image: img.id }, deps.platform, deps.sourceDateEpoch);
+      root = rootKey({ image: img.id }, deps.platform);
       baseDescription = `${stage.base.ref}@${img.id}`;
       state = initStageState(base.config.config, false);
     } else {
@@ -185,16 +183,11 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
       base = from.base; // the real chain is known only after that stage runs
       // FROM a stage chains from its definition, as BuildKit's LLB does: pending while its
       // last key is.
-      root =
-        from.finalKey === undefined
-          ? undefined
-          : rootKey({ stage: from.finalKey }, deps.platform, deps.sourceDateEpoch);
+      root = from.finalKey === undefined ? undefined : rootKey({ stage: from.finalKey }, deps.platform);
       if (root === undefined) waitsFor = [from.label];
       baseDescription = `stage ${from.label}`;
       state = { ...structuredClone(fromState), cmdSet: false };
     }
-    // What else is in the root key, so a miss it causes is explained too.
-    if (deps.sourceDateEpoch !== undefined) baseDescription += ` (SOURCE_DATE_EPOCH=${deps.sourceDateEpoch})`;
     const names = labels(stage, label, multi);
     const steps: PlannedStep[] = [];
     let parent = root;

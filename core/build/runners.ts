@@ -14,7 +14,6 @@ import type { Digest } from '../oci/digest.js';
 import type { ProgressSink } from '../progress/events.js';
 import type { ResolvedImage } from './base-image.js';
 import type { PlanContext } from './build-context.js';
-import { clampMtimes } from './clamp-mtimes.js';
 import { copyStep } from './exec-copy.js';
 import type { SecretSource } from './exec-run.js';
 import type { StepRunners } from './executor.js';
@@ -33,7 +32,6 @@ export interface RunnerDeps {
   env: NodeJS.ProcessEnv;
   /** Proxy build-args: in every RUN's env, never in a cache key. */
   extraEnv: string[];
-  sourceDateEpoch?: number;
   signal?: AbortSignal;
   progress: ProgressSink;
   lookupImage(ref: string): Promise<ResolvedImage>;
@@ -119,9 +117,9 @@ export function makeRunners(d: RunnerDeps): StepRunners {
       // The merged view of the layers (whiteouts, opaque dirs, symlinks) decides, as in copies.
       if (lowerDirMeta(new LayerStack(diffDirs(d.store, image.chain)), ins.path)) return false;
       await mkdir(join(staging, ins.path), { recursive: true, mode: 0o755 });
-      // Created directories get a fixed time (SOURCE_DATE_EPOCH, else the epoch) so the
-      // layer, hence the image ID, does not depend on when it was built.
-      const t = d.sourceDateEpoch ?? 0;
+      // Created directories get a fixed time (the epoch) so the layer, hence the image ID,
+      // does not depend on when it was built.
+      const t = 0;
       let rel = ins.path;
       while (rel !== '/' && rel !== '') {
         await utimes(join(staging, rel), t, t);
@@ -131,7 +129,6 @@ export function makeRunners(d: RunnerDeps): StepRunners {
       return true;
     },
     async measure(dir) {
-      if (d.sourceDateEpoch !== undefined) clampMtimes(dir, d.sourceDateEpoch);
       const r = await writeLayerTar(dir, null);
       // The tar's entry count says it: an empty diff dir writes no entries.
       return { diffId: r.diffId, size: r.size, empty: r.entries === 0 };
