@@ -14,7 +14,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { BLOCK, decodeHeader, isZeroBlock, padding, parsePax } from '../diff/tar-header.js';
+import { type Expected, mismatchError, verifiedChunks } from '../fs/read-bounded.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
+import type { LayoutReader } from './layout-dir.js';
+import { blobPath, MAX_JSON_BYTES, parseJsonMember } from './layout-entries.js';
 
 interface Member {
   type: 'file' | 'dir' | 'symlink' | 'link' | 'other';
@@ -23,10 +26,9 @@ interface Member {
   linkname: string;
 }
 
-const MAX_JSON = 64 * 1024 * 1024;
 const MAX_LINK_HOPS = 16;
 
-export class ArchiveFile {
+export class ArchiveFile implements LayoutReader {
   readonly #path: string;
   readonly #members: Map<string, Member>;
   readonly #cleanup: string | undefined;
@@ -87,10 +89,23 @@ export class ArchiveFile {
     return this.#file(name).size;
   }
 
-  /** The whole member (JSON documents); refuses members over 64 MiB. */
+  /** See LayoutReader: the member is checked against the declared size before it is read. */
+  openBlob(expected: Expected, maxBytes: number): Readable {
+    const name = blobPath(expected.digest);
+    const m = this.#file(name);
+    const what = `archive member ${name}`;
+    if (expected.size !== undefined && m.size !== expected.size)
+      throw new InvalidInputError(`read ${what}: ${m.size} bytes, its descriptor says ${expected.size}`);
+    if (m.size > maxBytes)
+      throw new InvalidInputError(`read ${what}: ${m.size} bytes is more than the ${maxBytes} allowed`);
+    const chunks = verifiedChunks(this.openMember(name), expected, mismatchError(expected, what));
+    return Readable.from(chunks, { objectMode: false });
+  }
+
+  /** The whole member (JSON documents); refuses members over MAX_JSON_BYTES. */
   async readMember(name: string): Promise<Buffer> {
     const m = this.#file(name);
-    if (m.size > MAX_JSON)
+    if (m.size > MAX_JSON_BYTES)
       throw new InvalidInputError(`read archive member ${name}: ${m.size} bytes is too large`);
     const fh = await open(this.#path, 'r');
     try {
@@ -105,12 +120,7 @@ export class ArchiveFile {
   }
 
   async readJson<T>(name: string): Promise<T> {
-    const data = await this.readMember(name);
-    try {
-      return JSON.parse(data.toString('utf8')) as T;
-    } catch (err) {
-      throw new InvalidInputError(`read archive member ${name}: not json`, { cause: err });
-    }
+    return parseJsonMember<T>(await this.readMember(name), `archive member ${name}`);
   }
 
   async close(): Promise<void> {

@@ -1,22 +1,26 @@
 /**
  * LayoutDir: an OCI image layout on disk (`oci-layout`, `index.json`, `blobs/`), read with
- * the same three calls as an ArchiveFile, so load-oci-layout.ts serves both. Names stay
- * inside the directory; what is read is still checked against its digest by the caller.
+ * the same calls as an ArchiveFile, so load-oci-layout.ts serves both. Every file is read
+ * through core/fs/read-bounded.ts: never through a symlink, only regular files, index.json
+ * up to MAX_JSON_BYTES, a blob only when its size is the one its descriptor declares, and
+ * its bytes checked against the digest as they stream.
  */
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
+import { type Expected, openRegularNoFollow, openVerifiedFile, readFileBounded } from '../fs/read-bounded.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
+import { blobPath, MAX_JSON_BYTES, parseJsonMember } from './layout-entries.js';
 
 /** What loading an OCI layout needs, from an archive or a directory. */
 export interface LayoutReader {
+  /** A JSON member (index.json), refused over MAX_JSON_BYTES. */
   readJson<T>(name: string): Promise<T>;
-  readMember(name: string): Promise<Buffer>;
-  openMember(name: string): Readable;
+  /**
+   * The blob `expected` names, as a stream that fails unless it is exactly that content:
+   * a declared size is checked before reading and bounds the read; at most `maxBytes`.
+   */
+  openBlob(expected: Expected, maxBytes: number): Readable;
 }
-
-const MAX_JSON = 64 * 1024 * 1024;
 
 export class LayoutDir implements LayoutReader {
   readonly dir: string;
@@ -25,43 +29,39 @@ export class LayoutDir implements LayoutReader {
     this.dir = dir;
   }
 
-  /** NotFoundError unless `dir` is a directory holding index.json. */
+  /** NotFoundError unless `dir` is a directory holding index.json (a regular file). */
   static async open(dir: string): Promise<LayoutDir> {
-    const st = await stat(join(dir, 'index.json')).catch(() => undefined);
-    if (!st?.isFile()) throw new NotFoundError(`read OCI layout ${dir}: no index.json there`);
-    return new LayoutDir(dir);
+    const layout = new LayoutDir(dir);
+    try {
+      const { fh } = await openRegularNoFollow(layout.#path('index.json'), {
+        maxBytes: MAX_JSON_BYTES,
+        what: `index.json of OCI layout ${dir}`,
+      });
+      await fh.close();
+    } catch (err) {
+      if (err instanceof NotFoundError)
+        throw new NotFoundError(`read OCI layout ${dir}: no index.json there`, { cause: err });
+      throw err;
+    }
+    return layout;
   }
 
   #path(name: string): string {
     const n = posix.normalize(`/${name}`).slice(1);
     if (n === '' || n.startsWith('..')) throw new InvalidInputError(`read OCI layout: bad name ${name}`);
-    return join(this.dir, n);
+    return posix.join(this.dir, n);
   }
 
-  async readMember(name: string): Promise<Buffer> {
-    const p = this.#path(name);
-    try {
-      return await readFile(p);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new NotFoundError(`read OCI layout ${this.dir}: no ${name}`, { cause: err });
-      throw err;
-    }
-  }
-
-  openMember(name: string): Readable {
-    return createReadStream(this.#path(name));
+  openBlob(expected: Expected, maxBytes: number): Readable {
+    const name = blobPath(expected.digest);
+    return openVerifiedFile(this.#path(name), expected, {
+      maxBytes,
+      what: `${name} of OCI layout ${this.dir}`,
+    });
   }
 
   async readJson<T>(name: string): Promise<T> {
-    const p = this.#path(name);
-    const size = (await stat(p).catch(() => undefined))?.size ?? 0;
-    if (size > MAX_JSON) throw new InvalidInputError(`read OCI layout ${this.dir}: ${name} is too large`);
-    const data = await this.readMember(name);
-    try {
-      return JSON.parse(data.toString('utf8')) as T;
-    } catch (err) {
-      throw new InvalidInputError(`read OCI layout ${this.dir}: ${name} is not json`, { cause: err });
-    }
+    const what = `${name} of OCI layout ${this.dir}`;
+    return parseJsonMember<T>(await readFileBounded(this.#path(name), MAX_JSON_BYTES, what), what);
   }
 }

@@ -13,6 +13,22 @@ export const IMAGE_NAME_ANNOTATION = 'io.containerd.image.name';
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 export const OCI_LAYOUT = `${JSON.stringify({ imageLayoutVersion: '1.0.0' })}`;
 
+/**
+ * The most a JSON member of an archive or layout (index.json, manifest.json, a manifest,
+ * a config) may be: read whole into memory, so bounded (containerd's importer uses 20 MiB,
+ * core/images/archive/importer.go jsonLimit, after CVE-2023-25153).
+ */
+export const MAX_JSON_BYTES = 20 * 2 ** 20;
+
+/** `data` parsed as JSON; InvalidInputError naming `what` when it is not. */
+export function parseJsonMember<T>(data: Buffer, what: string): T {
+  try {
+    return JSON.parse(data.toString('utf8')) as T;
+  } catch (err) {
+    throw new InvalidInputError(`read ${what}: not json`, { cause: err });
+  }
+}
+
 export function blobPath(d: Digest): string {
   return `blobs/sha256/${digestHex(d)}`;
 }

@@ -4,15 +4,22 @@
  * linux/amd64, else the only image manifest (attestation manifests are never images).
  */
 import type { Store } from '../../store/index.js';
+import type { Expected } from '../fs/read-bounded.js';
 import { parseImageConfig } from '../image/read-image.js';
 import { normalizeRef } from '../image/reference.js';
-import { type Digest, isDigest, sha256 } from '../oci/digest.js';
-import { DigestMismatchError, InvalidInputError, NotFoundError } from '../oci/errors.js';
+import { type Digest, isDigest } from '../oci/digest.js';
+import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import { isIndexMediaType, isManifestMediaType, MediaType } from '../oci/media-types.js';
 import type { Descriptor, Index, Manifest } from '../oci/types.js';
 import { importLayers } from './import-layers.js';
 import type { LayoutReader } from './layout-dir.js';
-import { blobPath, IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION } from './layout-entries.js';
+import {
+  blobPath,
+  IMAGE_NAME_ANNOTATION,
+  MAX_JSON_BYTES,
+  parseJsonMember,
+  REF_NAME_ANNOTATION,
+} from './layout-entries.js';
 import type { LoadedImage } from './load-archive.js';
 
 const MAX_DEPTH = 8;
@@ -67,12 +74,12 @@ export async function loadLayoutImage(
         digest: select.digest,
       }).catch(() => undefined);
       if (doc === undefined) throw new NotFoundError(`${what}: no blob ${select.digest} in the layout`);
+      // No descriptor declares its size: it is read bounded by MAX_JSON_BYTES alone.
       top = {
         digest: select.digest,
         mediaType:
           doc.mediaType ?? (Array.isArray(doc.manifests) ? MediaType.ociIndex : MediaType.ociManifest),
-        size: 0,
-      };
+      } as Descriptor;
     }
   } else {
     const tagged = index.manifests.filter((d) => tagOf(d) === (select.tag ?? 'latest'));
@@ -109,7 +116,8 @@ async function importManifest(store: Store, archive: LayoutReader, desc: Descrip
       if (!isDigest(l?.digest))
         throw new InvalidInputError(`load archive: manifest ${desc.digest} has a bad layer`);
       return {
-        open: () => archive.openMember(blobPath(l.digest)),
+        // Bounded by the size the manifest declares, verified as it streams.
+        open: () => archive.openBlob(expectedOf(l), Number.MAX_SAFE_INTEGER),
         blobDigest: l.digest,
         what: blobPath(l.digest),
       };
@@ -166,20 +174,27 @@ function isAttestation(d: Descriptor): boolean {
 /** A blob to read: its digest, and its size when a descriptor gave one. */
 type BlobRef = Pick<Descriptor, 'digest'> & { size?: number };
 
+/**
+ * What a descriptor promises, checked: a sha256 digest and, when present, a size that is a
+ * non-negative integer (OCI descriptor.md: size MUST NOT be negative).
+ */
+function expectedOf(d: BlobRef): Expected {
+  if (!isDigest(d?.digest)) throw new InvalidInputError('load archive: a descriptor without a sha256 digest');
+  if (d.size === undefined) return { digest: d.digest };
+  if (!Number.isSafeInteger(d.size) || d.size < 0)
+    throw new InvalidInputError(
+      `load archive: descriptor of ${d.digest} has a bad size ${JSON.stringify(d.size)}`,
+    );
+  return { digest: d.digest, size: d.size };
+}
+
+/** A manifest, index or config: bounded by its declared size and MAX_JSON_BYTES, verified. */
 async function readVerified(archive: LayoutReader, d: BlobRef): Promise<Buffer> {
-  const data = await archive.readMember(blobPath(d.digest));
-  const got = sha256(data);
-  if (got !== d.digest || (typeof d.size === 'number' && d.size !== data.length)) {
-    throw new DigestMismatchError(`load archive: blob ${d.digest} hashes to ${got} (${data.length} bytes)`);
-  }
-  return data;
+  const parts: Buffer[] = [];
+  for await (const c of archive.openBlob(expectedOf(d), MAX_JSON_BYTES)) parts.push(c as Buffer);
+  return Buffer.concat(parts);
 }
 
 async function readVerifiedJson<T>(archive: LayoutReader, d: BlobRef): Promise<T> {
-  const data = await readVerified(archive, d);
-  try {
-    return JSON.parse(data.toString('utf8')) as T;
-  } catch (err) {
-    throw new InvalidInputError(`load archive: blob ${d.digest} is not json`, { cause: err });
-  }
+  return parseJsonMember<T>(await readVerified(archive, d), `blob ${d.digest}`);
 }
