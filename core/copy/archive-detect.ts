@@ -12,6 +12,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 import { decompressed } from '../diff/decompressed.js';
+import { decodeHeader } from '../diff/tar-header.js';
 import { RuntimeMissingError } from '../oci/errors.js';
 
 export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'none';
@@ -24,18 +25,18 @@ export function compressionOf(head: Buffer): Compression {
   return 'none';
 }
 
-/** True when `block` (512 bytes) is a tar header whose checksum is right. */
+/**
+ * True when `block` (512 bytes) is a tar header: core/diff's decodeHeader accepts it (the
+ * checksum and the numeric fields), the rule every reader of outside tars shares.
+ */
 export function isTarHeader(block: Buffer): boolean {
   if (block.length < 512) return false;
-  const field = block
-    .subarray(148, 156)
-    .toString('latin1')
-    .replace(/[\0 ]+$/, '')
-    .trim();
-  if (!/^[0-7]+$/.test(field)) return false;
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
-  return sum === Number.parseInt(field, 8);
+  try {
+    decodeHeader(block);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The file's bytes, decompressed. bzip2/xz errors surface as stream errors. */

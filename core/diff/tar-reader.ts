@@ -3,48 +3,26 @@
  *
  * Every byte pulled from the source is hashed (the diffID) and counted against `maxBytes`,
  * so a decompression bomb stops at the cap while at most one source chunk plus one PAX
- * header (<= 1 MiB) is in memory. PAX (`x`) and GNU long name/link (`L`/`K`) headers are
- * merged into the entry that follows; global `g` headers are skipped. Sparse and unknown
- * entry types are refused. Truncation anywhere (mid-header, mid-body, or no end-of-archive
- * block) is an InvalidInputError.
+ * header (<= 1 MiB) is in memory. Headers are read and judged by readEntryHeader, the
+ * one validator every reader of outside tars shares. Truncation anywhere (mid-header,
+ * mid-body, or no end-of-archive block) is an InvalidInputError.
  */
 import { createHash } from 'node:crypto';
 import type { Digest } from '../oci/digest.js';
 import { InvalidInputError } from '../oci/errors.js';
-import { BLOCK, decodeHeader, type EntryType, isZeroBlock, padding, parsePax } from './tar-header.js';
+import { readEntryHeader, type TarEntry } from './read-entry-header.js';
+import { padding } from './tar-header.js';
+
+export type { TarEntry } from './read-entry-header.js';
 
 export interface TarLimits {
   maxBytes: number;
   maxEntries: number;
+  /** Prefix of error messages (default `read layer tar`). */
+  label?: string;
+  /** Added to the error when maxBytes is reached (what the cap is, how to raise it). */
+  capHint?: string;
 }
-
-export interface TarEntry {
-  name: string;
-  type: EntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  linkname: string;
-  devmajor: number;
-  devminor: number;
-  /** `SCHILY.xattr.*` records, raw bytes. */
-  xattrs: Map<string, Buffer>;
-}
-
-const MAX_META = 1 << 20; // PAX / GNU long-name header bodies
-const TYPES: Record<number, EntryType> = {
-  0: 'file',
-  48: 'file',
-  55: 'file', // contiguous file: a regular file everywhere that matters
-  49: 'link',
-  50: 'symlink',
-  51: 'char',
-  52: 'block',
-  53: 'dir',
-  54: 'fifo',
-};
 
 export class TarReader {
   readonly #it: AsyncIterator<Buffer>;
@@ -63,6 +41,15 @@ export class TarReader {
     this.#limits = limits;
   }
 
+  get #label(): string {
+    return this.#limits.label ?? 'read layer tar';
+  }
+
+  /** Bytes of the tar consumed so far: after next(), where the entry's data starts. */
+  get offset(): number {
+    return this.#total - this.#buffered;
+  }
+
   /** Entries returned so far (PAX and other meta headers count too: they cost work). */
   get entries(): number {
     return this.#entries;
@@ -78,7 +65,10 @@ export class TarReader {
     const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
     this.#total += chunk.length;
     if (this.#total > this.#limits.maxBytes) {
-      throw new InvalidInputError(`read layer tar: more than ${this.#limits.maxBytes} bytes uncompressed`);
+      const hint = this.#limits.capHint ? `; ${this.#limits.capHint}` : '';
+      throw new InvalidInputError(
+        `${this.#label}: more than ${this.#limits.maxBytes} bytes uncompressed${hint}`,
+      );
     }
     this.#hash.update(chunk);
     this.#chunks.push(chunk);
@@ -88,7 +78,7 @@ export class TarReader {
 
   async #readExact(n: number, what: string): Promise<Buffer> {
     while (this.#buffered < n) {
-      if (!(await this.#pull())) throw new InvalidInputError(`read layer tar: truncated in ${what}`);
+      if (!(await this.#pull())) throw new InvalidInputError(`${this.#label}: truncated in ${what}`);
     }
     const out = this.#take(n);
     return out.length === n ? out : Buffer.concat([out], n);
@@ -121,7 +111,7 @@ export class TarReader {
   async *body(): AsyncGenerator<Buffer> {
     while (this.#bodyLeft > 0) {
       if (this.#buffered === 0 && !(await this.#pull()))
-        throw new InvalidInputError('read layer tar: truncated in entry data');
+        throw new InvalidInputError(`${this.#label}: truncated in entry data`);
       const n = Math.min(this.#bodyLeft, this.#chunks[0].length);
       this.#bodyLeft -= n;
       yield this.#take(n);
@@ -137,67 +127,26 @@ export class TarReader {
     this.#padLeft = 0;
   }
 
-  /** The next entry, or null at the end-of-archive marker. */
+  /** The next entry, or null at the end-of-archive marker (see readEntryHeader). */
   async next(): Promise<TarEntry | null> {
     if (this.#bodyLeft > 0) await this.skipBody();
     await this.#skipPadding();
-    let pax = new Map<string, Buffer>();
-    let longName: string | undefined;
-    let longLink: string | undefined;
-    for (;;) {
-      const block = await this.#readExact(BLOCK, 'header');
-      if (isZeroBlock(block)) return null;
-      if (++this.#entries > this.#limits.maxEntries) {
-        throw new InvalidInputError(`read layer tar: more than ${this.#limits.maxEntries} entries`);
-      }
-      const h = decodeHeader(block);
-      const flag = h.typeflag;
-      if (flag === 0x78 || flag === 0x67 || flag === 0x4c || flag === 0x4b) {
-        // x: PAX for the next entry; g: global PAX (ignored); L/K: GNU long name / link.
-        if (h.size > MAX_META)
-          throw new InvalidInputError(`read layer tar: ${h.size}-byte meta header is too large`);
-        const data = await this.#readExact(h.size, 'meta header');
-        await this.#readExact(padding(h.size), 'meta header padding');
-        if (flag === 0x78) pax = new Map([...pax, ...parsePax(data)]);
-        else if (flag === 0x4c) longName = cString(data);
-        else if (flag === 0x4b) longLink = cString(data);
-        continue;
-      }
-      const type = TYPES[flag];
-      if (type === undefined) {
-        const what = flag === 0x53 ? 'GNU sparse' : `type ${JSON.stringify(String.fromCharCode(flag))}`;
-        throw new InvalidInputError(
-          `read layer tar: ${what} entry ${JSON.stringify(h.name)} is not supported`,
-        );
-      }
-      const num = (k: string, dflt: number): number => {
-        const v = pax.get(k);
-        if (v === undefined) return dflt;
-        const n = Math.floor(Number(v.toString()));
-        if (!Number.isSafeInteger(n) || n < 0) throw new InvalidInputError(`read layer tar: bad pax ${k}`);
-        return n;
-      };
-      const xattrs = new Map<string, Buffer>();
-      for (const [k, v] of pax) if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice(13), v);
-      // Like Go's archive/tar: non-regular entries never carry data, whatever size says.
-      const size = type === 'file' ? num('size', h.size) : 0;
-      const entry: TarEntry = {
-        name: pax.get('path')?.toString() ?? longName ?? h.name,
-        type,
-        mode: h.mode & 0o7777,
-        uid: num('uid', h.uid),
-        gid: num('gid', h.gid),
-        size,
-        mtime: num('mtime', h.mtime),
-        linkname: pax.get('linkpath')?.toString() ?? longLink ?? h.linkname,
-        devmajor: h.devmajor,
-        devminor: h.devminor,
-        xattrs,
-      };
-      this.#bodyLeft = size;
-      this.#padLeft = padding(size);
-      return entry;
+    const got = await readEntryHeader(
+      { read: (n, what) => this.#readExact(n, what) },
+      {
+        maxSize: this.#limits.maxBytes - this.offset,
+        label: this.#label,
+        ...(this.#limits.capHint ? { capHint: this.#limits.capHint } : {}),
+      },
+    );
+    if (got === null) return null;
+    this.#entries += got.headers;
+    if (this.#entries > this.#limits.maxEntries) {
+      throw new InvalidInputError(`${this.#label}: more than ${this.#limits.maxEntries} entries`);
     }
+    this.#bodyLeft = got.entry.size;
+    this.#padLeft = padding(got.entry.size);
+    return got.entry;
   }
 
   /** Reads to the end of the source (trailer and any padding), then returns the digest. */
@@ -210,9 +159,4 @@ export class TarReader {
     }
     return { digest: `sha256:${this.#hash.digest('hex')}`, size: this.#total };
   }
-}
-
-function cString(b: Buffer): string {
-  const end = b.indexOf(0);
-  return b.toString('utf8', 0, end === -1 ? b.length : end);
 }
