@@ -1,14 +1,15 @@
 /**
  * Store: strata's state on disk, laid out like Docker's so people can look (see
  * ARCHITECTURE.md "The store on disk"):
- *   blobs/sha256/<hex>   ingest/   layers/<chainid-hex>/   cache/<key-hex>.json
+ *   blobs/sha256/<hex>   ingest/ (and scratch files)   layers/<chainid-hex>/   cache/<key-hex>.json
  *   refs/<name>.json     cachemounts/<sha256(id)-hex>/      locks/<name>/   meta/<name>
  * Several strata processes may share one store at once. Everything that becomes visible is
  * written to a temp name, fsynced and renamed; blob and layer writes are idempotent (success
  * means "present"); temp entries name their owner process and are swept by open() once it
  * has died. The store knows nothing of Dockerfiles.
  */
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -32,6 +33,7 @@ import { FileIngestWriter, type IngestWriter } from './ingest-writer.js';
 import type { CommitLayerInfo } from './layer-dirs.js';
 import { LayerDirs } from './layer-dirs.js';
 import type { CompressedLayer, LayerRecord } from './layer-record.js';
+import { ownedName } from './process-owner.js';
 import { RefFiles } from './ref-files.js';
 import type { RefTarget } from './ref-target.js';
 import { encodeName } from './safe-name.js';
@@ -166,6 +168,22 @@ export class Store implements BlobStore {
 
   async ingest(): Promise<IngestWriter> {
     return FileIngestWriter.create(join(this.root, 'ingest'), join(this.root, 'blobs', 'sha256'));
+  }
+
+  /**
+   * A new empty file `ingest/.scratch-<owner>` for a command's temporary bytes (the
+   * decompressed copy of an archive being loaded), created exclusively and never through a
+   * symlink. The caller closes and removes it; if this process dies first, the next open()
+   * sweeps it, as it does every temp entry of a dead owner.
+   */
+  async createScratchFile(): Promise<{ path: string; fh: FileHandle }> {
+    const path = join(this.root, 'ingest', ownedName('.scratch-'));
+    const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    try {
+      return { path, fh: await open(path, flags, 0o600) };
+    } catch (err) {
+      throw mapNoSpace(err, `create scratch file in ${this.root}`);
+    }
   }
 
   openBlob(d: Digest): Readable {

@@ -51,6 +51,8 @@ export interface ApplyLayerOptions {
    * hold such a file (every image consumer reads it back as a deletion).
    */
   kind?: 'layer' | 'user';
+  /** Added to the error when maxBytes is reached (what the cap is, how to raise it). */
+  capHint?: string;
 }
 
 export interface ApplyLayerResult {
@@ -100,6 +102,7 @@ export async function applyLayer(
   const reader = new TarReader(decompressed(tar), {
     maxBytes: opts.maxBytes ?? 64 * 2 ** 30,
     maxEntries: opts.maxEntries ?? 1_000_000,
+    ...(opts.capHint ? { capHint: opts.capHint } : {}),
   });
   const applier = new Applier(absRoot, opts.kind ?? 'layer');
   let current = '';

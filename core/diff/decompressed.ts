@@ -13,9 +13,9 @@ const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 /**
  * Yields `src`'s bytes, decompressed. Pulling drives decompression, so a consumer that
  * stops early (a size cap) keeps memory bounded; returning early destroys the decoder.
- * Corrupt or truncated compressed data is an InvalidInputError.
+ * Corrupt or truncated compressed data is an InvalidInputError whose message starts `label`.
  */
-export async function* decompressed(src: Readable): AsyncGenerator<Buffer> {
+export async function* decompressed(src: Readable, label = 'read layer'): AsyncGenerator<Buffer> {
   const it: AsyncIterator<Buffer> = src[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let n = 0;
@@ -36,7 +36,7 @@ export async function* decompressed(src: Readable): AsyncGenerator<Buffer> {
   else if (first.subarray(0, 4).equals(ZSTD_MAGIC)) {
     // Node >= 22.15 has zstd in zlib; Node 20 does not.
     const make = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
-    if (make === undefined) throw new InvalidInputError('read layer: zstd layers need Node >= 22.15');
+    if (make === undefined) throw new InvalidInputError(`${label}: zstd needs Node >= 22.15`);
     codec = make();
   }
   if (codec === null) {
@@ -50,7 +50,7 @@ export async function* decompressed(src: Readable): AsyncGenerator<Buffer> {
   } catch (err) {
     const code = String((err as NodeJS.ErrnoException).code ?? '');
     if (code.startsWith('Z_') || code.startsWith('ERR_ZLIB') || code.startsWith('ERR_ZSTD')) {
-      throw new InvalidInputError(`read layer: bad compressed stream: ${(err as Error).message}`, {
+      throw new InvalidInputError(`${label}: bad compressed stream: ${(err as Error).message}`, {
         cause: err,
       });
     }

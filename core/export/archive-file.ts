@@ -3,21 +3,38 @@
  * archive). One pass over the headers records where each member's data starts; members are
  * then read straight from the archive by offset, so loading never unpacks the archive into a
  * temp dir (Docker 20.10 does, doubling the disk used). Member names are only map keys:
- * nothing is ever written to disk under an archive's names. A gzip-compressed archive is
- * first decompressed to a temp file (tar needs seeking; gzip does not allow it).
+ * nothing is ever written to disk under an archive's names. Every header is read and judged
+ * by core/diff's readEntryHeader, as in every other reader of outside tars.
+ *
+ * A gzip-compressed archive is decompressed into a scratch file (tar needs seeking; gzip does
+ * not allow it), with its headers validated as the bytes stream: a malformed archive fails at
+ * its first bad header, not after being written out. What is written counts against the
+ * load's LoadBudget, and the scratch file is the store's (ingest/, named for this process),
+ * so the next store open sweeps it if this process is killed.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open, rm } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { BLOCK, decodeHeader, isZeroBlock, padding, parsePax } from '../diff/tar-header.js';
+import { decompressed } from '../diff/decompressed.js';
+import { type EntryHeader, readEntryHeader, type TarEntry } from '../diff/read-entry-header.js';
+import { padding } from '../diff/tar-header.js';
+import { TarReader } from '../diff/tar-reader.js';
 import { type Expected, mismatchError, verifiedChunks } from '../fs/read-bounded.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import type { LayoutReader } from './layout-dir.js';
 import { blobPath, MAX_JSON_BYTES, parseJsonMember } from './layout-entries.js';
+import type { LoadBudget } from './load-budget.js';
+
+/** A fresh file for temporary bytes that is removed if its process dies (Store.createScratchFile). */
+export type ScratchFile = () => Promise<{ path: string; fh: FileHandle }>;
+
+export interface ArchiveOpenOptions {
+  /** What decompressing a gzip archive may write (the load's budget). */
+  budget: LoadBudget;
+  /** Where a gzip archive is decompressed to. */
+  scratch: ScratchFile;
+}
 
 interface Member {
   type: 'file' | 'dir' | 'symlink' | 'link' | 'other';
@@ -40,20 +57,10 @@ export class ArchiveFile implements LayoutReader {
   }
 
   /** Indexes `file`. InvalidInputError when it is not a (gzip-compressed) tar. */
-  static async open(file: string): Promise<ArchiveFile> {
+  static async open(file: string, opts: ArchiveOpenOptions): Promise<ArchiveFile> {
     const magic = await readHead(file, 6);
-    let tarPath = file;
-    let cleanup: string | undefined;
-    if (magic[0] === 0x1f && magic[1] === 0x8b) {
-      cleanup = await mkdtemp(join(tmpdir(), 'strata-load-'));
-      tarPath = join(cleanup, 'archive.tar');
-      try {
-        await pipeline(createReadStream(file), createGunzip(), createWriteStream(tarPath));
-      } catch (err) {
-        await rm(cleanup, { recursive: true, force: true });
-        throw new InvalidInputError(`read archive ${file}: corrupt gzip`, { cause: err });
-      }
-    } else if (
+    if (magic[0] === 0x1f && magic[1] === 0x8b) return ArchiveFile.#openGzip(file, opts);
+    if (
       magic.subarray(0, 3).equals(Buffer.from('BZh')) ||
       magic.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0]))
     ) {
@@ -61,10 +68,29 @@ export class ArchiveFile implements LayoutReader {
         `read archive ${file}: bzip2 and xz archives are not supported; decompress it first`,
       );
     }
+    return new ArchiveFile(file, await indexTar(file), undefined);
+  }
+
+  static async #openGzip(file: string, opts: ArchiveOpenOptions): Promise<ArchiveFile> {
+    const { path, fh } = await opts.scratch();
     try {
-      return new ArchiveFile(tarPath, await indexTar(tarPath, file), cleanup);
+      try {
+        const members = await indexStream(
+          written(decompressed(createReadStream(file), `read archive ${file}`), fh, opts.budget),
+          {
+            maxBytes: opts.budget.left,
+            maxEntries: 1_000_000,
+            label: `read archive ${file}`,
+            capHint: opts.budget.exceeded(),
+          },
+        );
+        await fh.sync();
+        return new ArchiveFile(path, members, path);
+      } finally {
+        await fh.close();
+      }
     } catch (err) {
-      if (cleanup !== undefined) await rm(cleanup, { recursive: true, force: true });
+      await rm(path, { force: true });
       throw err;
     }
   }
@@ -124,7 +150,7 @@ export class ArchiveFile implements LayoutReader {
   }
 
   async close(): Promise<void> {
-    if (this.#cleanup !== undefined) await rm(this.#cleanup, { recursive: true, force: true });
+    if (this.#cleanup !== undefined) await rm(this.#cleanup, { force: true });
   }
 
   #file(name: string): Member {
@@ -173,69 +199,65 @@ async function readHead(file: string, n: number): Promise<Buffer> {
   }
 }
 
-async function indexTar(path: string, shown: string): Promise<Map<string, Member>> {
+/** Indexes a plain tar file, seeking over member data. */
+async function indexTar(path: string): Promise<Map<string, Member>> {
   const fh = await open(path, 'r');
   const members = new Map<string, Member>();
   try {
     const { size: total } = await fh.stat();
-    const block = Buffer.alloc(BLOCK);
     let off = 0;
-    let pax: Map<string, Buffer> | undefined;
-    let longName: string | undefined;
-    let longLink: string | undefined;
-    const readAt = async (buf: Buffer, pos: number) => {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      if (bytesRead !== buf.length)
-        throw new InvalidInputError(`read archive ${shown}: truncated at byte ${pos}`);
+    const src = {
+      read: async (n: number, what: string) => {
+        const buf = Buffer.alloc(n);
+        const { bytesRead } = await fh.read(buf, 0, n, off);
+        if (bytesRead !== n) throw new InvalidInputError(`read archive ${path}: truncated in ${what}`);
+        off += n;
+        return buf;
+      },
     };
     for (;;) {
-      if (off + BLOCK > total) throw new InvalidInputError(`read archive ${shown}: no end-of-archive marker`);
-      await readAt(block, off);
-      if (isZeroBlock(block)) break;
-      const h = decodeHeader(block);
-      const type = String.fromCharCode(h.typeflag);
-      const dataOff = off + BLOCK;
-      const size = type === '5' || type === '1' || type === '2' ? 0 : h.size;
-      if (dataOff + size > total)
-        throw new InvalidInputError(`read archive ${shown}: truncated member ${h.name}`);
-      off = dataOff + size + padding(size);
-      if (type === 'x' || type === 'L' || type === 'K') {
-        if (size > 1 << 20) throw new InvalidInputError(`read archive ${shown}: extended header too large`);
-        const data = Buffer.alloc(size);
-        await readAt(data, dataOff);
-        if (type === 'x') pax = parsePax(data);
-        else if (type === 'L') longName = data.toString('utf8').replace(/\0+$/, '');
-        else longLink = data.toString('utf8').replace(/\0+$/, '');
-        continue;
-      }
-      if (type === 'g') continue;
-      const name = pax?.get('path')?.toString('utf8') ?? longName ?? h.name;
-      const linkname = pax?.get('linkpath')?.toString('utf8') ?? longLink ?? h.linkname;
-      const paxSize = pax?.get('size');
-      const realSize =
-        paxSize !== undefined && (type === '0' || type === '\0') ? Number(paxSize.toString()) : size;
-      if (realSize !== size) {
-        // A PAX size overrides the header's (files >= 8 GiB): recompute where the next header is.
-        off = dataOff + realSize + padding(realSize);
-        if (off > total) throw new InvalidInputError(`read archive ${shown}: truncated member ${name}`);
-      }
-      pax = longName = longLink = undefined;
-      const key = memberName(name);
-      if (key === undefined) continue;
-      const kind: Member['type'] =
-        type === '0' || type === '\0' || type === '7'
-          ? 'file'
-          : type === '5'
-            ? 'dir'
-            : type === '2'
-              ? 'symlink'
-              : type === '1'
-                ? 'link'
-                : 'other';
-      members.set(key, { type: kind, offset: dataOff, size: realSize, linkname });
+      const got: EntryHeader | null = await readEntryHeader(src, {
+        maxSize: total - off,
+        label: `read archive ${path}`,
+      });
+      if (got === null) break;
+      addMember(members, got.entry, off);
+      off += got.entry.size + padding(got.entry.size);
+      if (off > total)
+        throw new InvalidInputError(`read archive ${path}: truncated member ${got.entry.name}`);
     }
   } finally {
     await fh.close();
   }
   return members;
+}
+
+/** Indexes a tar stream (the reader of layer tars, so the same checks and caps). */
+async function indexStream(src: AsyncIterable<Buffer>, limits: ConstructorParameters<typeof TarReader>[1]) {
+  const members = new Map<string, Member>();
+  const reader = new TarReader(src, limits);
+  for (let e = await reader.next(); e !== null; e = await reader.next()) addMember(members, e, reader.offset);
+  await reader.finish(); // the rest (trailer, gzip checksum) is read, written and checked too
+  return members;
+}
+
+/** Passes `src` through, writing each chunk to `fh` once `budget` allows it. */
+async function* written(
+  src: AsyncIterable<Buffer>,
+  fh: FileHandle,
+  budget: LoadBudget,
+): AsyncGenerator<Buffer> {
+  for await (const chunk of src) {
+    budget.take(chunk.length);
+    await fh.write(chunk);
+    yield chunk;
+  }
+}
+
+function addMember(members: Map<string, Member>, e: TarEntry, offset: number): void {
+  const key = memberName(e.name);
+  if (key === undefined) return;
+  const type: Member['type'] =
+    e.type === 'file' || e.type === 'dir' || e.type === 'symlink' || e.type === 'link' ? e.type : 'other';
+  members.set(key, { type, offset, size: e.size, linkname: e.linkname });
 }

@@ -20,6 +20,7 @@ import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { chainId, chainIds, type Digest } from '../oci/digest.js';
 import { DigestMismatchError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
+import type { LoadBudget } from './load-budget.js';
 
 export interface LayerSource {
   /** Opens the layer blob (plain, gzip or zstd tar); may be called twice (apply, keep). */
@@ -45,20 +46,29 @@ export interface StagedLayer {
  * Makes the layers of `diffIds` present, base first. Layers already in the store are not
  * read at all. The others are staged, checked (blob digest when given, then diffID), and
  * committed in order only after all of them passed: a bad layer leaves the store as it was
- * (DigestMismatchError). Returns the chainIDs.
+ * (DigestMismatchError). With a `budget`, what staging writes is counted against it and a
+ * layer that does not fit is refused as it streams. Returns the chainIDs.
  */
 export async function importLayers(
   store: Store,
   diffIds: readonly Digest[],
   sources: readonly LayerSource[],
+  budget?: LoadBudget,
 ): Promise<Digest[]> {
   const chains = chainIds(diffIds);
   const staged: { index: number; layer: StagedLayer }[] = [];
   try {
     for (const [i, chain] of chains.entries()) {
       if ((await store.getLayer(chain)) !== undefined) continue;
-      const layer = await stageLayer(store, sources[i], diffIds[i], `layer ${i} (${sources[i].what})`);
+      const layer = await stageLayer(
+        store,
+        sources[i],
+        diffIds[i],
+        `layer ${i} (${sources[i].what})`,
+        budget,
+      );
       staged.push({ index: i, layer });
+      budget?.take(layer.size);
     }
     for (const { index, layer } of staged) {
       await commitStaged(store, layer, index > 0 ? chains[index - 1] : undefined);
@@ -78,13 +88,15 @@ export async function stageLayer(
   src: LayerSource,
   expected: Digest | undefined,
   what: string,
+  budget?: LoadBudget,
 ): Promise<StagedLayer> {
   const dir = await store.makeStagingDir();
   try {
     const tap = new DigestTap();
     const input = src.open();
     input.on('error', (err) => tap.destroy(err));
-    const result = await applyLayer(dir, input.pipe(tap));
+    const limits = budget ? { maxBytes: budget.left, capHint: budget.exceeded() } : {};
+    const result = await applyLayer(dir, input.pipe(tap), limits);
     const blob = tap.result();
     if (src.blobDigest !== undefined && blob?.digest !== src.blobDigest) {
       throw new DigestMismatchError(

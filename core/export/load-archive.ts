@@ -5,15 +5,22 @@
  * against their digests, every layer goes through applyLayer and must give the config's
  * diffID.
  */
+import { stat } from 'node:fs/promises';
 import type { Store } from '../../store/index.js';
 import { parseImageConfig } from '../image/read-image.js';
 import { normalizeRef } from '../image/reference.js';
 import { type Digest, isDigest, sha256 } from '../oci/digest.js';
-import { DigestMismatchError, InvalidInputError } from '../oci/errors.js';
+import { DigestMismatchError, InvalidInputError, NotFoundError } from '../oci/errors.js';
 import type { DockerArchiveManifestEntry } from '../oci/types.js';
 import { ArchiveFile } from './archive-file.js';
 import { importLayers } from './import-layers.js';
+import { LoadBudget } from './load-budget.js';
 import { loadOciLayout } from './load-oci-layout.js';
+
+export interface LoadArchiveOptions {
+  /** The most bytes the load may write (see LoadBudget for the default). */
+  maxUncompressed?: number;
+}
 
 export interface LoadedImage {
   config: Digest;
@@ -28,11 +35,16 @@ export interface LoadedImage {
  * InvalidInputError (not an archive, malformed), NotFoundError (a member is missing),
  * DigestMismatchError (content does not match its digest; nothing of that image committed).
  */
-export async function loadArchive(store: Store, file: string): Promise<LoadedImage[]> {
-  const archive = await ArchiveFile.open(file);
+export async function loadArchive(
+  store: Store,
+  file: string,
+  opts: LoadArchiveOptions = {},
+): Promise<LoadedImage[]> {
+  const budget = LoadBudget.forArchive(await archiveSize(file), opts.maxUncompressed);
+  const archive = await ArchiveFile.open(file, { budget, scratch: () => store.createScratchFile() });
   try {
-    if (archive.has('manifest.json')) return await loadDockerArchive(store, archive);
-    if (archive.has('index.json')) return await loadOciLayout(store, archive);
+    if (archive.has('manifest.json')) return await loadDockerArchive(store, archive, budget);
+    if (archive.has('index.json')) return await loadOciLayout(store, archive, budget);
     throw new InvalidInputError(
       `load archive ${file}: no manifest.json or index.json (pre-1.10 docker archives are not supported)`,
     );
@@ -41,7 +53,11 @@ export async function loadArchive(store: Store, file: string): Promise<LoadedIma
   }
 }
 
-async function loadDockerArchive(store: Store, archive: ArchiveFile): Promise<LoadedImage[]> {
+async function loadDockerArchive(
+  store: Store,
+  archive: ArchiveFile,
+  budget: LoadBudget,
+): Promise<LoadedImage[]> {
   const entries = await archive.readJson<DockerArchiveManifestEntry[]>('manifest.json');
   if (!Array.isArray(entries)) throw new InvalidInputError('load archive: manifest.json is not a list');
   const out: LoadedImage[] = [];
@@ -68,12 +84,24 @@ async function loadDockerArchive(store: Store, archive: ArchiveFile): Promise<Lo
       store,
       diffIds,
       e.Layers.map((path) => ({ open: () => archive.openMember(path), what: path })),
+      budget,
     );
     await store.putBlob(configBytes, config);
     for (const t of tags) await store.setRef(t, { config });
     out.push({ config, tags });
   }
   return out;
+}
+
+/** The archive's size, NotFoundError when there is none. */
+async function archiveSize(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NotFoundError(`read archive ${file}: no such file`, { cause: err });
+    throw err;
+  }
 }
 
 /** `blobs/sha256/<hex>` or `<hex>.json` names promise a digest; other names promise nothing. */

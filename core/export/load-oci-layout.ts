@@ -21,10 +21,15 @@ import {
   REF_NAME_ANNOTATION,
 } from './layout-entries.js';
 import type { LoadedImage } from './load-archive.js';
+import type { LoadBudget } from './load-budget.js';
 
 const MAX_DEPTH = 8;
 
-export async function loadOciLayout(store: Store, archive: LayoutReader): Promise<LoadedImage[]> {
+export async function loadOciLayout(
+  store: Store,
+  archive: LayoutReader,
+  budget?: LoadBudget,
+): Promise<LoadedImage[]> {
   const index = await archive.readJson<Index>('index.json');
   if (!Array.isArray(index?.manifests))
     throw new InvalidInputError('load archive: index.json has no manifests');
@@ -38,7 +43,7 @@ export async function loadOciLayout(store: Store, archive: LayoutReader): Promis
   }
   const out: LoadedImage[] = [];
   for (const { desc, tags } of byManifest.values()) {
-    const config = await importManifest(store, archive, desc);
+    const config = await importManifest(store, archive, desc, budget);
     for (const t of tags) await store.setRef(t, { config });
     out.push({ config, tags });
   }
@@ -96,7 +101,12 @@ export async function loadLayoutImage(
 }
 
 /** Verifies one manifest, imports its layers and config; returns the config digest. */
-async function importManifest(store: Store, archive: LayoutReader, desc: Descriptor): Promise<Digest> {
+async function importManifest(
+  store: Store,
+  archive: LayoutReader,
+  desc: Descriptor,
+  budget?: LoadBudget,
+): Promise<Digest> {
   const manifest = await readVerifiedJson<Manifest>(archive, desc);
   if (!isDigest(manifest?.config?.digest) || !Array.isArray(manifest.layers)) {
     throw new InvalidInputError(`load archive: manifest ${desc.digest} has no config or layers`);
@@ -122,6 +132,7 @@ async function importManifest(store: Store, archive: LayoutReader, desc: Descrip
         what: blobPath(l.digest),
       };
     }),
+    budget,
   );
   await store.putBlob(configBytes, config);
   return config;
