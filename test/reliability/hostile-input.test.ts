@@ -13,18 +13,35 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import {
+  appendFile,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { exportOciDir } from '../../core/export/export-oci-dir.js';
+import { blobPath } from '../../core/export/layout-entries.js';
 import { normalizeRef } from '../../core/image/reference.js';
 import { chainIds } from '../../core/oci/digest.js';
-import type { ImageConfig } from '../../core/oci/types.js';
+import type { ImageConfig, Index, Manifest } from '../../core/oci/types.js';
 import { Store } from '../../store/store.js';
 import { expectUserFilesKept, makeOpaqueRootBase, makeUserDir } from '../e2e/helpers/export-target.js';
 import { requireRoot, useTempDirs } from '../e2e/helpers/index.js';
+import { makeStoreImage } from '../e2e/helpers/store-image.js';
 import { importBusybox } from '../helpers/busybox-base.js';
 import { strata } from '../helpers/cli.js';
+import { gzipBomb, ZERO_RUN_BYTES } from '../helpers/gzip-bomb.js';
+import { HOSTILE_HEADERS, headerBlock } from '../helpers/hostile-tar-headers.js';
 import { dockerArchive, hex, type RawEntry, rawTar } from './helpers/docker-archive.js';
 import { useFigures } from './helpers/figures.js';
 import { fsckStore, problemLines } from './helpers/store-checks.js';
@@ -465,6 +482,126 @@ describe('export-target', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).not.toMatch(/internal error/);
     await expectOutsideUntouched();
+  });
+});
+
+// ---- Untrusted reads (issue 13, defects 6-8): tar headers, OCI layouts, load archives ----
+// Each top-level describe is one attack class (attackClass() above).
+
+describe('tar-header', () => {
+  // The table of test/helpers/hostile-tar-headers.ts, as a layer and as the archive itself.
+  it.each(HOSTILE_HEADERS.map((c) => [c.name, c] as const))(
+    'rejects: %s',
+    { timeout: 20_000 },
+    async (_n, c) => {
+      await expectRejected(['load', '--root', root, '-i', await archiveFile([c.tar()])], c.error);
+      const whole = join(await tmp('strata-hostile-archive-'), 'image.tar');
+      await writeFile(whole, c.tar());
+      await expectRejected(['load', '--root', root, '-i', whole], c.error);
+    },
+  );
+});
+
+describe('oci-layout', () => {
+  // Tampered oci-layout:// build contexts.
+  let ctx: string;
+  beforeAll(async () => {
+    ctx = join(await tmp('strata-hostile-ctx-'), 'ctx');
+    await mkdir(ctx);
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM base\n');
+  });
+
+  /** A layout of a fresh image, then `tamper` on it, then a build FROM it. */
+  async function attack(
+    tamper: (dir: string, manifest: Manifest) => Promise<void>,
+    message: RegExp,
+  ): Promise<void> {
+    // An image the store has never seen, so that its layer blob is read.
+    const src = await Store.open(await tmp('strata-hostile-src-'));
+    const fresh = await makeStoreImage(src, [(d) => writeFile(join(d, 'new'), randomUUID())]);
+    const dir = join(await tmp('strata-hostile-layout-'), 'layout');
+    await exportOciDir(src, { config: fresh.config }, dir, { tags: ['example.com/img:v1'] });
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as Index;
+    const manifest = JSON.parse(
+      await readFile(join(dir, blobPath(index.manifests[0].digest)), 'utf8'),
+    ) as Manifest;
+    await tamper(dir, manifest);
+    const args = ['build', '--root', root, '--build-context', `base=oci-layout://${dir}:v1`, ctx];
+    await expectRejected(args, message);
+  }
+  const swap = async (file: string, target: string) => {
+    await rm(file, { recursive: true });
+    await symlink(target, file);
+  };
+
+  it('a layer blob that is a symlink to /dev/zero (once: out of memory)', { timeout: 20_000 }, async () => {
+    await attack((dir, m) => swap(join(dir, blobPath(m.layers[0].digest)), '/dev/zero'), /is a symlink/);
+  });
+  it('a config blob that is a symlink to a host file', async () => {
+    await attack(
+      (dir, m) => swap(join(dir, blobPath(m.config.digest)), join(outside, VICTIM)),
+      /is a symlink/,
+    );
+  });
+  it('index.json as a symlink to /dev/zero', { timeout: 20_000 }, async () => {
+    await attack((dir) => swap(join(dir, 'index.json'), '/dev/zero'), /is a symlink/);
+  });
+  it('a layer blob larger than its descriptor', async () => {
+    await attack(
+      (dir, m) => appendFile(join(dir, blobPath(m.layers[0].digest)), Buffer.alloc(1 << 20)),
+      /its descriptor says/,
+    );
+  });
+  it('a layer blob that is a fifo (no writer: the open must not wait)', { timeout: 20_000 }, async () => {
+    await attack(async (dir, m) => {
+      const file = join(dir, blobPath(m.layers[0].digest));
+      await rm(file);
+      execFileSync('mkfifo', [file]);
+    }, /not a regular file/);
+  });
+  it('a layer blob of the right size with other bytes', async () => {
+    await attack(async (dir, m) => {
+      const file = join(dir, blobPath(m.layers[0].digest));
+      const bytes = await readFile(file);
+      bytes[bytes.length - 1] ^= 0xff;
+      await rm(file);
+      await writeFile(file, bytes);
+    }, /content is sha256:|hashes to|gzip|compressed/);
+  });
+});
+
+describe('load-archive', () => {
+  // Archives given to strata load: bombs, and what a killed load leaves.
+
+  it('a 2 MB gzip that unpacks to 2 GiB: refused at its header, nothing kept', {
+    timeout: 30_000,
+  }, async () => {
+    const file = join(await tmp('strata-hostile-archive-'), 'bomb.tar.gz');
+    await writeFile(file, gzipBomb(headerBlock({ name: 'layer.tar', size: 32 * ZERO_RUN_BYTES }), 32));
+    await expectRejected(['load', '--root', root, '-i', file], /--max-uncompressed/);
+  });
+
+  it('a gzip layer bomb inside a small plain archive: stopped at the cap', {
+    timeout: 30_000,
+  }, async () => {
+    const layer = gzipBomb(headerBlock({ name: 'zeros', size: 32 * ZERO_RUN_BYTES }), 32);
+    await expectRejected(['load', '--root', root, '-i', await archiveFile([layer])], /--max-uncompressed/);
+  });
+
+  it('the scratch file of a killed load is swept by the next command', async () => {
+    figures.attack(attackClass());
+    const dead = Number(execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']));
+    const leftover = join(root, 'ingest', `.scratch-${dead}.0.0123456789abcdef`);
+    await writeFile(leftover, Buffer.alloc(1 << 20));
+    const r = await strata(['images', '--root', root]);
+    expect(r.code, r.stderr).toBe(0);
+    await expect(stat(leftover)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('the store is still consistent after all of the above', async () => {
+    const report = await fsckStore(root);
+    figures.fsckRan(report.problems.length === 0);
+    expect(problemLines(report)).toEqual([]);
   });
 });
 
