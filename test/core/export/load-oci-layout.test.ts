@@ -106,3 +106,14 @@ describe('loading an image out of an OCI layout directory', () => {
     await expect(load(dir)).rejects.toThrow(/content is sha256:.*expected/);
   });
 });
+
+describe('exporting into an existing OCI layout directory', () => {
+  it('does not read an index.json that is a symlink to /dev/zero', { timeout: 10_000 }, async () => {
+    const dir = join(await tempDir(), 'layout');
+    await mkdir(dir);
+    await symlink('/dev/zero', join(dir, 'index.json'));
+    await expect(
+      exportOciDir(src, { config: image.config }, dir, { tags: ['example.com/img:v1'] }),
+    ).rejects.toThrow(/is a symlink/);
+  });
+});
