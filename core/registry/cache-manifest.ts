@@ -5,14 +5,15 @@
  * tag; locally it is an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/`), like
  * BuildKit's `type=local` cache. CacheBlobs moves blobs in and out of either place.
  */
-import { createReadStream } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Store } from '../../store/index.js';
 import type { CacheRecord } from '../build/types.js';
 import { DirHandle } from '../fs/dir-handle.js';
 import { replaceFile, replaceFileWith } from '../fs/exclusive-file.js';
+import { openVerifiedFile, readFileBounded } from '../fs/read-bounded.js';
 import { type Digest, digestHex, sha256 } from '../oci/digest.js';
 import { DigestMismatchError, NotFoundError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
@@ -123,7 +124,9 @@ export class CacheBlobs {
     const dir = (this.location as { dir: string }).dir;
     let index: Index;
     try {
-      index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as Index;
+      index = JSON.parse(
+        (await readFileBounded(join(dir, 'index.json'), maxBytes)).toString('utf8'),
+      ) as Index;
     } catch (err) {
       throw new NotFoundError(`import cache: no readable index.json in ${dir}`, { cause: err });
     }
@@ -139,13 +142,27 @@ export class CacheBlobs {
     if (desc.size > maxBytes)
       throw new RegistryError(`import cache: blob ${desc.digest} is over ${maxBytes} bytes`);
     if (this.#client !== undefined) return this.#client.readBlob(this.#repo, desc, maxBytes);
-    const bytes = await readFile(this.#path(desc.digest));
-    if (bytes.length !== desc.size || sha256(bytes) !== desc.digest) {
-      throw new DigestMismatchError(
-        `import cache: ${this.#path(desc.digest)} is not ${desc.digest} (${desc.size} bytes)`,
-      );
-    }
-    return bytes;
+    const parts: Buffer[] = [];
+    for await (const c of this.#openLocal(desc, maxBytes)) parts.push(c as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  /**
+   * A blob of the local cache dir (anyone may have written it): not through a symlink, a
+   * regular file of the declared size, verified as it streams (core/fs/read-bounded.ts).
+   */
+  #openLocal(desc: Descriptor, maxBytes: number): Readable {
+    const path = this.#path(desc.digest);
+    return openVerifiedFile(
+      path,
+      { digest: desc.digest, size: desc.size },
+      {
+        maxBytes,
+        what: `import cache: ${path}`,
+        mismatch: () =>
+          new DigestMismatchError(`import cache: ${path} is not ${desc.digest} (${desc.size} bytes)`),
+      },
+    );
   }
 
   /** Makes the blob present in the store, verified by digest and size before it is committed. */
@@ -162,7 +179,7 @@ export class CacheBlobs {
           },
         });
       } else {
-        await pipeline(createReadStream(this.#path(desc.digest)), w.stream);
+        await pipeline(this.#openLocal(desc, Number.MAX_SAFE_INTEGER), w.stream);
       }
       await w.commit({ digest: desc.digest, size: desc.size });
     } catch (err) {

@@ -3,7 +3,7 @@
  * needed) in one store, exportCache, importCache into a fresh store, and the plan there hits
  * every step. Tampered exports are refused.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -129,4 +129,21 @@ it('refuses a layer blob that is not what its descriptor says', async () => {
   await expect(importCache(d, { type: 'local', dir })).rejects.toMatchObject({ code: 'E_DIGEST_MISMATCH' });
   expect(await d.listLayers()).toEqual([]);
   expect(await d.listBlobs()).toEqual([]);
+});
+
+it('refuses a layer blob that is a symlink to /dev/zero, writing nothing', { timeout: 10_000 }, async () => {
+  const a = await Store.open(join(tmp, 'a'));
+  const dir = join(tmp, 'zero');
+  await exportCache(a, { type: 'local', dir });
+  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
+  const manifest = JSON.parse(
+    await readFile(join(dir, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'),
+  );
+  const layer = join(dir, 'blobs/sha256', manifest.layers[0].digest.slice(7));
+  await rm(layer);
+  await symlink('/dev/zero', layer);
+  const e = await Store.open(join(tmp, 'e'));
+  await expect(importCache(e, { type: 'local', dir })).rejects.toThrow(/is a symlink/);
+  expect(await e.listBlobs()).toEqual([]);
+  expect(await readdir(join(e.root, 'ingest'))).toEqual([]);
 });
