@@ -113,15 +113,20 @@ it('refuses a record whose key is not the hash of its inputs, writing no records
   expect(await c.listCacheRecords()).toEqual([]);
 });
 
-it('refuses a layer blob that is not what its descriptor says', async () => {
-  const a = await Store.open(join(tmp, 'a'));
-  const dir = join(tmp, 'corrupt');
-  await exportCache(a, { type: 'local', dir });
+/** The path of the first layer blob of the cache layout at `dir`. */
+async function firstLayerBlob(dir: string): Promise<string> {
   const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
   const manifest = JSON.parse(
     await readFile(join(dir, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'),
   );
-  const layer = join(dir, 'blobs/sha256', manifest.layers[0].digest.slice(7));
+  return join(dir, 'blobs/sha256', manifest.layers[0].digest.slice(7));
+}
+
+it('refuses a layer blob that is not what its descriptor says', async () => {
+  const a = await Store.open(join(tmp, 'a'));
+  const dir = join(tmp, 'corrupt');
+  await exportCache(a, { type: 'local', dir });
+  const layer = await firstLayerBlob(dir);
   const bytes = await readFile(layer);
   bytes[bytes.length - 10] ^= 0xff;
   await writeFile(layer, bytes);
@@ -135,11 +140,7 @@ it('refuses a layer blob that is a symlink to /dev/zero, writing nothing', { tim
   const a = await Store.open(join(tmp, 'a'));
   const dir = join(tmp, 'zero');
   await exportCache(a, { type: 'local', dir });
-  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
-  const manifest = JSON.parse(
-    await readFile(join(dir, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'),
-  );
-  const layer = join(dir, 'blobs/sha256', manifest.layers[0].digest.slice(7));
+  const layer = await firstLayerBlob(dir);
   await rm(layer);
   await symlink('/dev/zero', layer);
   const e = await Store.open(join(tmp, 'e'));
