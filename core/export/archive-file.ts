@@ -84,7 +84,7 @@ export class ArchiveFile implements LayoutReader {
             capHint: opts.budget.exceeded(),
           },
         );
-        await fh.sync();
+        // No fsync: a scratch file is worthless after a crash, and the sweep removes it.
         return new ArchiveFile(path, members, path);
       } finally {
         await fh.close();

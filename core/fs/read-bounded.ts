@@ -143,7 +143,11 @@ export function openVerifiedFile(
   const what = opts.what ?? path;
   const mismatch = opts.mismatch ?? mismatchError(expected, what);
   async function* chunks(): AsyncGenerator<Buffer> {
-    const { fh, size } = await openRegularNoFollow(path, { ...opts, what, size: expected.size });
+    const { fh, size } = await openRegularNoFollow(path, {
+      maxBytes: opts.maxBytes,
+      what,
+      ...(expected.size !== undefined ? { size: expected.size } : {}),
+    });
     yield* verifiedChunks(fileChunks(fh, size, what), expected, mismatch);
   }
   return Readable.from(chunks(), { objectMode: false });
