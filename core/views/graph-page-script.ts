@@ -72,7 +72,7 @@ export const GRAPH_PAGE_SCRIPT = String.raw`(function () {
     g.addEventListener('click', function () { show(n); });
   });
   var s = model.summary;
-  document.getElementById('summary').textContent = s.steps + ' steps: ' + s.hit + ' hit, ' + s.miss + ' miss, ' + s.cascade + ' cascade, ' + s.meta + ' metadata';
+  document.getElementById('summary').textContent = s.steps + ' steps: ' + s.hit + ' hit, ' + s.miss + ' miss, ' + s.cascade + ' cascade, ' + (s.pending ? s.pending + ' decided after the stage they read runs, ' : '') + s.meta + ' metadata';
   var first = model.nodes.filter(function (n) { return n.status === 'miss'; })[0];
   if (first) show(first);
   document.body.setAttribute('data-rendered', 'true');

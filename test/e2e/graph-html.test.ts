@@ -145,12 +145,14 @@ describe('strata graph HTML in headless Chromium', () => {
     // Long labels are clipped in the box; the hover title keeps them whole.
     expect(dom).toContain('>[stage-1 1/1] COPY --from=build /out/app…</text>');
     expect(dom).toContain(
-      '<title>[stage-1 1/1] COPY --from=build /out/app /app\nan input changed: from\n- from</title>',
+      "<title>[stage-1 1/1] COPY --from=build /out/app /app\ndecided after stage build runs: this step's key reads its result</title>",
     );
-    for (const status of ['hit', 'miss', 'cascade', 'meta', 'base'])
+    for (const status of ['hit', 'miss', 'cascade', 'pending', 'meta', 'base'])
       expect(dom).toContain(`class="node ${status}"`);
-    expect(dom.match(/class="node miss"/g)).toHaveLength(2);
-    expect(dom).toContain('id="summary">6 steps: 1 hit, 2 miss, 1 cascade, 2 metadata</div>');
+    expect(dom.match(/class="node miss"/g)).toHaveLength(1);
+    expect(dom).toContain(
+      'id="summary">6 steps: 1 hit, 1 miss, 1 cascade, 1 decided after the stage they read runs, 2 metadata</div>',
+    );
     // The side panel opens on the first miss, with its reason and the changed file.
     expect(dom).toMatch(
       /<p class="reason">COPY\/ADD sources changed: changed index\.js<\/p><ul><li>changed index\.js \([0-9a-f]{12} -&gt; [0-9a-f]{12}\)<\/li>/,
