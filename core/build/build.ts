@@ -29,7 +29,7 @@ import type { SecretSource } from './exec-run.js';
 import type { BuildResult, StepRunners } from './executor.js';
 import { executePlan } from './executor.js';
 import type { NamedContext } from './named-contexts.js';
-import { decidePending, planBuild } from './planner.js';
+import { decidePending, lookupByContent, planBuild } from './planner.js';
 import type { ImageState, Plan } from './types.js';
 
 export interface BuildOptions {
@@ -247,6 +247,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         decidePending(p, parent, firstMiss, chainOf, keyerDeps),
       stageRootKey: (from) => rootKey({ stage: from }, o.platform),
       imageChain: async (ref) => (await lookup(ref)).state.chain,
+      lookupByContent: (p, below) => lookupByContent(p, below, keyerDeps),
+      earlyCutoff: o.earlyCutoff,
       runners: makeRunners({
         store,
         ctx,
@@ -264,6 +266,14 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         resolveUrl,
       }),
     });
+    const would = plan.stages.flatMap((st) => st.steps).filter((p) => p.wouldCutoffMs !== undefined);
+    if (would.length > 0) {
+      const s = would.reduce((t, p) => t + (p.wouldCutoffMs ?? 0), 0) / 1000;
+      o.progress({
+        type: 'info',
+        message: `early cutoff: ${would.length} step(s) reran with the same input as an earlier run; --early-cutoff would have reused them (about ${s.toFixed(1)}s of run time)`,
+      });
+    }
     const configBytes = JSON.stringify(result.config);
     const { digest: imageId } = await store.putBlob(configBytes);
     for (const t of tags) await store.setRef(t, { config: imageId });
@@ -276,7 +286,10 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     await saveReport(store, report);
     for (const spec of o.cacheTo ?? []) {
       const { exportCache } = await import('../registry/cache-export.js');
-      const keys = plan.stages.flatMap((st) => st.steps.flatMap((p) => (p.key ? [p.key] : [])));
+      // Content keys too: a fresh machine importing this cache can cut off early as well.
+      const keys = plan.stages.flatMap((st) =>
+        st.steps.flatMap((p) => [p.key, p.contentKey].filter((k): k is Digest => k !== undefined)),
+      );
       const r = await exportCache(store, spec.location, {
         keys,
         mounts: spec.mounts,

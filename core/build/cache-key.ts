@@ -14,6 +14,16 @@ export function cacheKey(k: KeyInputs): Digest {
 }
 
 /**
+ * The parent a content key names: the filesystem below a step (the chainID of its top
+ * layer), not the definition of the steps that made it. Early cutoff looks a step up by it:
+ * a step above that reran and left the same layers leaves this parent unchanged. Its
+ * namespace (`chain:`) never meets a definition key's (`sha256:`).
+ */
+export function contentParent(chainBelow: Digest | undefined): Digest {
+  return `chain:${chainBelow ?? 'scratch'}` as Digest;
+}
+
+/**
  * A stage's root key: what its first step chains from. SOURCE_DATE_EPOCH is not in it, as
  * BuildKit keys it: it sets created times, and layer times only at export with
  * rewrite-timestamp (core/export/rewrite-timestamps.ts); a step that reads it (a RUN in a

@@ -12,6 +12,7 @@ import type { Digest } from '../oci/digest.js';
 import { chainId } from '../oci/digest.js';
 import type { History, ImageConfig } from '../oci/types.js';
 import type { BuildEvent, ProgressSink } from '../progress/events.js';
+import { contentParent } from './cache-key.js';
 import type { StageState } from './config-apply.js';
 import { applyStep, createdBy, initStageState, makesLayer } from './config-apply.js';
 import type { ChainOf } from './planner.js';
@@ -63,6 +64,10 @@ export interface ExecDeps {
   stageRootKey(fromFinalKey: Digest): Digest;
   /** The layer chain of an image by reference (COPY --from=image, mounts from=image). */
   imageChain(ref: string): Promise<Digest[]>;
+  /** The record of a run with the same whole input (planner lookupByContent, bound). */
+  lookupByContent(p: PlannedStep, chainBelow: Digest | undefined): Promise<CacheRecord | undefined>;
+  /** Reuse such a record (opt-in early cutoff); else only say it could have been. */
+  earlyCutoff?: boolean;
 }
 
 export interface StageResult {
@@ -107,6 +112,7 @@ export async function executePlan(plan: Plan, deps: ExecDeps): Promise<BuildResu
       // A key that reads a result is decided now that the result exists (exact, as the
       // plan said it would be).
       if (p.pending) await deps.decidePending(p, parent, firstMiss, chainOf);
+      if (!p.decision.hit && p.decision.cause !== 'no-cache') await earlyCutoff(p, image, deps);
       if (p.decision.hit) {
         hits++;
         emit({ type: 'vertex-cached', id, name: p.name, decision: { hit: true, reason: p.decision.reason } });
@@ -143,6 +149,37 @@ export async function executePlan(plan: Plan, deps: ExecDeps): Promise<BuildResu
   const target = stages.get(last.stage.index);
   if (!target) throw new Error('execute: no target stage');
   return { config: finalConfig(target, deps), stages, hits, misses };
+}
+
+/**
+ * Early cutoff: a step that missed by definition, whose whole input (the layers below it,
+ * its operation, its content inputs) matches an earlier run's, can reuse that run. With
+ * --early-cutoff it does (the decision becomes a hit); without, strata stays BuildKit's
+ * and the reason says what the rerun would have saved.
+ */
+async function earlyCutoff(p: PlannedStep, image: ImageState, deps: ExecDeps): Promise<void> {
+  const below = image.chain[image.chain.length - 1];
+  const rec = await deps.lookupByContent(p, below);
+  if (!rec || p.decision.hit) return;
+  const took = rec.durationMs === undefined ? '' : ` (its run took ${(rec.durationMs / 1000).toFixed(1)}s)`;
+  const same = `the same layers below (${below ? short(below) : 'scratch'}), operation and inputs as build ${rec.options.buildId}'s run`;
+  if (deps.earlyCutoff) {
+    p.decision = {
+      hit: true,
+      record: rec,
+      reason: `early cutoff: ${p.decision.reason}, but ${same}${took}: reused`,
+    };
+    return;
+  }
+  p.wouldCutoffMs = rec.durationMs ?? 0;
+  p.decision = {
+    ...p.decision,
+    reason: `${p.decision.reason}; with --early-cutoff it would be reused: ${same}${took}`,
+  };
+}
+
+function short(d: string): string {
+  return d.replace(/^sha256:/, '').slice(0, 12);
 }
 
 /**
@@ -205,6 +242,8 @@ async function runStepAndRecord(
 ): Promise<CacheRecord> {
   const { store, runners } = deps;
   const kind = p.step.instruction.kind;
+  const started = Date.now();
+  const below = image.chain[image.chain.length - 1];
   let created = currentCreated(image);
   if (deps.sourceDateEpoch !== undefined) created = iso(new Date(deps.sourceDateEpoch * 1000));
   let result: CacheRecord['result'] = { created };
@@ -252,8 +291,20 @@ async function runStepAndRecord(
     options: p.stepOptions,
     filesBlob,
     layerFiles,
+    durationMs: Date.now() - started,
   };
   await store.putCacheRecord(rec);
+  // The same result under its content key (parent: the layers below), which early cutoff
+  // looks up; lookupByContent computed it when this step missed.
+  if (p.contentKey !== undefined && !p.decision.hit) {
+    const alias: CacheRecord = {
+      ...rec,
+      key: p.contentKey,
+      keyInputs: { ...p.keyInputs, parent: contentParent(below) },
+      options: { ...rec.options, contentKeyed: true },
+    };
+    await store.putCacheRecord(alias);
+  }
   return rec;
 }
 

@@ -10,7 +10,7 @@ import type { Store } from '../../store/store.js';
 import { chainId, type Digest, sha256 } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
-import { cacheKey, rootKey } from './cache-key.js';
+import { cacheKey, contentParent, rootKey } from './cache-key.js';
 import type { StageState } from './config-apply.js';
 import { applyStep, initStageState } from './config-apply.js';
 import type { FileEntry } from './explain-miss.js';
@@ -379,6 +379,26 @@ function isLink(p: PlannedStep): boolean {
 }
 
 /**
+ * The record of a step with the same whole input (the filesystem below it, its operation,
+ * its content inputs) whatever the steps above it were: early cutoff's lookup. Sets
+ * `p.contentKey`. None for --link steps, whose key already names no parent.
+ */
+export async function lookupByContent(
+  p: PlannedStep,
+  chainBelow: Digest | undefined,
+  deps: KeyerDeps,
+): Promise<CacheRecord | undefined> {
+  if (isLink(p) || deps.noCache) return undefined;
+  const key = cacheKey({ parent: contentParent(chainBelow), op: p.keyInputs.op, inputs: p.keyInputs.inputs });
+  p.contentKey = key;
+  const rec = await deps.store.getCacheRecord<CacheRecord>(key);
+  if (!rec) return undefined;
+  if (rec.result.chainId !== undefined && (await deps.store.getLayer(rec.result.chainId)) === undefined)
+    return undefined;
+  return rec;
+}
+
+/**
  * Decides a step the plan left pending, once the stages it reads have run: the executor
  * calls it with the now-known parent key, the step that first missed in this stage (if
  * any) and the chains of finished stages.
@@ -414,6 +434,7 @@ function recordsByInstruction(deps: KeyerDeps): Promise<Map<string, CacheRecord>
     m = deps.store.listCacheRecords<CacheRecord>().then((all) => {
       const out = new Map<string, CacheRecord>();
       for (const r of all) {
+        if (r.options.contentKeyed) continue;
         const have = out.get(r.options.instruction);
         if (!have || have.createdAt < r.createdAt) out.set(r.options.instruction, r);
       }

@@ -33,6 +33,8 @@ export interface CacheRecord {
   };
   /** Never hashed: where the step came from, for explaining later misses. */
   options: StepOptions;
+  /** How long the step ran (what early cutoff saves when it reuses this result). */
+  durationMs?: number;
   /** For COPY/ADD: the blob holding the per-file checksum list (for explaining misses). */
   filesBlob?: Digest;
   /** For COPY/ADD: a blob of [image path, file digest] pairs for the files its layer holds. */
@@ -49,6 +51,11 @@ export interface StepOptions {
   buildId: string;
   /** What the stage started from (`scratch`, `ref@id`, `stage x`): explains base changes. */
   base: string;
+  /**
+   * Set on the second record a run writes, keyed by content (its parent is the chain below,
+   * see contentParent): early cutoff finds results through it. Never an explanation's "prev".
+   */
+  contentKeyed?: true;
 }
 
 /** The image state a stage starts from, or that a step leaves. */
@@ -89,6 +96,10 @@ export interface PlannedStep {
   resultInputs?: import('./planner.js').ResultInput[];
   /** While the key waits for results: the stages it waits for. */
   pending?: { waitsFor: string[] };
+  /** The key by content (parent = the chain below), once the executor knows that chain. */
+  contentKey?: Digest;
+  /** Early cutoff was possible but off: the reused run's duration, for the summary. */
+  wouldCutoffMs?: number;
   /** The per-file list behind a content-keyed COPY --from input, once checksummed. */
   resultFiles?: () => { path: string; digest: Digest }[];
   /** The image config this step produces (metadata replayed; diff_ids filled at run time). */
