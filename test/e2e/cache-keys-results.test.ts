@@ -4,6 +4,7 @@
  * print the same CACHED/ran pattern for every COPY/RUN step. Where docker 20.10 lacks the
  * feature (COPY --link, --build-context), the assertion is BuildKit's documented behaviour.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -183,5 +184,45 @@ RUN cat /base.txt /app/app.txt > /both
     await writeFile(join(lib, 'src/lib.txt'), 'lib v2');
     const changed = await strataPattern(ctx, flags);
     expect(changed.steps.map((s) => s.endsWith('ran'))).toEqual([true, true]);
+  });
+});
+
+describe('SOURCE_DATE_EPOCH (BuildKit >= 0.11 behaviour; docker 20.10 predates it)', () => {
+  it('a changed epoch keeps every step that does not read it; the same epoch gives the same image', async () => {
+    const ctx = await tmp();
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      `FROM busybox AS app
+COPY a.txt /a.txt
+RUN cp /a.txt /b.txt
+FROM app AS stamped
+ARG SOURCE_DATE_EPOCH
+RUN echo "$SOURCE_DATE_EPOCH" > /stamp
+`,
+    );
+    await writeFile(join(ctx, 'a.txt'), 'a');
+    const id = async (epoch: string) => {
+      const r = await strataOk(['build', '--root', root, '--progress', 'plain', ctx], {
+        env: { SOURCE_DATE_EPOCH: epoch },
+      });
+      return { steps: pattern(r.stderr), id: /writing image (sha256:[a-f0-9]{64})/.exec(r.stderr)?.[1] };
+    };
+    const first = await id('1700000000');
+    const again = await id('1700000000');
+    expect(again.id).toBe(first.id);
+    expect(again.steps.every((s) => s.endsWith('CACHED'))).toBe(true);
+    const moved = await id('1800000000');
+    // COPY and the RUN that does not declare the ARG stay cached; the stage that reads it reruns.
+    expect(moved.steps).toEqual([
+      '[app 2/3] COPY a.txt /a.txt: CACHED',
+      '[app 3/3] RUN cp /a.txt /b.txt: CACHED',
+      '[stamped 1/1] RUN echo "$SOURCE_DATE_EPOCH" > /stamp: ran',
+    ]);
+    expect(moved.id).not.toBe(first.id);
+    const out = await tmp();
+    await strataOk(['build', '--root', root, '--output', `type=local,dest=${out}`, ctx], {
+      env: { SOURCE_DATE_EPOCH: '1800000000' },
+    });
+    expect(readFileSync(join(out, 'stamp'), 'utf8')).toBe('1800000000\n');
   });
 });
