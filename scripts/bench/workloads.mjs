@@ -119,6 +119,28 @@ export const WORKLOADS = [
     },
   },
   {
+    // Issue 14's scenario: an edit that keeps the build stage's artifact. The build stage
+    // reruns; COPY --from and the RUN after it are CACHED in both BuildKit and strata.
+    id: 'multistage-artifact',
+    title: 'multi-stage: an edit that keeps the artifact (COPY --from stays cached)',
+    base: ['busybox'],
+    phases: ['cold', 'noop', 'change'],
+    dockerfile: 'Dockerfile',
+    prepare(dir) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'a.txt'), 'line 0\nline 1\n');
+      writeFileSync(
+        join(dir, 'Dockerfile'),
+        `FROM ${BUSYBOX} AS build\nCOPY a.txt /a.txt\nRUN mkdir /out && wc -l < /a.txt > /out/n\n` +
+          `FROM ${BUSYBOX}\nCOPY --from=build /out/n /n\nRUN cat /n > /m\n`,
+      );
+    },
+    change(dir, i) {
+      // Same line count: the artifact /out/n does not change.
+      writeFileSync(join(dir, 'a.txt'), `line ${i}\nline ${i + 1}\n`);
+    },
+  },
+  {
     id: 'hello',
     title: 'a small build (busybox-hello) rebuilt with no change',
     base: ['busybox'],
