@@ -4,7 +4,7 @@
  */
 
 import { resolve } from 'node:path';
-import { parseNamedContexts } from '../core/build/named-contexts.js';
+import { parseNamedContexts } from '../core/plan/named-contexts.js';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
 import type { ProgressMode } from '../core/progress/renderer.js';
@@ -131,7 +131,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (sde !== undefined) buildArgs.SOURCE_DATE_EPOCH = sde;
   const epoch = sde === undefined ? undefined : Number(sde);
 
-  const { build } = await import('../core/build/build.js');
+  const { build } = await import('../core/exec/build.js');
   const { makeRenderer } = await import('../core/progress/renderer.js');
   const store = await openStore(values.root, io);
   const renderer = makeRenderer(progressMode, io.stderr);
@@ -165,7 +165,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     });
     renderer.close();
     if (values['dry-run'] || values.explain) {
-      const { formatPlan } = await import('../core/build/format-plan.js');
+      const { formatPlan } = await import('../core/plan/format-plan.js');
       io.stdout.write(formatPlan(outcome.plan, { dryRun: values['dry-run'] ?? false }));
     }
     if (!outcome.imageId) return 0;

@@ -25,7 +25,7 @@ export async function openStore(
   if (opts.sweep === false) return store;
   // Loaded only when open() saw a build dir without a live owner, or kept something mounted.
   if (store.deadBuildCandidates.length === 0 && store.openSweep.kept.length === 0) return store;
-  const { describeDeadBuildSweep, sweepDeadBuilds } = await import('../core/build/build-dirs.js');
+  const { describeDeadBuildSweep, sweepDeadBuilds } = await import('../core/exec/build-dirs.js');
   const swept = await sweepDeadBuilds(store);
   const notice = describeDeadBuildSweep(swept);
   if (notice) io.stderr.write(`strata: ${notice}\n`);

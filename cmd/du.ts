@@ -1,6 +1,6 @@
 /** `strata du [-v]`: what the store holds, by kind, with sizes. */
 
-import type { CacheRecord } from '../core/build/types.js';
+import type { CacheRecord } from '../core/cache/records.js';
 import { quarantineUsage } from '../core/fsck/quarantine.js';
 import { humanSize } from '../core/inspect/image-view.js';
 import { openStore, parseFlags, ROOT_OPTION } from './common.js';

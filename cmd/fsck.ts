@@ -5,7 +5,7 @@
  * build and staging dirs) and lists each item as `orphan-*`. Exit 0 when nothing is wrong (or --repair dealt with everything), 4 when problems
  * remain (e2fsck's "errors left uncorrected").
  */
-import { type DeadBuildSweep, describeDeadBuildSweep } from '../core/build/build-dirs.js';
+import { type DeadBuildSweep, describeDeadBuildSweep } from '../core/exec/build-dirs.js';
 import { fsck } from '../core/fsck/fsck.js';
 import type { FsckProblem } from '../core/fsck/fsck-report.js';
 import { InvalidInputError } from '../core/oci/errors.js';

@@ -2,7 +2,7 @@
  * `strata layers IMAGE [--json]`: each layer of IMAGE, bottom first: the instruction that
  * made it, diffID, blob digest, chainID, size, and the `diff` dir and `lower` chain to `ls`.
  */
-import { loadReport } from '../core/build/build-report.js';
+import { loadReport } from '../core/exec/build-report.js';
 import { findImage } from '../core/inspect/image-view.js';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { formatLayers, layerRows } from '../core/views/index.js';

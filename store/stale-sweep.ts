@@ -6,7 +6,7 @@
  * Nothing is deleted under a mount: before removing a dead entry, every mount under it is
  * unmounted (never lazily), and an entry that a mount elsewhere is made of (the upper dir of
  * an overlay a dead build's container may still run in) is kept. Kept entries are reported
- * and retried by the next sweep, once the build sweep (core/build/build-dirs.ts) has killed
+ * and retried by the next sweep, once the build sweep (core/exec/build-dirs.ts) has killed
  * the container and undone its overlay.
  */
 import { readdir, rm } from 'node:fs/promises';

@@ -117,7 +117,7 @@ export class Store implements BlobStore {
   /**
    * builds/ entries that open() found without a live owner in their name (dead, or named
    * another way). open() removes none: a build dir may hold a running container and its
-   * mounts, which core/build/build-dirs.ts undoes first. Empty means nothing to clean.
+   * mounts, which core/exec/build-dirs.ts undoes first. Empty means nothing to clean.
    */
   get deadBuildCandidates(): readonly string[] {
     return this.#buildCandidates;

@@ -9,8 +9,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheKey } from '../build/cache-key.js';
-import type { CacheRecord } from '../build/types.js';
+import { cacheKey } from '../cache/cache-key.js';
+import type { CacheRecord } from '../cache/records.js';
 import { type Digest, isDigest } from '../oci/digest.js';
 import type { BlobChecker } from './blob-checker.js';
 import type { FsckContext } from './fsck-context.js';

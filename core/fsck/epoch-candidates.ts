@@ -5,7 +5,7 @@
  * real checks, not here) gives a short list of epochs worth trying per chainID.
  */
 import type { Store } from '../../store/store.js';
-import type { CacheRecord } from '../build/types.js';
+import type { CacheRecord } from '../cache/records.js';
 import { chainIds, type Digest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/types.js';
 

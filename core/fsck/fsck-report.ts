@@ -3,7 +3,7 @@
  * Every problem names its store-relative path, so a person can `ls` it.
  */
 
-import type { DeadBuildSweep } from '../build/build-dirs.js';
+import type { DeadBuildSweep } from '../exec/build-dirs.js';
 
 /** Stable problem kinds (grouped by the part of the store they concern). */
 export type ProblemKind =

@@ -6,7 +6,7 @@
  * commits a layer, then its record) is checked on demand when first named.
  *
  * First it cleans what dead builds left (runc containers and their processes, mounts, build
- * and staging dirs: core/build/build-dirs.ts) and lists it in `orphans`; what has to stay
+ * and staging dirs: core/exec/build-dirs.ts) and lists it in `orphans`; what has to stay
  * (a busy mount) counts as a problem that remains.
  *
  * Runs under the store's `gc` lock: prune never runs at the same time, so nothing fsck
@@ -14,7 +14,7 @@
  * always add what is named before what names it (blob before ref, layer before record).
  */
 import type { Store } from '../../store/store.js';
-import { sweepDeadBuilds } from '../build/build-dirs.js';
+import { sweepDeadBuilds } from '../exec/build-dirs.js';
 import { BlobChecker } from './blob-checker.js';
 import { checkCacheRecords } from './check-cache-records.js';
 import { checkRefs } from './check-refs.js';

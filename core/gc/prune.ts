@@ -8,7 +8,7 @@
  */
 
 import type { Store } from '../../store/store.js';
-import type { CacheRecord } from '../build/types.js';
+import type { CacheRecord } from '../cache/records.js';
 import { keptTarOf } from '../copy/layer-files.js';
 import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../oci/digest.js';

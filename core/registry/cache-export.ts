@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Store } from '../../store/index.js';
-import type { CacheRecord } from '../build/types.js';
+import type { CacheRecord } from '../cache/records.js';
 import { ensureCompressedBlob } from '../diff/ensure-compressed-blob.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { parseRef } from '../image/reference.js';

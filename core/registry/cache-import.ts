@@ -7,8 +7,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Store } from '../../store/index.js';
-import { cacheKey } from '../build/cache-key.js';
-import type { CacheRecord } from '../build/types.js';
+import { cacheKey } from '../cache/cache-key.js';
+import type { CacheRecord } from '../cache/records.js';
 import { applyLayer } from '../diff/apply-layer.js';
 import { chainId, isDigest } from '../oci/digest.js';
 import { DigestMismatchError } from '../oci/errors.js';

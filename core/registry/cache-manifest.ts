@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Store } from '../../store/index.js';
-import type { CacheRecord } from '../build/types.js';
+import type { CacheRecord } from '../cache/records.js';
 import { DirHandle } from '../fs/dir-handle.js';
 import { replaceFile, replaceFileWith } from '../fs/exclusive-file.js';
 import { openVerifiedFile, readFileBounded } from '../fs/read-bounded.js';

@@ -5,7 +5,7 @@
  */
 
 import type { Store } from '../../store/store.js';
-import type { BuildReport } from '../build/build-report.js';
+import type { BuildReport } from '../exec/build-report.js';
 import type { StoredImage } from '../inspect/image-view.js';
 import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../oci/digest.js';

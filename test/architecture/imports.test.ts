@@ -83,6 +83,70 @@ function sourceFiles(): SourceFile[] {
   return out;
 }
 
+/**
+ * Ranks inside core (ARCHITECTURE.md "Imports"): a folder imports only folders of a lower
+ * rank. Refined where the code is: export sits below registry (push reads what export
+ * builds), inspect below views (which render its templates).
+ */
+export const CORE_RANKS: Record<string, number> = {
+  oci: 0,
+  progress: 0,
+  fs: 1,
+  cache: 2,
+  diff: 2,
+  image: 2,
+  context: 3,
+  runtime: 3,
+  export: 3,
+  registry: 4,
+  copy: 5,
+  plan: 6,
+  exec: 7,
+  inspect: 7,
+  views: 8,
+  fsck: 8,
+  gc: 8,
+};
+
+/** Imports between core folders that go up or sideways in rank, as `from -> spec` lines. */
+function checkCoreRanks(files: readonly SourceFile[]): string[] {
+  const problems: string[] = [];
+  for (const f of files) {
+    const [top, folder] = f.path.split('/');
+    if (top !== 'core' || f.path.split('/').length < 3) continue;
+    const rank = CORE_RANKS[folder];
+    if (rank === undefined) {
+      problems.push(`${f.path}: core/${folder} has no rank`);
+      continue;
+    }
+    for (const spec of specifiers(f.text)) {
+      if (!spec.startsWith('.')) continue;
+      const target = normalize(join(dirname(f.path), spec))
+        .split('\\')
+        .join('/');
+      const [tTop, tFolder] = target.split('/');
+      if (tTop !== 'core' || tFolder === folder || target.split('/').length < 3) continue;
+      const tRank = CORE_RANKS[tFolder];
+      if (tRank === undefined || tRank >= rank)
+        problems.push(
+          `${f.path} -> ${spec} (core/${folder}, rank ${rank}, may not import core/${tFolder}, rank ${tRank})`,
+        );
+    }
+  }
+  return problems;
+}
+
+test('inside core, every folder imports only lower ranks (no cycles between folders)', () => {
+  expect(checkCoreRanks(sourceFiles())).toEqual([]);
+  // The checker sees a wrong arrow when one is planted.
+  const planted = [
+    { path: 'core/registry/x.ts', text: "import type { Plan } from '../plan/types.js';" },
+    { path: 'core/cache/y.ts', text: "import { isUrl } from '../plan/step-ops.js';" },
+    { path: 'core/copy/z.ts', text: "const m = await import('../exec/build.js');" },
+  ];
+  expect(checkCoreRanks(planted).map((p) => p.split(' -> ')[0])).toEqual(planted.map((f) => f.path));
+});
+
 test('every import in cmd, core, frontend and store points the allowed way', () => {
   const files = sourceFiles();
   // Guard against a walk that finds nothing (wrong root) and so passes vacuously.

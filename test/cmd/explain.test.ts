@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeReport, saveReport } from '../../core/build/build-report.js';
-import { emptyImageConfig } from '../../core/build/planner.js';
+import { makeReport, saveReport } from '../../core/exec/build-report.js';
+import { emptyImageConfig } from '../../core/plan/planner.js';
 import { freshStore, plan, pretendExecuted } from '../core/views/plan-fixture.js';
 import { strata } from '../helpers/cli.js';
 

@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CacheRecord } from '../../core/build/types.js';
+import type { CacheRecord } from '../../core/cache/records.js';
 import { prune } from '../../core/gc/prune.js';
 import { Store } from '../../store/index.js';
 import { strataOk } from '../helpers/cli.js';

@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { build } from '../../core/build/build.js';
+import { build } from '../../core/exec/build.js';
 import { exportCache } from '../../core/registry/cache-export.js';
 import { importCache } from '../../core/registry/cache-import.js';
 import { Store } from '../../store/index.js';

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CacheRecord } from '../../core/build/types.js';
+import type { CacheRecord } from '../../core/cache/records.js';
 import { fsck } from '../../core/fsck/fsck.js';
 import type { FsckReport } from '../../core/fsck/fsck-report.js';
 import { normalizeRef } from '../../core/image/reference.js';

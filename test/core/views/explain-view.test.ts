@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BuildReport, StepReport } from '../../../core/build/build-report.js';
-import { makeReport, saveReport } from '../../../core/build/build-report.js';
+import type { BuildReport, StepReport } from '../../../core/exec/build-report.js';
+import { makeReport, saveReport } from '../../../core/exec/build-report.js';
 import { NotFoundError } from '../../../core/oci/errors.js';
 import { explainView, formatExplain, loadExplainView } from '../../../core/views/index.js';
 import { freshStore, plan, pretendExecuted } from './plan-fixture.js';

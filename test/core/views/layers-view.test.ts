@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BuildReport } from '../../../core/build/build-report.js';
+import type { BuildReport } from '../../../core/exec/build-report.js';
 import { findImage } from '../../../core/inspect/image-view.js';
 import { formatLayers, layerRows } from '../../../core/views/index.js';
 import { handMadeImage } from './image-fixture.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffFiles, explainMiss } from '../../../core/build/explain-miss.js';
-import type { CacheRecord, KeyInputs } from '../../../core/build/types.js';
+import { diffFiles, explainMiss } from '../../../core/cache/explain-miss.js';
+import type { CacheRecord, KeyInputs } from '../../../core/cache/records.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}` as const;
 

@@ -7,7 +7,7 @@ import type { Store } from '../../store/store.js';
 import type { BuildContext, SourceSet } from '../context/index.js';
 import { openContext } from '../context/index.js';
 import type { Digest } from '../oci/digest.js';
-import type { FileEntry } from './explain-miss.js';
+import type { FileEntry } from '../cache/explain-miss.js';
 import type { NamedContext } from './named-contexts.js';
 
 export interface PlanContext {

@@ -12,11 +12,11 @@ import { LayerSource } from '../copy/layer-source.js';
 import { resolveOwner } from '../copy/resolve-owner.js';
 import { measureLayerTar } from '../diff/measure-layer-tar.js';
 import type { Digest } from '../oci/digest.js';
-import type { StageState } from './config-apply.js';
+import type { StageState } from '../plan/config-apply.js';
 import type { RunnerDeps } from './runners.js';
 import { diffDirs } from './runners.js';
-import { isUrl, resolveDest } from './step-ops.js';
-import type { ImageState, PlannedStep } from './types.js';
+import { isUrl, resolveDest } from '../plan/step-ops.js';
+import type { ImageState, PlannedStep } from '../plan/types.js';
 
 export interface CopyStepResult {
   /** Blob listing the regular files written (a LayerFilesDoc). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyStep, createdBy, initStageState, runEnv } from '../../../core/build/config-apply.js';
+import { applyStep, createdBy, initStageState, runEnv } from '../../../core/plan/config-apply.js';
 import type { Instruction, Step } from '../../../frontend/graph/types.js';
 
 const step = (instruction: Instruction, args: [string, string][] = [], source = ''): Step => ({

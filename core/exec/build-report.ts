@@ -8,7 +8,7 @@
 import type { Store } from '../../store/store.js';
 import type { Digest } from '../oci/digest.js';
 import type { BuildResult } from './executor.js';
-import type { MissCause, Plan } from './types.js';
+import type { MissCause, Plan } from '../plan/types.js';
 
 export interface StepReport {
   stage: string;

@@ -4,59 +4,11 @@
  */
 
 import type { BuildGraph, Stage, Step } from '../../frontend/graph/types.js';
+import type { CacheRecord, Decision, KeyInputs, StepOptions } from '../cache/records.js';
 import type { Digest } from '../oci/digest.js';
+
+export type { CacheRecord, Decision, KeyInputs, MissCause, StepOptions } from '../cache/records.js';
 import type { ImageConfig } from '../oci/types.js';
-
-/** What a cache key hashes: never names, labels or source positions. */
-export interface KeyInputs {
-  /** The previous step's key, or the stage's root key for its first step. */
-  parent: Digest;
-  /** The step's operation after expansion (instruction-specific fields). */
-  op: Record<string, unknown>;
-  /** Content inputs: checksums of COPY sources, keys of other stages. */
-  inputs: Record<string, string>;
-}
-
-/** One cache record: every input of its key, and the result. Stored as cache/<key>.json. */
-export interface CacheRecord {
-  key: Digest;
-  version: 1;
-  /** When this record was made (ISO time). */
-  createdAt: string;
-  keyInputs: KeyInputs;
-  result: {
-    /** Present when the step produced a layer. */
-    diffId?: Digest;
-    chainId?: Digest;
-    /** The history `created` this step stamps on the image. */
-    created: string;
-  };
-  /** Never hashed: where the step came from, for explaining later misses. */
-  options: StepOptions;
-  /** How long the step ran (what early cutoff saves when it reuses this result). */
-  durationMs?: number;
-  /** For COPY/ADD: the blob holding the per-file checksum list (for explaining misses). */
-  filesBlob?: Digest;
-  /** For COPY/ADD: a blob of [image path, file digest] pairs for the files its layer holds. */
-  layerFiles?: Digest;
-}
-
-export interface StepOptions {
-  /** Identifies "the same step" across builds: Dockerfile path, stage, position. */
-  stepId: string;
-  file: string;
-  stage: string;
-  position: number;
-  instruction: string;
-  buildId: string;
-  /** What the stage started from (`scratch`, `ref@id`, `stage x`): explains base changes. */
-  base: string;
-  /**
-   * Set on the second record a run writes, keyed by content (its parent is the chain below,
-   * see contentParent): early cutoff finds results through it. Never an explanation's "prev".
-   */
-  contentKeyed?: true;
-}
 
 /** The image state a stage starts from, or that a step leaves. */
 export interface ImageState {
@@ -64,22 +16,6 @@ export interface ImageState {
   /** chainID of every layer in config.rootfs.diff_ids, in order. */
   chain: Digest[];
 }
-
-export type Decision =
-  | { hit: true; reason: string; record: CacheRecord }
-  | { hit: false; reason: string; cause: MissCause; details: string[] };
-
-export type MissCause =
-  | 'pending'
-  | 'no-cache'
-  | 'new'
-  | 'instruction'
-  | 'args'
-  | 'sources'
-  | 'parent'
-  | 'base'
-  | 'stage-input'
-  | 'layer-missing';
 
 export interface PlannedStep {
   stage: number;

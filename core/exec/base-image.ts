@@ -10,7 +10,7 @@ import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
-import type { ImageState } from './types.js';
+import type { ImageState } from '../plan/types.js';
 
 export interface ResolvedImage {
   /** The normalised reference that was looked up. */

@@ -21,16 +21,16 @@ import type { ProgressSink } from '../progress/events.js';
 import type { CacheSpec } from '../registry/cache-spec.js';
 import type { ResolvedImage } from './base-image.js';
 import { resolveImage } from './base-image.js';
-import { openBuildContext } from './build-context.js';
+import { openBuildContext } from '../plan/build-context.js';
 import { describeDeadBuildSweep, makeBuildDir, sweepDeadBuilds } from './build-dirs.js';
 import { attachLayers, makeReport, saveReport } from './build-report.js';
-import { rootKey } from './cache-key.js';
+import { rootKey } from '../cache/cache-key.js';
 import type { SecretSource } from './exec-run.js';
 import type { BuildResult, StepRunners } from './executor.js';
 import { executePlan } from './executor.js';
-import type { NamedContext } from './named-contexts.js';
-import { decidePending, lookupByContent, planBuild } from './planner.js';
-import type { ImageState, Plan } from './types.js';
+import type { NamedContext } from '../plan/named-contexts.js';
+import { decidePending, lookupByContent, planBuild } from '../plan/planner.js';
+import type { ImageState, Plan } from '../plan/types.js';
 
 export interface BuildOptions {
   contextDir: string;

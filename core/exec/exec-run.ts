@@ -16,8 +16,8 @@ import { InvalidInputError, RunFailedError } from '../oci/errors.js';
 import { copyContents } from '../runtime/copy-snapshotter.js';
 import type { RunMount } from '../runtime/run-mount.js';
 import { runStep } from '../runtime/run-step.js';
-import type { StageState } from './config-apply.js';
-import { commandArgv, runEnv } from './config-apply.js';
+import type { StageState } from '../plan/config-apply.js';
+import { commandArgv, runEnv } from '../plan/config-apply.js';
 
 export interface SecretSource {
   id: string;

@@ -6,8 +6,12 @@
 
 import type { Digest } from '../oci/digest.js';
 import { canonicalJson } from '../oci/digest.js';
-import { isUrl } from './step-ops.js';
-import type { CacheRecord, KeyInputs, MissCause } from './types.js';
+import type { CacheRecord, KeyInputs, MissCause } from '../cache/records.js';
+
+/** ADD sources that are downloads rather than context paths (keyed by what they serve). */
+export function isUrl(src: string): boolean {
+  return /^https?:\/\//i.test(src);
+}
 
 export interface FileEntry {
   path: string;

@@ -12,11 +12,11 @@ import type { Digest } from '../oci/digest.js';
 import { chainId } from '../oci/digest.js';
 import type { History, ImageConfig } from '../oci/types.js';
 import type { BuildEvent, ProgressSink } from '../progress/events.js';
-import { contentParent } from './cache-key.js';
-import type { StageState } from './config-apply.js';
-import { applyStep, createdBy, initStageState, makesLayer } from './config-apply.js';
-import type { ChainOf } from './planner.js';
-import type { CacheRecord, ImageState, Plan, PlannedStage, PlannedStep } from './types.js';
+import { contentParent } from '../cache/cache-key.js';
+import type { StageState } from '../plan/config-apply.js';
+import { applyStep, createdBy, initStageState, makesLayer } from '../plan/config-apply.js';
+import type { ChainOf } from '../plan/planner.js';
+import type { CacheRecord, ImageState, Plan, PlannedStage, PlannedStep } from '../plan/types.js';
 
 /** The effectful parts of a step, injected so this loop stays about order and records. */
 export interface StepRunners {
@@ -51,7 +51,7 @@ export interface ExecDeps {
   onVertex?(id: number): void;
   /**
    * Decides a step the plan left pending (its key reads another stage's result), now that
-   * the stages it reads have run: sets its key, chain key and decision (core/build/planner
+   * the stages it reads have run: sets its key, chain key and decision (core/plan/planner
    * decidePending, bound to this build).
    */
   decidePending(

@@ -7,7 +7,7 @@
 
 import type { Digest } from '../oci/digest.js';
 import { canonicalJson, sha256 } from '../oci/digest.js';
-import type { KeyInputs } from './types.js';
+import type { KeyInputs } from '../cache/records.js';
 
 export function cacheKey(k: KeyInputs): Digest {
   return sha256(canonicalJson({ v: 1, parent: k.parent, op: k.op, inputs: k.inputs }));

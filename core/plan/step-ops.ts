@@ -10,10 +10,7 @@ import type { RunMount, Step } from '../../frontend/graph/types.js';
 import type { StageState } from './config-apply.js';
 import { commandArgv, runEnv } from './config-apply.js';
 
-/** ADD sources that are downloads rather than context paths. */
-export function isUrl(src: string): boolean {
-  return /^https?:\/\//i.test(src);
-}
+export { isUrl } from '../cache/explain-miss.js';
 
 /** Joins a COPY destination onto WORKDIR the way Docker does, keeping a trailing slash. */
 export function resolveDest(dest: string, workdir: string | undefined): string {

@@ -10,11 +10,11 @@ import type { Store } from '../../store/store.js';
 import { chainId, type Digest, sha256 } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
-import { cacheKey, contentParent, rootKey } from './cache-key.js';
+import { cacheKey, contentParent, rootKey } from '../cache/cache-key.js';
 import type { StageState } from './config-apply.js';
 import { applyStep, initStageState } from './config-apply.js';
-import type { FileEntry } from './explain-miss.js';
-import { explainMiss, short } from './explain-miss.js';
+import type { FileEntry } from '../cache/explain-miss.js';
+import { explainMiss, short } from '../cache/explain-miss.js';
 import { isUrl, stepOp } from './step-ops.js';
 import type {
   CacheRecord,

@@ -1,6 +1,6 @@
 /** `--build-context NAME=VALUE` values, as BuildKit spells them. */
 import { describe, expect, it } from 'vitest';
-import { parseNamedContexts } from '../../../core/build/named-contexts.js';
+import { parseNamedContexts } from '../../../core/plan/named-contexts.js';
 
 const D = `sha256:${'ab'.repeat(32)}`;
 const one = (v: string) => parseNamedContexts([`n=${v}`], '/work').get('n');

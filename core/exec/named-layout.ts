@@ -7,7 +7,7 @@ import type { Store } from '../../store/store.js';
 import { LayoutDir } from '../export/layout-dir.js';
 import { loadLayoutImage } from '../export/load-oci-layout.js';
 import type { Digest } from '../oci/digest.js';
-import type { NamedContext } from './named-contexts.js';
+import type { NamedContext } from '../plan/named-contexts.js';
 
 export async function loadNamedLayout(
   store: Store,
