@@ -4,9 +4,9 @@
  */
 
 import { resolve } from 'node:path';
-import { parseNamedContexts } from '../core/plan/named-contexts.js';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
+import { parseNamedContexts } from '../core/plan/named-contexts.js';
 import type { ProgressMode } from '../core/progress/renderer.js';
 import { openStore, parseBuildArgs, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';

@@ -5,9 +5,9 @@
  * renaming a stage keeps its cache.
  */
 
+import type { KeyInputs } from '../cache/records.js';
 import type { Digest } from '../oci/digest.js';
 import { canonicalJson, sha256 } from '../oci/digest.js';
-import type { KeyInputs } from '../cache/records.js';
 
 export function cacheKey(k: KeyInputs): Digest {
   return sha256(canonicalJson({ v: 1, parent: k.parent, op: k.op, inputs: k.inputs }));
@@ -21,6 +21,17 @@ export function cacheKey(k: KeyInputs): Digest {
  */
 export function contentParent(chainBelow: Digest | undefined): Digest {
   return `chain:${chainBelow ?? 'scratch'}` as Digest;
+}
+
+/** The parent a --link step's key names: none (its layer is made on an empty base). */
+export const LINKED = 'link' as Digest;
+
+/** True for what a record's keyInputs.parent may be: a key, a content parent, or LINKED. */
+export function isKeyParent(p: unknown): boolean {
+  return (
+    typeof p === 'string' &&
+    (/^sha256:[0-9a-f]{64}$/.test(p) || p === LINKED || /^chain:(sha256:[0-9a-f]{64}|scratch)$/.test(p))
+  );
 }
 
 /**

@@ -4,9 +4,9 @@
  * always does.
  */
 
+import type { CacheRecord, KeyInputs, MissCause } from '../cache/records.js';
 import type { Digest } from '../oci/digest.js';
 import { canonicalJson } from '../oci/digest.js';
-import type { CacheRecord, KeyInputs, MissCause } from '../cache/records.js';
 
 /** ADD sources that are downloads rather than context paths (keyed by what they serve). */
 export function isUrl(src: string): boolean {

@@ -72,4 +72,3 @@ export type MissCause =
   | 'base'
   | 'stage-input'
   | 'layer-missing';
-

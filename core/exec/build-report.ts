@@ -7,8 +7,8 @@
 
 import type { Store } from '../../store/store.js';
 import type { Digest } from '../oci/digest.js';
-import type { BuildResult } from './executor.js';
 import type { MissCause, Plan } from '../plan/types.js';
+import type { BuildResult } from './executor.js';
 
 export interface StepReport {
   stage: string;

@@ -13,10 +13,10 @@ import { resolveOwner } from '../copy/resolve-owner.js';
 import { measureLayerTar } from '../diff/measure-layer-tar.js';
 import type { Digest } from '../oci/digest.js';
 import type { StageState } from '../plan/config-apply.js';
-import type { RunnerDeps } from './runners.js';
-import { diffDirs } from './runners.js';
 import { isUrl, resolveDest } from '../plan/step-ops.js';
 import type { ImageState, PlannedStep } from '../plan/types.js';
+import type { RunnerDeps } from './runners.js';
+import { diffDirs } from './runners.js';
 
 export interface CopyStepResult {
   /** Blob listing the regular files written (a LayerFilesDoc). */

@@ -13,11 +13,11 @@ import { resolveInRoot } from '../fs/host-tree.js';
 import { readFileBounded } from '../fs/read-bounded.js';
 import type { Digest } from '../oci/digest.js';
 import { InvalidInputError, RunFailedError } from '../oci/errors.js';
+import type { StageState } from '../plan/config-apply.js';
+import { commandArgv, runEnv } from '../plan/config-apply.js';
 import { copyContents } from '../runtime/copy-snapshotter.js';
 import type { RunMount } from '../runtime/run-mount.js';
 import { runStep } from '../runtime/run-step.js';
-import type { StageState } from '../plan/config-apply.js';
-import { commandArgv, runEnv } from '../plan/config-apply.js';
 
 export interface SecretSource {
   id: string;

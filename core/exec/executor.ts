@@ -7,16 +7,16 @@
 import { rmdirSync } from 'node:fs';
 import type { Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
+import { contentParent } from '../cache/cache-key.js';
 import { linkTree } from '../fs/link-tree.js';
 import type { Digest } from '../oci/digest.js';
 import { chainId } from '../oci/digest.js';
 import type { History, ImageConfig } from '../oci/types.js';
-import type { BuildEvent, ProgressSink } from '../progress/events.js';
-import { contentParent } from '../cache/cache-key.js';
 import type { StageState } from '../plan/config-apply.js';
 import { applyStep, createdBy, initStageState, makesLayer } from '../plan/config-apply.js';
 import type { ChainOf } from '../plan/planner.js';
 import type { CacheRecord, ImageState, Plan, PlannedStage, PlannedStep } from '../plan/types.js';
+import type { BuildEvent, ProgressSink } from '../progress/events.js';
 
 /** The effectful parts of a step, injected so this loop stays about order and records. */
 export interface StepRunners {

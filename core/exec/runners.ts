@@ -11,13 +11,13 @@ import type { UrlContent } from '../copy/url-content.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import type { Digest } from '../oci/digest.js';
+import type { PlanContext } from '../plan/build-context.js';
+import type { ImageState } from '../plan/types.js';
 import type { ProgressSink } from '../progress/events.js';
 import type { ResolvedImage } from './base-image.js';
-import type { PlanContext } from '../plan/build-context.js';
 import { copyStep } from './exec-copy.js';
 import type { SecretSource } from './exec-run.js';
 import type { StepRunners } from './executor.js';
-import type { ImageState } from '../plan/types.js';
 
 export interface RunnerDeps {
   store: Store;

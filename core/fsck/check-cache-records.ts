@@ -9,7 +9,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheKey } from '../cache/cache-key.js';
+import { cacheKey, isKeyParent } from '../cache/cache-key.js';
 import type { CacheRecord } from '../cache/records.js';
 import { type Digest, isDigest } from '../oci/digest.js';
 import type { BlobChecker } from './blob-checker.js';
@@ -78,7 +78,7 @@ async function readRecord(path: string): Promise<CacheRecord | string | undefine
     isDigest(rec.key) &&
     typeof ki === 'object' &&
     ki !== null &&
-    isDigest(ki.parent) &&
+    isKeyParent(ki.parent) &&
     typeof ki.op === 'object' &&
     typeof ki.inputs === 'object' &&
     typeof rec.result === 'object' &&

@@ -4,10 +4,10 @@
  */
 import type { Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
+import type { FileEntry } from '../cache/explain-miss.js';
 import type { BuildContext, SourceSet } from '../context/index.js';
 import { openContext } from '../context/index.js';
 import type { Digest } from '../oci/digest.js';
-import type { FileEntry } from '../cache/explain-miss.js';
 import type { NamedContext } from './named-contexts.js';
 
 export interface PlanContext {

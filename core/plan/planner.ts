@@ -7,14 +7,14 @@
  */
 import type { BuildGraph, SourceRef, Stage, Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
+import { cacheKey, contentParent, LINKED, rootKey } from '../cache/cache-key.js';
+import type { FileEntry } from '../cache/explain-miss.js';
+import { explainMiss, short } from '../cache/explain-miss.js';
 import { chainId, type Digest, sha256 } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
-import { cacheKey, contentParent, rootKey } from '../cache/cache-key.js';
 import type { StageState } from './config-apply.js';
 import { applyStep, initStageState } from './config-apply.js';
-import type { FileEntry } from '../cache/explain-miss.js';
-import { explainMiss, short } from '../cache/explain-miss.js';
 import { isUrl, stepOp } from './step-ops.js';
 import type {
   CacheRecord,
@@ -348,9 +348,6 @@ function keysOf(p: PlannedStep, parent: Digest): { key: Digest; chainKey: Digest
   const key = cacheKey(p.keyInputs);
   return { key, chainKey: key };
 }
-
-/** The parent a --link step's key names: none. */
-export const LINKED = 'link' as Digest;
 
 /** Sets `p.key`, `p.chainKey` and `p.decision` (see decide). */
 export async function keyAndDecide(

@@ -8,6 +8,7 @@ import type { CacheRecord, Decision, KeyInputs, StepOptions } from '../cache/rec
 import type { Digest } from '../oci/digest.js';
 
 export type { CacheRecord, Decision, KeyInputs, MissCause, StepOptions } from '../cache/records.js';
+
 import type { ImageConfig } from '../oci/types.js';
 
 /** The image state a stage starts from, or that a step leaves. */

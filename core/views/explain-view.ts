@@ -6,9 +6,9 @@
  */
 
 import type { Store } from '../../store/store.js';
+import type { CacheRecord, MissCause } from '../cache/records.js';
 import type { BuildReport, StepReport } from '../exec/build-report.js';
 import { loadReport } from '../exec/build-report.js';
-import type { CacheRecord, MissCause } from '../cache/records.js';
 import type { Digest } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 

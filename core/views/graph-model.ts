@@ -5,9 +5,10 @@
  * hit, miss, cascade (missed only because an earlier step did) or meta (no layer).
  * Built from a Plan, so `strata graph` needs no execution (a dry run is enough).
  */
+
+import type { Digest } from '../oci/digest.js';
 import { makesLayer } from '../plan/config-apply.js';
 import type { Plan } from '../plan/types.js';
-import type { Digest } from '../oci/digest.js';
 
 export type NodeStatus = 'base' | 'hit' | 'miss' | 'cascade' | 'pending' | 'meta';
 

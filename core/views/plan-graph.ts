@@ -6,8 +6,8 @@
 import type { Store } from '../../store/store.js';
 import type { BuildOptions } from '../exec/build.js';
 import { build } from '../exec/build.js';
-import type { Plan } from '../plan/types.js';
 import type { Digest } from '../oci/digest.js';
+import type { Plan } from '../plan/types.js';
 import type { GraphModel } from './graph-model.js';
 import { graphModel } from './graph-model.js';
 

@@ -55,9 +55,20 @@ beforeAll(async () => {
   await docker(['load', '-i', base]);
 });
 
-const ARTIFACT = `FROM busybox AS build
+/**
+ * Docker's build cache outlives a test run (it is the shared engine's), so every scenario
+ * carries a nonce of its own in what it builds: neither builder can have seen it before.
+ */
+const nonce = () => `n${Math.random().toString(36).slice(2, 10)}`;
+const RUN_NONCE = nonce();
+/** a.txt with this run's nonce as its first line (docker may have seen the rest before). */
+const writeA = (ctx: string, body: string) => writeFile(join(ctx, 'a.txt'), `${RUN_NONCE}\n${body}`);
+
+const artifactRun = (n: string) =>
+  `RUN mkdir /out && echo ${n} > /out/n && wc -l < /a.txt >> /out/n && echo built > /out/x.txt && echo more > /out/y.txt`;
+const ARTIFACT = (n: string) => `FROM busybox AS build
 COPY a.txt /a.txt
-RUN mkdir /out && wc -l < /a.txt > /out/n && echo built > /out/x.txt && echo more > /out/y.txt
+${artifactRun(n)}
 FROM busybox
 COPY --from=build /out/n /n
 RUN cat /n > /m
@@ -66,20 +77,21 @@ RUN cat /n > /m
 describe('COPY --from keys on the content it copies', () => {
   it('an edit that keeps the artifact: the build stage reruns, COPY --from and the RUN after it are CACHED', async () => {
     const ctx = await tmp();
-    await writeFile(join(ctx, 'Dockerfile'), ARTIFACT);
-    await writeFile(join(ctx, 'a.txt'), 'one\ntwo\n');
+    const n = nonce();
+    await writeFile(join(ctx, 'Dockerfile'), ARTIFACT(n));
+    await writeA(ctx, 'one\ntwo\n');
     await sideBySide(ctx);
-    const steps = await sideBySide(ctx, () => writeFile(join(ctx, 'a.txt'), 'uno\ndos\n'));
+    const steps = await sideBySide(ctx, () => writeA(ctx, 'uno\ndos\n'));
     expect(steps).toEqual([
       '[build 2/3] COPY a.txt /a.txt: ran',
-      '[build 3/3] RUN mkdir /out && wc -l < /a.txt > /out/n && echo built > /out/x.txt && echo more > /out/y.txt: ran',
+      `[build 3/3] ${artifactRun(n)}: ran`,
       '[stage-1 2/3] COPY --from=build /out/n /n: CACHED',
       '[stage-1 3/3] RUN cat /n > /m: CACHED',
     ]);
     // The explanation names what was compared.
     const again = await strataPattern(ctx, ['--no-cache']);
     expect(again.steps.every((s) => s.endsWith('ran'))).toBe(true);
-    await writeFile(join(ctx, 'a.txt'), 'eins\nzwei\n');
+    await writeA(ctx, 'eins\nzwei\n');
     const explained = await strataPattern(ctx);
     expect(explained.out).toMatch(
       /CACHE HIT: .*stage build reran, but what this step reads from it is unchanged/,
@@ -88,10 +100,10 @@ describe('COPY --from keys on the content it copies', () => {
 
   it('an edit that changes the artifact: COPY --from and what follows run', async () => {
     const ctx = await tmp();
-    await writeFile(join(ctx, 'Dockerfile'), ARTIFACT);
-    await writeFile(join(ctx, 'a.txt'), 'one\n');
+    await writeFile(join(ctx, 'Dockerfile'), ARTIFACT(nonce()));
+    await writeA(ctx, 'one\n');
     await sideBySide(ctx);
-    const steps = await sideBySide(ctx, () => writeFile(join(ctx, 'a.txt'), 'one\ntwo\nthree\n'));
+    const steps = await sideBySide(ctx, () => writeA(ctx, 'one\ntwo\nthree\n'));
     expect(steps.slice(2)).toEqual([
       '[stage-1 2/3] COPY --from=build /out/n /n: ran',
       '[stage-1 3/3] RUN cat /n > /m: ran',
@@ -104,16 +116,16 @@ describe('COPY --from keys on the content it copies', () => {
       join(ctx, 'Dockerfile'),
       `FROM busybox AS build
 COPY a.txt /a.txt
-RUN mkdir /out && echo fixed > /out/x.txt && cp /a.txt /out/a.log
+RUN mkdir /out && echo ${nonce()} > /out/x.txt && cp /a.txt /out/a.log
 FROM busybox
 COPY --from=build /out/*.txt /dst/
 RUN ls /dst > /listing
 `,
     );
-    await writeFile(join(ctx, 'a.txt'), 'v1');
+    await writeA(ctx, 'v1');
     await sideBySide(ctx);
     // a.log changes, but *.txt matches only x.txt, which does not.
-    const steps = await sideBySide(ctx, () => writeFile(join(ctx, 'a.txt'), 'v2'));
+    const steps = await sideBySide(ctx, () => writeA(ctx, 'v2'));
     expect(steps.slice(2).every((s) => s.endsWith('CACHED'))).toBe(true);
   });
 
@@ -123,16 +135,16 @@ RUN ls /dst > /listing
       join(ctx, 'Dockerfile'),
       `FROM busybox AS build
 COPY a.txt /a.txt
-RUN mkdir /out && wc -c < /a.txt > /out/size
+RUN mkdir /out && echo ${nonce()} > /out/size && wc -c < /a.txt >> /out/size
 FROM busybox
 RUN --mount=type=bind,from=build,source=/out,target=/in cat /in/size > /size
 `,
     );
-    await writeFile(join(ctx, 'a.txt'), 'abc');
+    await writeA(ctx, 'abc');
     await sideBySide(ctx);
-    const same = await sideBySide(ctx, () => writeFile(join(ctx, 'a.txt'), 'xyz'));
+    const same = await sideBySide(ctx, () => writeA(ctx, 'xyz'));
     expect(same.at(-1)).toMatch(/CACHED$/);
-    const changed = await sideBySide(ctx, () => writeFile(join(ctx, 'a.txt'), 'abcdef'));
+    const changed = await sideBySide(ctx, () => writeA(ctx, 'abcdef'));
     expect(changed.at(-1)).toMatch(/ran$/);
   });
 });
@@ -200,7 +212,7 @@ ARG SOURCE_DATE_EPOCH
 RUN echo "$SOURCE_DATE_EPOCH" > /stamp
 `,
     );
-    await writeFile(join(ctx, 'a.txt'), 'a');
+    await writeA(ctx, 'a');
     const id = async (epoch: string) => {
       const r = await strataOk(['build', '--root', root, '--progress', 'plain', ctx], {
         env: { SOURCE_DATE_EPOCH: epoch },

@@ -126,8 +126,9 @@ describe('strata fsck', () => {
     expect(problemLines(r)).toEqual([]);
     expect(r.checked.refs).toBe(4);
     expect(r.checked.layers).toBeGreaterThanOrEqual(7);
-    // app:sde's sources differ from its first COPY on: its four records sit beside app:1's.
-    expect(r.checked.cacheRecords).toBe(8);
+    // app:sde's sources differ from its first COPY on: its four records sit beside app:1's,
+    // and each of the eight has its content-keyed twin (what early cutoff looks up).
+    expect(r.checked.cacheRecords).toBe(16);
     const cli = await strata(['fsck', '--root', golden]);
     expect(cli.code).toBe(0);
     expect(cli.stdout).toMatch(/checked \d+ blobs, \d+ layers, 4 refs, \d+ cache records: no problems/);
@@ -185,7 +186,8 @@ describe('strata fsck', () => {
     expect(r.problems.filter((p) => p.kind === 'ref-layer').map((p) => p.path)).toEqual([
       expect.stringMatching(/app%3A1\.json$/),
     ]);
-    expect(r.problems.filter((p) => p.kind === 'cache-layer')).toHaveLength(3);
+    // Three step records name it or a layer on it, and so do their three content-keyed twins.
+    expect(r.problems.filter((p) => p.kind === 'cache-layer')).toHaveLength(6);
     const fixed = await repair(store);
     expect(fixed.remaining).toBe(0);
     expect(await readdir(join(root, 'quarantine', 'layers'))).toHaveLength(3);

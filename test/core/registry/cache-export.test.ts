@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { build } from '../../../core/exec/build.js';
 import type { CacheRecord } from '../../../core/cache/records.js';
+import { build } from '../../../core/exec/build.js';
 import { sha256 } from '../../../core/oci/digest.js';
 import { exportCache } from '../../../core/registry/cache-export.js';
 import { importCache } from '../../../core/registry/cache-import.js';

@@ -7,10 +7,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootKey } from '../../../core/cache/cache-key.js';
-import { decidePending, emptyImageConfig, planBuild } from '../../../core/plan/planner.js';
-import type { CacheRecord, Plan } from '../../../core/plan/types.js';
 import type { Digest } from '../../../core/oci/digest.js';
 import { chainId, sha256 } from '../../../core/oci/digest.js';
+import { decidePending, emptyImageConfig, planBuild } from '../../../core/plan/planner.js';
+import type { CacheRecord, Plan } from '../../../core/plan/types.js';
 import { parse, toGraph } from '../../../frontend/index.js';
 import { Store } from '../../../store/store.js';
 

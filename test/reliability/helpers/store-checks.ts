@@ -62,7 +62,13 @@ export async function leftovers(root: string): Promise<string[]> {
 
 /** Cache record keys present in the store. */
 export async function cacheKeys(root: string): Promise<Set<string>> {
-  return new Set(
-    (await readdir(join(root, 'cache'))).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, 64)),
-  );
+  const out = new Set<string>();
+  for (const n of await readdir(join(root, 'cache'))) {
+    if (!n.endsWith('.json')) continue;
+    // The second record a run writes under its content key (early cutoff) is not a step.
+    const rec = JSON.parse(await readFile(join(root, 'cache', n), 'utf8').catch(() => '{}'));
+    if (rec?.options?.contentKeyed) continue;
+    out.add(n.slice(0, 64));
+  }
+  return out;
 }
