@@ -88,7 +88,7 @@ function sourceFiles(): SourceFile[] {
  * rank. Refined where the code is: export sits below registry (push reads what export
  * builds), inspect below views (which render its templates).
  */
-export const CORE_RANKS: Record<string, number> = {
+const CORE_RANKS: Record<string, number> = {
   oci: 0,
   progress: 0,
   fs: 1,
