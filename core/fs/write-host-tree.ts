@@ -20,7 +20,9 @@
  * - Ownership is kept when `keepOwners` (root); device nodes are made only then; hard links
  *   within the tree stay hard links; mode and mtime are set on everything it writes, and on
  *   the directories it merges into (as BuildKit does), never on the destination itself.
- * xattrs are not copied (BuildKit's local export drops them too unless it runs as root).
+ * xattrs are not copied (BuildKit's local export drops them too unless it runs as root),
+ * except with `keepXattrs`, which the copy snapshotter uses to merge lowers into a private
+ * directory; overlay's own opaque markers are never copied (the merge has applied them).
  */
 import { type BigIntStats, closeSync, constants, lstatSync } from 'node:fs';
 import { copyFile, type FileHandle, lchown, link, lutimes, rename, symlink, unlink } from 'node:fs/promises';
@@ -28,7 +30,16 @@ import { InvalidInputError, NoSpaceError } from '../oci/errors.js';
 import { DirHandle, NotADirectoryHere } from './dir-handle.js';
 import { createExclusive, tempNameIn } from './exclusive-file.js';
 import { openWalkedSync, readLinkWalked } from './open-walked.js';
-import { devMajor, devMinor, mknod } from './overlay-form.js';
+import {
+  devMajor,
+  devMinor,
+  getXattr,
+  listXattrs,
+  mknod,
+  OPAQUE_XATTR,
+  setXattr,
+  USER_OPAQUE_XATTR,
+} from './overlay-form.js';
 
 /** One entry of a source directory: its name and the host path that holds its bytes. */
 export interface SourceChild {
@@ -46,6 +57,8 @@ export interface TreeSource {
 export interface WriteHostTreeOptions {
   /** Keep uid/gid and make device nodes (only root can). */
   keepOwners: boolean;
+  /** Copy the extended attributes of files and directories (file capabilities, say). */
+  keepXattrs?: boolean;
 }
 
 interface WriteState {
@@ -106,7 +119,7 @@ async function writeChildren(
       }
       try {
         await writeChildren(source, child.abs, sub, childRel, state);
-        await setHandleAttrs(sub.handle, st, state.opts);
+        await setHandleAttrs(sub.handle, st, state.opts, child.abs, dir.path(child.name));
       } finally {
         await sub.close();
       }
@@ -218,7 +231,7 @@ async function writeFile(src: string, st: BigIntStats, p: string, opts: WriteHos
     const to = await createExclusive(p, 0o600);
     try {
       await copyFile(`/proc/self/fd/${from}`, `/proc/self/fd/${to.fd}`, constants.COPYFILE_FICLONE);
-      await setHandleAttrs(to, st, opts);
+      await setHandleAttrs(to, st, opts, src, p);
     } finally {
       await to.close();
     }
@@ -227,8 +240,26 @@ async function writeFile(src: string, st: BigIntStats, p: string, opts: WriteHos
   }
 }
 
-async function setHandleAttrs(fh: FileHandle, st: BigIntStats, opts: WriteHostTreeOptions): Promise<void> {
+/**
+ * Owner, mode and times, set through the destination's descriptor; with keepXattrs also the
+ * xattrs of `src` (a trusted store path) onto `dest` (the entry just made, reached through
+ * its parent's descriptor). The xattr binding uses the l* calls, so neither end is followed.
+ */
+async function setHandleAttrs(
+  fh: FileHandle,
+  st: BigIntStats,
+  opts: WriteHostTreeOptions,
+  src: string,
+  dest: string,
+): Promise<void> {
   if (opts.keepOwners) await fh.chown(Number(st.uid), Number(st.gid));
+  if (opts.keepXattrs) {
+    for (const name of listXattrs(src)) {
+      if (name === OPAQUE_XATTR || name === USER_OPAQUE_XATTR) continue;
+      const value = getXattr(src, name);
+      if (value !== null) setXattr(dest, name, value);
+    }
+  }
   // chown clears setuid/setgid, so the mode goes after it.
   await fh.chmod(Number(st.mode) & 0o7777);
   await fh.utimes(seconds(st.atimeNs), seconds(st.mtimeNs));

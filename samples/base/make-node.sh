@@ -70,11 +70,15 @@ make_rootfs_tar() {
   printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s bookworm-security main\n' \
     "$MIRROR" "$MIRROR" "$security" >"$R/etc/apt/sources.list"
   echo "make-node: apt-get install nodejs npm ca-certificates"
-  chroot "$R" env DEBIAN_FRONTEND=noninteractive LC_ALL=C apt-get update >>"$CACHE/debootstrap.log" 2>&1
-  chroot "$R" env DEBIAN_FRONTEND=noninteractive LC_ALL=C \
+  # A clean environment inside: the caller's TMPDIR (a test runner's temp dir, say) does not
+  # exist in the chroot, and ca-certificates' postinst fails on it.
+  local in_root=(chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+    DEBIAN_FRONTEND=noninteractive LC_ALL=C)
+  "${in_root[@]}" apt-get update >>"$CACHE/debootstrap.log" 2>&1
+  "${in_root[@]}" \
     apt-get install -y --no-install-recommends nodejs npm ca-certificates >>"$CACHE/debootstrap.log" 2>&1 \
     || { tail -n 20 "$CACHE/debootstrap.log" >&2; exit 1; }
-  chroot "$R" apt-get clean
+  "${in_root[@]}" apt-get clean
   umount "$R/proc"
   trap - EXIT
   # The corporate-proxy approach: trust the host's CA bundle (which holds the proxy's CA)
@@ -92,6 +96,11 @@ make_rootfs_tar() {
   echo "make-node: cached the rootfs at $CACHED_TAR"
 }
 
+# One maker at a time per cache dir: two runs (a test and a demo, say) would otherwise
+# debootstrap into the same .tmp dir and break each other. The second waits, then reuses.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.make-node.lock"
+flock 9
 if [[ "$FORCE" == 1 || ! -f "$CACHED_TAR" ]]; then
   make_rootfs_tar
 else
