@@ -68,7 +68,7 @@ export const EXPLORE_PAGE_SCRIPT = String.raw`(function () {
     el('div', 'layer-title', (l.index + 1) + '. ' + (l.instruction || '(no instruction recorded)'), li);
     var meta = (l.line ? 'line ' + l.line + ' \u00b7 ' : '') + (l.size !== undefined && l.size !== null ? human(l.size) + ' \u00b7 ' : '') + '+' + l.added + ' ~' + l.modified + ' -' + l.deleted + (l.wastedBytes ? ' \u00b7 wasted ' + human(l.wastedBytes) : '');
     el('div', 'layer-meta', meta, li);
-    if (l.cache) el('div', 'cache', (l.cache.hit ? 'CACHE HIT: ' : 'CACHE MISS: ') + l.cache.reason, li);
+    if (l.cache) el('div', 'cache', l.cache.hit ? l.cache.reason : 'cache miss: ' + l.cache.reason, li);
     var ids = el('div', 'ids', undefined, li);
     el('div', '', 'diffID ' + l.diffId, ids);
     el('div', '', 'chainID ' + l.chainId, ids);

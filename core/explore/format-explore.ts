@@ -60,7 +60,8 @@ export function formatExplore(model: ExploreModel, opts: { top?: number } = {}):
     lines.push(
       `  diffID ${l.diffId}  chainID ${l.chainId}${l.size !== undefined ? `  ${humanSize(l.size)}` : ''}`,
     );
-    if (l.cache) lines.push(`  cache ${l.cache.hit ? 'hit' : 'miss'}: ${l.cache.reason}`);
+    // A hit's reason already begins `cache hit: made by build ...`.
+    if (l.cache) lines.push(`  ${l.cache.hit ? l.cache.reason : `cache miss: ${l.cache.reason}`}`);
     for (const c of layerChanges(model, l.index))
       lines.push(`  ${SIGN[c.status]} ${c.path}${c.note ? ` (${c.note})` : ''}`);
     if (l.wastedBytes > 0) lines.push(`  wasted: ${humanSize(l.wastedBytes)}`);
