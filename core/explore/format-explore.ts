@@ -25,9 +25,11 @@ export function layerChanges(model: ExploreModel, i: number): LayerChange[] {
       const c: LayerChange = { path: `/${path}`, status: ev.status };
       const before = events[k - 1]?.entry;
       if (ev.status === 'modified' && before && ev.entry)
-        c.note = attributeChanges(attrsOf(before), attrsOf(ev.entry))
-          .map((a) => a.text)
-          .join(', ');
+        // Written again as it was (COPY . . after COPY package.json ./): still a second copy.
+        c.note =
+          attributeChanges(attrsOf(before), attrsOf(ev.entry))
+            .map((a) => a.text)
+            .join(', ') || 'rewritten, unchanged';
       if (ev.status === 'deleted' && ev.via !== undefined) c.note = `via /${ev.via}`;
       if (ev.status === 'added' && ev.entry?.kind === 'hardlink') c.note = `hardlink to /${ev.entry.link}`;
       if (ev.status === 'added' && ev.entry?.kind === 'symlink') c.note = `-> ${ev.entry.link}`;
