@@ -58,11 +58,13 @@ export function formatBlame(b: Blame): string {
       : `${b.path}: never written (only deleted)`,
   ];
   for (const t of b.touches) {
-    const note = t.changes?.length
-      ? ` (${t.changes.join(', ')})`
-      : t.via !== undefined
-        ? ` (via /${t.via})`
-        : '';
+    // A modification with no attribute changed was written again as it was: still a copy.
+    const note =
+      t.changes !== undefined
+        ? ` (${t.changes.join(', ') || 'rewritten, unchanged'})`
+        : t.via !== undefined
+          ? ` (via /${t.via})`
+          : '';
     lines.push(`  ${t.status.padEnd(9)}${where(t)}${note}`);
   }
   return `${lines.join('\n')}\n`;
