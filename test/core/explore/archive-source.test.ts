@@ -1,17 +1,18 @@
 /**
  * The file sources read untrusted input: an OCI layout whose index.json is a symlink is
- * refused (never followed), and a layer whose bytes are not what the config's diffID says
- * fails the read with a DigestMismatchError instead of showing wrong files.
+ * refused (never followed), a swapped layer blob is refused, and a layer whose bytes are not
+ * what the config's diffID says fails the read instead of showing wrong files.
  */
-import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exploreSpec } from '../../../core/explore/index.js';
 import { exportOciDir } from '../../../core/export/export-oci-dir.js';
+import { sha256 } from '../../../core/oci/digest.js';
 import { DigestMismatchError, InvalidInputError } from '../../../core/oci/errors.js';
-import type { Index, Manifest } from '../../../core/oci/types.js';
+import type { ImageConfig, Index, Manifest } from '../../../core/oci/types.js';
 import { Store } from '../../../store/index.js';
 import { makeStoreImage } from '../../e2e/helpers/store-image.js';
 
@@ -52,21 +53,42 @@ describe('file image sources', () => {
     expect(String(err.message)).toMatch(/is a symlink; it is not followed/);
   });
 
-  it('a layer whose content is not its diffID fails the read', async () => {
-    const bad = join(dir, 'bad');
+  it('a swapped layer blob is refused before it is read', async () => {
+    const bad = join(dir, 'swapped');
     await cp(layout, bad, { recursive: true });
+    const manifest = await readManifest(bad);
+    await writeFile(blob(bad, manifest.layers[1].digest), gzipSync(Buffer.alloc(1024)));
+    const err = await exploreSpec(`oci-layout:${bad}`, { cwd: dir, store: noStore }).catch((e) => e);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(String(err.message)).toMatch(/bytes, its descriptor says/);
+  });
+
+  it("a config whose diffID is not the layer's content fails the read", async () => {
+    const bad = join(dir, 'lying-config');
+    await cp(layout, bad, { recursive: true });
+    const manifest = await readManifest(bad);
+    // A consistent chain of digests (index -> manifest -> config) around a wrong diffID.
+    const config = JSON.parse(await readFile(blob(bad, manifest.config.digest), 'utf8')) as ImageConfig;
+    config.rootfs.diff_ids[1] = sha256('not this layer');
+    const configBytes = Buffer.from(JSON.stringify(config));
+    await writeFile(blob(bad, sha256(configBytes)), configBytes);
+    manifest.config = { ...manifest.config, digest: sha256(configBytes), size: configBytes.length };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    await writeFile(blob(bad, sha256(manifestBytes)), manifestBytes);
     const index = JSON.parse(await readFile(join(bad, 'index.json'), 'utf8')) as Index;
-    const manifest = JSON.parse(
-      await readFile(join(bad, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'),
-    ) as Manifest;
-    // Swap the top layer's blob for an empty tar: same name, other content.
-    const top = join(bad, 'blobs/sha256', manifest.layers[1].digest.slice(7));
-    await writeFile(top, gzipSync(Buffer.alloc(1024)));
+    index.manifests[0] = { ...index.manifests[0], digest: sha256(manifestBytes), size: manifestBytes.length };
+    await writeFile(join(bad, 'index.json'), JSON.stringify(index));
     const err = await exploreSpec(`oci-layout:${bad}`, { cwd: dir, store: noStore }).catch((e) => e);
     expect(err).toBeInstanceOf(DigestMismatchError);
     expect(String(err.message)).toMatch(
       /layer 2: uncompressed content is sha256:[0-9a-f]{64}, the image config says/,
     );
-    expect(await readdir(bad)).toContain('index.json');
   });
 });
+
+const blob = (layoutDir: string, d: string) => join(layoutDir, 'blobs/sha256', d.slice(7));
+
+async function readManifest(layoutDir: string): Promise<Manifest> {
+  const index = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as Index;
+  return JSON.parse(await readFile(blob(layoutDir, index.manifests[0].digest), 'utf8')) as Manifest;
+}
