@@ -7,6 +7,7 @@
 import type { CacheRecord, KeyInputs, MissCause } from '../cache/records.js';
 import type { Digest } from '../oci/digest.js';
 import { canonicalJson } from '../oci/digest.js';
+import { type AttributeChange, attributeChanges, type FileAttrs } from './attribute-changes.js';
 
 /** ADD sources that are downloads rather than context paths (keyed by what they serve). */
 export function isUrl(src: string): boolean {
@@ -16,6 +17,12 @@ export function isUrl(src: string): boolean {
 export interface FileEntry {
   path: string;
   digest: Digest;
+  /** `type mode-octal uid:gid size` (context/source-set.ts); absent in older records. */
+  a?: string;
+  /** Symlink target. */
+  l?: string;
+  /** `content16.xattrs16` fingerprint, when the build knew it. */
+  f?: string;
 }
 
 export interface MissExplanation {
@@ -25,24 +32,117 @@ export interface MissExplanation {
 }
 
 const MAX_FILES = 10;
+/** From this many files changed the same way in mode or owner only, they are told as one. */
+const GROUP_FROM = 4;
 
-/** Lists added, removed and changed files between two per-file checksum lists. */
-export function diffFiles(before: FileEntry[], after: FileEntry[]): string[] {
+/** One path that differs between two file lists. */
+interface FileChange {
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  from?: Digest;
+  to?: Digest;
+  /** For `changed`, when both lists carry attributes: what differs (`mode 0644 -> 0755`). */
+  attrs?: AttributeChange[];
+}
+
+function attrsOf(f: FileEntry): FileAttrs | undefined {
+  if (f.a === undefined) return undefined;
+  const [type, mode, owner, size] = f.a.split(' ');
+  const [uid, gid] = (owner ?? '').split(':').map(Number);
+  const dot = f.f?.indexOf('.') ?? -1;
+  return {
+    type,
+    mode: Number.parseInt(mode, 8),
+    uid,
+    gid,
+    size: Number(size),
+    link: f.l,
+    content: dot < 0 ? undefined : f.f?.slice(0, dot),
+    xattrs: dot < 0 ? undefined : f.f?.slice(dot + 1),
+  };
+}
+
+/** What changed on one path, when both sides say; [] when they cannot tell. */
+function changedAttrs(o: FileEntry, n: FileEntry): AttributeChange[] {
+  const a = attrsOf(o);
+  const b = attrsOf(n);
+  if (a === undefined || b === undefined) return [];
+  // A fingerprint known on one side only compares as unknown on both.
+  if (a.content === undefined || b.content === undefined) {
+    a.content = b.content = undefined;
+    a.xattrs = b.xattrs = undefined;
+  }
+  return attributeChanges(a, b);
+}
+
+function fileChanges(before: FileEntry[], after: FileEntry[]): FileChange[] {
   // One map, emptied as paths are matched: what is left was removed. (A second `seen` set
   // of every path cost another ~10 MB for a 100,000-file COPY.)
-  const old = new Map<string, Digest>();
-  for (const f of before) old.set(f.path, f.digest);
-  const out: string[] = [];
+  const old = new Map<string, FileEntry>();
+  for (const f of before) old.set(f.path, f);
+  const out: FileChange[] = [];
   for (const f of after) {
     const o = old.get(f.path);
-    if (o === undefined) out.push(`added ${f.path} (${short(f.digest)})`);
+    if (o === undefined) out.push({ path: f.path, kind: 'added', to: f.digest });
     else {
       old.delete(f.path);
-      if (o !== f.digest) out.push(`changed ${f.path} (${short(o)} -> ${short(f.digest)})`);
+      if (o.digest !== f.digest)
+        out.push({ path: f.path, kind: 'changed', from: o.digest, to: f.digest, attrs: changedAttrs(o, f) });
     }
   }
-  for (const f of before) if (old.has(f.path)) out.push(`removed ${f.path} (${short(f.digest)})`);
+  for (const f of before) if (old.has(f.path)) out.push({ path: f.path, kind: 'removed', from: f.digest });
   return out;
+}
+
+/** Content alone (or nothing known) reads as before: `changed index.js`. */
+function onlyContent(c: FileChange): boolean {
+  return (c.attrs ?? []).every((a) => a.attribute === 'content');
+}
+
+function detail(c: FileChange): string {
+  if (c.kind === 'added') return `added ${c.path} (${short(c.to as Digest)})`;
+  if (c.kind === 'removed') return `removed ${c.path} (${short(c.from as Digest)})`;
+  const what = onlyContent(c) ? '' : `: ${(c.attrs ?? []).map((a) => a.text).join(', ')}`;
+  return `changed ${c.path}${what} (${short(c.from as Digest)} -> ${short(c.to as Digest)})`;
+}
+
+/** Lists added, removed and changed files (with what changed) between two per-file lists. */
+export function diffFiles(before: FileEntry[], after: FileEntry[]): string[] {
+  return fileChanges(before, after).map(detail);
+}
+
+/**
+ * The reason's list: `changed index.js`, `mode 0644 -> 0755 on build.sh`, and files changed
+ * the same way in mode or owner only told once (`mode 0644 -> 0755 on 240 files: a.sh, ...;
+ * content unchanged`): the umask drift between a laptop and CI, named.
+ */
+function summarizeChanges(changes: FileChange[]): string {
+  const groups = new Map<string, string[]>();
+  for (const c of changes) {
+    const attrs = c.attrs ?? [];
+    if (attrs.length === 0 || !attrs.every((a) => a.attribute === 'mode' || a.attribute === 'owner'))
+      continue;
+    const key = attrs.map((a) => a.text).join(', ');
+    groups.set(key, [...(groups.get(key) ?? []), c.path]);
+  }
+  const items: string[] = [];
+  const grouped = new Set<string>();
+  for (const [key, paths] of groups) {
+    if (paths.length < GROUP_FROM) continue;
+    for (const p of paths) grouped.add(p);
+    const shown = paths.slice(0, 3).join(', ');
+    items.push(
+      `${key} on ${paths.length} files (${shown}${paths.length > 3 ? ', ...' : ''}); content unchanged`,
+    );
+  }
+  for (const c of changes) {
+    if (grouped.has(c.path)) continue;
+    if (c.kind !== 'changed' || onlyContent(c)) items.push(`${c.kind} ${c.path}`);
+    else items.push(`${(c.attrs ?? []).map((a) => a.text).join(', ')} on ${c.path}`);
+  }
+  const shown = items.slice(0, MAX_FILES);
+  const more = items.length - shown.length;
+  return shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
 }
 
 export function short(d: string): string {
@@ -60,12 +160,6 @@ function envDiff(before: string[], after: string[]): string[] {
   }
   for (const k of a.keys()) if (!b.has(k)) out.push(`${k} removed`);
   return out;
-}
-
-function summarize(items: string[]): string {
-  const shown = items.slice(0, MAX_FILES).map((s) => s.replace(/ \(.*\)$/, ''));
-  const more = items.length - shown.length;
-  return shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
 }
 
 /**
@@ -110,8 +204,9 @@ export function explainMiss(
   const inputsChanged = canonicalJson(was.inputs) !== canonicalJson(now.inputs);
   if (inputsChanged) {
     if (now.inputs.content !== undefined && was.inputs.content !== now.inputs.content) {
-      const details = files?.oldFiles && files.newFiles ? diffFiles(files.oldFiles, files.newFiles) : [];
-      const what = details.length > 0 ? `: ${summarize(details)}` : '';
+      const changes = files?.oldFiles && files.newFiles ? fileChanges(files.oldFiles, files.newFiles) : [];
+      const details = changes.map(detail);
+      const what = changes.length > 0 ? `: ${summarizeChanges(changes)}` : '';
       return { cause: 'sources', reason: `COPY/ADD sources changed${what}`, details };
     }
     const keys = Object.keys({ ...was.inputs, ...now.inputs }).filter((k) => was.inputs[k] !== now.inputs[k]);

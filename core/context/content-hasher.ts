@@ -57,7 +57,10 @@ export class ContentHasher {
    * anything but a large regular file by hashing it now. Undefined means "use entryDigest".
    */
   digestSync(e: FileEntry): Digest | undefined {
-    if (e.implied || (e.type !== 'file' && e.type !== 'dir')) return headerDigest(e, EMPTY);
+    if (e.implied || (e.type !== 'file' && e.type !== 'dir')) {
+      e.fingerprint = '.';
+      return headerDigest(e, EMPTY);
+    }
     const hit = this.#opts.statCache.lookup(e);
     if (hit) return hit;
     if (e.type === 'file' && e.size > SYNC_MAX) return undefined;
@@ -84,7 +87,8 @@ export class ContentHasher {
 
   #record(e: FileEntry, content: string, xattrs: [string, string][]): Digest {
     const digest = headerDigest(e, { content, xattrs });
-    this.#opts.statCache.record(e, digest);
+    e.fingerprint = fingerprint(content, xattrs);
+    this.#opts.statCache.record(e, digest, e.fingerprint);
     return digest;
   }
 
@@ -123,6 +127,15 @@ function devNumbers(rdev: bigint): [bigint, bigint] {
   const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
   const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
   return [major, minor];
+}
+
+/**
+ * `content.xattrs`: 16 hex digits of the content hash and of the kept xattrs (each empty
+ * when there is none), enough to tell which of the two changed when a digest did.
+ */
+export function fingerprint(content: string, xattrs: [string, string][]): string {
+  const x = xattrs.length === 0 ? '' : sha256(JSON.stringify(xattrs)).slice(7, 23);
+  return `${content.slice(0, 16)}.${x}`;
 }
 
 /** Hashes the tarsum-style header of `e` plus its content digest. */

@@ -20,6 +20,12 @@ export interface FileDigest {
   /** Where the entry lands relative to the destination (`.` for a copied directory itself). */
   path: string;
   digest: Digest;
+  /** `type mode-octal uid:gid size`: the attributes a miss names when they changed. */
+  a?: string;
+  /** Symlink target. */
+  l?: string;
+  /** Content and xattr fingerprint (FileEntry.fingerprint), when known. */
+  f?: string;
 }
 
 export interface SourceChecksum {
@@ -122,7 +128,16 @@ function fileDigests(matches: SourceMatch[]): FileDigest[] {
   for (const m of matches) {
     const root = m.entries[0];
     const base = m.parentsPath ?? (root.type === 'dir' ? '' : path.posix.basename(m.path) || '.');
-    for (const e of m.entries) files.push({ path: joinDest(base, e.rel), digest: e.digest as Digest });
+    for (const e of m.entries) {
+      const f: FileDigest = {
+        path: joinDest(base, e.rel),
+        digest: e.digest as Digest,
+        a: `${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.size}`,
+      };
+      if (e.linkTarget !== undefined) f.l = e.linkTarget;
+      if (e.fingerprint !== undefined) f.f = e.fingerprint;
+      files.push(f);
+    }
   }
   return files;
 }

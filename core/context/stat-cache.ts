@@ -7,7 +7,9 @@
  * entry digest (header fields and content) can be cached under this key.
  *
  * Persisted through the store's meta files, one document per source root, as text lines
- * `path \t ino:mtime_ns:ctime_ns \t size \t digest-hex` (a JSON object of 100,000 rows
+ * `path \t ino:mtime_ns:ctime_ns \t size \t digest-hex \t fingerprint` (the fingerprint:
+ * short hashes of the content and of the kept xattrs, so a later miss can say which of them
+ * changed even for a file this build did not read; a JSON object of 100,000 rows
  * took ~1.2 s to load on a 2-core machine; these lines parse in a fraction of that).
  * Written only when something changed.
  *
@@ -24,13 +26,13 @@ export interface MetaStore {
   writeMeta(name: string, data: string): Promise<void>;
 }
 
-const HEADER = 'strata-statcache v4';
+const HEADER = 'strata-statcache v5';
 const TAB = 9;
 
 export class StatCache {
   readonly #store: MetaStore | undefined;
   readonly #name: string;
-  /** host path -> `statKey \t size \t hex`. */
+  /** host path -> `statKey \t size \t hex \t fingerprint`. */
   #rows = new Map<string, string>();
   #dirty = false;
   /** Directories listed whole in this build, with what each listing held. */
@@ -81,11 +83,13 @@ export class StatCache {
     if (!row.startsWith(e.statKey) || row.charCodeAt(k) !== TAB) return undefined;
     const hexAt = row.indexOf('\t', k + 1);
     if (row.slice(k + 1, hexAt) !== String(e.size)) return undefined;
-    return `sha256:${row.slice(hexAt + 1)}`;
+    e.fingerprint = row.slice(hexAt + 66);
+    return `sha256:${row.slice(hexAt + 1, hexAt + 65)}`;
   }
 
-  record(e: FileEntry, digest: Digest): void {
-    this.#rows.set(e.abs, `${e.statKey}\t${e.size}\t${digest.slice('sha256:'.length)}`);
+  /** Records `e`'s digest and fingerprint (content-hasher.ts) under its current stat key. */
+  record(e: FileEntry, digest: Digest, fingerprint: string): void {
+    this.#rows.set(e.abs, `${e.statKey}\t${e.size}\t${digest.slice('sha256:'.length)}\t${fingerprint}`);
     this.#dirty = true;
   }
 
@@ -127,11 +131,11 @@ export class StatCache {
   }
 }
 
-/** `statKey \t size \t 64 hex digits`: anything else is a torn or foreign line. */
+/** `statKey \t size \t 64 hex digits \t fingerprint`: anything else is a torn or foreign line. */
 function wellFormed(row: string): boolean {
   const a = row.indexOf('\t');
   const b = row.indexOf('\t', a + 1);
-  return a > 0 && b > a + 1 && row.length - b - 1 === 64 && row.indexOf('\t', b + 1) < 0;
+  return a > 0 && b > a + 1 && row.charCodeAt(b + 65) === TAB && row.indexOf('\t', b + 66) < 0;
 }
 
 // Paths may hold any byte but NUL; tab, newline and backslash are escaped.

@@ -153,7 +153,8 @@ function refName(d: Descriptor): string | undefined {
   }
 }
 
-async function pickManifest(archive: LayoutReader, d: Descriptor, depth: number): Promise<Descriptor> {
+/** The image manifest an index entry leads to (see the file comment for the choice). */
+export async function pickManifest(archive: LayoutReader, d: Descriptor, depth: number): Promise<Descriptor> {
   if (!isDigest(d?.digest)) throw new InvalidInputError('load archive: index entry without a sha256 digest');
   if (isManifestMediaType(d.mediaType)) return d;
   if (!isIndexMediaType(d.mediaType)) {
@@ -183,7 +184,7 @@ function isAttestation(d: Descriptor): boolean {
 }
 
 /** A blob to read: its digest, and its size when a descriptor gave one. */
-type BlobRef = Pick<Descriptor, 'digest'> & { size?: number };
+export type BlobRef = Pick<Descriptor, 'digest'> & { size?: number };
 
 /**
  * What a descriptor promises, checked: a sha256 digest and, when present, a size that is a
@@ -200,12 +201,12 @@ function expectedOf(d: BlobRef): Expected {
 }
 
 /** A manifest, index or config: bounded by its declared size and MAX_JSON_BYTES, verified. */
-async function readVerified(archive: LayoutReader, d: BlobRef): Promise<Buffer> {
+export async function readVerified(archive: LayoutReader, d: BlobRef): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of archive.openBlob(expectedOf(d), MAX_JSON_BYTES)) parts.push(c as Buffer);
   return Buffer.concat(parts);
 }
 
-async function readVerifiedJson<T>(archive: LayoutReader, d: BlobRef): Promise<T> {
+export async function readVerifiedJson<T>(archive: LayoutReader, d: BlobRef): Promise<T> {
   return parseJsonMember<T>(await readVerified(archive, d), `blob ${d.digest}`);
 }

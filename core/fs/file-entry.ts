@@ -42,6 +42,11 @@ export interface FileEntry {
    * checksummed. The copier uses it to recognise a file already in an earlier layer.
    */
   digest?: string;
+  /**
+   * Short hashes of the content and kept xattrs (`content16.xattrs16`, see content-hasher.ts),
+   * set with `digest` when known: what lets a miss say "content" or "xattrs" changed.
+   */
+  fingerprint?: string;
 }
 
 /** One path a source pattern selected. */

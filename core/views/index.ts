@@ -13,4 +13,4 @@ export type { LayerRow } from './layers-view.js';
 export { layerRows } from './layers-view.js';
 export { hitLayerSizes, planGraph } from './plan-graph.js';
 export { dotString, renderDot } from './render-dot.js';
-export { escapeHtml, renderHtml, scriptJson } from './render-html.js';
+export { escapeHtml, renderHtml, scriptJson, selfContainedPage } from './render-html.js';

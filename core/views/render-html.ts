@@ -56,18 +56,10 @@ export function renderHtml(model: GraphModel, opts: { title?: string } = {}): st
   const legend = (Object.keys(STATUS_LEGEND) as NodeStatus[])
     .map((s) => `<span><span class="swatch ${s}"></span>${escapeHtml(STATUS_LEGEND[s])}</span>`)
     .join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>${escapeHtml(title)}</title>
-<style>
-${css()}
-</style>
-</head>
-<body>
-<header>
+  return selfContainedPage({
+    title,
+    css: css(),
+    body: `<header>
 <h1>${escapeHtml(title)}</h1>
 <div id="summary">${model.summary.steps} steps</div>
 <div class="legend">${legend}</div>
@@ -75,10 +67,38 @@ ${css()}
 <main>
 <div id="canvas"><svg id="graph" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escapeHtml(title)}"></svg></div>
 <aside id="details"><p>Hover or click a step to see why it hit or missed the cache.</p></aside>
-</main>
-<script type="application/json" id="strata-data">${scriptJson({ model, layout, sizes })}</script>
+</main>`,
+    data: { model, layout, sizes },
+    script: GRAPH_PAGE_SCRIPT,
+  });
+}
+
+/**
+ * One HTML file that needs nothing else: inline CSS and script, `data` embedded as JSON in
+ * `<script id="strata-data">`, and a Content-Security-Policy that allows no network at all.
+ */
+export function selfContainedPage(p: {
+  title: string;
+  css: string;
+  body: string;
+  data: unknown;
+  script: string;
+}): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<title>${escapeHtml(p.title)}</title>
+<style>
+${p.css}
+</style>
+</head>
+<body>
+${p.body}
+<script type="application/json" id="strata-data">${scriptJson(p.data)}</script>
 <script>
-${GRAPH_PAGE_SCRIPT}
+${p.script}
 </script>
 </body>
 </html>

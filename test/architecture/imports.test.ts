@@ -106,6 +106,9 @@ const CORE_RANKS: Record<string, number> = {
   views: 8,
   fsck: 8,
   gc: 8,
+  // Looks inside images from every source: reads build reports (exec), renders with the
+  // page shell of views, so it sits above both.
+  explore: 9,
 };
 
 /** Imports between core folders that go up or sideways in rank, as `from -> spec` lines. */

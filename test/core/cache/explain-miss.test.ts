@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffFiles, explainMiss } from '../../../core/cache/explain-miss.js';
+import { diffFiles, explainMiss, type FileEntry } from '../../../core/cache/explain-miss.js';
 import type { CacheRecord, KeyInputs } from '../../../core/cache/records.js';
 
 const d = (c: string) => `sha256:${c.repeat(64)}` as const;
@@ -86,5 +86,73 @@ describe('explainMiss', () => {
   });
   it('diffFiles lists nothing for equal lists', () => {
     expect(diffFiles([{ path: 'a', digest: d('1') }], [{ path: 'a', digest: d('1') }])).toEqual([]);
+  });
+});
+
+// A COPY miss names the attribute that changed per file (content, mode, owner, xattr, link
+// target), and tells many files changed the same way in mode or owner only as one line.
+const f = (path: string, digest: string, a: string, fp = 'c0ffee0000000000.', l?: string): FileEntry => ({
+  path,
+  digest: d(digest),
+  a,
+  f: fp ?? 'c0ffee0000000000.',
+  ...(l === undefined ? {} : { l }),
+});
+const copyRecord = record({ parent: d('a'), op: { kind: 'copy' }, inputs: { content: d('1') } }, 'COPY . .');
+const reason = (oldFiles: FileEntry[], newFiles: FileEntry[]) =>
+  explainMiss(copyRecord, { ...copyRecord.keyInputs, inputs: { content: d('2') } }, 'COPY . .', {
+    oldFiles,
+    newFiles,
+  }).reason;
+
+describe('miss reasons that name the attribute', () => {
+  it('says mode, owner, content, xattrs and link target per file', () => {
+    // path, digest before/after, attributes before/after, fingerprint before/after, link before/after
+    const table: [string, string, string, string, string, string?, string?, string?, string?][] = [
+      ['build.sh', '3', '9', 'file 644 0:0 10', 'file 755 0:0 10'],
+      ['owned', '4', 'a', 'file 644 0:0 3', 'file 644 1000:1000 3'],
+      ['index.js', '5', 'b', 'file 644 0:0 7', 'file 644 0:0 7', 'aaaaaaaaaaaaaaaa.', 'dddddddddddddddd.'],
+      [
+        'cap',
+        '6',
+        'c',
+        'file 755 0:0 1',
+        'file 755 0:0 1',
+        'bbbbbbbbbbbbbbbb.',
+        'bbbbbbbbbbbbbbbb.0123456789abcdef',
+      ],
+      ['link', '7', 'e', 'symlink 777 0:0 0', 'symlink 777 0:0 0', '.', '.', 'a', 'b'],
+      ['both', '8', '0', 'file 644 0:0 5', 'file 755 0:0 6', 'cccccccccccccccc.', 'eeeeeeeeeeeeeeee.'],
+    ];
+    const before = table.map(([p, d1, , a1, , f1, , l1]) => f(p, d1, a1, f1, l1));
+    const after = table.map(([p, , d2, , a2, , f2, , l2]) => f(p, d2, a2, f2, l2));
+    expect(reason(before, after)).toBe(
+      'COPY/ADD sources changed: mode 0644 -> 0755 on build.sh, owner 0:0 -> 1000:1000 on owned, changed index.js, ' +
+        'xattrs on cap, link target a -> b on link, content (5 -> 6 bytes), mode 0644 -> 0755 on both',
+    );
+    expect(diffFiles(before, after)).toEqual([
+      `changed build.sh: mode 0644 -> 0755 (${'3'.repeat(12)} -> ${'9'.repeat(12)})`,
+      `changed owned: owner 0:0 -> 1000:1000 (${'4'.repeat(12)} -> ${'a'.repeat(12)})`,
+      `changed index.js (${'5'.repeat(12)} -> ${'b'.repeat(12)})`,
+      `changed cap: xattrs (${'6'.repeat(12)} -> ${'c'.repeat(12)})`,
+      `changed link: link target a -> b (${'7'.repeat(12)} -> ${'e'.repeat(12)})`,
+      `changed both: content (5 -> 6 bytes), mode 0644 -> 0755 (${'8'.repeat(12)} -> ${'0'.repeat(12)})`,
+    ]);
+  });
+
+  it('tells many files changed only in mode as one line: the umask drift', () => {
+    const names = Array.from({ length: 240 }, (_, i) => `src/f${String(i).padStart(3, '0')}.sh`);
+    const before = names.map((p) => f(p, '1', 'file 644 0:0 10'));
+    const after = names.map((p) => f(p, '2', 'file 755 0:0 10'));
+    after.push(f('src/new.sh', '3', 'file 755 0:0 1'));
+    expect(reason(before, after)).toBe(
+      'COPY/ADD sources changed: mode 0644 -> 0755 on 240 files (src/f000.sh, src/f001.sh, src/f002.sh, ...); content unchanged, added src/new.sh',
+    );
+  });
+
+  it('a record without attributes (older strata) still reads as before', () => {
+    expect(reason([{ path: 'a', digest: d('1') }], [f('a', '2', 'file 755 0:0 1')])).toBe(
+      'COPY/ADD sources changed: changed a',
+    );
   });
 });
