@@ -5,8 +5,8 @@
  * the image root, never out of the layer dirs). With only a user: a numeric uid gives the
  * same number as gid, a name gives that user's primary group from /etc/passwd.
  */
-import { readFileSync } from 'node:fs';
 import { LayerStack } from '../fs/layer-stack.js';
+import { MAX_ACCOUNT_FILE, readFileBoundedSync } from '../fs/read-bounded.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import type { Owner } from './copy-into.js';
 
@@ -52,12 +52,13 @@ function findRow(view: LayerStack, file: 'passwd' | 'group', name: string, spec:
   const r = view.resolveSync(`etc/${file}`, true, `/etc/${file}`);
   const hit = r.exists ? view.lookup(r.rel) : undefined;
   const what = file === 'passwd' ? 'user' : 'group';
-  if (!hit?.st.isFile()) {
+  const text = hit?.st.isFile() ? readFileBoundedSync(hit.abs, MAX_ACCOUNT_FILE, `/etc/${file}`) : undefined;
+  if (text === undefined) {
     throw new NotFoundError(
       `resolve owner: ${what} ${JSON.stringify(name)} for --chown=${spec}: no /etc/${file} in the image`,
     );
   }
-  for (const line of readFileSync(hit.abs, 'utf8').split('\n')) {
+  for (const line of text.toString('utf8').split('\n')) {
     if (line.startsWith('#')) continue;
     const f = line.split(':');
     if (f[0] === name && f.length >= (file === 'passwd' ? 4 : 3)) return f;

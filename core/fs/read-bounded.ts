@@ -15,7 +15,7 @@
  * Earlier path components are resolved as the OS does; confining them is the caller's job.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
@@ -80,6 +80,43 @@ export async function readFileBounded(path: string, maxBytes: number, what = pat
     return buf;
   } finally {
     await fh.close();
+  }
+}
+
+/** The cap on an image's /etc/passwd or /etc/group (real ones are a few KiB). */
+export const MAX_ACCOUNT_FILE = 8 << 20;
+
+/**
+ * readFileBounded for the synchronous callers (user and group lookups inside a rootfs or a
+ * layer stack): the same open flags and fstat checks. An absent file is `undefined`, as is
+ * anything that is not a regular file (a fifo or device planted as /etc/passwd is not read).
+ */
+export function readFileBoundedSync(path: string, maxBytes: number, what = path): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'ELOOP')
+      throw new InvalidInputError(`open ${what}: is a symlink; it is not followed`, { cause: err });
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    if (st.size > maxBytes)
+      throw new InvalidInputError(`open ${what}: ${st.size} bytes is more than the ${maxBytes} allowed`);
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, buf, got, st.size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,5 +1,5 @@
-import { lstatSync, readFileSync } from 'node:fs';
 import { resolveInRoot } from '../fs/host-tree.js';
+import { MAX_ACCOUNT_FILE, readFileBoundedSync } from '../fs/read-bounded.js';
 import { InvalidInputError } from '../oci/errors.js';
 import type { User } from './spec.js';
 
@@ -86,10 +86,9 @@ function isNumeric(s: string): boolean {
 
 function readInRoot(rootfs: string, p: string): string {
   try {
-    const host = resolveInRoot(rootfs, p);
-    // A FIFO or device there would block or read something else: only regular files count.
-    if (!lstatSync(host).isFile()) return '';
-    return readFileSync(host, 'utf8');
+    // Opened no-follow and fstat-checked: a fifo or device there is not read, only a
+    // regular file counts.
+    return readFileBoundedSync(resolveInRoot(rootfs, p), MAX_ACCOUNT_FILE, p)?.toString('utf8') ?? '';
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return '';

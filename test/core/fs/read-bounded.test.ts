@@ -9,6 +9,7 @@ import {
   openRegularNoFollow,
   openVerifiedFile,
   readFileBounded,
+  readFileBoundedSync,
   verifiedChunks,
 } from '../../../core/fs/read-bounded.js';
 import { sha256 } from '../../../core/oci/digest.js';
@@ -49,6 +50,19 @@ describe('openRegularNoFollow / readFileBounded', () => {
     await expect(readFileBounded(join(dir, 'small'), 4)).rejects.toThrow(/5 bytes is more than the 4/);
     await expect(openRegularNoFollow(join(dir, 'small'), { maxBytes: 100, size: 4 })).rejects.toThrow(
       /5 bytes, its descriptor says 4/,
+    );
+  });
+});
+
+describe("readFileBoundedSync (an image's /etc/passwd and /etc/group)", () => {
+  it('reads a regular file; absent, a fifo or a directory is undefined; a symlink or too big is refused', () => {
+    expect(readFileBoundedSync(join(dir, 'small'), 100)?.toString()).toBe('hello');
+    expect(readFileBoundedSync(join(dir, 'absent'), 100)).toBeUndefined();
+    expect(readFileBoundedSync(join(dir, 'fifo'), 100)).toBeUndefined(); // returns at once
+    expect(readFileBoundedSync(join(dir, 'sub'), 100)).toBeUndefined();
+    expect(() => readFileBoundedSync(join(dir, 'zero'), 100)).toThrow(/is a symlink; it is not followed/);
+    expect(() => readFileBoundedSync(join(dir, 'small'), 4, '/etc/passwd')).toThrow(
+      /\/etc\/passwd: 5 bytes is more than the 4 allowed/,
     );
   });
 });
