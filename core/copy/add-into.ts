@@ -16,16 +16,9 @@ import { applyLayer } from '../diff/apply-layer.js';
 import type { SourceMatch } from '../fs/file-entry.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import { detectArchive, openDecompressed } from './archive-detect.js';
-import {
-  type CopyOptions,
-  type CopyResult,
-  copyInto,
-  createdMtime,
-  lowerDirMeta,
-  writeEntries,
-} from './copy-into.js';
+import { type CopyOptions, type CopyResult, copyInto, writeEntries } from './copy-into.js';
+import { createdMtime, destinationTree } from './created-dirs.js';
 import { planDestination } from './dest-rules.js';
-import { WriteTree } from './write-tree.js';
 
 export interface AddOptions extends CopyOptions {
   /** `ADD --unpack=false` copies archives as files (default true for local sources). */
@@ -95,22 +88,8 @@ async function ensureDir(
   lower: LayerStack | undefined,
 ) {
   const mtime = createdMtime(opts.sourceDateEpoch);
-  const tree = new WriteTree(staging, {
-    defaultDir: { mode: 0o755, uid: opts.chown?.uid ?? 0, gid: opts.chown?.gid ?? 0, mtime },
-    existing: (p) => lowerDirMeta(lower, p),
-  });
-  // A placeholder child makes the destination one of the planned parents; it is never written.
-  tree.put(path.posix.join(imagePath, '.strata-placeholder'), {
-    rel: '',
-    abs: '',
-    type: 'socket',
-    mode: 0,
-    uid: 0,
-    gid: 0,
-    size: 0,
-    mtime: 0,
-    statKey: '0:0:0',
-  });
+  const tree = destinationTree(staging, lower, opts);
+  tree.ensureDir(imagePath);
   await writeEntries(tree, { concurrency: 1 });
   const meta = tree.directories().find((d) => d.target === imagePath)?.meta;
   return { host: tree.hostPath(imagePath), mtime: meta?.mtime ?? mtime };

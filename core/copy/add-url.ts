@@ -15,10 +15,10 @@ import { LayerStack } from '../fs/layer-stack.js';
 import { type Digest, parseDigest } from '../oci/digest.js';
 import { DigestMismatchError, InvalidInputError } from '../oci/errors.js';
 import { parseChmod } from './chmod-spec.js';
-import { type CopyOptions, type CopyResult, lowerDirMeta, writeEntries } from './copy-into.js';
+import { type CopyOptions, type CopyResult, writeEntries } from './copy-into.js';
+import { destinationTree, lowerDirMeta } from './created-dirs.js';
 import { planDestination } from './dest-rules.js';
 import type { UrlContent } from './url-content.js';
-import { WriteTree } from './write-tree.js';
 
 export interface AddUrlOptions extends Omit<CopyOptions, 'parents'> {
   /** `--checksum=sha256:<hex>`: the content must have this digest. */
@@ -97,15 +97,7 @@ export async function addUrl(
       // The download's own inode: the copier opens it as a walked file (core/fs/open-walked.ts).
       statKey: `${statSync(file, { bigint: true }).ino}:${mtimeNs}:${mtimeNs}`,
     };
-    const tree = new WriteTree(staging, {
-      defaultDir: {
-        mode: 0o755,
-        uid: opts.chown?.uid ?? 0,
-        gid: opts.chown?.gid ?? 0,
-        mtime: opts.sourceDateEpoch ?? Date.now() / 1000,
-      },
-      existing: (p) => lowerDirMeta(lower, p),
-    });
+    const tree = destinationTree(staging, lower, opts);
     tree.put(plan.isDir ? path.posix.join(plan.path, fileName) : plan.path, entry);
     const written = await writeEntries(tree, {
       chown: opts.chown,

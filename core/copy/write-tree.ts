@@ -29,6 +29,20 @@ export interface WriteTreeOptions {
   existing: (imagePath: string) => DirMeta | undefined;
 }
 
+/** The entry of a directory the step creates; `implied` makes the writer give it `defaultDir`. */
+const CREATED_DIR: FileEntry = {
+  rel: '',
+  abs: '',
+  type: 'dir',
+  mode: 0o755,
+  uid: 0,
+  gid: 0,
+  size: 0,
+  mtime: 0,
+  statKey: '0:0:0',
+  implied: true,
+};
+
 /** A `//`, or a `.` or `..` segment: what path.posix.normalize would change in an absolute path. */
 const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)/;
 
@@ -60,6 +74,14 @@ export class WriteTree {
       return;
     }
     this.#entries.set(t, e);
+  }
+
+  /**
+   * Plans a directory at `target` that the step creates (not copied from anywhere): it gets
+   * the tree's `defaultDir` metadata, or nothing happens when the image already has it.
+   */
+  ensureDir(target: string): void {
+    this.put(target, CREATED_DIR);
   }
 
   #existingMeta(t: string): DirMeta | undefined {

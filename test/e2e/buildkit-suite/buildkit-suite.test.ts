@@ -1,0 +1,57 @@
+/**
+ * BuildKit's Dockerfile integration tests (moby/buildkit frontend/dockerfile/*_test.go),
+ * ported as data: every case in ./cases builds offline (FROM scratch or the local busybox)
+ * into one shared store, through the CLI in-process, and checks what the Go test asserts.
+ * Cases where strata deliberately behaves otherwise say so (`difference`) and assert
+ * strata's behaviour instead; the summary lists them. Nothing is skipped.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { importBusybox } from '../../helpers/busybox-base.js';
+import { requireRoot, requireTool, useTempDirs } from '../helpers/index.js';
+import { ALL_CASES } from './cases/index.js';
+import { runCase } from './run-case.js';
+
+const tmp = useTempDirs('strata-bk-');
+let root: string;
+let work: string;
+const failed = new Set<number>();
+let ran = 0;
+
+beforeAll(async () => {
+  requireRoot();
+  requireTool('runc');
+  root = await tmp();
+  work = await tmp();
+  await importBusybox(root);
+});
+
+afterAll(() => {
+  const diffs = ALL_CASES.filter((c) => c.difference !== undefined);
+  const pass = ran - failed.size;
+  const lines = [
+    `BuildKit Dockerfile tests: ${pass}/${ALL_CASES.length} pass, ${diffs.length} deliberate differences (listed)`,
+    ...diffs.map((c) => `  - ${c.go} (${c.file}): ${c.name}: ${c.difference}`),
+  ];
+  console.log(lines.join('\n'));
+});
+
+describe.concurrent('BuildKit Dockerfile tests', () => {
+  for (const [i, c] of ALL_CASES.entries()) {
+    const label = `${c.file}/${c.go}: ${c.name}${c.defect ? ` [defect ${c.defect}]` : ''}${c.difference ? ' [difference]' : ''}`;
+    it(label, async () => {
+      const base = join(work, String(i));
+      const dirs = { ctx: join(base, 'ctx'), tmp: join(base, 'tmp'), out: join(base, 'out') };
+      await Promise.all([mkdir(dirs.ctx, { recursive: true }), mkdir(dirs.tmp, { recursive: true })]);
+      try {
+        await runCase(c, root, dirs);
+      } catch (err) {
+        failed.add(i);
+        throw err;
+      } finally {
+        ran++;
+      }
+    });
+  }
+});

@@ -1,0 +1,7 @@
+/** Every case of the suite, file by file in the order of moby/buildkit's test files. */
+import type { SuiteCase } from '../suite-case.js';
+import { copyCases } from './copy.js';
+import { coreCases } from './core.js';
+import { workdirCases } from './workdir.js';
+
+export const ALL_CASES: SuiteCase[] = [...copyCases, ...coreCases, ...workdirCases];

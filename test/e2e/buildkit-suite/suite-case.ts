@@ -1,0 +1,97 @@
+/**
+ * One case of the BuildKit conformance suite: a Dockerfile, its context and the build's
+ * flags as data, and what BuildKit's own integration test asserts about the result, restated
+ * in our words. `go` names the Go test it comes from (moby/buildkit
+ * frontend/dockerfile/dockerfile_<file>_test.go), so a reader can open the original.
+ */
+import type { ImageConfig } from '../../../core/oci/types.js';
+
+/** The upstream test files the suite covers. */
+export type GoFile =
+  | 'add'
+  | 'args'
+  | 'cmd'
+  | 'copy'
+  | 'core'
+  | 'dockerignore'
+  | 'heredoc'
+  | 'history'
+  | 'image'
+  | 'mount'
+  | 'multistage'
+  | 'onbuild'
+  | 'secrets'
+  | 'workdir';
+
+/** A context entry: text content, or a described file, directory, symlink, socket or tar. */
+export type ContextEntry =
+  | string
+  | { content: string; mode?: number; uid?: number; gid?: number }
+  | { dir: true; mode?: number; uid?: number; gid?: number }
+  | { symlink: string }
+  | { socket: true }
+  /** A tar archive of the given files (gzip-compressed when asked). */
+  | { tar: Record<string, string | { symlink: string }>; gzip?: boolean };
+
+/** What a file in the built image must be; a string is its exact content. */
+export type FileCheck =
+  | string
+  | RegExp
+  | {
+      content?: string | RegExp;
+      /** Permission bits (0o7777). */
+      mode?: number;
+      uid?: number;
+      gid?: number;
+      type?: 'file' | 'dir' | 'symlink';
+      link?: string;
+    };
+
+export interface CaseResult {
+  /** The flattened filesystem (when the case checks files). */
+  dir: string;
+  config: ImageConfig;
+  /** The build's progress output (`--progress plain`), RUN output included. */
+  output: string;
+}
+
+export interface Expectation {
+  /** The build must fail, with an error matching this. */
+  error?: RegExp;
+  files?: Record<string, FileCheck>;
+  absent?: string[];
+  /** Matched with toMatchObject against the image config. */
+  config?: Record<string, unknown>;
+  /** Each entry matched in order against the non-base history entries. */
+  history?: { created_by?: string | RegExp; empty_layer?: boolean; comment?: string }[];
+  /** Must appear in the build output. */
+  output?: RegExp;
+  /** Anything else, with vitest's expect; throws on a mismatch. */
+  check?: (r: CaseResult) => void | Promise<void>;
+}
+
+export interface SuiteCase {
+  go: string;
+  file: GoFile;
+  /** What this case checks, one line. */
+  name: string;
+  dockerfile: string;
+  /** Where the Dockerfile is written in the context (default `Dockerfile`); `-f` follows it. */
+  dockerfileName?: string;
+  /** Pass no `-f` (to test the default lookup). */
+  noFileFlag?: boolean;
+  context?: Record<string, ContextEntry>;
+  /** Extra `strata build` flags. `{ctx}` and `{tmp}` are replaced by the case's dirs. */
+  flags?: string[];
+  env?: Record<string, string>;
+  /** Files made in the case's scratch dir (secrets and the like); `{tmp}` names the dir. */
+  scratch?: Record<string, string>;
+  expect: Expectation;
+  /**
+   * Set when strata deliberately does not do what BuildKit does: the reason. The case then
+   * asserts strata's behaviour, and the suite lists it.
+   */
+  difference?: string;
+  /** The issue 15 defect this case guards against (it failed on d96c67f). */
+  defect?: number;
+}
