@@ -7,6 +7,7 @@
 import { withLocation } from '../errors.js';
 import type { Command } from '../graph/types.js';
 import type { Node } from '../parser/ast.js';
+import { withSuggestion } from '../suggest.js';
 import { parseFlags } from './flags.js';
 import {
   errAtLeastOneArgument,
@@ -87,9 +88,38 @@ function parseNode(node: Node): ParsedInstruction {
     case 'onbuild':
       return parseOnbuild(node);
     default:
-      throw new InstructionError(`unknown instruction: ${node.keyword.toUpperCase()}`);
+      throw new InstructionError(
+        withSuggestion(
+          `unknown instruction: ${node.keyword.toUpperCase()}`,
+          node.keyword,
+          INSTRUCTIONS,
+          false,
+        ),
+      );
   }
 }
+
+/** Every instruction name, for "did you mean" on an unknown one. */
+const INSTRUCTIONS: readonly string[] = [
+  'add',
+  'arg',
+  'cmd',
+  'copy',
+  'entrypoint',
+  'env',
+  'expose',
+  'from',
+  'healthcheck',
+  'label',
+  'maintainer',
+  'onbuild',
+  'run',
+  'shell',
+  'stopsignal',
+  'user',
+  'volume',
+  'workdir',
+];
 
 function parseKeyValue(node: Node, kind: 'env' | 'label'): ParsedInstruction {
   noFlags(node);
