@@ -16,13 +16,15 @@ import { type Digest, parseDigest } from '../oci/digest.js';
 import { DigestMismatchError, InvalidInputError } from '../oci/errors.js';
 import { parseChmod } from './chmod-spec.js';
 import { type CopyOptions, type CopyResult, writeEntries } from './copy-into.js';
-import { destinationTree, lowerDirMeta } from './created-dirs.js';
+import { destinationTree, landingPath, lowerDirMeta } from './created-dirs.js';
 import { planDestination } from './dest-rules.js';
 import type { UrlContent } from './url-content.js';
 
 export interface AddUrlOptions extends Omit<CopyOptions, 'parents'> {
   /** `--checksum=sha256:<hex>`: the content must have this digest. */
   checksum?: string;
+  /** `ADD --unpack=true`: a body that is an archive is unpacked into the destination. */
+  unpack?: boolean;
   /** The body, fetched by a UrlFetcher (a store blob). */
   content: Pick<UrlContent, 'file' | 'digest' | 'size' | 'lastModified'>;
 }
@@ -41,7 +43,7 @@ export function urlFileName(url: URL): string {
     // keep the raw segment
   }
   if (base === '' || base === '.' || base === '..' || base.includes('/') || /[\x00-\x1f\x7f]/.test(base))
-    return 'download';
+    return '__unnamed__';
   return base;
 }
 
@@ -74,6 +76,16 @@ export async function addUrl(
     await copyFile(body.file, file);
     await chmod(file, 0o600);
     const { digest, size } = body;
+    const fileName = urlFileName(url);
+    if (opts.unpack === true) {
+      const { detectArchive } = await import('./archive-detect.js');
+      const kind = await detectArchive(file);
+      if (kind) {
+        const { unpackArchives } = await import('./add-into.js');
+        const r = await unpackArchives(staging, [{ file, kind }], dest, opts);
+        return { ...r, linked: [], digest, fileName };
+      }
+    }
     const lower = opts.lowerDirs ? new LayerStack(opts.lowerDirs) : undefined;
     const plan = planDestination({
       dest,
@@ -82,7 +94,6 @@ export async function addUrl(
       matches: 1,
       existsAsDir: (p) => lowerDirMeta(lower, p) !== undefined,
     });
-    const fileName = urlFileName(url);
     const modified = Date.parse(body.lastModified ?? '');
     const mtimeNs = BigInt(Math.round((Number.isNaN(modified) ? Date.now() : modified) * 1e6));
     const entry: FileEntry = {
@@ -98,7 +109,8 @@ export async function addUrl(
       statKey: `${statSync(file, { bigint: true }).ino}:${mtimeNs}:${mtimeNs}`,
     };
     const tree = destinationTree(staging, lower, opts);
-    tree.put(plan.isDir ? path.posix.join(plan.path, fileName) : plan.path, entry);
+    const landing = landingPath(lower, plan.path);
+    tree.put(plan.isDir ? path.posix.join(landing, fileName) : landing, entry);
     const written = await writeEntries(tree, {
       chown: opts.chown,
       chmod: opts.chmod ? parseChmod(opts.chmod) : undefined,

@@ -30,7 +30,7 @@ import { LayerStack } from '../fs/layer-stack.js';
 import { copyWalked, copyWalkedSync, inodeOfStatKey } from '../fs/open-walked.js';
 import { InvalidInputError, NoSpaceError } from '../oci/errors.js';
 import { type ChmodFn, parseChmod } from './chmod-spec.js';
-import { destinationTree, lowerDirMeta } from './created-dirs.js';
+import { destinationTree, landingPath, lowerDirMeta } from './created-dirs.js';
 import { planDestination } from './dest-rules.js';
 import { LayerSource } from './layer-source.js';
 import type { DirMeta, WriteTree } from './write-tree.js';
@@ -103,12 +103,13 @@ export async function copyInto(
   });
   const chmodFn = opts.chmod ? parseChmod(opts.chmod) : undefined;
   const tree = destinationTree(staging, lower, opts);
+  const landing = landingPath(lower, plan.path);
   for (const m of sources.matches) {
     const root = m.entries[0];
     let base: string;
-    if (parents && m.parentsPath !== undefined) base = path.posix.join(plan.path, m.parentsPath);
-    else if (root.type === 'dir') base = plan.path;
-    else base = plan.isDir ? path.posix.join(plan.path, path.posix.basename(m.path) || '.') : plan.path;
+    if (parents && m.parentsPath !== undefined) base = path.posix.join(landing, m.parentsPath);
+    else if (root.type === 'dir') base = landing;
+    else base = plan.isDir ? path.posix.join(landing, path.posix.basename(m.path) || '.') : landing;
     // put() normalises what needs it; plain concatenation is the join for the rest.
     const prefix = base.endsWith('/') ? base : `${base}/`;
     for (const e of m.entries) {

@@ -52,6 +52,17 @@ export function lowerDirMeta(lower: LayerStack | undefined, imagePath: string): 
   };
 }
 
+/**
+ * Where a destination lands in the image: symlinks already in the image are followed, the
+ * last component's too, with chroot (clamp) semantics, as BuildKit resolves a COPY
+ * destination with continuity's fs.RootPath. `COPY foo /link/` where `/link ->
+ * ../tmp/target` dangles writes /tmp/target/foo; a missing rest is kept as written.
+ */
+export function landingPath(lower: LayerStack | undefined, imagePath: string): string {
+  if (!lower) return imagePath;
+  return `/${lower.resolveSync(imagePath.replace(/^\/+/, ''), true, imagePath).rel}`;
+}
+
 /** A WriteTree for one step's staging dir that creates directories by this rule. */
 export function destinationTree(
   staging: string,

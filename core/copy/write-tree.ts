@@ -29,20 +29,6 @@ export interface WriteTreeOptions {
   existing: (imagePath: string) => DirMeta | undefined;
 }
 
-/** The entry of a directory the step creates; `implied` makes the writer give it `defaultDir`. */
-const CREATED_DIR: FileEntry = {
-  rel: '',
-  abs: '',
-  type: 'dir',
-  mode: 0o755,
-  uid: 0,
-  gid: 0,
-  size: 0,
-  mtime: 0,
-  statKey: '0:0:0',
-  implied: true,
-};
-
 /** A `//`, or a `.` or `..` segment: what path.posix.normalize would change in an absolute path. */
 const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)/;
 
@@ -55,6 +41,7 @@ export class WriteTree {
   readonly #opts: WriteTreeOptions;
   readonly #entries = new Map<string, FileEntry>();
   readonly #existing = new Map<string, DirMeta | undefined>();
+  readonly #ensured = new Set<string>();
 
   constructor(staging: string, opts: WriteTreeOptions) {
     this.#root = path.resolve(staging);
@@ -77,11 +64,13 @@ export class WriteTree {
   }
 
   /**
-   * Plans a directory at `target` that the step creates (not copied from anywhere): it gets
-   * the tree's `defaultDir` metadata, or nothing happens when the image already has it.
+   * Plans a directory at `target` (absolute, normal) that the step needs even if nothing is
+   * copied into it: created with `defaultDir` metadata, or with the image's own when the
+   * image already has it.
    */
   ensureDir(target: string): void {
-    this.put(target, CREATED_DIR);
+    const t = path.posix.normalize(target);
+    if (t !== '/') this.#ensured.add(t);
   }
 
   #existingMeta(t: string): DirMeta | undefined {
@@ -105,6 +94,11 @@ export class WriteTree {
     };
     for (const [t, e] of this.#entries) {
       if (e.type === 'dir' && t !== '/') dirs.set(t, { target: t, entry: e, meta: this.#opts.defaultDir });
+      addParents(t);
+    }
+    for (const t of this.#ensured) {
+      if (dirs.has(t) || this.#entries.has(t)) continue;
+      dirs.set(t, { target: t, meta: this.#existingMeta(t) ?? this.#opts.defaultDir });
       addParents(t);
     }
     return [...dirs.values()].sort(

@@ -141,8 +141,8 @@ describe('ADD URL', () => {
   });
 
   it('falls back to "download" for unusable names', () => {
-    expect(urlFileName(new URL('http://h/'))).toBe('download');
-    expect(urlFileName(new URL('http://h/a/%2e%2e'))).toBe('download');
+    expect(urlFileName(new URL('http://h/'))).toBe('__unnamed__');
+    expect(urlFileName(new URL('http://h/a/%2e%2e'))).toBe('__unnamed__');
     expect(urlFileName(new URL('http://h/a/b%20c.tgz'))).toBe('b c.tgz');
   });
 });

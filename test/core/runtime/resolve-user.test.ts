@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 describe('resolveUser', () => {
-  it('defaults to root, with root's groups', () => {
+  it("defaults to root, with root's groups", () => {
     expect(resolveUser(root, undefined)).toEqual({ uid: 0, gid: 0, additionalGids: [0, 10] });
     expect(resolveUser(root, '')).toEqual({ uid: 0, gid: 0, additionalGids: [0, 10] });
   });

@@ -6,12 +6,15 @@
  * strata's behaviour instead; the summary lists them. Nothing is skipped.
  */
 import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { importBusybox } from '../../helpers/busybox-base.js';
 import { requireRoot, requireTool, useTempDirs } from '../helpers/index.js';
 import { ALL_CASES } from './cases/index.js';
 import { runCase } from './run-case.js';
+import { serveScratch } from './serve-scratch.js';
 
 const tmp = useTempDirs('strata-bk-');
 let root: string;
@@ -19,13 +22,21 @@ let work: string;
 const failed = new Set<number>();
 let ran = 0;
 
+let server: Server;
+let httpBase: string;
+
 beforeAll(async () => {
   requireRoot();
   requireTool('runc');
   root = await tmp();
   work = await tmp();
+  server = serveScratch(() => work);
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  httpBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   await importBusybox(root);
 });
+
+afterAll(() => new Promise<void>((res) => server.close(() => res())));
 
 afterAll(() => {
   const diffs = ALL_CASES.filter((c) => c.difference !== undefined);
@@ -42,7 +53,12 @@ describe.concurrent('BuildKit Dockerfile tests', () => {
     const label = `${c.file}/${c.go}: ${c.name}${c.defect ? ` [defect ${c.defect}]` : ''}${c.difference ? ' [difference]' : ''}`;
     it(label, async () => {
       const base = join(work, String(i));
-      const dirs = { ctx: join(base, 'ctx'), tmp: join(base, 'tmp'), out: join(base, 'out') };
+      const dirs = {
+        ctx: join(base, 'ctx'),
+        tmp: join(base, 'tmp'),
+        out: join(base, 'out'),
+        http: `${httpBase}/${i}`,
+      };
       await Promise.all([mkdir(dirs.ctx, { recursive: true }), mkdir(dirs.tmp, { recursive: true })]);
       try {
         await runCase(c, root, dirs);

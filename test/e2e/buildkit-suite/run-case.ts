@@ -4,7 +4,7 @@
  * output) on the first mismatch.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, lchown, lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
@@ -12,18 +12,24 @@ import { parseDigest } from '../../../core/oci/digest.js';
 import type { ImageConfig } from '../../../core/oci/types.js';
 import { Store } from '../../../store/store.js';
 import { strata } from '../../helpers/cli.js';
-import type { CaseResult, ContextEntry, FileCheck, SuiteCase } from './suite-case.js';
+import type { CaseResult, ContextEntry, FileCheck, SuiteCase, TarEntry } from './suite-case.js';
 
 export interface CaseDirs {
   ctx: string;
   tmp: string;
   out: string;
+  /** Base URL under which the case's scratch files are served. */
+  http: string;
 }
 
 export async function runCase(c: SuiteCase, root: string, dirs: CaseDirs): Promise<void> {
-  await writeContext(dirs.ctx, c);
-  for (const [name, text] of Object.entries(c.scratch ?? {})) await writeFile(join(dirs.tmp, name), text);
-  const fill = (s: string) => s.replaceAll('{ctx}', dirs.ctx).replaceAll('{tmp}', dirs.tmp);
+  const fill = (s: string) =>
+    s.replaceAll('{ctx}', dirs.ctx).replaceAll('{tmp}', dirs.tmp).replaceAll('{http}', dirs.http);
+  await writeEntries(dirs.ctx, [
+    [c.dockerfileName ?? 'Dockerfile', fill(c.dockerfile)],
+    ...Object.entries(c.context ?? {}),
+  ]);
+  await writeEntries(dirs.tmp, Object.entries(c.scratch ?? {}));
   const wantFiles = c.expect.files !== undefined || c.expect.absent !== undefined || c.expect.check;
   const args = [
     'build',
@@ -104,13 +110,9 @@ async function checkFile(root: string, p: string, want: FileCheck): Promise<void
   }
 }
 
-async function writeContext(ctx: string, c: SuiteCase): Promise<void> {
-  const entries: [string, ContextEntry][] = [
-    [c.dockerfileName ?? 'Dockerfile', c.dockerfile],
-    ...Object.entries(c.context ?? {}),
-  ];
+async function writeEntries(dir: string, entries: [string, ContextEntry][]): Promise<void> {
   for (const [rel, e] of entries) {
-    const host = join(ctx, rel);
+    const host = join(dir, rel);
     await mkdir(dirname(host), { recursive: true });
     if (typeof e === 'string') await writeFile(host, e);
     else if ('content' in e) {
@@ -139,24 +141,25 @@ async function bindSocket(host: string): Promise<void> {
   server.unref();
 }
 
-async function writeTar(
-  host: string,
-  files: Record<string, string | { symlink: string }>,
-  gzip: boolean,
-): Promise<void> {
+async function writeTar(host: string, files: Record<string, TarEntry>, gzip: boolean): Promise<void> {
   const src = `${host}.src`;
   await mkdir(src, { recursive: true });
   for (const [rel, e] of Object.entries(files)) {
-    await mkdir(dirname(join(src, rel)), { recursive: true });
-    if (typeof e !== 'string') await symlink(e.symlink, join(src, rel));
-    else if (rel.endsWith('/')) await mkdir(join(src, rel), { recursive: true });
-    else await writeFile(join(src, rel), e);
+    const p = join(src, rel);
+    await mkdir(dirname(p), { recursive: true });
+    if (typeof e !== 'string') {
+      if ('symlink' in e) await symlink(e.symlink, p);
+      else await link(join(src, e.hardlink), p);
+    } else if (rel.endsWith('/')) await mkdir(p, { recursive: true });
+    else await writeFile(p, e);
   }
+  // Members in the order given (parents before children), root-owned, no directory recursion.
   execFileSync('tar', [
     gzip ? '-czf' : '-cf',
     host,
     '--owner=0',
     '--group=0',
+    '--no-recursion',
     '-C',
     src,
     ...Object.keys(files),

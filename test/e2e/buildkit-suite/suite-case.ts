@@ -31,7 +31,10 @@ export type ContextEntry =
   | { symlink: string }
   | { socket: true }
   /** A tar archive of the given files (gzip-compressed when asked). */
-  | { tar: Record<string, string | { symlink: string }>; gzip?: boolean };
+  | { tar: Record<string, TarEntry>; gzip?: boolean };
+
+/** A tar member: text content (a name ending in `/` is a directory), a symlink or a hard link. */
+export type TarEntry = string | { symlink: string } | { hardlink: string };
 
 /** What a file in the built image must be; a string is its exact content. */
 export type FileCheck =
@@ -81,11 +84,14 @@ export interface SuiteCase {
   /** Pass no `-f` (to test the default lookup). */
   noFileFlag?: boolean;
   context?: Record<string, ContextEntry>;
-  /** Extra `strata build` flags. `{ctx}` and `{tmp}` are replaced by the case's dirs. */
+  /**
+   * Extra `strata build` flags. `{ctx}` and `{tmp}` are replaced by the case's dirs, `{http}`
+   * (here and in the Dockerfile) by the URL of a local server that serves `scratch` files.
+   */
   flags?: string[];
   env?: Record<string, string>;
-  /** Files made in the case's scratch dir (secrets and the like); `{tmp}` names the dir. */
-  scratch?: Record<string, string>;
+  /** Files made in the case's scratch dir (secrets, named contexts, files served at `{http}/`). */
+  scratch?: Record<string, ContextEntry>;
   expect: Expectation;
   /**
    * Set when strata deliberately does not do what BuildKit does: the reason. The case then

@@ -1,7 +1,8 @@
 /** Every case of the suite, file by file in the order of moby/buildkit's test files. */
 import type { SuiteCase } from '../suite-case.js';
+import { addCases } from './add.js';
 import { copyCases } from './copy.js';
 import { coreCases } from './core.js';
 import { workdirCases } from './workdir.js';
 
-export const ALL_CASES: SuiteCase[] = [...copyCases, ...coreCases, ...workdirCases];
+export const ALL_CASES: SuiteCase[] = [...addCases, ...copyCases, ...coreCases, ...workdirCases];
