@@ -4,7 +4,7 @@
  * Mkfile default for heredocs) before --chmod, owned by --chown or root, with mtime
  * SOURCE_DATE_EPOCH when given, else now.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileEntry } from '../fs/file-entry.js';
 import { LayerStack } from '../fs/layer-stack.js';
@@ -56,7 +56,8 @@ export async function writeHeredocs(
         gid: 0,
         size: bytes.length,
         mtime: Number(now) / 1e9,
-        statKey: `0:${now}:${now}`,
+        // The temp file's own inode: the copier opens it as a walked file and checks it.
+        statKey: `${(await stat(abs, { bigint: true })).ino}:${now}:${now}`,
       };
       tree.put(plan.isDir ? path.posix.join(plan.path, f.name) : plan.path, e);
     }

@@ -5,7 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { RunMount as GraphMount, Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
@@ -92,7 +92,13 @@ export async function execRun(
       // The `#!` script of `RUN <<EOF`: the command is /dev/pipes/<name> (frontend/graph).
       const p = join(stepDir, `heredoc-${mounts.length}`);
       await writeFile(p, f.content, { mode: 0o755 });
-      mounts.push({ type: 'file', source: p, target: `/dev/pipes/${f.name}`, readonly: true });
+      mounts.push({
+        type: 'file',
+        source: p,
+        target: `/dev/pipes/${f.name}`,
+        readonly: true,
+        executable: true,
+      });
     }
     const work = join(stepDir, 'work');
     await mkdir(work);
@@ -213,7 +219,7 @@ async function resolveMount(
       if (value === undefined) {
         if (m.required)
           throw new InvalidInputError(
-            `run --mount=type=secret: secret ${JSON.stringify(id)} is required but was not given (--secret id=${id},src=FILE)`,
+            `run --mount=type=secret: secret ${id}: not found (it is required; pass --secret id=${id},src=FILE)`,
           );
         return [];
       }
@@ -223,7 +229,10 @@ async function resolveMount(
         if (!m.target) return [];
       }
       const p = join(stepDir, `secret-${randomBytes(4).toString('hex')}`);
-      await writeFile(p, value, { mode: m.mode ?? 0o400 });
+      await writeFile(p, value, { mode: 0o400 });
+      // BuildKit's secret mount options: owner and mode as asked (default 0:0, 0400).
+      await chown(p, m.uid ?? 0, m.gid ?? 0);
+      await chmod(p, m.mode ?? 0o400);
       return [{ type: 'file', source: p, target: m.target ?? `/run/secrets/${id}`, readonly: true }];
     }
     case 'ssh': {

@@ -58,6 +58,7 @@ describe.concurrent('BuildKit Dockerfile tests', () => {
         tmp: join(base, 'tmp'),
         out: join(base, 'out'),
         http: `${httpBase}/${i}`,
+        id: String(i),
       };
       await Promise.all([mkdir(dirs.ctx, { recursive: true }), mkdir(dirs.tmp, { recursive: true })]);
       try {

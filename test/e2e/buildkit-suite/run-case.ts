@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { parseDigest } from '../../../core/oci/digest.js';
 import type { ImageConfig } from '../../../core/oci/types.js';
 import { Store } from '../../../store/store.js';
-import { strata } from '../../helpers/cli.js';
+import { strata, strataOk } from '../../helpers/cli.js';
 import type { CaseResult, ContextEntry, FileCheck, SuiteCase, TarEntry } from './suite-case.js';
 
 export interface CaseDirs {
@@ -20,11 +20,23 @@ export interface CaseDirs {
   out: string;
   /** Base URL under which the case's scratch files are served. */
   http: string;
+  /** Unique per case: names the images its `parents` build. */
+  id: string;
 }
 
 export async function runCase(c: SuiteCase, root: string, dirs: CaseDirs): Promise<void> {
+  const tag = (name: string) => `i15-suite-${dirs.id}-${name.toLowerCase()}:latest`;
   const fill = (s: string) =>
-    s.replaceAll('{ctx}', dirs.ctx).replaceAll('{tmp}', dirs.tmp).replaceAll('{http}', dirs.http);
+    s
+      .replaceAll('{ctx}', dirs.ctx)
+      .replaceAll('{tmp}', dirs.tmp)
+      .replaceAll('{http}', dirs.http)
+      .replace(/\{image:([a-z0-9]+)\}/g, (_, name: string) => tag(name));
+  for (const [name, text] of Object.entries(c.parents ?? {})) {
+    const df = join(dirs.tmp, `Dockerfile.${name}`);
+    await writeFile(df, fill(text));
+    await strataOk(['build', '--root', root, '-q', '-t', tag(name), '-f', df, dirs.tmp]);
+  }
   await writeEntries(dirs.ctx, [
     [c.dockerfileName ?? 'Dockerfile', fill(c.dockerfile)],
     ...Object.entries(c.context ?? {}),

@@ -85,6 +85,12 @@ export interface SuiteCase {
   noFileFlag?: boolean;
   context?: Record<string, ContextEntry>;
   /**
+   * Images built first, each from its own Dockerfile (and this case's context), tagged
+   * uniquely: `{image:NAME}` in the case's Dockerfile names the one built from `NAME`.
+   * Stands in for the Go tests' push-to-a-registry-then-FROM.
+   */
+  parents?: Record<string, string>;
+  /**
    * Extra `strata build` flags. `{ctx}` and `{tmp}` are replaced by the case's dirs, `{http}`
    * (here and in the Dockerfile) by the URL of a local server that serves `scratch` files.
    */

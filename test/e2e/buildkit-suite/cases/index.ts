@@ -3,6 +3,15 @@ import type { SuiteCase } from '../suite-case.js';
 import { addCases } from './add.js';
 import { copyCases } from './copy.js';
 import { coreCases } from './core.js';
+import { heredocCases } from './heredoc.js';
+import { secretsCases } from './secrets.js';
 import { workdirCases } from './workdir.js';
 
-export const ALL_CASES: SuiteCase[] = [...addCases, ...copyCases, ...coreCases, ...workdirCases];
+export const ALL_CASES: SuiteCase[] = [
+  ...addCases,
+  ...copyCases,
+  ...coreCases,
+  ...workdirCases,
+  ...heredocCases,
+  ...secretsCases,
+];
