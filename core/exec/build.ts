@@ -260,6 +260,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         ssh: new Map((o.ssh ?? []).map((a) => [a.id, a.socket])),
         env: o.env,
         extraEnv: (graph.proxyEnv ?? []).map(([k, v]) => `${k}=${v}`),
+        hostname: o.buildArgs.BUILDKIT_SANDBOX_HOSTNAME || undefined,
         signal: o.signal,
         progress: o.progress,
         lookupImage: lookup,

@@ -33,6 +33,8 @@ export interface RunContext {
   hostEnv: NodeJS.ProcessEnv;
   /** Added to the env of every RUN (proxy args), outside the cache key. */
   extraEnv: string[];
+  /** `--build-arg BUILDKIT_SANDBOX_HOSTNAME`: the RUN container's hostname (default strata). */
+  hostname?: string;
   /** Directory for this build's temporary state (bundles, secrets): deleted afterwards. */
   tmpDir: string;
   /** Materialises a stage's or image's filesystem (read-only use) and returns its path. */
@@ -116,7 +118,7 @@ export async function execRun(
       mounts,
       network: ins.network,
       security: ins.security,
-      hostname: 'strata',
+      hostname: rc.hostname ?? 'strata',
       onOutput: (stream, chunk) => {
         for (const line of chunk.toString().split('\n')) if (line) tail.push(line);
         if (tail.length > TAIL) tail.splice(0, tail.length - TAIL);
@@ -151,6 +153,11 @@ async function resolveMount(
       if (!m.target) throw new InvalidInputError('run --mount=type=cache: target is required');
       let cacheId = m.id ?? m.target;
       let seed: ((dir: string) => Promise<void>) | undefined;
+      if (!m.from && (m.uid !== undefined || m.gid !== undefined || m.mode !== undefined)) {
+        // BuildKit makes such a cache from a base (a Mkdir with that owner and mode), and
+        // a cache with a base is keyed by it: another owner or mode, another cache.
+        cacheId = `${cacheId}:mkdir:${(m.mode ?? 0o755).toString(8)}:${m.uid ?? 0}:${m.gid ?? 0}`;
+      }
       if (m.from) {
         const from = m.from;
         const source = posix.normalize(`/${m.source ?? ''}`);

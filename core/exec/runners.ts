@@ -35,6 +35,8 @@ export interface RunnerDeps {
   env: NodeJS.ProcessEnv;
   /** Proxy build-args: in every RUN's env, never in a cache key. */
   extraEnv: string[];
+  /** The RUN containers' hostname, when the build names one. */
+  hostname?: string;
   signal?: AbortSignal;
   progress: ProgressSink;
   lookupImage(ref: string): Promise<ResolvedImage>;
@@ -103,6 +105,7 @@ export function makeRunners(d: RunnerDeps): StepRunners {
         ssh: d.ssh,
         hostEnv: d.env,
         extraEnv: d.extraEnv,
+        hostname: d.hostname,
         tmpDir: d.tmpDir,
         stageRoot,
         stageIdentity,

@@ -19,8 +19,8 @@ import { serveScratch } from './serve-scratch.js';
 const tmp = useTempDirs('strata-bk-');
 let root: string;
 let work: string;
-const failed = new Set<number>();
-let ran = 0;
+/** Cases that did what BuildKit's test asserts. */
+const passed = new Set<number>();
 
 let server: Server;
 let httpBase: string;
@@ -40,18 +40,26 @@ afterAll(() => new Promise<void>((res) => server.close(() => res())));
 
 afterAll(() => {
   const diffs = ALL_CASES.filter((c) => c.difference !== undefined);
-  const pass = ran - failed.size;
+  const gaps = ALL_CASES.filter((c) => c.gap !== undefined);
   const lines = [
-    `BuildKit Dockerfile tests: ${pass}/${ALL_CASES.length} pass, ${diffs.length} deliberate differences (listed)`,
-    ...diffs.map((c) => `  - ${c.go} (${c.file}): ${c.name}: ${c.difference}`),
+    `BuildKit Dockerfile tests: ${passed.size}/${ALL_CASES.length} pass, ${diffs.length} deliberate differences (listed), ${gaps.length} known gaps (listed)`,
+    ...diffs.map((c) => `  - difference: ${c.file}/${c.go}: ${c.name}: ${c.difference}`),
+    ...gaps.map((c) => `  - gap: ${c.file}/${c.go}: ${c.name}: ${c.gap}`),
   ];
   console.log(lines.join('\n'));
 });
 
 describe.concurrent('BuildKit Dockerfile tests', () => {
   for (const [i, c] of ALL_CASES.entries()) {
-    const label = `${c.file}/${c.go}: ${c.name}${c.defect ? ` [defect ${c.defect}]` : ''}${c.difference ? ' [difference]' : ''}`;
-    it(label, async () => {
+    const tags = [
+      c.defect ? `defect ${c.defect}` : '',
+      c.difference ? 'difference' : '',
+      c.gap ? 'known gap: fails until fixed' : '',
+    ].filter(Boolean);
+    const label = `${c.file}/${c.go}: ${c.name}${tags.length > 0 ? ` [${tags.join(', ')}]` : ''}`;
+    // A known gap is expected to fail BuildKit's assertion: once it passes, this test fails
+    // and says to drop the `gap` marker.
+    (c.gap ? it.fails : it)(label, async () => {
       const base = join(work, String(i));
       const dirs = {
         ctx: join(base, 'ctx'),
@@ -61,14 +69,9 @@ describe.concurrent('BuildKit Dockerfile tests', () => {
         id: String(i),
       };
       await Promise.all([mkdir(dirs.ctx, { recursive: true }), mkdir(dirs.tmp, { recursive: true })]);
-      try {
-        await runCase(c, root, dirs);
-      } catch (err) {
-        failed.add(i);
-        throw err;
-      } finally {
-        ran++;
-      }
+      await runCase(c, root, dirs);
+      // Differences pass by asserting strata's own behaviour; they are counted apart.
+      if (c.difference === undefined && c.gap === undefined) passed.add(i);
     });
   }
 });

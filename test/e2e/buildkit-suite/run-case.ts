@@ -12,7 +12,7 @@ import { parseDigest } from '../../../core/oci/digest.js';
 import type { ImageConfig } from '../../../core/oci/types.js';
 import { Store } from '../../../store/store.js';
 import { strata, strataOk } from '../../helpers/cli.js';
-import type { CaseResult, ContextEntry, FileCheck, SuiteCase, TarEntry } from './suite-case.js';
+import type { CaseResult, ContextEntry, Expectation, FileCheck, SuiteCase, TarEntry } from './suite-case.js';
 
 export interface CaseDirs {
   ctx: string;
@@ -42,7 +42,41 @@ export async function runCase(c: SuiteCase, root: string, dirs: CaseDirs): Promi
     ...Object.entries(c.context ?? {}),
   ]);
   await writeEntries(dirs.tmp, Object.entries(c.scratch ?? {}));
-  const wantFiles = c.expect.files !== undefined || c.expect.absent !== undefined || c.expect.check;
+  const first = await buildOnce(c, c.expect, c.flags ?? [], root, dirs.out, dirs, fill);
+  if (!c.then || !first) return;
+  await writeEntries(dirs.ctx, Object.entries(c.then.context ?? {}));
+  const out2 = `${dirs.out}-2`;
+  const second = await buildOnce(
+    c,
+    c.then.expect ?? {},
+    c.then.flags ?? c.flags ?? [],
+    root,
+    out2,
+    dirs,
+    fill,
+  );
+  if (!second) return;
+  for (const [p, same] of Object.entries(c.then.compare ?? {})) {
+    const a = await readFile(join(dirs.out, p), 'utf8');
+    const b = await readFile(join(out2, p), 'utf8');
+    const context = `\n--- second build output ---\n${second.output}`;
+    if (same) expect(b, `${p} should be unchanged (the step was cached)${context}`).toBe(a);
+    else expect(b, `${p} should differ (the step ran again)${context}`).not.toBe(a);
+  }
+}
+
+/** One build and its checks; the result, or undefined when the build was expected to fail. */
+async function buildOnce(
+  c: SuiteCase,
+  want: Expectation,
+  flags: readonly string[],
+  root: string,
+  out: string,
+  dirs: CaseDirs,
+  fill: (s: string) => string,
+): Promise<CaseResult | undefined> {
+  const wantFiles =
+    want.files !== undefined || want.absent !== undefined || want.check !== undefined || c.then?.compare;
   const args = [
     'build',
     '--root',
@@ -50,35 +84,35 @@ export async function runCase(c: SuiteCase, root: string, dirs: CaseDirs): Promi
     '--progress',
     'plain',
     ...(c.noFileFlag ? [] : ['-f', join(dirs.ctx, c.dockerfileName ?? 'Dockerfile')]),
-    ...(c.flags ?? []).map(fill),
-    ...(wantFiles ? ['--output', `type=local,dest=${dirs.out}`] : []),
+    ...flags.map(fill),
+    ...(wantFiles ? ['--output', `type=local,dest=${out}`] : []),
     dirs.ctx,
   ];
   const env = Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, fill(v)]));
   const r = await strata(args, { env, cwd: dirs.ctx });
   const output = `${r.stdout}${r.stderr}`;
   const context = `\n--- build output ---\n${output}`;
-  if (c.expect.error) {
+  if (want.error) {
     expect(r.code, `the build should fail${context}`).not.toBe(0);
-    expect(output).toMatch(c.expect.error);
-    return;
+    expect(output).toMatch(want.error);
+    return undefined;
   }
   expect(r.code, `the build failed${context}`).toBe(0);
   const id = /writing image (sha256:[0-9a-f]{64})/.exec(r.stderr)?.[1];
   expect(id, `no image id${context}`).toBeDefined();
   const store = await Store.open(root);
   const config = JSON.parse((await store.readBlob(parseDigest(id as string))).toString()) as ImageConfig;
-  const result: CaseResult = { dir: dirs.out, config, output };
+  const result: CaseResult = { dir: out, config, output };
   try {
-    await checkResult(c, result);
+    await checkResult(want, result);
   } catch (err) {
     (err as Error).message += context;
     throw err;
   }
+  return result;
 }
 
-async function checkResult(c: SuiteCase, r: CaseResult): Promise<void> {
-  const e = c.expect;
+async function checkResult(e: Expectation, r: CaseResult): Promise<void> {
   for (const [p, want] of Object.entries(e.files ?? {})) await checkFile(r.dir, p, want);
   for (const p of e.absent ?? []) {
     await expect(lstat(join(r.dir, p)), `${p} should not exist`).rejects.toThrow();

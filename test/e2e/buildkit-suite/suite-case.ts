@@ -100,10 +100,26 @@ export interface SuiteCase {
   scratch?: Record<string, ContextEntry>;
   expect: Expectation;
   /**
+   * A second build in the same context after the first passed: the Go tests that check the
+   * cache change a file and rebuild. `compare` names result files that must stay the same
+   * (true: the step hit the cache) or change (false: it ran again).
+   */
+  then?: {
+    context?: Record<string, ContextEntry>;
+    flags?: string[];
+    expect?: Expectation;
+    compare?: Record<string, boolean>;
+  };
+  /**
    * Set when strata deliberately does not do what BuildKit does: the reason. The case then
    * asserts strata's behaviour, and the suite lists it.
    */
   difference?: string;
+  /**
+   * Set when strata does not yet do what BuildKit's test asserts and the fix belongs
+   * elsewhere: what is missing. The case keeps BuildKit's assertion and is expected to fail.
+   */
+  gap?: string;
   /** The issue 15 defect this case guards against (it failed on d96c67f). */
   defect?: number;
 }

@@ -6,6 +6,14 @@ const file = 'copy' as const;
 /** The busybox base knows root, app and nobody; the Go tests lean on alpine's daemon user too. */
 const ADD_DAEMON = 'RUN echo daemon:x:2:2::/:/bin/false >> /etc/passwd && echo daemon:x:2: >> /etc/group';
 
+const WILDCARD_CACHE = `FROM busybox AS base
+COPY foo* files/
+RUN cat /dev/urandom | head -c 100 | sha256sum > unique
+COPY bar files/
+FROM scratch
+COPY --from=base unique /
+`;
+
 export const copyCases: SuiteCase[] = [
   {
     go: 'testDockerfileCopyFromArgs',
@@ -127,6 +135,24 @@ COPY --from=source --chown=300:400 /dir/. /existingdir
       'FROM busybox AS base\nCOPY foo* files/\nCOPY bar files/\nFROM scratch\nCOPY --from=base files /\n',
     context: { foo1: 'foo1-data', foo2: 'foo2-data', bar: 'bar-data' },
     expect: { files: { foo1: 'foo1-data', foo2: 'foo2-data', bar: 'bar-data' } },
+  },
+  {
+    go: 'testCopyWildcardCache',
+    file,
+    name: 'changing a file a later COPY takes keeps the earlier wildcard COPY and RUN cached',
+    dockerfile: WILDCARD_CACHE,
+    context: { foo1: 'foo1-data-a', foo2: 'foo2-data', bar: 'bar-data' }, // its own keys: cases share a store
+    expect: {},
+    then: { context: { bar: 'bar-data-mod' }, compare: { unique: true } },
+  },
+  {
+    go: 'testCopyWildcardCache',
+    file,
+    name: 'changing a file the wildcard matched reruns what follows',
+    dockerfile: WILDCARD_CACHE,
+    context: { foo1: 'foo1-data', foo2: 'foo2-data', bar: 'bar-data' },
+    expect: {},
+    then: { context: { foo2: 'foo2-data-mod' }, compare: { unique: false } },
   },
   {
     go: 'testEmptyWildcard',

@@ -1,17 +1,21 @@
-/** Every case of the suite, file by file in the order of moby/buildkit's test files. */
+/** Every case of the suite, by upstream test file. */
 import type { SuiteCase } from '../suite-case.js';
 import { addCases } from './add.js';
+import { argsCases } from './args.js';
 import { copyCases } from './copy.js';
 import { coreCases } from './core.js';
 import { heredocCases } from './heredoc.js';
+import { mountCases } from './mount.js';
 import { secretsCases } from './secrets.js';
 import { workdirCases } from './workdir.js';
 
 export const ALL_CASES: SuiteCase[] = [
-  ...addCases,
-  ...copyCases,
-  ...coreCases,
-  ...workdirCases,
-  ...heredocCases,
-  ...secretsCases,
-];
+  addCases,
+  argsCases,
+  copyCases,
+  coreCases,
+  heredocCases,
+  mountCases,
+  secretsCases,
+  workdirCases,
+].flat();
