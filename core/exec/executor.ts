@@ -264,9 +264,9 @@ async function runStepAndRecord(
         ({ layerFiles, measured } = await runners.copy(p, st, image, staging));
       }
       const m = measured ?? (produced ? await runners.measure(staging) : undefined);
-      // An empty diff makes no layer (BuildKit drops empty layers too), except COPY/ADD,
-      // whose layer is what it wrote even when that is only a directory.
-      if (m && !(m.empty && kind !== 'copy' && kind !== 'add')) {
+      // Every RUN, COPY and ADD makes a layer, an empty one too (BuildKit's
+      // testExportedHistory: `RUN ls` has a layer); WORKDIR on an existing path makes none.
+      if (m && !(m.empty && kind === 'workdir')) {
         const parent = image.chain[image.chain.length - 1];
         const cid = chainId(parent, m.diffId);
         await store.commitLayer(staging, { chainId: cid, diffId: m.diffId, parent, size: m.size });

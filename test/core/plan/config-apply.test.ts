@@ -75,6 +75,33 @@ describe('config replay', () => {
     expect(createdBy(st, s)).toBe('RUN |1 V=1 /bin/sh -c make # buildkit');
   });
 
+  it('history records COPY/ADD as BuildKit commits them and EXPOSE as its port list', () => {
+    const s = initStageState(undefined, true);
+    const copy = step(
+      {
+        kind: 'copy',
+        sources: ['foo2', 'bar'],
+        heredocs: [],
+        dest: '/foo3/',
+        from: { kind: 'stage', index: 0 },
+        link: true,
+        parents: false,
+        chown: '1:2',
+        chmod: '0644',
+        exclude: ['*.tmp'],
+      },
+      [],
+      'COPY --from=base --link --chown=1:2 --chmod=0644 --exclude=*.tmp foo2  bar /foo3/',
+    );
+    expect(createdBy(copy, s)).toBe('COPY --chown=1:2 --chmod=0644 foo2 bar /foo3/ # buildkit');
+    const expose = step(
+      { kind: 'expose', ports: ['1234/udp', '2375/tcp', '5000/tcp'] },
+      [],
+      'EXPOSE 2375 5000 1234/udp',
+    );
+    expect(createdBy(expose, s)).toBe('EXPOSE [1234/udp 2375/tcp 5000/tcp]');
+  });
+
   it('healthcheck NONE and exposed ports', () => {
     const s = initStageState(undefined, true);
     applyStep(s, step({ kind: 'expose', ports: ['80/tcp', '53/udp'] }));
