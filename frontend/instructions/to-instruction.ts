@@ -87,15 +87,14 @@ function parseNode(node: Node): ParsedInstruction {
       return parseShell(node);
     case 'onbuild':
       return parseOnbuild(node);
-    default:
+    default: {
+      // The suggestion answers in the case the keyword was written in (BuildKit's matchCase):
+      // FNTRYPOINT gets ENTRYPOINT, fntrypoint gets entrypoint.
+      const written = node.original.trimStart().split(/\s/, 1)[0] || node.keyword;
       throw new InstructionError(
-        withSuggestion(
-          `unknown instruction: ${node.keyword.toUpperCase()}`,
-          node.keyword,
-          INSTRUCTIONS,
-          false,
-        ),
+        withSuggestion(`unknown instruction: ${node.keyword.toUpperCase()}`, written, INSTRUCTIONS, false),
       );
+    }
   }
 }
 

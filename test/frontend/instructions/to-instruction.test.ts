@@ -232,6 +232,9 @@ describe('errors', () => {
     ['ONBUILD ONBUILD RUN x', "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"],
     ['ONBUILD FROM x', "FROM isn't allowed as an ONBUILD trigger"],
     ['FOO bar', 'unknown instruction: FOO'],
+    // BuildKit answers in the case the keyword was written in (testDockerfileInvalidInstruction).
+    ['FNTRYPOINT ["x"]', 'unknown instruction: FNTRYPOINT (did you mean ENTRYPOINT?)'],
+    ['fntrypoint ["x"]', 'unknown instruction: FNTRYPOINT (did you mean entrypoint?)'],
   ];
   test.each(cases)('%s', (text, message) => {
     const err = error(text);
