@@ -13,7 +13,7 @@ import type { Digest } from '../oci/digest.js';
 import { chainId } from '../oci/digest.js';
 import type { History, ImageConfig } from '../oci/types.js';
 import type { StageState } from '../plan/config-apply.js';
-import { applyStep, createdBy, initStageState, makesLayer } from '../plan/config-apply.js';
+import { applyStep, createdBy, inheritStageState, initStageState, makesLayer } from '../plan/config-apply.js';
 import type { ChainOf } from '../plan/planner.js';
 import type { CacheRecord, ImageState, Plan, PlannedStage, PlannedStep } from '../plan/types.js';
 import type { BuildEvent, ProgressSink } from '../progress/events.js';
@@ -219,7 +219,7 @@ function startStage(
     if (!from) throw new Error(`execute: stage ${base.index} has not run`);
     return {
       image: structuredClone(from.state),
-      stageState: { ...structuredClone(from.stageState), cmdSet: false },
+      stageState: inheritStageState(from.stageState),
     };
   }
   const image = structuredClone(ps.base);

@@ -41,6 +41,17 @@ export function initStageState(base: ContainerConfig | undefined, scratch: boole
   return { config, buildEnv: envToMap(env), cmdSet: false };
 }
 
+/**
+ * Starts a stage FROM an earlier stage: that stage's state, CMD not yet set by this one, and
+ * no ONBUILD triggers: they ran as this stage's first steps (frontend/graph applyTriggers)
+ * and do not carry over, as BuildKit's dispatchState.init clears them.
+ */
+export function inheritStageState(from: StageState): StageState {
+  const state: StageState = { ...structuredClone(from), cmdSet: false };
+  if (state.config.OnBuild) delete state.config.OnBuild;
+  return state;
+}
+
 function setEnv(config: ContainerConfig, key: string, value: string): void {
   const env = config.Env ?? [];
   const i = env.findIndex((e) => e === key || e.startsWith(`${key}=`));

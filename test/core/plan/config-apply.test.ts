@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { applyStep, createdBy, initStageState, runEnv } from '../../../core/plan/config-apply.js';
+import {
+  applyStep,
+  createdBy,
+  inheritStageState,
+  initStageState,
+  runEnv,
+} from '../../../core/plan/config-apply.js';
 import type { Instruction, Step } from '../../../frontend/graph/types.js';
 
 const step = (instruction: Instruction, args: [string, string][] = [], source = ''): Step => ({
@@ -73,6 +79,20 @@ describe('config replay', () => {
       [['V', '1']],
     );
     expect(createdBy(st, s)).toBe('RUN |1 V=1 /bin/sh -c make # buildkit');
+  });
+
+  it('a stage FROM a stage keeps its config but not its ONBUILD triggers (they ran)', () => {
+    const base = initStageState(undefined, true);
+    applyStep(base, step({ kind: 'onbuild', trigger: 'RUN echo hi' }));
+    applyStep(base, step({ kind: 'env', pairs: [['A', '1']] }));
+    base.cmdSet = true;
+    expect(base.config.OnBuild).toEqual(['RUN echo hi']);
+    const child = inheritStageState(base);
+    expect(child.config.OnBuild).toBeUndefined();
+    expect(child.config.Env).toContain('A=1');
+    expect(child.cmdSet).toBe(false);
+    // The base stage's own state is left as it was.
+    expect(base.config.OnBuild).toEqual(['RUN echo hi']);
   });
 
   it('history records COPY/ADD as BuildKit commits them and EXPOSE as its port list', () => {
