@@ -43,20 +43,22 @@ export async function runCase(c: SuiteCase, root: string, dirs: CaseDirs): Promi
   ]);
   await writeEntries(dirs.tmp, Object.entries(c.scratch ?? {}));
   const first = await buildOnce(c, c.expect, c.flags ?? [], root, dirs.out, dirs, fill);
-  if (!c.then || !first) return;
-  await writeEntries(dirs.ctx, Object.entries(c.then.context ?? {}));
+  if (!c.rebuild || !first) return;
+  await writeEntries(dirs.ctx, Object.entries(c.rebuild.context ?? {}));
   const out2 = `${dirs.out}-2`;
   const second = await buildOnce(
     c,
-    c.then.expect ?? {},
-    c.then.flags ?? c.flags ?? [],
+    c.rebuild.expect ?? {},
+    c.rebuild.flags ?? c.flags ?? [],
     root,
     out2,
     dirs,
     fill,
   );
   if (!second) return;
-  for (const [p, same] of Object.entries(c.then.compare ?? {})) {
+  if (c.rebuild.sameImage)
+    expect(second.id, `the rebuild should give the same image${second.output}`).toBe(first.id);
+  for (const [p, same] of Object.entries(c.rebuild.compare ?? {})) {
     const a = await readFile(join(dirs.out, p), 'utf8');
     const b = await readFile(join(out2, p), 'utf8');
     const context = `\n--- second build output ---\n${second.output}`;
@@ -76,7 +78,7 @@ async function buildOnce(
   fill: (s: string) => string,
 ): Promise<CaseResult | undefined> {
   const wantFiles =
-    want.files !== undefined || want.absent !== undefined || want.check !== undefined || c.then?.compare;
+    want.files !== undefined || want.absent !== undefined || want.check !== undefined || c.rebuild?.compare;
   const args = [
     'build',
     '--root',
@@ -102,7 +104,7 @@ async function buildOnce(
   expect(id, `no image id${context}`).toBeDefined();
   const store = await Store.open(root);
   const config = JSON.parse((await store.readBlob(parseDigest(id as string))).toString()) as ImageConfig;
-  const result: CaseResult = { dir: out, config, output };
+  const result: CaseResult = { id: id as string, dir: out, config, output };
   try {
     await checkResult(want, result);
   } catch (err) {

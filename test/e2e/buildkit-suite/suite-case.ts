@@ -10,6 +10,8 @@ import type { ImageConfig } from '../../../core/oci/types.js';
 export type GoFile =
   | 'add'
   | 'args'
+  /** dockerfile_check_test.go: only its base-image platform test, for issue 15 defect 16. */
+  | 'check'
   | 'cmd'
   | 'copy'
   | 'core'
@@ -51,6 +53,8 @@ export type FileCheck =
     };
 
 export interface CaseResult {
+  /** The image ID (config digest). */
+  id: string;
   /** The flattened filesystem (when the case checks files). */
   dir: string;
   config: ImageConfig;
@@ -104,22 +108,19 @@ export interface SuiteCase {
    * cache change a file and rebuild. `compare` names result files that must stay the same
    * (true: the step hit the cache) or change (false: it ran again).
    */
-  then?: {
+  rebuild?: {
     context?: Record<string, ContextEntry>;
     flags?: string[];
     expect?: Expectation;
     compare?: Record<string, boolean>;
+    /** The second build must give the same image ID as the first (reproducibility). */
+    sameImage?: boolean;
   };
   /**
    * Set when strata deliberately does not do what BuildKit does: the reason. The case then
    * asserts strata's behaviour, and the suite lists it.
    */
   difference?: string;
-  /**
-   * Set when strata does not yet do what BuildKit's test asserts and the fix belongs
-   * elsewhere: what is missing. The case keeps BuildKit's assertion and is expected to fail.
-   */
-  gap?: string;
   /** The issue 15 defect this case guards against (it failed on d96c67f). */
   defect?: number;
 }

@@ -150,7 +150,7 @@ COPY --from=build /out .
     ],
     expect: { files: { out: 'hpvalue::npvalue::foocontents::::bazcontent' } },
     // Only a proxy changed: not a cache input, so the old result stands.
-    then: {
+    rebuild: {
       flags: ['--build-arg', 'FOO=foocontents', '--build-arg', 'http_proxy=hpvalue2'],
       expect: { files: { out: 'hpvalue::npvalue::foocontents::::bazcontent' } },
     },

@@ -143,7 +143,7 @@ COPY --from=source --chown=300:400 /dir/. /existingdir
     dockerfile: WILDCARD_CACHE,
     context: { foo1: 'foo1-data-a', foo2: 'foo2-data', bar: 'bar-data' }, // its own keys: cases share a store
     expect: {},
-    then: { context: { bar: 'bar-data-mod' }, compare: { unique: true } },
+    rebuild: { context: { bar: 'bar-data-mod' }, compare: { unique: true } },
   },
   {
     go: 'testCopyWildcardCache',
@@ -152,7 +152,7 @@ COPY --from=source --chown=300:400 /dir/. /existingdir
     dockerfile: WILDCARD_CACHE,
     context: { foo1: 'foo1-data', foo2: 'foo2-data', bar: 'bar-data' },
     expect: {},
-    then: { context: { foo2: 'foo2-data-mod' }, compare: { unique: false } },
+    rebuild: { context: { foo2: 'foo2-data-mod' }, compare: { unique: false } },
   },
   {
     go: 'testEmptyWildcard',

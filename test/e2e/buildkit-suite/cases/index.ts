@@ -5,8 +5,11 @@ import { argsCases } from './args.js';
 import { copyCases } from './copy.js';
 import { coreCases } from './core.js';
 import { heredocCases } from './heredoc.js';
+import { historyCases } from './history.js';
 import { mountCases } from './mount.js';
+import { onbuildCases } from './onbuild.js';
 import { secretsCases } from './secrets.js';
+import { stagesCases } from './stages.js';
 import { workdirCases } from './workdir.js';
 
 export const ALL_CASES: SuiteCase[] = [
@@ -15,7 +18,10 @@ export const ALL_CASES: SuiteCase[] = [
   copyCases,
   coreCases,
   heredocCases,
+  historyCases,
   mountCases,
+  onbuildCases,
   secretsCases,
+  stagesCases,
   workdirCases,
 ].flat();
