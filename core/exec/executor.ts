@@ -264,9 +264,9 @@ async function runStepAndRecord(
         ({ layerFiles, measured } = await runners.copy(p, st, image, staging));
       }
       const m = measured ?? (produced ? await runners.measure(staging) : undefined);
-      // Every RUN, COPY and ADD makes a layer, an empty one too (BuildKit's
-      // testExportedHistory: `RUN ls` has a layer); WORKDIR on an existing path makes none.
-      if (m && !(m.empty && kind === 'workdir')) {
+      // Every RUN, COPY, ADD and WORKDIR (but `WORKDIR /`) makes a layer, an empty one too,
+      // as BuildKit commits every exec and file op (testExportedHistory: `RUN ls` has one).
+      if (m) {
         const parent = image.chain[image.chain.length - 1];
         const cid = chainId(parent, m.diffId);
         await store.commitLayer(staging, { chainId: cid, diffId: m.diffId, parent, size: m.size });

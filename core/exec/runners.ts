@@ -123,7 +123,9 @@ export function makeRunners(d: RunnerDeps): StepRunners {
       // The merged view of the layers (whiteouts, opaque dirs, symlinks) decides, as in copies.
       const lowers = diffDirs(d.store, image.chain);
       const lower = new LayerStack(lowers);
-      if (lowerDirMeta(lower, ins.path)) return false;
+      // An existing directory is left as it is; the step still makes its (empty) layer, as
+      // BuildKit's Mkdir with parents does for every WORKDIR but `/`.
+      if (lowerDirMeta(lower, ins.path)) return true;
       // BuildKit's WORKDIR is a Mkdir with parents as the stage's USER (dispatchWorkdir).
       const user = image.config.config?.User;
       const chown = user ? await workdirOwner(lowers, user) : undefined;
