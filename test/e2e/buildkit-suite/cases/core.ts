@@ -107,7 +107,6 @@ export const coreCases: SuiteCase[] = [
     go: 'testUser',
     file,
     name: 'USER by name, uid, name:group, uid:gid and unknown ids; supplementary groups from /etc/group',
-    defect: 10,
     dockerfile: `FROM busybox AS base
 ${WHEEL_AND_DAEMON}
 RUN mkdir -m 0777 /out

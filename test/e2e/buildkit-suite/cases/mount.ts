@@ -78,7 +78,6 @@ export const mountCases: SuiteCase[] = [
     go: 'testCacheMountUser',
     file,
     name: 'a cache mount with uid, gid and mode is made with them',
-    defect: 7,
     dockerfile:
       'FROM busybox\nRUN --mount=type=cache,target=/mycache-user,uid=1001,gid=1002,mode=0751 [ "$(stat -c "%u %g %f" /mycache-user)" == "1001 1002 41e9" ]\n',
     expect: {},
