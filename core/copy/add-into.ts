@@ -86,7 +86,6 @@ export async function unpackArchives(
   opts: AddOptions,
 ): Promise<{ files: number; bytes: number }> {
   const total = { files: 0, bytes: 0 };
-  const lower = opts.lowerDirs ? new LayerStack(opts.lowerDirs) : undefined;
   // An archive always unpacks into a directory: the destination itself.
   const plan = planDestination({
     dest: dest.endsWith('/') ? dest : `${dest}/`,
@@ -94,16 +93,17 @@ export async function unpackArchives(
     sourceArgs: 1,
     matches: 1,
   });
-  const landing = landingPath(lower, plan.path);
-  const destDir = await ensureDir(staging, landing, opts, lower);
-  const merge: MergeTarget = { staging: path.resolve(staging), lower, opts };
+  const merge: MergeTarget = { staging: path.resolve(staging), opts };
+  const landing = await landAt(plan.path, merge);
+  const destDir = await ensureDir(staging, landing, opts, mergedView(merge));
   for (const { file, kind } of archives) {
     const tmp = await mkdtemp(path.join(path.dirname(path.resolve(staging)), '.add-unpack-'));
     try {
       // applyLayer's errors (SecurityError for escapes) pass through unchanged: their class matters.
       const res = await applyLayer(tmp, openDecompressed(file, kind), { kind: 'user' });
       if (opts.chown) chownTree(tmp, opts.chown.uid, opts.chown.gid);
-      await mergeInto(tmp, landing, merge);
+      // Each archive lands where the image, with what this step staged so far, points.
+      await mergeInto(tmp, await landAt(plan.path, merge), merge);
       total.files += res.entries;
       total.bytes += res.size;
     } finally {
@@ -141,33 +141,51 @@ function chownTree(dir: string, uid: number, gid: number): void {
 interface MergeTarget {
   /** The staging dir, absolute. */
   staging: string;
-  lower: LayerStack | undefined;
   opts: AddOptions;
 }
 
 /**
+ * The image as this step will leave it so far: the staging dir over the layers below. Made
+ * fresh for each question, since merging changes the staging dir (LayerStack caches).
+ */
+function mergedView(m: MergeTarget): LayerStack {
+  return new LayerStack([m.staging, ...(m.opts.lowerDirs ?? [])]);
+}
+
+/**
+ * Where image directory `imagePath` really is: symlinks followed with chroot semantics by
+ * core/fs's one resolver over the merged view, so neither a link of the image nor one an
+ * earlier archive of this step staged is ever written through. Made a directory (by the
+ * created-directory rule) when missing.
+ */
+async function landAt(imagePath: string, m: MergeTarget): Promise<string> {
+  const view = mergedView(m);
+  const landed = landingPath(view, imagePath);
+  if (!isStagedDir(m.staging + landed)) await ensureDir(m.staging, landed, m.opts, view);
+  return landed;
+}
+
+/**
  * Moves an unpacked archive (`src`, our own temp dir) into the staging dir at image path
- * `imageDir`: directories merge, anything else replaces. A directory of the archive that
- * the image below has as a symlink is followed, clamped to the root (containerd's untar
- * resolves parents with fs.RootPath): `var/run/x` lands in /run/x when /var/run -> /run.
- * Where the image has anything at a directory's path, that directory is merged entry by
- * entry (a symlink may lie deeper); elsewhere it is moved whole.
+ * `imageDir` (a real directory there): directories merge, anything else replaces. A
+ * directory of the archive that the merged view has as a symlink is followed, clamped to
+ * the root (containerd's untar resolves parents with fs.RootPath): `var/run/x` lands in
+ * /run/x when /var/run -> /run. Where the image has anything at a directory's path, that
+ * directory is merged entry by entry (a symlink may lie deeper); elsewhere it is moved whole.
  */
 async function mergeInto(src: string, imageDir: string, m: MergeTarget): Promise<void> {
   for (const name of readdirSync(src)) {
     const s = path.join(src, name);
     const img = path.posix.join(imageDir, name);
     const isDir = lstatSync(s).isDirectory();
-    const below = isDir ? m.lower?.probe(img.slice(1)) : undefined;
-    if (below?.kind === 'link') {
-      const landed = landingPath(m.lower, img);
-      if (!isStagedDir(m.staging + landed)) await ensureDir(m.staging, landed, m.opts, m.lower);
-      await mergeInto(s, landed, m);
+    const here = isDir ? mergedView(m).probe(img.slice(1)) : undefined;
+    if (here?.kind === 'link') {
+      await mergeInto(s, await landAt(img, m), m);
       continue;
     }
     const d = m.staging + img;
     const staged = lstatOr(d);
-    if (isDir && (staged?.isDirectory() || below?.kind === 'dir')) {
+    if (isDir && here?.kind === 'dir') {
       const st = lstatSync(s);
       if (!staged) {
         mkdirSync(d);
