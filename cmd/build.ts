@@ -15,6 +15,7 @@ const OPTIONS = {
   ...ROOT_OPTION,
   file: { type: 'string', short: 'f' },
   tag: { type: 'string', short: 't', multiple: true },
+  label: { type: 'string', multiple: true },
   target: { type: 'string' },
   'build-arg': { type: 'string', multiple: true },
   'no-cache': { type: 'boolean' },
@@ -53,6 +54,18 @@ async function parseSsh(specs: string[], env: NodeJS.ProcessEnv): Promise<{ id: 
     const { checkAgentSocket } = await import('../core/runtime/ssh-agent-proxy.js');
     await checkAgentSocket(id, socket);
     out.push({ id, socket });
+  }
+  return out;
+}
+
+/** `--label KEY=VALUE` (repeatable; a bare KEY sets an empty value, as docker build does). */
+export function parseLabels(specs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of specs) {
+    const eq = s.indexOf('=');
+    const key = eq < 0 ? s : s.slice(0, eq);
+    if (key === '') throw new InvalidInputError(`--label ${JSON.stringify(s)}: want KEY=VALUE`);
+    out[key] = eq < 0 ? '' : s.slice(eq + 1);
   }
   return out;
 }
@@ -144,6 +157,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       contextDir: resolve(io.cwd, positionals[0]),
       dockerfile: values.file === undefined ? undefined : resolve(io.cwd, values.file),
       tags: values.tag ?? [],
+      labels: parseLabels(values.label ?? []),
       target: values.target,
       buildArgs,
       noCache: values['no-cache'] ?? false,

@@ -8,7 +8,16 @@
  * fresh temp dir beside the staging dir, and is then moved into place. Entries keep the
  * archive's owners unless --chown is given (BuildKit passes its chowner to the untar).
  */
-import { lchownSync, lstatSync, lutimesSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceSet } from '../context/source-set.js';
@@ -16,16 +25,9 @@ import { applyLayer } from '../diff/apply-layer.js';
 import type { SourceMatch } from '../fs/file-entry.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import { detectArchive, openDecompressed } from './archive-detect.js';
-import {
-  type CopyOptions,
-  type CopyResult,
-  copyInto,
-  createdMtime,
-  lowerDirMeta,
-  writeEntries,
-} from './copy-into.js';
+import { type CopyOptions, type CopyResult, copyInto, writeEntries } from './copy-into.js';
+import { createdMtime, destinationTree, landingPath } from './created-dirs.js';
 import { planDestination } from './dest-rules.js';
-import { WriteTree } from './write-tree.js';
 
 export interface AddOptions extends CopyOptions {
   /** `ADD --unpack=false` copies archives as files (default true for local sources). */
@@ -38,7 +40,7 @@ export async function addInto(
   dest: string,
   opts: AddOptions,
 ): Promise<CopyResult> {
-  const archives = new Map<SourceMatch, NonNullable<Awaited<ReturnType<typeof detectArchive>>>>();
+  const archives = new Map<SourceMatch, ArchiveKind>();
   if (opts.unpack !== false) {
     for (const m of set.matches) {
       const root = m.entries[0];
@@ -60,7 +62,30 @@ export async function addInto(
     total.linked = plain.linked;
   }
   if (archives.size === 0) return total;
-  const lower = opts.lowerDirs ? new LayerStack(opts.lowerDirs) : undefined;
+  const unpacked = await unpackArchives(
+    staging,
+    [...archives].map(([m, kind]) => ({ file: m.entries[0].abs, kind })),
+    dest,
+    opts,
+  );
+  total.files += unpacked.files;
+  total.bytes += unpacked.bytes;
+  return total;
+}
+
+export type ArchiveKind = NonNullable<Awaited<ReturnType<typeof detectArchive>>>;
+
+/**
+ * Unpacks archives (files we hold: context files, a downloaded body) into the destination
+ * directory, created by the created-directory rule when missing.
+ */
+export async function unpackArchives(
+  staging: string,
+  archives: readonly { file: string; kind: ArchiveKind }[],
+  dest: string,
+  opts: AddOptions,
+): Promise<{ files: number; bytes: number }> {
+  const total = { files: 0, bytes: 0 };
   // An archive always unpacks into a directory: the destination itself.
   const plan = planDestination({
     dest: dest.endsWith('/') ? dest : `${dest}/`,
@@ -68,14 +93,17 @@ export async function addInto(
     sourceArgs: 1,
     matches: 1,
   });
-  const destDir = await ensureDir(staging, plan.path, opts, lower);
-  for (const [m, kind] of archives) {
+  const merge: MergeTarget = { staging: path.resolve(staging), opts };
+  const landing = await landAt(plan.path, merge);
+  const destDir = await ensureDir(staging, landing, opts, mergedView(merge));
+  for (const { file, kind } of archives) {
     const tmp = await mkdtemp(path.join(path.dirname(path.resolve(staging)), '.add-unpack-'));
     try {
       // applyLayer's errors (SecurityError for escapes) pass through unchanged: their class matters.
-      const res = await applyLayer(tmp, openDecompressed(m.entries[0].abs, kind), { kind: 'user' });
+      const res = await applyLayer(tmp, openDecompressed(file, kind), { kind: 'user' });
       if (opts.chown) chownTree(tmp, opts.chown.uid, opts.chown.gid);
-      mergeInto(tmp, destDir.host);
+      // Each archive lands where the image, with what this step staged so far, points.
+      await mergeInto(tmp, await landAt(plan.path, merge), merge);
       total.files += res.entries;
       total.bytes += res.size;
     } finally {
@@ -95,22 +123,8 @@ async function ensureDir(
   lower: LayerStack | undefined,
 ) {
   const mtime = createdMtime(opts.sourceDateEpoch);
-  const tree = new WriteTree(staging, {
-    defaultDir: { mode: 0o755, uid: opts.chown?.uid ?? 0, gid: opts.chown?.gid ?? 0, mtime },
-    existing: (p) => lowerDirMeta(lower, p),
-  });
-  // A placeholder child makes the destination one of the planned parents; it is never written.
-  tree.put(path.posix.join(imagePath, '.strata-placeholder'), {
-    rel: '',
-    abs: '',
-    type: 'socket',
-    mode: 0,
-    uid: 0,
-    gid: 0,
-    size: 0,
-    mtime: 0,
-    statKey: '0:0:0',
-  });
+  const tree = destinationTree(staging, lower, opts);
+  tree.ensureDir(imagePath);
   await writeEntries(tree, { concurrency: 1 });
   const meta = tree.directories().find((d) => d.target === imagePath)?.meta;
   return { host: tree.hostPath(imagePath), mtime: meta?.mtime ?? mtime };
@@ -124,22 +138,77 @@ function chownTree(dir: string, uid: number, gid: number): void {
   }
 }
 
-/** Moves everything in `src` into `dst`; directories merge, anything else replaces. */
-function mergeInto(src: string, dst: string): void {
+interface MergeTarget {
+  /** The staging dir, absolute. */
+  staging: string;
+  opts: AddOptions;
+}
+
+/**
+ * The image as this step will leave it so far: the staging dir over the layers below. Made
+ * fresh for each question, since merging changes the staging dir (LayerStack caches).
+ */
+function mergedView(m: MergeTarget): LayerStack {
+  return new LayerStack([m.staging, ...(m.opts.lowerDirs ?? [])]);
+}
+
+/**
+ * Where image directory `imagePath` really is: symlinks followed with chroot semantics by
+ * core/fs's one resolver over the merged view, so neither a link of the image nor one an
+ * earlier archive of this step staged is ever written through. Made a directory (by the
+ * created-directory rule) when missing.
+ */
+async function landAt(imagePath: string, m: MergeTarget): Promise<string> {
+  const view = mergedView(m);
+  const landed = landingPath(view, imagePath);
+  if (!isStagedDir(m.staging + landed)) await ensureDir(m.staging, landed, m.opts, view);
+  return landed;
+}
+
+/**
+ * Moves an unpacked archive (`src`, our own temp dir) into the staging dir at image path
+ * `imageDir` (a real directory there): directories merge, anything else replaces. A
+ * directory of the archive that the merged view has as a symlink is followed, clamped to
+ * the root (containerd's untar resolves parents with fs.RootPath): `var/run/x` lands in
+ * /run/x when /var/run -> /run. Where the image has anything at a directory's path, that
+ * directory is merged entry by entry (a symlink may lie deeper); elsewhere it is moved whole.
+ */
+async function mergeInto(src: string, imageDir: string, m: MergeTarget): Promise<void> {
   for (const name of readdirSync(src)) {
     const s = path.join(src, name);
-    const d = path.join(dst, name);
-    let dstStat: ReturnType<typeof lstatSync> | undefined;
-    try {
-      dstStat = lstatSync(d);
-    } catch {
-      dstStat = undefined;
-    }
-    if (dstStat?.isDirectory() && lstatSync(s).isDirectory()) {
-      mergeInto(s, d);
+    const img = path.posix.join(imageDir, name);
+    const isDir = lstatSync(s).isDirectory();
+    const here = isDir ? mergedView(m).probe(img.slice(1)) : undefined;
+    if (here?.kind === 'link') {
+      await mergeInto(s, await landAt(img, m), m);
       continue;
     }
-    if (dstStat) rmSync(d, { recursive: true, force: true });
+    const d = m.staging + img;
+    const staged = lstatOr(d);
+    if (isDir && here?.kind === 'dir') {
+      const st = lstatSync(s);
+      if (!staged) {
+        mkdirSync(d);
+        lchownSync(d, st.uid, st.gid);
+        chmodSync(d, st.mode & 0o7777);
+      }
+      await mergeInto(s, img, m);
+      if (!staged) lutimesSync(d, st.atime, st.mtime);
+      continue;
+    }
+    if (staged) rmSync(d, { recursive: true, force: true });
     renameSync(s, d);
   }
+}
+
+function lstatOr(p: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function isStagedDir(p: string): boolean {
+  return lstatOr(p)?.isDirectory() ?? false;
 }

@@ -15,14 +15,16 @@ import { LayerStack } from '../fs/layer-stack.js';
 import { type Digest, parseDigest } from '../oci/digest.js';
 import { DigestMismatchError, InvalidInputError } from '../oci/errors.js';
 import { parseChmod } from './chmod-spec.js';
-import { type CopyOptions, type CopyResult, lowerDirMeta, writeEntries } from './copy-into.js';
+import { type CopyOptions, type CopyResult, writeEntries } from './copy-into.js';
+import { destinationTree, landingPath, lowerDirMeta } from './created-dirs.js';
 import { planDestination } from './dest-rules.js';
 import type { UrlContent } from './url-content.js';
-import { WriteTree } from './write-tree.js';
 
 export interface AddUrlOptions extends Omit<CopyOptions, 'parents'> {
   /** `--checksum=sha256:<hex>`: the content must have this digest. */
   checksum?: string;
+  /** `ADD --unpack=true`: a body that is an archive is unpacked into the destination. */
+  unpack?: boolean;
   /** The body, fetched by a UrlFetcher (a store blob). */
   content: Pick<UrlContent, 'file' | 'digest' | 'size' | 'lastModified'>;
 }
@@ -41,7 +43,7 @@ export function urlFileName(url: URL): string {
     // keep the raw segment
   }
   if (base === '' || base === '.' || base === '..' || base.includes('/') || /[\x00-\x1f\x7f]/.test(base))
-    return 'download';
+    return '__unnamed__';
   return base;
 }
 
@@ -74,6 +76,16 @@ export async function addUrl(
     await copyFile(body.file, file);
     await chmod(file, 0o600);
     const { digest, size } = body;
+    const fileName = urlFileName(url);
+    if (opts.unpack === true) {
+      const { detectArchive } = await import('./archive-detect.js');
+      const kind = await detectArchive(file);
+      if (kind) {
+        const { unpackArchives } = await import('./add-into.js');
+        const r = await unpackArchives(staging, [{ file, kind }], dest, opts);
+        return { ...r, linked: [], digest, fileName };
+      }
+    }
     const lower = opts.lowerDirs ? new LayerStack(opts.lowerDirs) : undefined;
     const plan = planDestination({
       dest,
@@ -82,7 +94,6 @@ export async function addUrl(
       matches: 1,
       existsAsDir: (p) => lowerDirMeta(lower, p) !== undefined,
     });
-    const fileName = urlFileName(url);
     const modified = Date.parse(body.lastModified ?? '');
     const mtimeNs = BigInt(Math.round((Number.isNaN(modified) ? Date.now() : modified) * 1e6));
     const entry: FileEntry = {
@@ -97,16 +108,9 @@ export async function addUrl(
       // The download's own inode: the copier opens it as a walked file (core/fs/open-walked.ts).
       statKey: `${statSync(file, { bigint: true }).ino}:${mtimeNs}:${mtimeNs}`,
     };
-    const tree = new WriteTree(staging, {
-      defaultDir: {
-        mode: 0o755,
-        uid: opts.chown?.uid ?? 0,
-        gid: opts.chown?.gid ?? 0,
-        mtime: opts.sourceDateEpoch ?? Date.now() / 1000,
-      },
-      existing: (p) => lowerDirMeta(lower, p),
-    });
-    tree.put(plan.isDir ? path.posix.join(plan.path, fileName) : plan.path, entry);
+    const tree = destinationTree(staging, lower, opts);
+    const landing = landingPath(lower, plan.path);
+    tree.put(plan.isDir ? path.posix.join(landing, fileName) : landing, entry);
     const written = await writeEntries(tree, {
       chown: opts.chown,
       chmod: opts.chmod ? parseChmod(opts.chmod) : undefined,

@@ -13,13 +13,18 @@ const CLASS_SHIFT = { u: 6, g: 3, o: 0 } as const;
 type Who = keyof typeof CLASS_SHIFT;
 const CLAUSE = /^([ugoa]*)((?:[-+=](?:[ugo]|[rwxXst]*))+)$/;
 
+/** The mode of an octal --chmod (`0755`), or undefined for a symbolic one. */
+export function octalChmod(spec: string): number | undefined {
+  if (!/^[0-7]+$/.test(spec)) return undefined;
+  const m = Number.parseInt(spec, 8);
+  if (m > 0o7777) throw invalid(spec);
+  return m;
+}
+
 /** @throws InvalidInputError for anything that is neither octal nor symbolic. */
 export function parseChmod(spec: string): ChmodFn {
-  if (/^[0-7]+$/.test(spec)) {
-    const m = Number.parseInt(spec, 8);
-    if (m > 0o7777) throw invalid(spec);
-    return () => m;
-  }
+  const octal = octalChmod(spec);
+  if (octal !== undefined) return () => octal;
   const clauses = spec.split(',').map((c) => {
     const m = CLAUSE.exec(c);
     if (!m) throw invalid(spec);

@@ -10,7 +10,16 @@
  * SOURCE_DATE_EPOCH), `--chmod` replaces the mode of every copied entry.
  */
 
-import { chmodSync, lchownSync, linkSync, lutimesSync, mkdirSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+} from 'node:fs';
 import { chmod, lchown, lutimes } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -21,9 +30,10 @@ import { LayerStack } from '../fs/layer-stack.js';
 import { copyWalked, copyWalkedSync, inodeOfStatKey } from '../fs/open-walked.js';
 import { InvalidInputError, NoSpaceError } from '../oci/errors.js';
 import { type ChmodFn, parseChmod } from './chmod-spec.js';
+import { destinationTree, landingPath, lowerDirMeta } from './created-dirs.js';
 import { planDestination } from './dest-rules.js';
 import { LayerSource } from './layer-source.js';
-import { type DirMeta, WriteTree } from './write-tree.js';
+import type { DirMeta, WriteTree } from './write-tree.js';
 
 /** Files up to this size are copied synchronously; bigger ones through the bounded async path. */
 const SYNC_MAX = 256 << 10;
@@ -92,24 +102,22 @@ export async function copyInto(
     existsAsDir: (p) => lowerDirMeta(lower, p) !== undefined,
   });
   const chmodFn = opts.chmod ? parseChmod(opts.chmod) : undefined;
-  const tree = new WriteTree(staging, {
-    defaultDir: {
-      mode: 0o755,
-      uid: opts.chown?.uid ?? 0,
-      gid: opts.chown?.gid ?? 0,
-      mtime: createdMtime(opts.sourceDateEpoch),
-    },
-    existing: (p) => lowerDirMeta(lower, p),
-  });
+  const tree = destinationTree(staging, lower, opts);
+  const landing = landingPath(lower, plan.path);
   for (const m of sources.matches) {
     const root = m.entries[0];
     let base: string;
-    if (parents && m.parentsPath !== undefined) base = path.posix.join(plan.path, m.parentsPath);
-    else if (root.type === 'dir') base = plan.path;
-    else base = plan.isDir ? path.posix.join(plan.path, path.posix.basename(m.path) || '.') : plan.path;
+    if (parents && m.parentsPath !== undefined) base = path.posix.join(landing, m.parentsPath);
+    else if (root.type === 'dir') base = landing;
+    else base = plan.isDir ? path.posix.join(landing, path.posix.basename(m.path) || '.') : landing;
     // put() normalises what needs it; plain concatenation is the join for the rest.
     const prefix = base.endsWith('/') ? base : `${base}/`;
-    for (const e of m.entries) tree.put(e.rel === '' ? base : prefix + e.rel, e);
+    for (const e of m.entries) {
+      // A copied directory's contents land in the destination; the destination itself, when
+      // missing, is created by the one rule for created directories (created-dirs.ts).
+      if (e.rel === '' && e.type === 'dir' && !(parents && m.parentsPath !== undefined)) tree.ensureDir(base);
+      else tree.put(e.rel === '' ? base : prefix + e.rel, e);
+    }
   }
   return writeEntries(tree, {
     chown: opts.chown,
@@ -119,30 +127,6 @@ export async function copyInto(
     reuse: opts.reuse,
     onFile: opts.onFile,
   });
-}
-
-/**
- * The mtime of what a step creates rather than copies (new parent dirs, heredoc files):
- * SOURCE_DATE_EPOCH, else the epoch. Never the build time: the layer's diffID, hence the
- * image ID, must not depend on when it was built (ko and Bazel make the same choice).
- */
-export function createdMtime(sde: number | undefined): number {
-  return sde ?? 0;
-}
-
-/** Metadata of a directory that already exists in the image at `imagePath`, if it does. */
-export function lowerDirMeta(lower: LayerStack | undefined, imagePath: string): DirMeta | undefined {
-  if (!lower) return undefined;
-  const r = lower.resolveSync(imagePath.replace(/^\/+/, ''), true, imagePath);
-  if (!r.exists) return undefined;
-  const hit = lower.lookup(r.rel);
-  if (!hit?.st.isDirectory()) return undefined;
-  return {
-    mode: Number(hit.st.mode & 0o7777n),
-    uid: Number(hit.st.uid),
-    gid: Number(hit.st.gid),
-    mtime: Number(hit.st.mtimeNs) / 1e9,
-  };
 }
 
 interface WriteOptions {
@@ -172,7 +156,7 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
   for (const d of dirs) guard(d.target, () => mkdirSync(tree.hostPath(d.target), { recursive: true }));
   const pending: Promise<void>[] = [];
   for (const [target, e] of tree.entries()) {
-    if (e.type === 'dir' || e.type === 'socket') continue;
+    if (e.type === 'dir') continue;
     const host = tree.hostPath(target);
     const owner = ownerOf(e);
     const mode = o.chmod ? o.chmod(e.mode, false) : e.mode;
@@ -185,7 +169,9 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
       });
       continue;
     }
-    if (e.type !== 'file') guard(target, () => makeSpecial(e, host, mode));
+    // A socket cannot be copied; BuildKit (fsutil) writes an empty regular file in its place.
+    if (e.type === 'socket') guard(target, () => closeSync(openSync(host, 'wx', 0o600)));
+    else if (e.type !== 'file') guard(target, () => makeSpecial(e, host, mode));
     else {
       bytes += e.size;
       o.onFile?.(target, e);
@@ -197,7 +183,7 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
     }
     const chowned = owner.uid !== euid || owner.gid !== egid;
     // chown clears setuid/setgid, and copyFile keeps only what the source had.
-    const needChmod = chowned || o.chmod !== undefined || (mode & 0o7000) !== 0;
+    const needChmod = chowned || o.chmod !== undefined || (mode & 0o7000) !== 0 || e.type === 'socket';
     if (e.type !== 'file' || e.size <= SYNC_MAX) {
       // Small files synchronously: file creation is disk-bound and the pool round trips
       // only add to it (5,000 copies: 1.8 s sync against 2.8 s with 32 in flight).

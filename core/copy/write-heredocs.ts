@@ -4,14 +4,14 @@
  * Mkfile default for heredocs) before --chmod, owned by --chown or root, with mtime
  * SOURCE_DATE_EPOCH when given, else now.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileEntry } from '../fs/file-entry.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import { parseChmod } from './chmod-spec.js';
-import { type CopyOptions, type CopyResult, createdMtime, lowerDirMeta, writeEntries } from './copy-into.js';
+import { type CopyOptions, type CopyResult, writeEntries } from './copy-into.js';
+import { createdMtime, destinationTree, lowerDirMeta } from './created-dirs.js';
 import { planDestination } from './dest-rules.js';
-import { WriteTree } from './write-tree.js';
 
 export interface HeredocFile {
   /** The heredoc's name (its delimiter word), which becomes the file name in a directory destination. */
@@ -38,14 +38,10 @@ export async function writeHeredocs(
   // chown/chmod/mtime handling) does the rest.
   const tmp = await mkdtemp(path.join(path.dirname(path.resolve(staging)), '.heredoc-'));
   try {
-    const tree = new WriteTree(staging, {
-      defaultDir: {
-        mode: 0o755,
-        uid: opts.chown?.uid ?? 0,
-        gid: opts.chown?.gid ?? 0,
-        mtime: Number(now) / 1e9,
-      },
-      existing: (p) => lowerDirMeta(lower, p),
+    // BuildKit makes a heredoc's parents with Mkdir 0755 whatever the --chmod.
+    const tree = destinationTree(staging, lower, {
+      chown: opts.chown,
+      sourceDateEpoch: opts.sourceDateEpoch,
     });
     for (const [i, f] of files.entries()) {
       const abs = path.join(tmp, String(i));
@@ -60,7 +56,8 @@ export async function writeHeredocs(
         gid: 0,
         size: bytes.length,
         mtime: Number(now) / 1e9,
-        statKey: `0:${now}:${now}`,
+        // The temp file's own inode: the copier opens it as a walked file and checks it.
+        statKey: `${(await stat(abs, { bigint: true })).ino}:${now}:${now}`,
       };
       tree.put(plan.isDir ? path.posix.join(plan.path, f.name) : plan.path, e);
     }

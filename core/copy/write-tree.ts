@@ -41,6 +41,7 @@ export class WriteTree {
   readonly #opts: WriteTreeOptions;
   readonly #entries = new Map<string, FileEntry>();
   readonly #existing = new Map<string, DirMeta | undefined>();
+  readonly #ensured = new Set<string>();
 
   constructor(staging: string, opts: WriteTreeOptions) {
     this.#root = path.resolve(staging);
@@ -60,6 +61,16 @@ export class WriteTree {
       return;
     }
     this.#entries.set(t, e);
+  }
+
+  /**
+   * Plans a directory at `target` (absolute, normal) that the step needs even if nothing is
+   * copied into it: created with `defaultDir` metadata, or with the image's own when the
+   * image already has it.
+   */
+  ensureDir(target: string): void {
+    const t = path.posix.normalize(target);
+    if (t !== '/') this.#ensured.add(t);
   }
 
   #existingMeta(t: string): DirMeta | undefined {
@@ -83,6 +94,11 @@ export class WriteTree {
     };
     for (const [t, e] of this.#entries) {
       if (e.type === 'dir' && t !== '/') dirs.set(t, { target: t, entry: e, meta: this.#opts.defaultDir });
+      addParents(t);
+    }
+    for (const t of this.#ensured) {
+      if (dirs.has(t) || this.#entries.has(t)) continue;
+      dirs.set(t, { target: t, meta: this.#existingMeta(t) ?? this.#opts.defaultDir });
       addParents(t);
     }
     return [...dirs.values()].sort(

@@ -8,9 +8,10 @@ import type { Store } from '../../store/store.js';
 import { normalizeRef } from '../image/reference.js';
 import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../oci/digest.js';
-import { NotFoundError } from '../oci/errors.js';
+import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
 import type { ImageState } from '../plan/types.js';
+import { formatPlatform, parsePlatform, platformRuns } from '../registry/platform.js';
 
 export interface ResolvedImage {
   /** The normalised reference that was looked up. */
@@ -64,7 +65,28 @@ export async function resolveImage(
       id = local;
     }
   }
-  return { ref: name, id, state: await imageState(store, id) };
+  const state = await imageState(store, id);
+  if (o.platform !== undefined) checkPlatform(ref, state.config, o.platform);
+  return { ref: name, id, state };
+}
+
+/**
+ * A base image must run on the platform the build targets. BuildKit builds on with an
+ * InvalidBaseImagePlatform warning and emulates RUN where binfmt is installed; strata runs
+ * no emulator, so an image for another platform is refused with both named, never built on
+ * and labelled as asked. A config that names no architecture (hand-made) is taken as it is.
+ */
+function checkPlatform(ref: string, config: ImageConfig, platform: string): void {
+  if (!config.os || !config.architecture) return;
+  const want = parsePlatform(platform);
+  const have = parsePlatform(
+    `${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`,
+  );
+  if (platformRuns(want, have)) return;
+  throw new InvalidInputError(
+    `resolve image ${ref}: no match for platform ${platform}: the image is ${formatPlatform(have)} ` +
+      `(strata does not emulate other platforms; build for ${formatPlatform(have)} or use a base image that has ${platform})`,
+  );
 }
 
 /** Reads an image config and derives the chainIDs of its layers, checking they are present. */

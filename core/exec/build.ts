@@ -37,6 +37,8 @@ export interface BuildOptions {
   /** Dockerfile path; default `<context>/Dockerfile`. */
   dockerfile?: string;
   tags: string[];
+  /** `--label`: set on the final image's config after the Dockerfile's own LABELs (BuildKit's `label:` attrs). */
+  labels?: Record<string, string>;
   target?: string;
   buildArgs: Record<string, string>;
   noCache: boolean;
@@ -258,6 +260,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         ssh: new Map((o.ssh ?? []).map((a) => [a.id, a.socket])),
         env: o.env,
         extraEnv: (graph.proxyEnv ?? []).map(([k, v]) => `${k}=${v}`),
+        hostname: o.buildArgs.BUILDKIT_SANDBOX_HOSTNAME || undefined,
         signal: o.signal,
         progress: o.progress,
         lookupImage: lookup,
@@ -273,6 +276,12 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         type: 'info',
         message: `early cutoff: ${would.length} step(s) reran with the same input as an earlier run; --early-cutoff would have reused them (about ${s.toFixed(1)}s of run time)`,
       });
+    }
+    if (o.labels && Object.keys(o.labels).length > 0) {
+      result.config.config = {
+        ...result.config.config,
+        Labels: { ...result.config.config?.Labels, ...o.labels },
+      };
     }
     const configBytes = JSON.stringify(result.config);
     const { digest: imageId } = await store.putBlob(configBytes);

@@ -68,7 +68,7 @@ export async function copyStep(
       // now, conditionally: a step that misses only because its parent changed finds the
       // body it downloaded before still current (304) and downloads nothing.
       const content = await d.resolveUrl(url);
-      await addUrl(staging, url, dest, { ...opts, checksum: ins.checksum, content });
+      await addUrl(staging, url, dest, { ...opts, checksum: ins.checksum, unpack: ins.unpack, content });
     }
   }
   const sources = ins.kind === 'add' ? ins.sources.filter((src) => !isUrl(src)) : ins.sources;

@@ -5,7 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { RunMount as GraphMount, Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
@@ -33,6 +33,8 @@ export interface RunContext {
   hostEnv: NodeJS.ProcessEnv;
   /** Added to the env of every RUN (proxy args), outside the cache key. */
   extraEnv: string[];
+  /** `--build-arg BUILDKIT_SANDBOX_HOSTNAME`: the RUN container's hostname (default strata). */
+  hostname?: string;
   /** Directory for this build's temporary state (bundles, secrets): deleted afterwards. */
   tmpDir: string;
   /** Materialises a stage's or image's filesystem (read-only use) and returns its path. */
@@ -92,7 +94,13 @@ export async function execRun(
       // The `#!` script of `RUN <<EOF`: the command is /dev/pipes/<name> (frontend/graph).
       const p = join(stepDir, `heredoc-${mounts.length}`);
       await writeFile(p, f.content, { mode: 0o755 });
-      mounts.push({ type: 'file', source: p, target: `/dev/pipes/${f.name}`, readonly: true });
+      mounts.push({
+        type: 'file',
+        source: p,
+        target: `/dev/pipes/${f.name}`,
+        readonly: true,
+        executable: true,
+      });
     }
     const work = join(stepDir, 'work');
     await mkdir(work);
@@ -110,7 +118,7 @@ export async function execRun(
       mounts,
       network: ins.network,
       security: ins.security,
-      hostname: 'strata',
+      hostname: rc.hostname ?? 'strata',
       onOutput: (stream, chunk) => {
         for (const line of chunk.toString().split('\n')) if (line) tail.push(line);
         if (tail.length > TAIL) tail.splice(0, tail.length - TAIL);
@@ -145,6 +153,11 @@ async function resolveMount(
       if (!m.target) throw new InvalidInputError('run --mount=type=cache: target is required');
       let cacheId = m.id ?? m.target;
       let seed: ((dir: string) => Promise<void>) | undefined;
+      if (!m.from && (m.uid !== undefined || m.gid !== undefined || m.mode !== undefined)) {
+        // BuildKit makes such a cache from a base (a Mkdir with that owner and mode), and
+        // a cache with a base is keyed by it: another owner or mode, another cache.
+        cacheId = `${cacheId}:mkdir:${(m.mode ?? 0o755).toString(8)}:${m.uid ?? 0}:${m.gid ?? 0}`;
+      }
       if (m.from) {
         const from = m.from;
         const source = posix.normalize(`/${m.source ?? ''}`);
@@ -213,7 +226,7 @@ async function resolveMount(
       if (value === undefined) {
         if (m.required)
           throw new InvalidInputError(
-            `run --mount=type=secret: secret ${JSON.stringify(id)} is required but was not given (--secret id=${id},src=FILE)`,
+            `run --mount=type=secret: secret ${id}: not found (it is required; pass --secret id=${id},src=FILE)`,
           );
         return [];
       }
@@ -223,7 +236,10 @@ async function resolveMount(
         if (!m.target) return [];
       }
       const p = join(stepDir, `secret-${randomBytes(4).toString('hex')}`);
-      await writeFile(p, value, { mode: m.mode ?? 0o400 });
+      await writeFile(p, value, { mode: 0o400 });
+      // BuildKit's secret mount options: owner and mode as asked (default 0:0, 0400).
+      await chown(p, m.uid ?? 0, m.gid ?? 0);
+      await chmod(p, m.mode ?? 0o400);
       return [{ type: 'file', source: p, target: m.target ?? `/run/secrets/${id}`, readonly: true }];
     }
     case 'ssh': {

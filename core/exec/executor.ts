@@ -13,7 +13,7 @@ import type { Digest } from '../oci/digest.js';
 import { chainId } from '../oci/digest.js';
 import type { History, ImageConfig } from '../oci/types.js';
 import type { StageState } from '../plan/config-apply.js';
-import { applyStep, createdBy, initStageState, makesLayer } from '../plan/config-apply.js';
+import { applyStep, createdBy, inheritStageState, initStageState, makesLayer } from '../plan/config-apply.js';
 import type { ChainOf } from '../plan/planner.js';
 import type { CacheRecord, ImageState, Plan, PlannedStage, PlannedStep } from '../plan/types.js';
 import type { BuildEvent, ProgressSink } from '../progress/events.js';
@@ -219,7 +219,7 @@ function startStage(
     if (!from) throw new Error(`execute: stage ${base.index} has not run`);
     return {
       image: structuredClone(from.state),
-      stageState: { ...structuredClone(from.stageState), cmdSet: false },
+      stageState: inheritStageState(from.stageState),
     };
   }
   const image = structuredClone(ps.base);
@@ -264,9 +264,9 @@ async function runStepAndRecord(
         ({ layerFiles, measured } = await runners.copy(p, st, image, staging));
       }
       const m = measured ?? (produced ? await runners.measure(staging) : undefined);
-      // An empty diff makes no layer (BuildKit drops empty layers too), except COPY/ADD,
-      // whose layer is what it wrote even when that is only a directory.
-      if (m && !(m.empty && kind !== 'copy' && kind !== 'add')) {
+      // Every RUN, COPY, ADD and WORKDIR (but `WORKDIR /`) makes a layer, an empty one too,
+      // as BuildKit commits every exec and file op (testExportedHistory: `RUN ls` has one).
+      if (m) {
         const parent = image.chain[image.chain.length - 1];
         const cid = chainId(parent, m.diffId);
         await store.commitLayer(staging, { chainId: cid, diffId: m.diffId, parent, size: m.size });

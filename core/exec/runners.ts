@@ -2,15 +2,18 @@
  * The effectful side of each step kind, wired to the modules that do the work: the
  * context and copy code for COPY/ADD, runc for RUN, the layer writer for diffIDs.
  */
-import { mkdir, utimes } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { RunMount as GraphMount, Step } from '../../frontend/graph/types.js';
 import type { Store } from '../../store/store.js';
-import { copyInto, lowerDirMeta } from '../copy/copy-into.js';
+import { copyInto, writeEntries } from '../copy/copy-into.js';
+import { destinationTree, lowerDirMeta } from '../copy/created-dirs.js';
+import { resolveOwner } from '../copy/resolve-owner.js';
 import type { UrlContent } from '../copy/url-content.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import type { Digest } from '../oci/digest.js';
+import { NotFoundError } from '../oci/errors.js';
 import type { PlanContext } from '../plan/build-context.js';
 import type { ImageState } from '../plan/types.js';
 import type { ProgressSink } from '../progress/events.js';
@@ -32,6 +35,8 @@ export interface RunnerDeps {
   env: NodeJS.ProcessEnv;
   /** Proxy build-args: in every RUN's env, never in a cache key. */
   extraEnv: string[];
+  /** The RUN containers' hostname, when the build names one. */
+  hostname?: string;
   signal?: AbortSignal;
   progress: ProgressSink;
   lookupImage(ref: string): Promise<ResolvedImage>;
@@ -100,6 +105,7 @@ export function makeRunners(d: RunnerDeps): StepRunners {
         ssh: d.ssh,
         hostEnv: d.env,
         extraEnv: d.extraEnv,
+        hostname: d.hostname,
         tmpDir: d.tmpDir,
         stageRoot,
         stageIdentity,
@@ -115,16 +121,17 @@ export function makeRunners(d: RunnerDeps): StepRunners {
       const ins = p.step.instruction;
       if (ins.kind !== 'workdir') return false;
       // The merged view of the layers (whiteouts, opaque dirs, symlinks) decides, as in copies.
-      if (lowerDirMeta(new LayerStack(diffDirs(d.store, image.chain)), ins.path)) return false;
-      await mkdir(join(staging, ins.path), { recursive: true, mode: 0o755 });
-      // Created directories get a fixed time (the epoch) so the layer, hence the image ID,
-      // does not depend on when it was built.
-      const t = 0;
-      let rel = ins.path;
-      while (rel !== '/' && rel !== '') {
-        await utimes(join(staging, rel), t, t);
-        rel = posix.dirname(rel);
-      }
+      const lowers = diffDirs(d.store, image.chain);
+      const lower = new LayerStack(lowers);
+      // An existing directory is left as it is; the step still makes its (empty) layer, as
+      // BuildKit's Mkdir with parents does for every WORKDIR but `/`.
+      if (lowerDirMeta(lower, ins.path)) return true;
+      // BuildKit's WORKDIR is a Mkdir with parents as the stage's USER (dispatchWorkdir).
+      const user = image.config.config?.User;
+      const chown = user ? await workdirOwner(lowers, user) : undefined;
+      const tree = destinationTree(staging, lower, { chown });
+      tree.ensureDir(ins.path);
+      await writeEntries(tree, { concurrency: 1 });
       void state;
       return true;
     },
@@ -134,4 +141,17 @@ export function makeRunners(d: RunnerDeps): StepRunners {
       return { diffId: r.diffId, size: r.size, empty: r.entries === 0 };
     },
   };
+}
+
+/**
+ * The owner of directories WORKDIR creates: USER resolved like --chown; a name the image
+ * does not know gives root, as BuildKit's readUser does (it treats a missing user as 0:0).
+ */
+async function workdirOwner(lowers: readonly string[], user: string) {
+  try {
+    return await resolveOwner(lowers, user);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
 }

@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import type { Store } from '../../store/index.js';
 import { normalizeRef } from '../image/reference.js';
 import { NotFoundError } from '../oci/errors.js';
+import { hostPlatform } from '../oci/platform.js';
 import type { ImageConfig } from '../oci/types.js';
 import { commitStaged, discardStaged, stageLayer } from './import-layers.js';
 import type { LoadedImage } from './load-archive.js';
@@ -42,10 +43,14 @@ export async function importRootfs(
     await discardStaged(staged);
   }
   const created = opts.created ?? `${new Date().toISOString().slice(0, 19)}Z`;
+  // A root filesystem says nothing of its platform: like docker import, take the host's (a
+  // build for another platform refuses a base that is not for it, core/exec/base-image.ts).
+  const [os, architecture, variant] = hostPlatform().split('/');
   const config: ImageConfig = {
     created,
-    architecture: 'amd64',
-    os: 'linux',
+    architecture,
+    os,
+    ...(variant ? { variant } : {}),
     config: { Env: [DEFAULT_PATH] },
     rootfs: { type: 'layers', diff_ids: [diffId] },
     history: [{ created, created_by: 'strata import' }],

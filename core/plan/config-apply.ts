@@ -41,6 +41,17 @@ export function initStageState(base: ContainerConfig | undefined, scratch: boole
   return { config, buildEnv: envToMap(env), cmdSet: false };
 }
 
+/**
+ * Starts a stage FROM an earlier stage: that stage's state, CMD not yet set by this one, and
+ * no ONBUILD triggers: they ran as this stage's first steps (frontend/graph applyTriggers)
+ * and do not carry over, as BuildKit's dispatchState.init clears them.
+ */
+export function inheritStageState(from: StageState): StageState {
+  const state: StageState = { ...structuredClone(from), cmdSet: false };
+  if (state.config.OnBuild) delete state.config.OnBuild;
+  return state;
+}
+
 function setEnv(config: ContainerConfig, key: string, value: string): void {
   const env = config.Env ?? [];
   const i = env.findIndex((e) => e === key || e.startsWith(`${key}=`));
@@ -154,7 +165,18 @@ export function createdBy(step: Step, state: StageState): string {
     const prefix = args.length > 0 ? `|${args.length} ${args.join(' ')} ` : '';
     return `RUN ${prefix}${argv.join(' ')} # buildkit`;
   }
-  const text = step.source.replace(/\s+/g, ' ').trim();
-  if (ins.kind === 'copy' || ins.kind === 'add') return `${text} # buildkit`;
-  return text;
+  if (ins.kind === 'copy' || ins.kind === 'add') {
+    // BuildKit's commit message (dockerfile2llb convert_copy.go): --parents, --chown and
+    // --chmod are recorded, --from, --link and --exclude are not.
+    const words = [ins.kind.toUpperCase()];
+    if (ins.parents) words.push('--parents');
+    if (ins.chown) words.push(`--chown=${ins.chown}`);
+    if (ins.chmod) words.push(`--chmod=${ins.chmod}`);
+    words.push(...ins.sources, ...ins.heredocs.map((h) => `<<${h.name}`), ins.dest);
+    return `${words.join(' ')} # buildkit`;
+  }
+  // Go's %v of BuildKit's port list: the arguments sorted as written, then each expanded
+  // to port/proto (frontend/instructions and expose-ports.ts keep that order).
+  if (ins.kind === 'expose') return `EXPOSE [${ins.ports.join(' ')}]`;
+  return step.source.replace(/\s+/g, ' ').trim();
 }

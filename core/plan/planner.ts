@@ -14,7 +14,7 @@ import { chainId, type Digest, sha256 } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
 import type { StageState } from './config-apply.js';
-import { applyStep, initStageState } from './config-apply.js';
+import { applyStep, inheritStageState, initStageState } from './config-apply.js';
 import { isUrl, stepOp } from './step-ops.js';
 import type {
   CacheRecord,
@@ -186,7 +186,7 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
       root = from.finalKey === undefined ? undefined : rootKey({ stage: from.finalKey }, deps.platform);
       if (root === undefined) waitsFor = [from.label];
       baseDescription = `stage ${from.label}`;
-      state = { ...structuredClone(fromState), cmdSet: false };
+      state = inheritStageState(fromState);
     }
     const names = labels(stage, label, multi);
     const steps: PlannedStep[] = [];

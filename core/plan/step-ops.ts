@@ -12,9 +12,13 @@ import { commandArgv, runEnv } from './config-apply.js';
 
 export { isUrl } from '../cache/explain-miss.js';
 
-/** Joins a COPY destination onto WORKDIR the way Docker does, keeping a trailing slash. */
+/**
+ * Joins a COPY destination onto WORKDIR the way Docker does, keeping a trailing slash. An
+ * empty destination (`COPY f $empty`) is the working directory as a directory, as BuildKit's
+ * dispatchCopy treats "" like "." (this matters under --link, where nothing below says so).
+ */
 export function resolveDest(dest: string, workdir: string | undefined): string {
-  const trailing = dest.endsWith('/') || dest === '.' || dest.endsWith('/.');
+  const trailing = dest === '' || dest.endsWith('/') || dest === '.' || dest.endsWith('/.');
   let p = posix.isAbsolute(dest) ? dest : posix.join(workdir || '/', dest);
   p = posix.normalize(p);
   if (trailing && !p.endsWith('/')) p += '/';

@@ -166,12 +166,12 @@ export function specMount(m: RunMount): Mount {
         options: ['rbind', m.readonly ? 'ro' : 'rw'],
       };
     case 'file':
-      // Secrets: no exec, no devices, no setuid, like BuildKit's secret tmpfs.
+      // No devices, no setuid; secrets no exec either, like BuildKit's secret tmpfs.
       return {
         destination: m.target,
         type: 'bind',
         source: m.source,
-        options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'],
+        options: ['rbind', 'ro', 'nosuid', 'nodev', ...(m.executable ? [] : ['noexec'])],
       };
     case 'tmpfs': {
       const options = ['nosuid', 'nodev'];

@@ -20,16 +20,18 @@ interface GroupEntry {
  * root filesystem's /etc/passwd and /etc/group, the way Docker and BuildKit do:
  * - a name must exist in /etc/passwd, a group name in /etc/group;
  * - a numeric uid without a passwd entry gets gid 0;
- * - supplementary groups are the /etc/group entries that list the user, unless a group was
- *   given explicitly.
+ * - supplementary groups are the primary group plus the /etc/group entries that list the
+ *   user, or only the given group when one is named (containerd's WithAdditionalGIDs after
+ *   CVE-2023-25173, which BuildKit's testUserAdditionalGids asserts: `id` as root shows
+ *   `groups=0(root),10(wheel)`, USER 1234 shows `groups=0(root)`).
  * Both files are read through `resolveInRoot`, so an image whose /etc/passwd is a symlink
  * to `/etc/passwd` reads its own file, never the host's. Missing files count as empty.
- * Undefined or empty `user` is root.
+ * Undefined or empty `user` is root, looked up like `0`.
  *
  * @throws InvalidInputError when a name is not found
  */
 export function resolveUser(rootfs: string, user: string | undefined): User {
-  if (user === undefined || user === '') return { uid: 0, gid: 0 };
+  if (user === undefined || user === '') return resolveUser(rootfs, '0');
   const colon = user.indexOf(':');
   const userPart = colon < 0 ? user : user.slice(0, colon);
   const groupPart = colon < 0 ? undefined : user.slice(colon + 1);
@@ -65,19 +67,10 @@ export function resolveUser(rootfs: string, user: string | undefined): User {
         );
       gid = g.gid;
     }
-    return { uid, gid };
+    return { uid, gid, additionalGids: [gid] };
   }
-  const additionalGids =
-    name === undefined
-      ? []
-      : [
-          ...new Set(
-            loadGroups()
-              .filter((g) => g.members.includes(name as string))
-              .map((g) => g.gid),
-          ),
-        ].filter((g) => g !== gid);
-  return additionalGids.length > 0 ? { uid, gid, additionalGids } : { uid, gid };
+  const member = name === undefined ? [] : loadGroups().filter((g) => g.members.includes(name as string));
+  return { uid, gid, additionalGids: [...new Set([gid, ...member.map((g) => g.gid)])] };
 }
 
 function isNumeric(s: string): boolean {

@@ -6,8 +6,11 @@ export type RunMount =
   | { type: 'bind'; source: string; target: string; readonly: boolean }
   /** size in bytes; unset means the kernel default (half of RAM). */
   | { type: 'tmpfs'; target: string; size?: number }
-  /** A single host file (secrets), always read-only. */
-  | { type: 'file'; source: string; target: string; readonly: true };
+  /**
+   * A single host file, always read-only: a secret (noexec, like BuildKit's secret tmpfs)
+   * or a `RUN <<EOF` script, which must be executable to run its `#!` line.
+   */
+  | { type: 'file'; source: string; target: string; readonly: true; executable?: boolean };
 
 /**
  * Network mode of a RUN step.

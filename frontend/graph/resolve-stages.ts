@@ -7,6 +7,7 @@
 import { DockerfileError, withLocation } from '../errors.js';
 import type { SourceInfo } from '../instructions/index.js';
 import { expandWord } from '../shell/index.js';
+import { withSuggestion } from '../suggest.js';
 import { buildGlobalArgs, type GlobalArgs } from './global-args.js';
 import { applyTriggers, type TriggerParser } from './onbuild-triggers.js';
 import { commandStageDeps, findStage, resolveCommandRefs } from './resolve-refs.js';
@@ -97,8 +98,12 @@ function resolveTarget(table: StageTable, opts: GraphOptions, source: SourceInfo
   const stage = findStage(table.stages, opts.target);
   if (stage) return stage.index;
   const names = table.stages.flatMap((s) => (s.name ? [s.name] : []));
-  const known = names.length > 0 ? ` (stages: ${names.join(', ')})` : ' (no stage has a name)';
-  throw new DockerfileError(`target stage "${opts.target}" could not be found${known}`, {
+  const message = `target stage "${opts.target}" could not be found`;
+  const hinted = withSuggestion(message, opts.target, names);
+  // Without a near name, list the stages there are.
+  const known =
+    hinted !== message ? '' : names.length > 0 ? ` (stages: ${names.join(', ')})` : ' (no stage has a name)';
+  throw new DockerfileError(`${hinted}${known}`, {
     file: source.file,
     lines: source.lines,
   });

@@ -16,6 +16,22 @@ import type { BuildGraph, GraphOptions, Stage, Step } from './types.js';
 
 const PROXY_ARGS = ['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY'];
 
+/**
+ * The proxy build-args as a RUN sees them: each under both its upper- and lower-case name
+ * (`--build-arg http_proxy=x` gives HTTP_PROXY=x and http_proxy=x), as BuildKit's executor
+ * sets its ProxyEnv (moby/buildkit dockerfile2llb proxyEnvFromBuildArgs, llb.WithProxy).
+ */
+function proxyEnv(buildArgs: Record<string, string>): [string, string][] {
+  const out: [string, string][] = [];
+  for (const name of PROXY_ARGS) {
+    const given = Object.entries(buildArgs).filter(([k]) => k.toUpperCase() === name);
+    if (given.length === 0) continue;
+    const value = given[given.length - 1][1];
+    out.push([name, value], [name.toLowerCase(), value]);
+  }
+  return out;
+}
+
 /** Build-args that need no ARG line and are never reported as unused. */
 function isBuiltinArg(name: string): boolean {
   return (
@@ -100,7 +116,7 @@ export function toGraph(parsed: ParseResult, opts: GraphOptions): BuildGraph {
       .filter((k) => !declared.has(k) && !isBuiltinArg(k))
       .sort(),
   };
-  const proxy = Object.entries(buildArgs).filter(([k]) => PROXY_ARGS.includes(k.toUpperCase()));
+  const proxy = proxyEnv(buildArgs);
   if (proxy.length > 0) graph.proxyEnv = proxy;
   return graph;
 }

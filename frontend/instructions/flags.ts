@@ -4,6 +4,7 @@
  * `--f`, `--f=true|false` (any case), only `strings` flags may repeat, a bare `--` ends the
  * flags, anything unknown is an error.
  */
+import { withSuggestion } from '../suggest.js';
 import { InstructionError } from './instruction-error.js';
 
 export type FlagKind = 'bool' | 'string' | 'strings';
@@ -49,9 +50,7 @@ export function parseFlags(words: readonly string[], spec: FlagSpec): ParsedFlag
     const name = flagName.slice(2);
     const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (kind === undefined) {
-      const known = Object.keys(spec);
-      const hint = suggest(name, known);
-      throw new InstructionError(`unknown flag: ${flagName}${hint ? ` (did you mean ${hint}?)` : ''}`);
+      throw new InstructionError(withSuggestion(`unknown flag: ${flagName}`, name, Object.keys(spec)));
     }
     if (out.used.includes(name) && kind !== 'strings') {
       throw new InstructionError(`duplicate flag specified: ${flagName}`);
@@ -71,30 +70,4 @@ export function parseFlags(words: readonly string[], spec: FlagSpec): ParsedFlag
     }
   }
   return out;
-}
-
-/** The closest known name within edit distance 2, as `--name`, for "did you mean". */
-export function suggest(word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDist = 3;
-  for (const o of options) {
-    const d = editDistance(word.toLowerCase(), o.toLowerCase());
-    if (d < bestDist) {
-      bestDist = d;
-      best = o;
-    }
-  }
-  return best === undefined ? undefined : `--${best}`;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
 }

@@ -5,6 +5,8 @@
  * expander (`null`, when the instruction is first typed) values containing `$` are left
  * for later and only what is already literal is checked.
  */
+
+import { withSuggestion } from '../suggest.js';
 import { csvFields } from './csv-fields.js';
 import { InstructionError } from './instruction-error.js';
 
@@ -31,6 +33,28 @@ export interface ParsedMount {
 
 const TYPES: readonly string[] = ['bind', 'cache', 'tmpfs', 'secret', 'ssh'];
 const SHARING: readonly string[] = ['shared', 'private', 'locked'];
+/** Every key a --mount takes, for "did you mean" (BuildKit's list in commands_runmount.go). */
+const MOUNT_KEYS: readonly string[] = [
+  'type',
+  'from',
+  'source',
+  'target',
+  'readonly',
+  'id',
+  'sharing',
+  'required',
+  'size',
+  'mode',
+  'uid',
+  'gid',
+  'src',
+  'dst',
+  'destination',
+  'ro',
+  'rw',
+  'readwrite',
+  'env',
+];
 
 export function parseMount(csv: string, expand: ((word: string) => string) | null): ParsedMount {
   const m: ParsedMount = { type: 'bind', readonly: true, required: false };
@@ -66,7 +90,8 @@ export function parseMount(csv: string, expand: ((word: string) => string) | nul
     switch (key) {
       case 'type': {
         const t = value.toLowerCase();
-        if (!TYPES.includes(t)) throw new InstructionError(`unsupported mount type "${value}"`);
+        if (!TYPES.includes(t))
+          throw new InstructionError(withSuggestion(`unsupported mount type "${value}"`, value, TYPES));
         m.type = t as MountType;
         break;
       }
@@ -105,7 +130,8 @@ export function parseMount(csv: string, expand: ((word: string) => string) | nul
         break;
       case 'sharing': {
         const s = value.toLowerCase();
-        if (!SHARING.includes(s)) throw new InstructionError(`unsupported sharing value "${value}"`);
+        if (!SHARING.includes(s))
+          throw new InstructionError(withSuggestion(`unsupported sharing value "${value}"`, value, SHARING));
         m.sharing = s as MountSharing;
         break;
       }
@@ -127,7 +153,7 @@ export function parseMount(csv: string, expand: ((word: string) => string) | nul
         m.env = value;
         break;
       default:
-        throw new InstructionError(`unexpected key '${key}' in '${field}'`);
+        throw new InstructionError(withSuggestion(`unexpected key '${key}' in '${field}'`, key, MOUNT_KEYS));
     }
   }
   // With values left for later the type may not be known yet: the final parse checks.

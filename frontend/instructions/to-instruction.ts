@@ -7,6 +7,7 @@
 import { withLocation } from '../errors.js';
 import type { Command } from '../graph/types.js';
 import type { Node } from '../parser/ast.js';
+import { withSuggestion } from '../suggest.js';
 import { parseFlags } from './flags.js';
 import {
   errAtLeastOneArgument,
@@ -86,10 +87,38 @@ function parseNode(node: Node): ParsedInstruction {
       return parseShell(node);
     case 'onbuild':
       return parseOnbuild(node);
-    default:
-      throw new InstructionError(`unknown instruction: ${node.keyword.toUpperCase()}`);
+    default: {
+      // The suggestion answers in the case the keyword was written in (BuildKit's matchCase):
+      // FNTRYPOINT gets ENTRYPOINT, fntrypoint gets entrypoint.
+      const written = node.original.trimStart().split(/\s/, 1)[0] || node.keyword;
+      throw new InstructionError(
+        withSuggestion(`unknown instruction: ${node.keyword.toUpperCase()}`, written, INSTRUCTIONS, false),
+      );
+    }
   }
 }
+
+/** Every instruction name, for "did you mean" on an unknown one. */
+const INSTRUCTIONS: readonly string[] = [
+  'add',
+  'arg',
+  'cmd',
+  'copy',
+  'entrypoint',
+  'env',
+  'expose',
+  'from',
+  'healthcheck',
+  'label',
+  'maintainer',
+  'onbuild',
+  'run',
+  'shell',
+  'stopsignal',
+  'user',
+  'volume',
+  'workdir',
+];
 
 function parseKeyValue(node: Node, kind: 'env' | 'label'): ParsedInstruction {
   noFlags(node);

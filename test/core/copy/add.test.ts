@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -90,6 +90,51 @@ describe('ADD local archives', () => {
   });
 });
 
+describe('ADD archives through symlinks', () => {
+  /** A tar of `files` (text; a value starting with `->` is a symlink to the rest). */
+  async function tarOf(ctx: string, name: string, files: Record<string, string>): Promise<void> {
+    const src = await tempDir();
+    for (const [rel, v] of Object.entries(files)) {
+      const p = path.join(src, rel);
+      mkdirSync(path.dirname(p), { recursive: true });
+      if (v.startsWith('->')) symlinkSync(v.slice(2), p);
+      else writeFileSync(p, v);
+    }
+    execFileSync('tar', ['--numeric-owner', '-cf', path.join(ctx, name), '-C', src, '.']);
+  }
+
+  it('a directory an earlier archive of the step staged as a symlink is followed inside the image, never on the host', async () => {
+    const outside = await tempDir('strata-outside-');
+    const ctx = await makeTree({});
+    await tarOf(ctx, 'a.tar', { run: `->${outside}` });
+    // Later archives reach run/ through the image's var/run -> /run, then directly.
+    await tarOf(ctx, 'b.tar', { 'var/run/y': 'through two links' });
+    await tarOf(ctx, 'c.tar', { 'run/x': 'through the link' });
+    const lower = await makeTree({ 'var/run': { link: '/run' } });
+    const set = await (await openContext(ctx)).resolveSources(['a.tar', 'b.tar', 'c.tar']);
+    const staging = await tempDir();
+    await addInto(staging, set, '/', { workdir: '/', lowerDirs: [lower] });
+    expect(readdirSync(outside)).toEqual([]);
+    const tree = listTree(staging);
+    expect(tree.run).toMatch(new RegExp(`^link \\d+:\\d+ ->${outside}$`));
+    // The absolute target restarts at the image's root: chroot semantics, as fs.RootPath.
+    expect(tree[`${outside.slice(1)}/x`]).toMatch(/^file 0644 \d+:\d+ through the link$/);
+    expect(tree[`${outside.slice(1)}/y`]).toMatch(/^file 0644 \d+:\d+ through two links$/);
+  });
+
+  it("a member under a directory the image has as a symlink lands at the link's target", async () => {
+    const ctx = await makeTree({});
+    await tarOf(ctx, 'c.tar', { 'var/run/y': 'y' });
+    const lower = await makeTree({ run: null, 'var/run': { link: '/run' } });
+    const set = await (await openContext(ctx)).resolveSources(['c.tar']);
+    const staging = await tempDir();
+    await addInto(staging, set, '/', { workdir: '/', lowerDirs: [lower] });
+    const tree = listTree(staging);
+    expect(tree['run/y']).toMatch(/^file 0644 \d+:\d+ y$/);
+    expect(tree['var/run']).toBeUndefined();
+  });
+});
+
 describe('ADD URL', () => {
   const body = 'remote bytes\n';
   let base = '';
@@ -141,8 +186,8 @@ describe('ADD URL', () => {
   });
 
   it('falls back to "download" for unusable names', () => {
-    expect(urlFileName(new URL('http://h/'))).toBe('download');
-    expect(urlFileName(new URL('http://h/a/%2e%2e'))).toBe('download');
+    expect(urlFileName(new URL('http://h/'))).toBe('__unnamed__');
+    expect(urlFileName(new URL('http://h/a/%2e%2e'))).toBe('__unnamed__');
     expect(urlFileName(new URL('http://h/a/b%20c.tgz'))).toBe('b c.tgz');
   });
 });

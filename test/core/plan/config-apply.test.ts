@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { applyStep, createdBy, initStageState, runEnv } from '../../../core/plan/config-apply.js';
+import {
+  applyStep,
+  createdBy,
+  inheritStageState,
+  initStageState,
+  runEnv,
+} from '../../../core/plan/config-apply.js';
 import type { Instruction, Step } from '../../../frontend/graph/types.js';
 
 const step = (instruction: Instruction, args: [string, string][] = [], source = ''): Step => ({
@@ -73,6 +79,47 @@ describe('config replay', () => {
       [['V', '1']],
     );
     expect(createdBy(st, s)).toBe('RUN |1 V=1 /bin/sh -c make # buildkit');
+  });
+
+  it('a stage FROM a stage keeps its config but not its ONBUILD triggers (they ran)', () => {
+    const base = initStageState(undefined, true);
+    applyStep(base, step({ kind: 'onbuild', trigger: 'RUN echo hi' }));
+    applyStep(base, step({ kind: 'env', pairs: [['A', '1']] }));
+    base.cmdSet = true;
+    expect(base.config.OnBuild).toEqual(['RUN echo hi']);
+    const child = inheritStageState(base);
+    expect(child.config.OnBuild).toBeUndefined();
+    expect(child.config.Env).toContain('A=1');
+    expect(child.cmdSet).toBe(false);
+    // The base stage's own state is left as it was.
+    expect(base.config.OnBuild).toEqual(['RUN echo hi']);
+  });
+
+  it('history records COPY/ADD as BuildKit commits them and EXPOSE as its port list', () => {
+    const s = initStageState(undefined, true);
+    const copy = step(
+      {
+        kind: 'copy',
+        sources: ['foo2', 'bar'],
+        heredocs: [],
+        dest: '/foo3/',
+        from: { kind: 'stage', index: 0 },
+        link: true,
+        parents: false,
+        chown: '1:2',
+        chmod: '0644',
+        exclude: ['*.tmp'],
+      },
+      [],
+      'COPY --from=base --link --chown=1:2 --chmod=0644 --exclude=*.tmp foo2  bar /foo3/',
+    );
+    expect(createdBy(copy, s)).toBe('COPY --chown=1:2 --chmod=0644 foo2 bar /foo3/ # buildkit');
+    const expose = step(
+      { kind: 'expose', ports: ['1234/udp', '2375/tcp', '5000/tcp'] },
+      [],
+      'EXPOSE 2375 5000 1234/udp',
+    );
+    expect(createdBy(expose, s)).toBe('EXPOSE [1234/udp 2375/tcp 5000/tcp]');
   });
 
   it('healthcheck NONE and exposed ports', () => {

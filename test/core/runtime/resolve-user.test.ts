@@ -34,25 +34,25 @@ afterAll(async () => {
 });
 
 describe('resolveUser', () => {
-  it('defaults to root', () => {
-    expect(resolveUser(root, undefined)).toEqual({ uid: 0, gid: 0 });
-    expect(resolveUser(root, '')).toEqual({ uid: 0, gid: 0 });
+  it("defaults to root, with root's groups", () => {
+    expect(resolveUser(root, undefined)).toEqual({ uid: 0, gid: 0, additionalGids: [0, 10] });
+    expect(resolveUser(root, '')).toEqual({ uid: 0, gid: 0, additionalGids: [0, 10] });
   });
 
-  it('resolves a name with its primary and supplementary groups', () => {
-    expect(resolveUser(root, 'app')).toEqual({ uid: 1000, gid: 1001, additionalGids: [50, 10] });
-    expect(resolveUser(root, 'root')).toEqual({ uid: 0, gid: 0, additionalGids: [10] });
+  it('resolves a name with its primary group first among its supplementary groups', () => {
+    expect(resolveUser(root, 'app')).toEqual({ uid: 1000, gid: 1001, additionalGids: [1001, 50, 10] });
+    expect(resolveUser(root, 'root')).toEqual({ uid: 0, gid: 0, additionalGids: [0, 10] });
   });
 
   it('takes a numeric uid with or without a passwd entry', () => {
-    expect(resolveUser(root, '1000')).toEqual({ uid: 1000, gid: 1001, additionalGids: [50, 10] });
-    expect(resolveUser(root, '4242')).toEqual({ uid: 4242, gid: 0 });
+    expect(resolveUser(root, '1000')).toEqual({ uid: 1000, gid: 1001, additionalGids: [1001, 50, 10] });
+    expect(resolveUser(root, '4242')).toEqual({ uid: 4242, gid: 0, additionalGids: [0] });
   });
 
-  it('uses an explicit group and then adds no supplementary groups', () => {
-    expect(resolveUser(root, 'app:staff')).toEqual({ uid: 1000, gid: 50 });
-    expect(resolveUser(root, '4242:77')).toEqual({ uid: 4242, gid: 77 });
-    expect(resolveUser(root, 'app:0')).toEqual({ uid: 1000, gid: 0 });
+  it('uses an explicit group and then adds no other supplementary groups', () => {
+    expect(resolveUser(root, 'app:staff')).toEqual({ uid: 1000, gid: 50, additionalGids: [50] });
+    expect(resolveUser(root, '4242:77')).toEqual({ uid: 4242, gid: 77, additionalGids: [77] });
+    expect(resolveUser(root, 'app:0')).toEqual({ uid: 1000, gid: 0, additionalGids: [0] });
   });
 
   it('fails on unknown names', () => {
@@ -61,7 +61,7 @@ describe('resolveUser', () => {
   });
 
   it("reads a symlinked /etc/passwd inside the root, never the host's", () => {
-    expect(resolveUser(linked, 'builder')).toEqual({ uid: 7, gid: 7 });
+    expect(resolveUser(linked, 'builder')).toEqual({ uid: 7, gid: 7, additionalGids: [7] });
     // The host has root in /etc/passwd; this image does not.
     expect(() => resolveUser(linked, 'root')).toThrow(InvalidInputError);
     // /etc/group climbs out to the host's /etc/hostname: inside the root that is missing, so no groups at all.

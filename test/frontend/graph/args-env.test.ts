@@ -108,7 +108,20 @@ describe('build-arg bookkeeping', () => {
       },
     });
     expect(g.unusedBuildArgs).toEqual(['EXTRA']);
-    expect(g.proxyEnv).toEqual([['HTTP_PROXY', 'http://p']]);
+    expect(g.proxyEnv).toEqual([
+      ['HTTP_PROXY', 'http://p'],
+      ['http_proxy', 'http://p'],
+    ]);
+  });
+
+  test('sets every proxy arg in both cases, as BuildKit does (the last spelling given wins)', () => {
+    const g = graph('FROM scratch\n', { buildArgs: { http_proxy: 'a', NO_PROXY: 'b', no_proxy: 'c' } });
+    expect(g.proxyEnv).toEqual([
+      ['HTTP_PROXY', 'a'],
+      ['http_proxy', 'a'],
+      ['NO_PROXY', 'c'],
+      ['no_proxy', 'c'],
+    ]);
   });
 
   test('a bad build-arg name is an E_PARSE error', () => {

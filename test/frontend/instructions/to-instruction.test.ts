@@ -218,7 +218,7 @@ describe('errors', () => {
     ['FROM', 'FROM requires either one or three arguments'],
     ['FROM a b', 'FROM requires either one or three arguments'],
     ['FROM a AS 1x', 'invalid name for build stage: "1x"'],
-    ['FROM --platfrom=x a', 'unknown flag: --platfrom (did you mean --platform?)'],
+    ['FROM --platfrom=x a', 'unknown flag: --platfrom (did you mean platform?)'],
     ['ENV --x=1 A=b', 'unknown flag: --x'],
     ['ARG =x', 'ARG names can not be blank'],
     ['HEALTHCHECK --interval=1 CMD true', 'time: missing unit in duration "1"'],
@@ -232,6 +232,9 @@ describe('errors', () => {
     ['ONBUILD ONBUILD RUN x', "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"],
     ['ONBUILD FROM x', "FROM isn't allowed as an ONBUILD trigger"],
     ['FOO bar', 'unknown instruction: FOO'],
+    // BuildKit answers in the case the keyword was written in (testDockerfileInvalidInstruction).
+    ['FNTRYPOINT ["x"]', 'unknown instruction: FNTRYPOINT (did you mean ENTRYPOINT?)'],
+    ['fntrypoint ["x"]', 'unknown instruction: FNTRYPOINT (did you mean entrypoint?)'],
   ];
   test.each(cases)('%s', (text, message) => {
     const err = error(text);
