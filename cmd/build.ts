@@ -3,7 +3,7 @@
  * calls core's build(), renders progress, then writes any --output.
  */
 
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
 import { parseNamedContexts } from '../core/plan/named-contexts.js';
@@ -34,6 +34,8 @@ const OPTIONS = {
   push: { type: 'boolean' },
   'insecure-registry': { type: 'string', multiple: true },
   explain: { type: 'boolean' },
+  iidfile: { type: 'string' },
+  'metadata-file': { type: 'string' },
 } as const;
 
 /**
@@ -131,6 +133,12 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (sde !== undefined) buildArgs.SOURCE_DATE_EPOCH = sde;
   const epoch = sde === undefined ? undefined : Number(sde);
 
+  // Read before anything else can: `-f -` takes stdin whole (bounded), as docker build does.
+  let dockerfile: { text: string; file: string; path: string } | undefined;
+  if (values.file !== undefined) {
+    const { readDockerfile } = await import('./read-dockerfile.js');
+    dockerfile = await readDockerfile(values.file, positionals[0], io);
+  }
   const { build } = await import('../core/exec/build.js');
   const { makeRenderer } = await import('../core/progress/renderer.js');
   const store = await openStore(values.root, io);
@@ -142,7 +150,10 @@ export async function run(args: string[], io: Io): Promise<number> {
   try {
     const outcome = await build(store, {
       contextDir: resolve(io.cwd, positionals[0]),
-      dockerfile: values.file === undefined ? undefined : resolve(io.cwd, values.file),
+      dockerfile: dockerfile?.path,
+      dockerfileText: dockerfile?.text,
+      // As the user gave it: `-f` as typed, else CONTEXT/Dockerfile.
+      dockerfileName: dockerfile?.file ?? join(positionals[0], 'Dockerfile'),
       tags: values.tag ?? [],
       target: values.target,
       buildArgs,
@@ -183,16 +194,29 @@ export async function run(args: string[], io: Io): Promise<number> {
       await writeOutput(store, { config }, o, outcome.tags);
       if (!values.quiet) io.stderr.write(`exported ${o.type} to ${o.dest}\n`);
     }
+    let pushed: import('../core/oci/types.js').Descriptor | undefined;
     if (values.push) {
       if (outcome.tags.length === 0) throw new InvalidInputError('build --push: name the image with -t');
       const { pushImage } = await import('../core/registry/push-image.js');
       for (const t of outcome.tags) {
-        await pushImage(store, { config: outcome.imageId }, t, {
+        const r = await pushImage(store, { config: outcome.imageId }, t, {
           insecureRegistries: values['insecure-registry'] ?? [],
           env: io.env,
         });
+        pushed = r.manifest;
         if (!values.quiet) io.stderr.write(`pushed ${t}\n`);
       }
+    }
+    // What CI scripts read back, as docker build writes them: the ID without a newline.
+    const { replaceFileWith } = await import('../core/fs/exclusive-file.js');
+    if (values.iidfile !== undefined) await replaceFileWith(resolve(io.cwd, values.iidfile), outcome.imageId);
+    if (values['metadata-file'] !== undefined) {
+      const { buildMetadata } = await import('../core/export/build-metadata.js');
+      const meta = await buildMetadata(store, outcome.imageId, outcome.tags, {
+        pushed,
+        buildId: outcome.plan.buildId,
+      });
+      await replaceFileWith(resolve(io.cwd, values['metadata-file']), `${JSON.stringify(meta, null, 2)}\n`);
     }
     if (values.quiet) io.stdout.write(`${outcome.imageId}\n`);
     else {

@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { BaseImageInfo, BuildGraph } from '../../frontend/graph/types.js';
 import { baseImageRefs, parse, toGraph } from '../../frontend/index.js';
 import { formatLintWarning, lint } from '../../frontend/lint/index.js';
@@ -36,6 +36,17 @@ export interface BuildOptions {
   contextDir: string;
   /** Dockerfile path; default `<context>/Dockerfile`. */
   dockerfile?: string;
+  /**
+   * The Dockerfile's text when the caller has read it already (`-f -` reads stdin, bounded).
+   * `dockerfile` then only names it across builds (step ids, the `<name>.dockerignore`
+   * lookup); without one, the name is `<context>/-`, a path never read.
+   */
+  dockerfileText?: string;
+  /**
+   * The Dockerfile as the user named it, for messages (lint advice, parse errors): the `-f`
+   * path as typed, else CONTEXT/Dockerfile. Default: its path relative to the process cwd.
+   */
+  dockerfileName?: string;
   tags: string[];
   target?: string;
   buildArgs: Record<string, string>;
@@ -87,12 +98,15 @@ function noRunners(): StepRunners {
 
 export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome> {
   const contextDir = resolve(o.contextDir);
-  const { path: dockerfile, text } = await readDockerfile(contextDir, o.dockerfile);
+  const { path: dockerfile, text } =
+    o.dockerfileText === undefined
+      ? await readDockerfile(contextDir, o.dockerfile)
+      : { path: o.dockerfile ?? join(contextDir, '-'), text: o.dockerfileText };
   const startedAt = new Date().toISOString();
   const tags = o.tags.map((t) => normalizeRef(t));
   const buildId = randomBytes(6).toString('hex');
   // Shown relative to where the user stands; the absolute path identifies steps across builds.
-  const file = relative(process.cwd(), dockerfile) || dockerfile;
+  const file = o.dockerfileName ?? (relative(process.cwd(), dockerfile) || dockerfile);
   const parsed = parse(text, { file });
   const graphOpts = {
     file,
