@@ -35,6 +35,7 @@ const OPTIONS = {
   'insecure-registry': { type: 'string', multiple: true },
   explain: { type: 'boolean' },
   iidfile: { type: 'string' },
+  network: { type: 'string' },
   'metadata-file': { type: 'string' },
 } as const;
 
@@ -112,6 +113,12 @@ export async function run(args: string[], io: Io): Promise<number> {
     throw new InvalidInputError(
       `--progress: want auto, plain, tty or quiet, not ${JSON.stringify(values.progress)}`,
     );
+  const network = values.network ?? 'default';
+  // docker build's flag. A user-defined network needs a daemon to own it; strata has none.
+  if (network !== 'default' && network !== 'host' && network !== 'none')
+    throw new InvalidInputError(
+      `--network ${JSON.stringify(network)}: want default, host or none (strata has no daemon to own a named network; default already shares the host's network)`,
+    );
   const outputs = (values.output ?? []).map(parseOutput);
   const secrets = (values.secret ?? []).map((s) => {
     const kv = parseCsv('--secret', s);
@@ -164,6 +171,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       allow: values.allow ?? [],
       ssh,
       platform: values.platform ?? hostPlatform(),
+      network,
       sourceDateEpoch: epoch,
       env: io.env,
       namedContexts: parseNamedContexts(values['build-context'] ?? [], io.cwd),

@@ -69,7 +69,7 @@ const SYNOPSIS: Record<string, string> = {
     '       [--secret id=ID,src=FILE|env=VAR]... [--ssh ID[=SOCKET]]... [--allow security.insecure]\n' +
     '       [--build-context NAME=docker-image://REF|oci-layout://DIR[:TAG|@DIGEST]|DIR]...\n' +
     '       [--cache-from SPEC]... [--cache-to SPEC]... [--push] [--insecure-registry HOST]...\n' +
-    '       [--platform P] [--dry-run] [--explain] [--iidfile FILE] [--metadata-file FILE] CONTEXT\n' +
+    '       [--platform P] [--network default|host|none] [--dry-run] [--explain] [--iidfile FILE] [--metadata-file FILE] CONTEXT\n' +
     '       (-f - reads the Dockerfile from stdin; -q prints only the image ID on stdout)',
   explain: '[IMAGE] [--json] [--max-details N] [-v]',
   layers: 'IMAGE [--json]',

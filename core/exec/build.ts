@@ -67,6 +67,8 @@ export interface BuildOptions {
   namedContexts?: Map<string, NamedContext>;
   /** `linux/amd64` style. */
   platform: string;
+  /** `--network`: the mode of RUN steps that name none (GraphOptions.networkMode). */
+  network?: 'default' | 'none' | 'host';
   sourceDateEpoch?: number;
   /**
    * Early cutoff (beyond BuildKit, opt-in): reuse a step whose whole input (the filesystem
@@ -114,6 +116,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     buildArgs: o.buildArgs,
     targetPlatform: o.platform,
     buildPlatform: hostPlatform(),
+    networkMode: o.network,
   };
 
   // Base images first: their ENV and ONBUILD take part in converting the Dockerfile.
@@ -158,12 +161,18 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     }
   }
   const graph: BuildGraph = toGraph(parsed, { ...graphOpts, baseImages });
+  if (parsed.directives.syntax !== undefined)
+    o.progress({ type: 'info', message: syntaxNotice(parsed.directives.syntax) });
   // Advice that teaches (the seed's COPY-before-install, missing cache mounts, BuildKit's
-  // checks); `# check=error=true` makes it fatal, as in BuildKit.
+  // checks); `# check=error=true` makes it fatal, as in BuildKit. Printed once something
+  // runs (or would, for --dry-run): a fully cached build repeats nothing it said before.
   const advice = lint(parsed, graph);
-  for (const w of advice) o.progress({ type: 'warning', message: formatLintWarning(file, w) });
+  const giveAdvice = () => {
+    for (const w of advice) o.progress({ type: 'warning', message: formatLintWarning(file, w) });
+  };
   const fatal = advice.filter((w) => w.level === 'error');
   if (fatal.length > 0) {
+    giveAdvice();
     throw new InvalidInputError(
       `lint: ${fatal.length} check(s) failed and the Dockerfile says # check=error=true`,
     );
@@ -229,7 +238,11 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     isNamedDir: ctx.isNamedDir,
     dockerfilePath: dockerfile,
   });
-  if (o.dryRun) return { plan, tags };
+  const anyMiss = plan.stages.some((st) => st.steps.some((p) => !p.decision.hit));
+  if (o.dryRun) {
+    if (anyMiss) giveAdvice();
+    return { plan, tags };
+  }
 
   // The CLI sweeps when it opens the store; a library caller may not have.
   if (store.deadBuildCandidates.length > 0) {
@@ -246,7 +259,6 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       secrets.set(s.id, s);
     }
     // Loaded only when something will run: a fully cached build needs none of it.
-    const anyMiss = plan.stages.some((st) => st.steps.some((p) => !p.decision.hit));
     const { makeRunners } = anyMiss ? await import('./runners.js') : { makeRunners: noRunners };
     const result = await executePlan(plan, {
       store,
@@ -279,7 +291,11 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         currentVertex: () => vertex,
         resolveUrl,
       }),
+    }).catch((err) => {
+      giveAdvice(); // a step ran (and failed): the advice may be why
+      throw err;
     });
+    if (result.misses > 0) giveAdvice();
     const would = plan.stages.flatMap((st) => st.steps).filter((p) => p.wouldCutoffMs !== undefined);
     if (would.length > 0) {
       const s = would.reduce((t, p) => t + (p.wouldCutoffMs ?? 0), 0) / 1000;
@@ -320,4 +336,12 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The notice for a `# syntax=` line: strata never fetches a frontend image; it parses every
+ * Dockerfile itself, with the syntax of BuildKit's built-in frontend (docker/dockerfile:1).
+ */
+export function syntaxNotice(syntax: string): string {
+  return `# syntax=${syntax} is not fetched: strata parses Dockerfiles itself, with the docker/dockerfile:1 syntax (heredocs, RUN --mount, COPY --link, # check=) and no frontend image`;
 }
