@@ -57,7 +57,11 @@ const COMMANDS: Record<string, { load: Loader; summary: string }> = {
   root: { load: () => import('./root.js'), summary: 'print the store directory' },
   pull: { load: () => import('./pull.js'), summary: 'pull an image from a registry into the store' },
   push: { load: () => import('./push.js'), summary: 'push an image from the store to a registry' },
-  login: { load: () => import('./login.js'), summary: 'store credentials for a registry' },
+  login: {
+    load: () => import('./login.js'),
+    summary: 'store credentials for a registry (through a Docker credential helper when one is set)',
+  },
+  logout: { load: () => import('./logout.js'), summary: 'remove the credentials stored for a registry' },
 };
 
 /** The flags of each command, for `strata <command> --help` (every command takes --root DIR). */
@@ -93,6 +97,7 @@ const SYNOPSIS: Record<string, string> = {
   pull: '[--platform P] [--insecure-registry HOST]... REF',
   push: '[--insecure-registry HOST]... IMAGE [DEST_REF]',
   login: '[-u USER] [-p PASS | --password-stdin] REGISTRY',
+  logout: '[REGISTRY]',
 };
 
 /** Exit codes by error code, with what each means; anything unknown is an internal error. */
