@@ -226,6 +226,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       });
       await replaceFileWith(resolve(io.cwd, values['metadata-file']), `${JSON.stringify(meta, null, 2)}\n`);
     }
+    await applyGcConfig(store, values.quiet ? undefined : io);
     if (values.quiet) io.stdout.write(`${outcome.imageId}\n`);
     else {
       for (const t of outcome.tags) io.stderr.write(`naming to ${t}\n`);
@@ -239,4 +240,26 @@ export async function run(args: string[], io: Io): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * The store's automatic GC policy (`<root>/config.json` `gc`, core/gc/gc-config.ts), applied
+ * after a build as BuildKit's daemon applies its own; one line on stderr when it removed
+ * something. A daemonless builder has no idle time to do it in, so it costs the build that
+ * fills the store (a walk of the store's layers) and nothing when no policy is set.
+ */
+async function applyGcConfig(store: import('../store/store.js').Store, io: Io | undefined): Promise<void> {
+  const { gcConfigPath, readGcConfig } = await import('../core/gc/gc-config.js');
+  const policy = await readGcConfig(store.root);
+  if (policy === undefined) return;
+  const { prune } = await import('../core/gc/prune.js');
+  const r = await prune(store, { all: false, cacheMountsOnly: false, graceMs: 60_000, policy });
+  if (io === undefined || r.plan === undefined || r.cacheRecords + r.layers + r.blobs + r.cacheMounts === 0)
+    return;
+  const { humanSize } = await import('../core/inspect/image-view.js');
+  io.stderr.write(
+    `gc (${gcConfigPath(store.root)}): removed ${r.cacheRecords} cache records, ${r.layers} layers, ${r.blobs} blobs, ` +
+      `${r.cacheMounts} cache mounts; the store held ${humanSize(r.plan.before)}, about ${humanSize(r.plan.after)} now` +
+      `${policy.keepStorage === undefined ? '' : ` (cap ${humanSize(policy.keepStorage)})`}\n`,
+  );
 }

@@ -91,7 +91,9 @@ const SYNOPSIS: Record<string, string> = {
   load: '-i FILE [-q]',
   import: 'ROOTFS.tar NAME[:TAG]',
   du: '[-v]',
-  prune: '[--all] [--filter type=exec.cachemount|type=quarantine]',
+  prune:
+    '[--all] [--filter type=exec.cachemount|type=quarantine]\n' +
+    '       | [--keep-storage SIZE] [--filter until=DURATION] [--dry-run]   (LRU first; policy: <root>/config.json {"gc": {...}})',
   fsck: '[--repair] [--json]',
   root: '',
   pull: '[--platform P] [--insecure-registry HOST]... REF',

@@ -250,6 +250,11 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     if (swept) o.progress({ type: 'warning', message: swept });
   }
   const tmp = await makeBuildDir(store.root);
+  // Last use moves on for every record this build reuses (the GC drops the least recently
+  // used first), once the build dir exists: the GC keeps what a live build has touched.
+  const usedRecords = () =>
+    plan.stages.flatMap((st) => st.steps.flatMap((p) => (p.decision.hit ? [p.decision.record.key] : [])));
+  await store.touchCacheRecords(usedRecords());
   const stageStates = new Map<number, ImageState>();
   let vertex = 0;
   try {
@@ -296,6 +301,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       throw err;
     });
     if (result.misses > 0) giveAdvice();
+    await store.touchCacheRecords(usedRecords()); // pending keys decided as hits during execution
     const would = plan.stages.flatMap((st) => st.steps).filter((p) => p.wouldCutoffMs !== undefined);
     if (would.length > 0) {
       const s = would.reduce((t, p) => t + (p.wouldCutoffMs ?? 0), 0) / 1000;
