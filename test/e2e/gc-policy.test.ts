@@ -5,11 +5,12 @@
  * `<root>/config.json` is applied after builds. Tagged images and the last build's cache
  * stay usable: the next build of it is fully CACHED.
  */
-import { utimes, writeFile } from 'node:fs/promises';
+import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { storeBytes } from '../../core/gc/gc-plan.js';
 import { Store } from '../../store/index.js';
+import { ownedName } from '../../store/process-owner.js';
 import { importBusybox } from '../helpers/busybox-base.js';
 import { stepOutcomes, strata, strataOk } from '../helpers/cli.js';
 import { requireRoot, useTempDirs } from './helpers/index.js';
@@ -108,6 +109,29 @@ describe('store GC', () => {
     const bad = await strata(['prune', '--root', root, '--filter', 'until=yesterday']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('until=yesterday: want a duration like 24h');
+  });
+
+  it('keeps what a running build has used since it started', async () => {
+    const a = await bigContext('running-a');
+    const b = await bigContext('running-b');
+    await build(root, a);
+    await build(root, b);
+    // A build dir owned by a live process (this one) is a running build, started now.
+    const dir = join(root, 'builds', ownedName());
+    await mkdir(dir, { recursive: true });
+    try {
+      await new Promise((r) => setTimeout(r, 20));
+      await build(root, a); // reuses a's records: touched after the running build started
+      await build(root, ctxs[5]); // the last build is another
+      const dry = await strataOk(['prune', '--root', root, '--keep-storage', '0', '--dry-run']);
+      expect(dry.stdout).toContain('echo running-b');
+      expect(dry.stdout).not.toContain('echo running-a');
+      expect(dry.stdout).toMatch(/kept: .*\d+ records a running build may use/);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+    const after = await strataOk(['prune', '--root', root, '--keep-storage', '0', '--dry-run']);
+    expect(after.stdout).toContain('echo running-a');
   });
 
   it('a policy in <root>/config.json keeps the store under its cap after builds', async () => {
