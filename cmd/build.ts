@@ -109,9 +109,9 @@ export async function run(args: string[], io: Io): Promise<number> {
       'build: usage: strata build [OPTIONS] CONTEXT (exactly one context directory)',
     );
   const progressMode = (values.quiet ? 'quiet' : (values.progress ?? 'auto')) as ProgressMode;
-  if (!['auto', 'plain', 'tty', 'quiet'].includes(progressMode))
+  if (!['auto', 'plain', 'tty', 'quiet', 'rawjson'].includes(progressMode))
     throw new InvalidInputError(
-      `--progress: want auto, plain, tty or quiet, not ${JSON.stringify(values.progress)}`,
+      `--progress: want auto, plain, tty, quiet or rawjson, not ${JSON.stringify(values.progress)}`,
     );
   const network = values.network ?? 'default';
   // docker build's flag. A user-defined network needs a daemon to own it; strata has none.
@@ -150,6 +150,12 @@ export async function run(args: string[], io: Io): Promise<number> {
   const { makeRenderer } = await import('../core/progress/renderer.js');
   const store = await openStore(values.root, io);
   const renderer = makeRenderer(progressMode, io.stderr);
+  // What the build says after its steps (exports, pushes, the image): plain lines, or in
+  // --progress=rawjson vertexes of the stream, so every stderr line stays JSON for tools.
+  const say = (line: string) => {
+    if (progressMode === 'rawjson') renderer.sink({ type: 'info', message: line });
+    else io.stderr.write(`${line}\n`);
+  };
   const ac = new AbortController();
   const onSignal = () => ac.abort(new Error('build interrupted'));
   process.once('SIGINT', onSignal);
@@ -200,7 +206,7 @@ export async function run(args: string[], io: Io): Promise<number> {
         config = await rewriteTimestamps(store, config, epoch);
       }
       await writeOutput(store, { config }, o, outcome.tags);
-      if (!values.quiet) io.stderr.write(`exported ${o.type} to ${o.dest}\n`);
+      if (!values.quiet) say(`exported ${o.type} to ${o.dest}`);
     }
     let pushed: import('../core/oci/types.js').Descriptor | undefined;
     if (values.push) {
@@ -212,7 +218,7 @@ export async function run(args: string[], io: Io): Promise<number> {
           env: io.env,
         });
         pushed = r.manifest;
-        if (!values.quiet) io.stderr.write(`pushed ${t}\n`);
+        if (!values.quiet) say(`pushed ${t}`);
       }
     }
     // What CI scripts read back, as docker build writes them: the ID without a newline.
@@ -226,12 +232,12 @@ export async function run(args: string[], io: Io): Promise<number> {
       });
       await replaceFileWith(resolve(io.cwd, values['metadata-file']), `${JSON.stringify(meta, null, 2)}\n`);
     }
-    await applyGcConfig(store, values.quiet ? undefined : io);
+    await applyGcConfig(store, values.quiet ? undefined : say);
     if (values.quiet) io.stdout.write(`${outcome.imageId}\n`);
     else {
-      for (const t of outcome.tags) io.stderr.write(`naming to ${t}\n`);
-      io.stderr.write(
-        `writing image ${outcome.imageId} (${outcome.result?.hits ?? 0} cached, ${outcome.result?.misses ?? 0} built)\n`,
+      for (const t of outcome.tags) say(`naming to ${t}`);
+      say(
+        `writing image ${outcome.imageId} (${outcome.result?.hits ?? 0} cached, ${outcome.result?.misses ?? 0} built)`,
       );
     }
     return 0;
@@ -248,18 +254,21 @@ export async function run(args: string[], io: Io): Promise<number> {
  * something. A daemonless builder has no idle time to do it in, so it costs the build that
  * fills the store (a walk of the store's layers) and nothing when no policy is set.
  */
-async function applyGcConfig(store: import('../store/store.js').Store, io: Io | undefined): Promise<void> {
+async function applyGcConfig(
+  store: import('../store/store.js').Store,
+  say: ((line: string) => void) | undefined,
+): Promise<void> {
   const { gcConfigPath, readGcConfig } = await import('../core/gc/gc-config.js');
   const policy = await readGcConfig(store.root);
   if (policy === undefined) return;
   const { prune } = await import('../core/gc/prune.js');
   const r = await prune(store, { all: false, cacheMountsOnly: false, graceMs: 60_000, policy });
-  if (io === undefined || r.plan === undefined || r.cacheRecords + r.layers + r.blobs + r.cacheMounts === 0)
+  if (say === undefined || r.plan === undefined || r.cacheRecords + r.layers + r.blobs + r.cacheMounts === 0)
     return;
   const { humanSize } = await import('../core/inspect/image-view.js');
-  io.stderr.write(
+  say(
     `gc (${gcConfigPath(store.root)}): removed ${r.cacheRecords} cache records, ${r.layers} layers, ${r.blobs} blobs, ` +
       `${r.cacheMounts} cache mounts; the store held ${humanSize(r.plan.before)}, about ${humanSize(r.plan.after)} now` +
-      `${policy.keepStorage === undefined ? '' : ` (cap ${humanSize(policy.keepStorage)})`}\n`,
+      `${policy.keepStorage === undefined ? '' : ` (cap ${humanSize(policy.keepStorage)})`}`,
   );
 }

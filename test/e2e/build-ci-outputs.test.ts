@@ -127,4 +127,35 @@ describe('build outputs for CI', () => {
     expect(r.code).toBe(5);
     expect(r.stdout).toBe('');
   });
+
+  it('--progress=rawjson: every stderr line is a BuildKit SolveStatus; logs, cache and the image are in it', async () => {
+    const run = await tmp();
+    await writeFile(join(run, 'Dockerfile'), 'FROM busybox\nRUN echo hello-from-rawjson\n');
+    const parse = (stderr: string) =>
+      stderr
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+    const first = await strataOk(['build', '--root', root, '--progress=rawjson', '-t', 'ci/raw:1', run]);
+    const statuses = parse(first.stderr);
+    const vertexes = statuses.flatMap((s) => s.vertexes ?? []);
+    const runVertex = vertexes.find((v) => v.name.includes('RUN echo hello-from-rawjson') && v.completed);
+    expect(runVertex).toBeDefined();
+    expect(runVertex.cached).toBeUndefined();
+    expect(Date.parse(runVertex.completed)).toBeGreaterThanOrEqual(Date.parse(runVertex.started));
+    const logs = statuses.flatMap((s) => s.logs ?? []).filter((l) => l.vertex === runVertex.digest);
+    expect(logs.map((l) => Buffer.from(l.data, 'base64').toString()).join('')).toContain(
+      'hello-from-rawjson',
+    );
+    expect(
+      statuses
+        .flatMap((s) => s.statuses ?? [])
+        .some((x) => x.vertex === runVertex.digest && /^CACHE MISS: /.test(x.name)),
+    ).toBe(true);
+    expect(vertexes.some((v) => v.name === 'naming to docker.io/ci/raw:1')).toBe(true);
+    const again = parse((await strataOk(['build', '--root', root, '--progress=rawjson', run])).stderr);
+    const cached = again.flatMap((s) => s.vertexes ?? []).filter((v) => v.name.startsWith('['));
+    expect(cached.length).toBeGreaterThan(0);
+    expect(cached.every((v) => v.cached === true)).toBe(true);
+  });
 });

@@ -1,17 +1,6 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { formatLogTime, plainRenderer } from '../../../core/progress/plain-renderer.js';
-
-function capture() {
-  let text = '';
-  const out = new Writable({
-    write(c, _e, cb) {
-      text += c.toString();
-      cb();
-    },
-  });
-  return { out, text: () => text };
-}
+import { capture } from './capture.js';
 
 describe('plain progress (BuildKit format plus reasons)', () => {
   it('prints blocks with log times, CACHED, DONE and the reason line', () => {
