@@ -12,7 +12,6 @@ describe('tty view: a timer per step', () => {
     await new Promise((res) => setTimeout(res, 250)); // the view redraws every 100 ms
     r.sink({ type: 'vertex-done', id: 2, time: now + 900 });
     r.close();
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: the view's colour codes
     const text = c.text().replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
     expect(text).toMatch(/=> \[1\/2\] RUN long {2}4\.[2-9]s/);
     expect(text).toMatch(/=> \[2\/2\] RUN short {2}1\.[1-9]s/);
