@@ -3,7 +3,7 @@
  * calls core's build(), renders progress, then writes any --output.
  */
 
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
 import { parseNamedContexts } from '../core/plan/named-contexts.js';
@@ -140,12 +140,10 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (sde !== undefined) buildArgs.SOURCE_DATE_EPOCH = sde;
   const epoch = sde === undefined ? undefined : Number(sde);
 
-  // Read before anything else can: `-f -` takes stdin whole (bounded), as docker build does.
-  let dockerfile: { text: string; file: string; path: string } | undefined;
-  if (values.file !== undefined) {
-    const { readDockerfile } = await import('./read-dockerfile.js');
-    dockerfile = await readDockerfile(values.file, positionals[0], io);
-  }
+  // Read first (`-f -` takes stdin whole, bounded, as docker build does), and named as the
+  // user gave it: `-f` as typed, else CONTEXT/Dockerfile (or the lowercase name found).
+  const { readDockerfile } = await import('./read-dockerfile.js');
+  const dockerfile = await readDockerfile(values.file, positionals[0], io);
   const { build } = await import('../core/exec/build.js');
   const { makeRenderer } = await import('../core/progress/renderer.js');
   const store = await openStore(values.root, io);
@@ -163,10 +161,9 @@ export async function run(args: string[], io: Io): Promise<number> {
   try {
     const outcome = await build(store, {
       contextDir: resolve(io.cwd, positionals[0]),
-      dockerfile: dockerfile?.path,
-      dockerfileText: dockerfile?.text,
-      // As the user gave it: `-f` as typed, else CONTEXT/Dockerfile.
-      dockerfileName: dockerfile?.file ?? join(positionals[0], 'Dockerfile'),
+      dockerfile: dockerfile.path,
+      dockerfileText: dockerfile.text,
+      dockerfileName: dockerfile.file,
       tags: values.tag ?? [],
       target: values.target,
       buildArgs,
