@@ -121,6 +121,35 @@ describe('credsStore and credHelpers with a basic-auth registry', () => {
     expect((await strataOk(['logout', host], { env: h.env })).stdout).toBe(`Not logged in to ${host}\n`);
   });
 
+  it('a CI build: build --push with helper-held credentials, --metadata-file naming what the registry holds', async () => {
+    const h = await withHelper({ credsStore: 'test' });
+    const host = registry.host;
+    await writeFile(
+      join(h.dir, 'db.json'),
+      JSON.stringify({ [host]: { ServerURL: host, Username: 'alice', Secret: 's3cret' } }),
+    );
+    const ctx = await tmp();
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nLABEL ci=yes\n');
+    const meta = join(await tmp(), 'meta.json');
+    const r = await strataOk(
+      ['build', '--root', root, '-q', '--push', '-t', `${host}/ci/app:7`, '--metadata-file', meta, ctx],
+      { env: h.env },
+    );
+    const m = JSON.parse(await readFile(meta, 'utf8'));
+    expect(m['containerimage.config.digest']).toBe(r.stdout.trim());
+    expect(m['image.name']).toBe(`${host}/ci/app:7`);
+    const head = await fetch(`http://${host}/v2/ci/app/manifests/7`, {
+      method: 'HEAD',
+      headers: {
+        authorization: `Basic ${Buffer.from('alice:s3cret').toString('base64')}`,
+        accept: m['containerimage.descriptor'].mediaType,
+      },
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('docker-content-digest')).toBe(m['containerimage.digest']);
+    expect(Number(head.headers.get('content-length'))).toBe(m['containerimage.descriptor'].size);
+  });
+
   it('a credHelpers entry for the registry wins over credsStore; a missing helper is named', async () => {
     const h = await withHelper({ credsStore: 'absent', credHelpers: { [registry.host]: 'test' } });
     await writeFile(
