@@ -188,7 +188,6 @@ export async function planGc(
           plan.remove.push({
             kind: 'cache mount',
             id: m.id ?? m.path,
-            what: m.id,
             lastUsed: m.lastUsedMs,
             bytes: m.size,
             reason: reasonFor(policy, m.lastUsedMs, now),
@@ -207,7 +206,8 @@ export async function planGc(
 
   // What the sweep removes after the plan: what nothing kept reaches, unless too young to
   // tell from a layer a build is writing (those the plan freed are not young in that sense).
-  const keptRecords = records.filter((r) => !plan.records.includes(r.key));
+  const dropped = new Set(plan.records);
+  const keptRecords = records.filter((r) => !dropped.has(r.key));
   const after = plan.records.length > 0 ? await markLive(store, keptRecords) : live;
   let freed = sum(plan.remove.map((i) => i.bytes));
   for (const [chainId, l] of layers) {

@@ -54,11 +54,11 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
       if (o.dryRun) return report;
     }
     const plan = report.plan;
-    const mounts = o.cacheMountsOnly || o.all ? await store.listCacheMounts() : [];
-    for (const path of plan?.mounts ?? []) {
-      const m = (await store.listCacheMounts()).find((x) => x.path === path);
-      if (m) mounts.push(m);
-    }
+    const planned = new Set(plan?.mounts ?? []);
+    const mounts =
+      o.cacheMountsOnly || o.all || planned.size > 0
+        ? (await store.listCacheMounts()).filter((m) => o.cacheMountsOnly || o.all || planned.has(m.path))
+        : [];
     for (const m of mounts) {
       if (!(await store.removeCacheMount(m.path))) {
         report.cacheMountsInUse++;

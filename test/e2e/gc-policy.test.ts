@@ -134,6 +134,23 @@ describe('store GC', () => {
     expect(after.stdout).toContain('echo running-a');
   });
 
+  it('cache mounts count toward the cap and go too, least recently used', async () => {
+    const ctx = await tmp();
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      'FROM busybox\nRUN --mount=type=cache,target=/c,id=gc-test dd if=/dev/urandom of=/c/blob bs=1048576 count=2 2>/dev/null\n',
+    );
+    await build(root, ctx);
+    await build(root, ctxs[5]);
+    const mount = (await store.listCacheMounts()).find((m) => m.id === 'gc-test');
+    expect(mount?.size).toBeGreaterThanOrEqual(2 * MB);
+    const dry = await strataOk(['prune', '--root', root, '--keep-storage', '0', '--dry-run']);
+    expect(dry.stdout).toMatch(/would remove cache mount gc-test \(2\.\d+MB\): last used/);
+    await strataOk(['prune', '--root', root, '--keep-storage', '0']);
+    expect((await store.listCacheMounts()).find((m) => m.id === 'gc-test')).toBeUndefined();
+    expect(allCached((await build(root, ctxs[5])).stderr)).toBe(true);
+  });
+
   it('a policy in <root>/config.json keeps the store under its cap after builds', async () => {
     const cap = (await storeBytes(store)) + 4 * MB;
     await writeFile(join(root, 'config.json'), JSON.stringify({ gc: { keepStorage: String(cap) } }));
