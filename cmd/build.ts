@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
 import { parseNamedContexts } from '../core/plan/named-contexts.js';
+import type { ProgressSink } from '../core/progress/events.js';
 import type { ProgressMode } from '../core/progress/renderer.js';
 import { openStore, parseBuildArgs, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
@@ -148,12 +149,15 @@ export async function run(args: string[], io: Io): Promise<number> {
   const { makeRenderer } = await import('../core/progress/renderer.js');
   const store = await openStore(values.root, io);
   const renderer = makeRenderer(progressMode, io.stderr);
-  // What the build says after its steps (exports, pushes, the image): plain lines, or in
-  // --progress=rawjson vertexes of the stream, so every stderr line stays JSON for tools.
-  const say = (line: string) => {
-    if (progressMode === 'rawjson') renderer.sink({ type: 'info', message: line });
-    else io.stderr.write(`${line}\n`);
+  // The view stays open through exports and pushes (they are vertices too, with byte
+  // progress); what the build says after its steps goes through it, so the tty view is not
+  // drawn over and every line of --progress=rawjson stays JSON.
+  let lastVertex = 0;
+  const progress: ProgressSink = (e) => {
+    if ('id' in e && e.id > lastVertex) lastVertex = e.id;
+    renderer.sink(e);
   };
+  const say = (line: string) => progress({ type: 'info', message: line });
   const ac = new AbortController();
   const onSignal = () => ac.abort(new Error('build interrupted'));
   process.once('SIGINT', onSignal);
@@ -182,10 +186,9 @@ export async function run(args: string[], io: Io): Promise<number> {
       cacheFrom: await cacheSpecs(values['cache-from']),
       cacheTo: await cacheSpecs(values['cache-to']),
       insecureRegistries: values['insecure-registry'] ?? [],
-      progress: renderer.sink,
+      progress,
       signal: ac.signal,
     });
-    renderer.close();
     if (values['dry-run'] || values.explain) {
       const { formatPlan } = await import('../core/plan/format-plan.js');
       io.stdout.write(formatPlan(outcome.plan, { dryRun: values['dry-run'] ?? false }));
@@ -210,12 +213,31 @@ export async function run(args: string[], io: Io): Promise<number> {
       if (outcome.tags.length === 0) throw new InvalidInputError('build --push: name the image with -t');
       const { pushImage } = await import('../core/registry/push-image.js');
       for (const t of outcome.tags) {
-        const r = await pushImage(store, { config: outcome.imageId }, t, {
-          insecureRegistries: values['insecure-registry'] ?? [],
-          env: io.env,
-        });
-        pushed = r.manifest;
-        if (!values.quiet) say(`pushed ${t}`);
+        const id = ++lastVertex;
+        progress({ type: 'vertex-start', id, name: `pushing ${t}`, time: Date.now() });
+        try {
+          const r = await pushImage(store, { config: outcome.imageId }, t, {
+            insecureRegistries: values['insecure-registry'] ?? [],
+            env: io.env,
+            onProgress: (e) => {
+              if (e.type === 'blob')
+                progress({
+                  type: 'vertex-status',
+                  id,
+                  text: e.digest,
+                  statusId: e.digest,
+                  current: e.done,
+                  total: e.total,
+                  completed: e.status !== 'uploading',
+                });
+            },
+          });
+          pushed = r.manifest;
+        } catch (err) {
+          progress({ type: 'vertex-error', id, message: (err as Error).message, time: Date.now() });
+          throw err;
+        }
+        progress({ type: 'vertex-done', id, time: Date.now() });
       }
     }
     // What CI scripts read back, as docker build writes them: the ID without a newline.

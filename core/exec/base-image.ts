@@ -11,6 +11,7 @@ import { chainIds } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
 import type { ImageState } from '../plan/types.js';
+import type { PullProgress } from '../registry/pull-image.js';
 
 export interface ResolvedImage {
   /** The normalised reference that was looked up. */
@@ -27,6 +28,8 @@ export interface ResolveOptions {
   insecureRegistries?: string[];
   env?: NodeJS.ProcessEnv;
   onPull?(message: string): void;
+  /** The pull's own progress (resolved, bytes per layer, done), when it pulls. */
+  onPullProgress?(e: PullProgress): void;
 }
 
 /** Local tags first (or an image ID), then the registry; `--pull` asks the registry first. */
@@ -48,6 +51,7 @@ export async function resolveImage(
           platform: o.platform,
           insecureRegistries: o.insecureRegistries,
           env: o.env,
+          ...(o.onPullProgress ? { onProgress: o.onPullProgress } : {}),
         })
       ).config;
     } catch (err) {

@@ -31,6 +31,7 @@ import { attachLayers, makeReport, saveReport } from './build-report.js';
 import type { SecretSource } from './exec-run.js';
 import type { BuildResult, StepRunners } from './executor.js';
 import { executePlan } from './executor.js';
+import { PullVertices } from './pull-vertices.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -121,6 +122,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
 
   // Base images first: their ENV and ONBUILD take part in converting the Dockerfile.
   const images = new Map<string, ResolvedImage>();
+  // A pull before the steps run is a vertex of its own, with byte progress (pull-vertices.ts).
+  const pulls = new PullVertices(o.progress);
   const named = o.namedContexts ?? new Map<string, NamedContext>();
   const lookup = async (ref: string) => {
     let img = images.get(ref);
@@ -135,13 +138,17 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         const { loadNamedLayout } = await import('./named-layout.js');
         ({ id: target, shown } = await loadNamedLayout(store, ref, over));
       }
-      img = await resolveImage(store, target, {
-        pull: o.pull,
-        platform: o.platform,
-        insecureRegistries: o.insecureRegistries,
-        env: o.env,
-        onPull: (message) => o.progress({ type: 'info', message }),
-      });
+      try {
+        img = await resolveImage(store, target, {
+          pull: o.pull,
+          platform: o.platform,
+          insecureRegistries: o.insecureRegistries,
+          env: o.env,
+          ...pulls.options(target),
+        });
+      } finally {
+        pulls.end();
+      }
       if (shown) o.progress({ type: 'info', message: `using ${shown} for ${ref} (--build-context)` });
       images.set(ref, img);
     }
@@ -265,8 +272,10 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     }
     // Loaded only when something will run: a fully cached build needs none of it.
     const { makeRunners } = anyMiss ? await import('./runners.js') : { makeRunners: noRunners };
+    pulls.executing = true;
     const result = await executePlan(plan, {
       store,
+      firstVertex: pulls.count,
       progress: o.progress,
       sourceDateEpoch: o.sourceDateEpoch,
       now: () => new Date(),

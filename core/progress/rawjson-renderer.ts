@@ -84,7 +84,15 @@ export function rawJsonRenderer(out: NodeJS.WritableStream): ProgressRenderer {
       case 'vertex-status':
         emit({
           statuses: [
-            { id: e.text, vertex: vertex(e.id).digest, name: e.text, current: 0, timestamp: iso(now) },
+            {
+              id: e.statusId ?? e.text,
+              vertex: vertex(e.id).digest,
+              name: e.text,
+              ...(e.total !== undefined ? { total: e.total } : {}),
+              current: e.current ?? 0,
+              timestamp: iso(now),
+              ...(e.completed ? { completed: iso(now) } : {}),
+            },
           ],
         });
         break;

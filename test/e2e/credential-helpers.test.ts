@@ -130,13 +130,39 @@ describe('credsStore and credHelpers with a basic-auth registry', () => {
     );
     const ctx = await tmp();
     await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nLABEL ci=yes\n');
-    const meta = join(await tmp(), 'meta.json');
+    const out = await tmp();
+    const meta = join(out, 'meta.json');
     const r = await strataOk(
-      ['build', '--root', root, '-q', '--push', '-t', `${host}/ci/app:7`, '--metadata-file', meta, ctx],
+      [
+        'build',
+        '--root',
+        root,
+        '--progress',
+        'plain',
+        '--push',
+        '-t',
+        `${host}/ci/app:7`,
+        '--metadata-file',
+        meta,
+        '--iidfile',
+        join(out, 'iid'),
+        ctx,
+      ],
       { env: h.env },
     );
     const m = JSON.parse(await readFile(meta, 'utf8'));
-    expect(m['containerimage.config.digest']).toBe(r.stdout.trim());
+    expect(m['containerimage.config.digest']).toBe(await readFile(join(out, 'iid'), 'utf8'));
+    // The push is a vertex of the build, with a byte line per blob, as BuildKit prints them.
+    const pushId = new RegExp(
+      `^#(\\d+) pushing docker.io/${host}/ci/app:7$|^#(\\d+) pushing ${host}/ci/app:7$`,
+      'm',
+    ).exec(r.stderr);
+    expect(pushId, r.stderr).not.toBeNull();
+    const n = pushId?.[1] ?? pushId?.[2];
+    expect(r.stderr).toMatch(
+      new RegExp(`^#${n} sha256:[0-9a-f]{64} \\d+(\\.\\d+)?[kM]?B / \\d+(\\.\\d+)?[kM]?B done$`, 'm'),
+    );
+    expect(r.stderr).toMatch(new RegExp(`^#${n} DONE \\d+\\.\\ds$`, 'm'));
     expect(m['image.name']).toBe(`${host}/ci/app:7`);
     const head = await fetch(`http://${host}/v2/ci/app/manifests/7`, {
       method: 'HEAD',
@@ -148,6 +174,16 @@ describe('credsStore and credHelpers with a basic-auth registry', () => {
     expect(head.status).toBe(200);
     expect(head.headers.get('docker-content-digest')).toBe(m['containerimage.digest']);
     expect(Number(head.headers.get('content-length'))).toBe(m['containerimage.descriptor'].size);
+
+    // A fresh store builds FROM what was pushed: the pull is vertex #1, with its layers' bytes.
+    const fresh = await tmp();
+    const from = await tmp();
+    await writeFile(join(from, 'Dockerfile'), `FROM ${host}/ci/app:7\nLABEL from=registry\n`);
+    const pulled = await strataOk(['build', '--root', fresh, '--progress', 'plain', from], { env: h.env });
+    expect(pulled.stderr).toMatch(new RegExp(`^#1 pulling ${host}/ci/app:7$`, 'm'));
+    expect(pulled.stderr).toMatch(/^#1 sha256:[0-9a-f]{64} \d+(\.\d+)?[kM]?B \/ \d+(\.\d+)?[kM]?B done$/m);
+    expect(pulled.stderr).toMatch(/^#1 DONE \d+\.\ds$/m);
+    expect(pulled.stderr).toMatch(/^#2 .*LABEL from=registry$/m); // the steps are numbered after the pull
   });
 
   it('a credHelpers entry for the registry wins over credsStore; a missing helper is named', async () => {
