@@ -158,6 +158,18 @@ export async function run(args: string[], io: Io): Promise<number> {
     renderer.sink(e);
   };
   const say = (line: string) => progress({ type: 'info', message: line });
+  /** Work after the steps (an export, a push) as a vertex of its own: a timer, done or error. */
+  const asVertex = async (name: string, work: (id: number) => Promise<void>) => {
+    const id = ++lastVertex;
+    progress({ type: 'vertex-start', id, name, time: Date.now() });
+    try {
+      await work(id);
+    } catch (err) {
+      progress({ type: 'vertex-error', id, message: (err as Error).message, time: Date.now() });
+      throw err;
+    }
+    progress({ type: 'vertex-done', id, time: Date.now() });
+  };
   const ac = new AbortController();
   const onSignal = () => ac.abort(new Error('build interrupted'));
   process.once('SIGINT', onSignal);
@@ -193,30 +205,30 @@ export async function run(args: string[], io: Io): Promise<number> {
       const { formatPlan } = await import('../core/plan/format-plan.js');
       io.stdout.write(formatPlan(outcome.plan, { dryRun: values['dry-run'] ?? false }));
     }
-    if (!outcome.imageId) return 0;
+    const imageId = outcome.imageId;
+    if (!imageId) return 0;
     for (const o of outputs) {
       const { writeOutput } = await import('../core/export/write-output.js');
       // As BuildKit: the image exporters rewrite layer times only when asked; the local
       // exporter writes files with the epoch's times whenever SOURCE_DATE_EPOCH is set.
-      let config = outcome.imageId;
+      let config = imageId;
       if (o.rewriteTimestamp && epoch === undefined)
         throw new InvalidInputError('--output rewrite-timestamp=true: set SOURCE_DATE_EPOCH too');
       if (epoch !== undefined && (o.rewriteTimestamp || o.type === 'local')) {
         const { rewriteTimestamps } = await import('../core/export/rewrite-timestamps.js');
         config = await rewriteTimestamps(store, config, epoch);
       }
-      await writeOutput(store, { config }, o, outcome.tags);
-      if (!values.quiet) say(`exported ${o.type} to ${o.dest}`);
+      await asVertex(`exporting ${o.type} to ${o.dest}`, () =>
+        writeOutput(store, { config }, o, outcome.tags),
+      );
     }
     let pushed: import('../core/oci/types.js').Descriptor | undefined;
     if (values.push) {
       if (outcome.tags.length === 0) throw new InvalidInputError('build --push: name the image with -t');
       const { pushImage } = await import('../core/registry/push-image.js');
       for (const t of outcome.tags) {
-        const id = ++lastVertex;
-        progress({ type: 'vertex-start', id, name: `pushing ${t}`, time: Date.now() });
-        try {
-          const r = await pushImage(store, { config: outcome.imageId }, t, {
+        await asVertex(`pushing ${t}`, async (id) => {
+          const r = await pushImage(store, { config: imageId }, t, {
             insecureRegistries: values['insecure-registry'] ?? [],
             env: io.env,
             onProgress: (e) => {
@@ -233,30 +245,26 @@ export async function run(args: string[], io: Io): Promise<number> {
             },
           });
           pushed = r.manifest;
-        } catch (err) {
-          progress({ type: 'vertex-error', id, message: (err as Error).message, time: Date.now() });
-          throw err;
-        }
-        progress({ type: 'vertex-done', id, time: Date.now() });
+        });
       }
     }
     // What CI scripts read back, as docker build writes them: the ID without a newline.
     const { replaceFileWith } = await import('../core/fs/exclusive-file.js');
-    if (values.iidfile !== undefined) await replaceFileWith(resolve(io.cwd, values.iidfile), outcome.imageId);
+    if (values.iidfile !== undefined) await replaceFileWith(resolve(io.cwd, values.iidfile), imageId);
     if (values['metadata-file'] !== undefined) {
       const { buildMetadata } = await import('../core/export/build-metadata.js');
-      const meta = await buildMetadata(store, outcome.imageId, outcome.tags, {
+      const meta = await buildMetadata(store, imageId, outcome.tags, {
         pushed,
         buildId: outcome.plan.buildId,
       });
       await replaceFileWith(resolve(io.cwd, values['metadata-file']), `${JSON.stringify(meta, null, 2)}\n`);
     }
     await applyGcConfig(store, values.quiet ? undefined : say);
-    if (values.quiet) io.stdout.write(`${outcome.imageId}\n`);
+    if (values.quiet) io.stdout.write(`${imageId}\n`);
     else {
       for (const t of outcome.tags) say(`naming to ${t}`);
       say(
-        `writing image ${outcome.imageId} (${outcome.result?.hits ?? 0} cached, ${outcome.result?.misses ?? 0} built)`,
+        `writing image ${imageId} (${outcome.result?.hits ?? 0} cached, ${outcome.result?.misses ?? 0} built)`,
       );
     }
     return 0;

@@ -136,7 +136,18 @@ describe('build outputs for CI', () => {
         .trimEnd()
         .split('\n')
         .map((l) => JSON.parse(l));
-    const first = await strataOk(['build', '--root', root, '--progress=rawjson', '-t', 'ci/raw:1', run]);
+    const layout = join(out, 'raw-layout');
+    const first = await strataOk([
+      'build',
+      '--root',
+      root,
+      '--progress=rawjson',
+      '-t',
+      'ci/raw:1',
+      '--output',
+      `type=oci-dir,dest=${layout}`,
+      run,
+    ]);
     const statuses = parse(first.stderr);
     const vertexes = statuses.flatMap((s) => s.vertexes ?? []);
     const runVertex = vertexes.find((v) => v.name.includes('RUN echo hello-from-rawjson') && v.completed);
@@ -153,6 +164,9 @@ describe('build outputs for CI', () => {
         .some((x) => x.vertex === runVertex.digest && /^CACHE MISS: /.test(x.name)),
     ).toBe(true);
     expect(vertexes.some((v) => v.name === 'naming to docker.io/ci/raw:1')).toBe(true);
+    // The export is a vertex with its own start and end.
+    const exp = vertexes.filter((v) => v.name === `exporting oci-dir to ${layout}`);
+    expect(exp.map((v) => Boolean(v.completed))).toEqual([false, true]);
     const again = parse((await strataOk(['build', '--root', root, '--progress=rawjson', run])).stderr);
     const cached = again.flatMap((s) => s.vertexes ?? []).filter((v) => v.name.startsWith('['));
     expect(cached.length).toBeGreaterThan(0);
