@@ -17,6 +17,10 @@ export function processIo(): Io {
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
-    stdin: process.stdin,
+    // A getter: touching process.stdin opens it (and loads tty or net), which only the
+    // commands that read it (`-f -`, `--password-stdin`) should pay for.
+    get stdin() {
+      return process.stdin;
+    },
   };
 }
