@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
 import { parseNamedContexts } from '../core/plan/named-contexts.js';
+import type { ProgressSink } from '../core/progress/events.js';
 import type { ProgressMode } from '../core/progress/renderer.js';
 import { openStore, parseBuildArgs, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
@@ -35,6 +36,9 @@ const OPTIONS = {
   push: { type: 'boolean' },
   'insecure-registry': { type: 'string', multiple: true },
   explain: { type: 'boolean' },
+  iidfile: { type: 'string' },
+  network: { type: 'string' },
+  'metadata-file': { type: 'string' },
 } as const;
 
 /**
@@ -119,9 +123,15 @@ export async function run(args: string[], io: Io): Promise<number> {
       'build: usage: strata build [OPTIONS] CONTEXT (exactly one context directory)',
     );
   const progressMode = (values.quiet ? 'quiet' : (values.progress ?? 'auto')) as ProgressMode;
-  if (!['auto', 'plain', 'tty', 'quiet'].includes(progressMode))
+  if (!['auto', 'plain', 'tty', 'quiet', 'rawjson'].includes(progressMode))
     throw new InvalidInputError(
-      `--progress: want auto, plain, tty or quiet, not ${JSON.stringify(values.progress)}`,
+      `--progress: want auto, plain, tty, quiet or rawjson, not ${JSON.stringify(values.progress)}`,
+    );
+  const network = values.network ?? 'default';
+  // docker build's flag. A user-defined network needs a daemon to own it; strata has none.
+  if (network !== 'default' && network !== 'host' && network !== 'none')
+    throw new InvalidInputError(
+      `--network ${JSON.stringify(network)}: want default, host or none (strata has no daemon to own a named network; default already shares the host's network)`,
     );
   const outputs = (values.output ?? []).map(parseOutput);
   const secrets = (values.secret ?? []).map((s) => {
@@ -144,10 +154,35 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (sde !== undefined) buildArgs.SOURCE_DATE_EPOCH = sde;
   const epoch = sde === undefined ? undefined : Number(sde);
 
+  // Read first (`-f -` takes stdin whole, bounded, as docker build does), and named as the
+  // user gave it: `-f` as typed, else CONTEXT/Dockerfile (or the lowercase name found).
+  const { readDockerfile } = await import('./read-dockerfile.js');
+  const dockerfile = await readDockerfile(values.file, positionals[0], io);
   const { build } = await import('../core/exec/build.js');
   const { makeRenderer } = await import('../core/progress/renderer.js');
   const store = await openStore(values.root, io);
   const renderer = makeRenderer(progressMode, io.stderr);
+  // The view stays open through exports and pushes (they are vertices too, with byte
+  // progress); what the build says after its steps goes through it, so the tty view is not
+  // drawn over and every line of --progress=rawjson stays JSON.
+  let lastVertex = 0;
+  const progress: ProgressSink = (e) => {
+    if ('id' in e && e.id > lastVertex) lastVertex = e.id;
+    renderer.sink(e);
+  };
+  const say = (line: string) => progress({ type: 'info', message: line });
+  /** Work after the steps (an export, a push) as a vertex of its own: a timer, done or error. */
+  const asVertex = async (name: string, work: (id: number) => Promise<void>) => {
+    const id = ++lastVertex;
+    progress({ type: 'vertex-start', id, name, time: Date.now() });
+    try {
+      await work(id);
+    } catch (err) {
+      progress({ type: 'vertex-error', id, message: (err as Error).message, time: Date.now() });
+      throw err;
+    }
+    progress({ type: 'vertex-done', id, time: Date.now() });
+  };
   const ac = new AbortController();
   const onSignal = () => ac.abort(new Error('build interrupted'));
   process.once('SIGINT', onSignal);
@@ -155,7 +190,9 @@ export async function run(args: string[], io: Io): Promise<number> {
   try {
     const outcome = await build(store, {
       contextDir: resolve(io.cwd, positionals[0]),
-      dockerfile: values.file === undefined ? undefined : resolve(io.cwd, values.file),
+      dockerfile: dockerfile.path,
+      dockerfileText: dockerfile.text,
+      dockerfileName: dockerfile.file,
       tags: values.tag ?? [],
       labels: parseLabels(values.label ?? []),
       target: values.target,
@@ -167,6 +204,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       allow: values.allow ?? [],
       ssh,
       platform: values.platform ?? hostPlatform(),
+      network,
       sourceDateEpoch: epoch,
       env: io.env,
       namedContexts: parseNamedContexts(values['build-context'] ?? [], io.cwd),
@@ -174,45 +212,73 @@ export async function run(args: string[], io: Io): Promise<number> {
       cacheFrom: await cacheSpecs(values['cache-from']),
       cacheTo: await cacheSpecs(values['cache-to']),
       insecureRegistries: values['insecure-registry'] ?? [],
-      progress: renderer.sink,
+      progress,
       signal: ac.signal,
     });
-    renderer.close();
     if (values['dry-run'] || values.explain) {
       const { formatPlan } = await import('../core/plan/format-plan.js');
       io.stdout.write(formatPlan(outcome.plan, { dryRun: values['dry-run'] ?? false }));
     }
-    if (!outcome.imageId) return 0;
+    const imageId = outcome.imageId;
+    if (!imageId) return 0;
     for (const o of outputs) {
       const { writeOutput } = await import('../core/export/write-output.js');
       // As BuildKit: the image exporters rewrite layer times only when asked; the local
       // exporter writes files with the epoch's times whenever SOURCE_DATE_EPOCH is set.
-      let config = outcome.imageId;
+      let config = imageId;
       if (o.rewriteTimestamp && epoch === undefined)
         throw new InvalidInputError('--output rewrite-timestamp=true: set SOURCE_DATE_EPOCH too');
       if (epoch !== undefined && (o.rewriteTimestamp || o.type === 'local')) {
         const { rewriteTimestamps } = await import('../core/export/rewrite-timestamps.js');
         config = await rewriteTimestamps(store, config, epoch);
       }
-      await writeOutput(store, { config }, o, outcome.tags);
-      if (!values.quiet) io.stderr.write(`exported ${o.type} to ${o.dest}\n`);
+      await asVertex(`exporting ${o.type} to ${o.dest}`, () =>
+        writeOutput(store, { config }, o, outcome.tags),
+      );
     }
+    let pushed: import('../core/oci/types.js').Descriptor | undefined;
     if (values.push) {
       if (outcome.tags.length === 0) throw new InvalidInputError('build --push: name the image with -t');
       const { pushImage } = await import('../core/registry/push-image.js');
       for (const t of outcome.tags) {
-        await pushImage(store, { config: outcome.imageId }, t, {
-          insecureRegistries: values['insecure-registry'] ?? [],
-          env: io.env,
+        await asVertex(`pushing ${t}`, async (id) => {
+          const r = await pushImage(store, { config: imageId }, t, {
+            insecureRegistries: values['insecure-registry'] ?? [],
+            env: io.env,
+            onProgress: (e) => {
+              if (e.type === 'blob')
+                progress({
+                  type: 'vertex-status',
+                  id,
+                  text: e.digest,
+                  statusId: e.digest,
+                  current: e.done,
+                  total: e.total,
+                  completed: e.status !== 'uploading',
+                });
+            },
+          });
+          pushed = r.manifest;
         });
-        if (!values.quiet) io.stderr.write(`pushed ${t}\n`);
       }
     }
-    if (values.quiet) io.stdout.write(`${outcome.imageId}\n`);
+    // What CI scripts read back, as docker build writes them: the ID without a newline.
+    const { replaceFileWith } = await import('../core/fs/exclusive-file.js');
+    if (values.iidfile !== undefined) await replaceFileWith(resolve(io.cwd, values.iidfile), imageId);
+    if (values['metadata-file'] !== undefined) {
+      const { buildMetadata } = await import('../core/export/build-metadata.js');
+      const meta = await buildMetadata(store, imageId, outcome.tags, {
+        pushed,
+        buildId: outcome.plan.buildId,
+      });
+      await replaceFileWith(resolve(io.cwd, values['metadata-file']), `${JSON.stringify(meta, null, 2)}\n`);
+    }
+    await applyGcConfig(store, values.quiet ? undefined : say);
+    if (values.quiet) io.stdout.write(`${imageId}\n`);
     else {
-      for (const t of outcome.tags) io.stderr.write(`naming to ${t}\n`);
-      io.stderr.write(
-        `writing image ${outcome.imageId} (${outcome.result?.hits ?? 0} cached, ${outcome.result?.misses ?? 0} built)\n`,
+      for (const t of outcome.tags) say(`naming to ${t}`);
+      say(
+        `writing image ${imageId} (${outcome.result?.hits ?? 0} cached, ${outcome.result?.misses ?? 0} built)`,
       );
     }
     return 0;
@@ -221,4 +287,29 @@ export async function run(args: string[], io: Io): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * The store's automatic GC policy (`<root>/config.json` `gc`, core/gc/gc-config.ts), applied
+ * after a build as BuildKit's daemon applies its own; one line on stderr when it removed
+ * something. A daemonless builder has no idle time to do it in, so it costs the build that
+ * fills the store (a walk of the store's layers) and nothing when no policy is set.
+ */
+async function applyGcConfig(
+  store: import('../store/store.js').Store,
+  say: ((line: string) => void) | undefined,
+): Promise<void> {
+  const { gcConfigPath, readGcConfig } = await import('../core/gc/gc-config.js');
+  const policy = await readGcConfig(store.root);
+  if (policy === undefined) return;
+  const { prune } = await import('../core/gc/prune.js');
+  const r = await prune(store, { all: false, cacheMountsOnly: false, graceMs: 60_000, policy });
+  if (say === undefined || r.plan === undefined || r.cacheRecords + r.layers + r.blobs + r.cacheMounts === 0)
+    return;
+  const { humanSize } = await import('../core/inspect/image-view.js');
+  say(
+    `gc (${gcConfigPath(store.root)}): removed ${r.cacheRecords} cache records, ${r.layers} layers, ${r.blobs} blobs, ` +
+      `${r.cacheMounts} cache mounts; the store held ${humanSize(r.plan.before)}, about ${humanSize(r.plan.after)} now` +
+      `${policy.keepStorage === undefined ? '' : ` (cap ${humanSize(policy.keepStorage)})`}`,
+  );
 }

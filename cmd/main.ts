@@ -57,7 +57,11 @@ const COMMANDS: Record<string, { load: Loader; summary: string }> = {
   root: { load: () => import('./root.js'), summary: 'print the store directory' },
   pull: { load: () => import('./pull.js'), summary: 'pull an image from a registry into the store' },
   push: { load: () => import('./push.js'), summary: 'push an image from the store to a registry' },
-  login: { load: () => import('./login.js'), summary: 'store credentials for a registry' },
+  login: {
+    load: () => import('./login.js'),
+    summary: 'store credentials for a registry (through a Docker credential helper when one is set)',
+  },
+  logout: { load: () => import('./logout.js'), summary: 'remove the credentials stored for a registry' },
 };
 
 /** The flags of each command, for `strata <command> --help` (every command takes --root DIR). */
@@ -65,11 +69,12 @@ const SYNOPSIS: Record<string, string> = {
   parse: '[-f FILE] [--target T] [--build-arg K[=V]]... [--platform P] [--format tree|json] [CONTEXT]',
   build:
     '[-f FILE] [-t NAME:TAG]... [--target T] [--build-arg K[=V]]... [--no-cache] [--early-cutoff] [--pull]\n' +
-    '       [--progress auto|plain|tty|quiet] [-q] [--output type=docker|oci,dest=FILE[,rewrite-timestamp=true]|type=oci-dir,dest=DIR|type=local,dest=DIR]\n' +
+    '       [--progress auto|plain|tty|quiet|rawjson] [-q] [--output type=docker|oci,dest=FILE[,rewrite-timestamp=true]|type=oci-dir,dest=DIR|type=local,dest=DIR]\n' +
     '       [--secret id=ID,src=FILE|env=VAR]... [--ssh ID[=SOCKET]]... [--allow security.insecure]\n' +
     '       [--build-context NAME=docker-image://REF|oci-layout://DIR[:TAG|@DIGEST]|DIR]...\n' +
     '       [--cache-from SPEC]... [--cache-to SPEC]... [--push] [--insecure-registry HOST]...\n' +
-    '       [--platform P] [--dry-run] [--explain] CONTEXT',
+    '       [--platform P] [--network default|host|none] [--dry-run] [--explain] [--iidfile FILE] [--metadata-file FILE] CONTEXT\n' +
+    '       (-f - reads the Dockerfile from stdin; -q prints only the image ID on stdout)',
   explain: '[IMAGE] [--json] [--max-details N] [-v]',
   layers: 'IMAGE [--json]',
   graph: '[-f FILE] [--target T] [--build-arg K[=V]]... [--format dot|html] [-o OUT] [CONTEXT]',
@@ -86,27 +91,38 @@ const SYNOPSIS: Record<string, string> = {
   load: '-i FILE [-q]',
   import: 'ROOTFS.tar NAME[:TAG]',
   du: '[-v]',
-  prune: '[--all] [--filter type=exec.cachemount|type=quarantine]',
+  prune:
+    '[--all] [--filter type=exec.cachemount|type=quarantine]\n' +
+    '       | [--keep-storage SIZE] [--filter until=DURATION] [--dry-run]   (LRU first; policy: <root>/config.json {"gc": {...}})',
   fsck: '[--repair] [--json]',
   root: '',
   pull: '[--platform P] [--insecure-registry HOST]... REF',
   push: '[--insecure-registry HOST]... IMAGE [DEST_REF]',
   login: '[-u USER] [-p PASS | --password-stdin] REGISTRY',
+  logout: '[REGISTRY]',
 };
 
-/** Exit codes by error code; anything unknown is an internal error. */
-const EXIT_CODES: Record<string, number> = {
-  E_PARSE: 1,
-  E_INVALID: 2,
-  E_NOT_FOUND: 3,
-  E_DIGEST_MISMATCH: 4,
-  E_RUN_FAILED: 5,
-  E_RUNTIME_MISSING: 6,
-  E_SECURITY: 7,
-  E_NO_SPACE: 8,
-  E_REGISTRY: 9,
-  E_INTERNAL: 70,
-};
+/** Exit codes by error code, with what each means; anything unknown is an internal error. */
+const EXIT_CODE_TABLE: [code: string, exit: number, meaning: string][] = [
+  ['E_PARSE', 1, 'the Dockerfile does not parse'],
+  ['E_INVALID', 2, 'bad flags or input (usage errors too)'],
+  ['E_NOT_FOUND', 3, 'a file, image or context that is not there'],
+  ['E_DIGEST_MISMATCH', 4, 'content that is not what its digest says'],
+  ['E_RUN_FAILED', 5, 'a RUN step exited non-zero'],
+  ['E_RUNTIME_MISSING', 6, 'runc or another tool RUN needs is missing'],
+  ['E_SECURITY', 7, 'refused for safety (a path out of the context, a hostile archive)'],
+  ['E_NO_SPACE', 8, 'the disk is full'],
+  ['E_REGISTRY', 9, 'a registry or credential helper failed or refused'],
+  ['E_INTERNAL', 70, 'a bug in strata (please report it)'],
+];
+const EXIT_CODES: Record<string, number> = Object.fromEntries(EXIT_CODE_TABLE.map(([c, n]) => [c, n]));
+
+/** The exit code list `strata build --help` ends with (the README has the same table). */
+function exitCodeHelp(): string {
+  const lines = ['exit codes: 0 success'];
+  for (const [, n, meaning] of EXIT_CODE_TABLE) lines.push(`  ${String(n).padStart(2)} ${meaning}`);
+  return `${lines.join('\n')}\n`;
+}
 
 function usage(): string {
   const lines = ['usage: strata <command> [options]', '', 'commands:'];
@@ -183,7 +199,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const own = dashdash === -1 ? rest : rest.slice(0, dashdash);
   if (own.includes('--help') || own.includes('-h')) {
     io.stdout.write(
-      `usage: strata ${name} ${SYNOPSIS[name] ?? '[options]'}\n\n${entry.summary}; --root DIR selects the store.\n`,
+      `usage: strata ${name} ${SYNOPSIS[name] ?? '[options]'}\n\n${entry.summary}; --root DIR selects the store.\n` +
+        (name === 'build' ? `\n${exitCodeHelp()}` : ''),
     );
     return 0;
   }

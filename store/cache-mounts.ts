@@ -37,6 +37,11 @@ export interface CacheMountInfo {
   id?: string;
   path: string;
   size: number;
+  /**
+   * Last use, ms since the epoch: when a step last took it up or let it go (the mtime of its
+   * users dir, which every use() changes), else when it was made.
+   */
+  lastUsedMs: number;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -140,7 +145,15 @@ export class CacheMounts {
       if (!HEX64.test(name) || !(await isDir(path))) continue;
       const side = await readJsonFile<{ id?: unknown }>(`${path}.json`).catch(() => undefined);
       const id = typeof side?.id === 'string' ? side.id : undefined;
-      out.push({ ...(id !== undefined ? { id } : {}), path, size: await dirSize(path) });
+      const used =
+        (await stat(`${path}.users`).catch(() => undefined)) ??
+        (await stat(`${path}.json`).catch(() => undefined));
+      out.push({
+        ...(id !== undefined ? { id } : {}),
+        path,
+        size: await dirSize(path),
+        lastUsedMs: used?.mtimeMs ?? 0,
+      });
     }
     return out;
   }

@@ -3,10 +3,11 @@
  * opaque JSON objects with a `key` digest (core decides what else they hold); they are
  * written pretty-printed so a person can diff two of them to see why a step missed.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Digest, digestHex, parseDigest } from '../core/oci/index.js';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
+import { isNotFound } from './fs-errors.js';
 import { removeFile } from './fs-presence.js';
 
 const RECORD_FILE = /^[0-9a-f]{64}\.json$/;
@@ -38,6 +39,29 @@ export class CacheRecords {
     for (const name of await this.files()) {
       const rec = await this.get<T>(`sha256:${name.slice(0, 64)}`);
       if (rec !== undefined) out.push(rec);
+    }
+    return out;
+  }
+
+  /**
+   * Marks the records a build used as used now: a record's file mtime is its last use (set
+   * when written, moved on by every hit), what the size-capped GC sorts by, least recently
+   * used first. A record removed meanwhile is skipped.
+   */
+  async touch(keys: Iterable<Digest>, when = new Date()): Promise<void> {
+    for (const key of new Set(keys)) {
+      await utimes(this.#path(key), when, when).catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
+  }
+
+  /** When each record was last used (ms since the epoch; see touch()), by key. */
+  async lastUsed(): Promise<Map<Digest, number>> {
+    const out = new Map<Digest, number>();
+    for (const name of await this.files()) {
+      const st = await stat(join(this.dir, name)).catch(() => undefined);
+      if (st) out.set(`sha256:${name.slice(0, 64)}`, st.mtimeMs);
     }
     return out;
   }

@@ -296,6 +296,16 @@ export class Store implements BlobStore {
     return this.#cache.list<T>();
   }
 
+  /** Marks records as used now (their last use orders the GC; see CacheRecords.touch). */
+  touchCacheRecords(keys: Iterable<Digest>, when?: Date): Promise<void> {
+    return this.#cache.touch(keys, when);
+  }
+
+  /** Each record's last use, ms since the epoch, by key. */
+  cacheRecordsLastUsed(): Promise<Map<Digest, number>> {
+    return this.#cache.lastUsed();
+  }
+
   /** Idempotent. */
   removeCacheRecord(key: Digest): Promise<void> {
     return this.#cache.remove(key);

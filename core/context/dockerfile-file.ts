@@ -14,7 +14,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { readFileBounded } from '../fs/read-bounded.js';
+import { readFileBounded, readStreamBounded } from '../fs/read-bounded.js';
 import { NotFoundError, SecurityError } from '../oci/errors.js';
 import { resolveInContext } from './context-path.js';
 
@@ -57,6 +57,14 @@ export async function readDockerfile(
     if (r.exists) return { path: r.abs, text: await readText(r.abs, path.join(root, name)) };
   }
   throw new NotFoundError(`read dockerfile: ${path.join(root, 'Dockerfile')}: no such file`);
+}
+
+/**
+ * `-f -`: the Dockerfile from a stream (stdin), bounded like a file (MAX_DOCKERFILE), so a
+ * pipe that never ends is an error, not a process that grows without bound.
+ */
+export async function readDockerfileStream(stream: NodeJS.ReadableStream): Promise<string> {
+  return (await readStreamBounded(stream, MAX_DOCKERFILE, 'dockerfile from stdin')).toString('utf8');
 }
 
 function resolveInContextOrRefuse(root: string, name: string) {

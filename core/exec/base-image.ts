@@ -12,6 +12,7 @@ import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
 import type { ImageState } from '../plan/types.js';
 import { formatPlatform, parsePlatform, platformRuns } from '../registry/platform.js';
+import type { PullProgress } from '../registry/pull-image.js';
 
 export interface ResolvedImage {
   /** The normalised reference that was looked up. */
@@ -28,6 +29,8 @@ export interface ResolveOptions {
   insecureRegistries?: string[];
   env?: NodeJS.ProcessEnv;
   onPull?(message: string): void;
+  /** The pull's own progress (resolved, bytes per layer, done), when it pulls. */
+  onPullProgress?(e: PullProgress): void;
 }
 
 /** Local tags first (or an image ID), then the registry; `--pull` asks the registry first. */
@@ -49,6 +52,7 @@ export async function resolveImage(
           platform: o.platform,
           insecureRegistries: o.insecureRegistries,
           env: o.env,
+          ...(o.onPullProgress ? { onProgress: o.onPullProgress } : {}),
         })
       ).config;
     } catch (err) {

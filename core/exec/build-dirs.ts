@@ -10,7 +10,7 @@
  * container or a mount is the owner of the build dir its path lies in, and a build is dead
  * only when that process is gone. sweepDeadBuilds cleans what dead builds left, and only that.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { clearMountsUnder, readMounts } from '../../store/mount-table.js';
 import { isOwnerAlive, ownedName, ownerOfName } from '../../store/process-owner.js';
@@ -96,6 +96,25 @@ export async function sweepDeadBuilds(
   out.temp = swept === store.openSweep ? [] : swept.removed;
   out.kept.push(...swept.kept.map((k) => ({ path: k.name, reason: k.reason })));
   return out;
+}
+
+/**
+ * When the oldest running build started (its build dir's birth time, ms since the epoch), or
+ * undefined when none runs. The GC keeps every cache record used since then: a running build
+ * touches the records it reuses once its dir exists (build.ts). Where the filesystem keeps no
+ * birth time the answer is 0, which keeps every record while any build runs.
+ */
+export async function oldestLiveBuild(store: Store): Promise<number | undefined> {
+  const base = join(store.root, 'builds');
+  let oldest: number | undefined;
+  for (const name of await readdir(base).catch(() => [] as string[])) {
+    if (!(await ownerAlive(join(base, name), name))) continue;
+    const st = await stat(join(base, name)).catch(() => undefined);
+    if (st === undefined) continue;
+    const born = Math.max(0, st.birthtimeMs);
+    oldest = oldest === undefined ? born : Math.min(oldest, born);
+  }
+  return oldest;
 }
 
 /** Whether the build dir `name` belongs to a live process. */

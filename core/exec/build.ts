@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { BaseImageInfo, BuildGraph } from '../../frontend/graph/types.js';
 import { baseImageRefs, parse, toGraph } from '../../frontend/index.js';
 import { formatLintWarning, lint } from '../../frontend/lint/index.js';
@@ -31,11 +31,23 @@ import { attachLayers, makeReport, saveReport } from './build-report.js';
 import type { SecretSource } from './exec-run.js';
 import type { BuildResult, StepRunners } from './executor.js';
 import { executePlan } from './executor.js';
+import { PullVertices } from './pull-vertices.js';
 
 export interface BuildOptions {
   contextDir: string;
   /** Dockerfile path; default `<context>/Dockerfile`. */
   dockerfile?: string;
+  /**
+   * The Dockerfile's text when the caller has read it already (`-f -` reads stdin, bounded).
+   * `dockerfile` then only names it across builds (step ids, the `<name>.dockerignore`
+   * lookup); without one, the name is `<context>/-`, a path never read.
+   */
+  dockerfileText?: string;
+  /**
+   * The Dockerfile as the user named it, for messages (lint advice, parse errors): the `-f`
+   * path as typed, else CONTEXT/Dockerfile. Default: its path relative to the process cwd.
+   */
+  dockerfileName?: string;
   tags: string[];
   /** `--label`: set on the final image's config after the Dockerfile's own LABELs (BuildKit's `label:` attrs). */
   labels?: Record<string, string>;
@@ -58,6 +70,8 @@ export interface BuildOptions {
   namedContexts?: Map<string, NamedContext>;
   /** `linux/amd64` style. */
   platform: string;
+  /** `--network`: the mode of RUN steps that name none (GraphOptions.networkMode). */
+  network?: 'default' | 'none' | 'host';
   sourceDateEpoch?: number;
   /**
    * Early cutoff (beyond BuildKit, opt-in): reuse a step whose whole input (the filesystem
@@ -89,12 +103,15 @@ function noRunners(): StepRunners {
 
 export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome> {
   const contextDir = resolve(o.contextDir);
-  const { path: dockerfile, text } = await readDockerfile(contextDir, o.dockerfile);
+  const { path: dockerfile, text } =
+    o.dockerfileText === undefined
+      ? await readDockerfile(contextDir, o.dockerfile)
+      : { path: o.dockerfile ?? join(contextDir, '-'), text: o.dockerfileText };
   const startedAt = new Date().toISOString();
   const tags = o.tags.map((t) => normalizeRef(t));
   const buildId = randomBytes(6).toString('hex');
   // Shown relative to where the user stands; the absolute path identifies steps across builds.
-  const file = relative(process.cwd(), dockerfile) || dockerfile;
+  const file = o.dockerfileName ?? (relative(process.cwd(), dockerfile) || dockerfile);
   const parsed = parse(text, { file });
   const graphOpts = {
     file,
@@ -102,10 +119,13 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     buildArgs: o.buildArgs,
     targetPlatform: o.platform,
     buildPlatform: hostPlatform(),
+    networkMode: o.network,
   };
 
   // Base images first: their ENV and ONBUILD take part in converting the Dockerfile.
   const images = new Map<string, ResolvedImage>();
+  // A pull before the steps run is a vertex of its own, with byte progress (pull-vertices.ts).
+  const pulls = new PullVertices(o.progress);
   const named = o.namedContexts ?? new Map<string, NamedContext>();
   const lookup = async (ref: string) => {
     let img = images.get(ref);
@@ -120,13 +140,17 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         const { loadNamedLayout } = await import('./named-layout.js');
         ({ id: target, shown } = await loadNamedLayout(store, ref, over));
       }
-      img = await resolveImage(store, target, {
-        pull: o.pull,
-        platform: o.platform,
-        insecureRegistries: o.insecureRegistries,
-        env: o.env,
-        onPull: (message) => o.progress({ type: 'info', message }),
-      });
+      try {
+        img = await resolveImage(store, target, {
+          pull: o.pull,
+          platform: o.platform,
+          insecureRegistries: o.insecureRegistries,
+          env: o.env,
+          ...pulls.options(target),
+        });
+      } finally {
+        pulls.end();
+      }
       if (shown) o.progress({ type: 'info', message: `using ${shown} for ${ref} (--build-context)` });
       images.set(ref, img);
     }
@@ -146,12 +170,18 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     }
   }
   const graph: BuildGraph = toGraph(parsed, { ...graphOpts, baseImages });
+  if (parsed.directives.syntax !== undefined)
+    o.progress({ type: 'info', message: syntaxNotice(parsed.directives.syntax) });
   // Advice that teaches (the seed's COPY-before-install, missing cache mounts, BuildKit's
-  // checks); `# check=error=true` makes it fatal, as in BuildKit.
+  // checks); `# check=error=true` makes it fatal, as in BuildKit. Printed once something
+  // runs (or would, for --dry-run): a fully cached build repeats nothing it said before.
   const advice = lint(parsed, graph);
-  for (const w of advice) o.progress({ type: 'warning', message: formatLintWarning(file, w) });
+  const giveAdvice = () => {
+    for (const w of advice) o.progress({ type: 'warning', message: formatLintWarning(file, w) });
+  };
   const fatal = advice.filter((w) => w.level === 'error');
   if (fatal.length > 0) {
+    giveAdvice();
     throw new InvalidInputError(
       `lint: ${fatal.length} check(s) failed and the Dockerfile says # check=error=true`,
     );
@@ -217,7 +247,11 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     isNamedDir: ctx.isNamedDir,
     dockerfilePath: dockerfile,
   });
-  if (o.dryRun) return { plan, tags };
+  const anyMiss = plan.stages.some((st) => st.steps.some((p) => !p.decision.hit));
+  if (o.dryRun) {
+    if (anyMiss) giveAdvice();
+    return { plan, tags };
+  }
 
   // The CLI sweeps when it opens the store; a library caller may not have.
   if (store.deadBuildCandidates.length > 0) {
@@ -225,6 +259,11 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     if (swept) o.progress({ type: 'warning', message: swept });
   }
   const tmp = await makeBuildDir(store.root);
+  // Last use moves on for every record this build reuses (the GC drops the least recently
+  // used first), once the build dir exists: the GC keeps what a live build has touched.
+  const usedRecords = () =>
+    plan.stages.flatMap((st) => st.steps.flatMap((p) => (p.decision.hit ? [p.decision.record.key] : [])));
+  await store.touchCacheRecords(usedRecords());
   const stageStates = new Map<number, ImageState>();
   let vertex = 0;
   try {
@@ -234,10 +273,11 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       secrets.set(s.id, s);
     }
     // Loaded only when something will run: a fully cached build needs none of it.
-    const anyMiss = plan.stages.some((st) => st.steps.some((p) => !p.decision.hit));
     const { makeRunners } = anyMiss ? await import('./runners.js') : { makeRunners: noRunners };
+    pulls.executing = true;
     const result = await executePlan(plan, {
       store,
+      firstVertex: pulls.count,
       progress: o.progress,
       sourceDateEpoch: o.sourceDateEpoch,
       now: () => new Date(),
@@ -268,7 +308,12 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         currentVertex: () => vertex,
         resolveUrl,
       }),
+    }).catch((err) => {
+      giveAdvice(); // a step ran (and failed): the advice may be why
+      throw err;
     });
+    if (result.misses > 0) giveAdvice();
+    await store.touchCacheRecords(usedRecords()); // pending keys decided as hits during execution
     const would = plan.stages.flatMap((st) => st.steps).filter((p) => p.wouldCutoffMs !== undefined);
     if (would.length > 0) {
       const s = would.reduce((t, p) => t + (p.wouldCutoffMs ?? 0), 0) / 1000;
@@ -315,4 +360,12 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The notice for a `# syntax=` line: strata never fetches a frontend image; it parses every
+ * Dockerfile itself, with the syntax of BuildKit's built-in frontend (docker/dockerfile:1).
+ */
+export function syntaxNotice(syntax: string): string {
+  return `# syntax=${syntax} is not fetched: strata parses Dockerfiles itself, with the docker/dockerfile:1 syntax (heredocs, RUN --mount, COPY --link, # check=) and no frontend image`;
 }

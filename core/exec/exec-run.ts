@@ -18,6 +18,7 @@ import { commandArgv, runEnv } from '../plan/config-apply.js';
 import { copyContents } from '../runtime/copy-snapshotter.js';
 import type { RunMount } from '../runtime/run-mount.js';
 import { runStep } from '../runtime/run-step.js';
+import { OutputTail } from './output-tail.js';
 
 export interface SecretSource {
   id: string;
@@ -81,7 +82,7 @@ export async function execRun(
   await mkdir(stepDir, { recursive: true, mode: 0o700 });
   // Cache-mount locks and ssh relays: released when the step ends, however it ends.
   const held: { release(): Promise<void> }[] = [];
-  const tail: string[] = [];
+  const tail = new OutputTail(TAIL);
   try {
     const env = [...runEnv(state), ...rc.extraEnv];
     const mounts: RunMount[] = [];
@@ -120,14 +121,14 @@ export async function execRun(
       security: ins.security,
       hostname: rc.hostname ?? 'strata',
       onOutput: (stream, chunk) => {
-        for (const line of chunk.toString().split('\n')) if (line) tail.push(line);
-        if (tail.length > TAIL) tail.splice(0, tail.length - TAIL);
+        tail.push(stream, chunk);
         rc.onOutput(stream, chunk);
       },
       signal: rc.signal,
     });
     if (result.exitCode !== 0) {
-      const last = tail.length > 0 ? `\nlast output:\n  ${tail.join('\n  ')}` : '';
+      const lines = tail.lines();
+      const last = lines.length > 0 ? `\nlast output:\n  ${lines.join('\n  ')}` : '';
       throw new RunFailedError(
         `run step: ${JSON.stringify(step.source.trim())} (${args.join(' ')}) exited with code ${result.exitCode}${last}`,
       );

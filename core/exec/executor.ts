@@ -49,6 +49,8 @@ export interface ExecDeps {
   onStage?(index: number, state: ImageState): void;
   /** Told which progress vertex a step runs as, before it runs. */
   onVertex?(id: number): void;
+  /** Vertices already shown (the build's pulls): steps are numbered after them. */
+  firstVertex?: number;
   /**
    * Decides a step the plan left pending (its key reads another stage's result), now that
    * the stages it reads have run: sets its key, chain key and decision (core/plan/planner
@@ -91,7 +93,7 @@ function iso(d: Date): string {
 
 export async function executePlan(plan: Plan, deps: ExecDeps): Promise<BuildResult> {
   const stages = new Map<number, StageResult>();
-  let vertex = 0;
+  let vertex = deps.firstVertex ?? 0;
   let hits = 0;
   let misses = 0;
   const emit = (e: BuildEvent) => deps.progress(e);

@@ -121,6 +121,30 @@ export function readFileBoundedSync(path: string, maxBytes: number, what = path)
 }
 
 /**
+ * All of a stream that is not a file (stdin, a child process's stdout), refusing more than
+ * `maxBytes`: the stream is destroyed the moment it passes the cap, so a producer that never
+ * stops (`yes | strata build -f - .`) costs at most that much memory.
+ */
+export async function readStreamBounded(
+  stream: NodeJS.ReadableStream,
+  maxBytes: number,
+  what: string,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+    n += chunk.length;
+    if (n > maxBytes) {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      throw new InvalidInputError(`read ${what}: more than the ${maxBytes} bytes allowed`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
  * Up to `size` bytes of an open file from its start, in fresh buffers (a consumer may keep
  * them); closes `fh` when done or abandoned. A shorter file is an InvalidInputError.
  */

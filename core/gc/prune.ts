@@ -1,18 +1,17 @@
 /**
- * Garbage collection: marks what tags and cache records still reach (layers and every
- * layer below them, configs, manifests, compressed blobs, COPY file lists and the layer
- * tars they keep) and sweeps the
- * rest. Runs under the store's `gc` lock so two prunes never interleave; builds commit a
- * layer before its cache record, so a layer a build is about to use is reachable from a
- * record or is younger than the grace period, and is kept.
+ * Garbage collection: marks what tags and cache records still reach (mark-live.ts) and
+ * sweeps the rest; with a policy (a size cap, an age), first removes the cache records and
+ * cache mounts planGc chooses, least recently used first. Runs under the store's `gc` lock so
+ * two prunes never interleave; builds commit a layer before its cache record, so a layer a
+ * build is about to use is reachable from a record or is younger than the grace period, and
+ * is kept (unless the plan freed it: then it belonged to a record the plan removed).
  */
-
+import { stat } from 'node:fs/promises';
 import type { Store } from '../../store/store.js';
 import type { CacheRecord } from '../cache/records.js';
-import { keptTarOf } from '../copy/layer-files.js';
 import type { Digest } from '../oci/digest.js';
-import { chainIds } from '../oci/digest.js';
-import type { ImageConfig, Manifest } from '../oci/types.js';
+import { type GcPlan, type GcPolicy, planGc } from './gc-plan.js';
+import { markLive, recordUsable } from './mark-live.js';
 
 export interface PruneOptions {
   /** Remove every cache record too (then whatever only they kept). */
@@ -21,6 +20,10 @@ export interface PruneOptions {
   cacheMountsOnly: boolean;
   /** Layers and blobs younger than this are kept even when unreachable (a build may be writing them). */
   graceMs: number;
+  /** A size cap and/or an age: what planGc removes before the sweep. */
+  policy?: GcPolicy;
+  /** Plan only: return what would go (report.plan), change nothing. */
+  dryRun?: boolean;
 }
 
 export interface PruneReport {
@@ -31,6 +34,8 @@ export interface PruneReport {
   /** Cache mounts kept because a running build uses them. */
   cacheMountsInUse: number;
   bytes: number;
+  /** The plan, when a policy or a dry run asked for one. */
+  plan?: GcPlan;
 }
 
 export async function prune(store: Store, o: PruneOptions): Promise<PruneReport> {
@@ -44,60 +49,42 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
   };
   const lock = await store.lock('gc');
   try {
-    if (o.cacheMountsOnly || o.all) {
-      for (const m of await store.listCacheMounts()) {
-        if (!(await store.removeCacheMount(m.path))) {
-          report.cacheMountsInUse++;
-          continue;
-        }
-        report.cacheMounts++;
-        report.bytes += m.size;
-      }
-      if (o.cacheMountsOnly) return report;
+    if (o.policy !== undefined || o.dryRun) {
+      report.plan = await planGc(store, o.policy ?? {}, { graceMs: o.graceMs });
+      if (o.dryRun) return report;
     }
-    const liveLayers = new Set<Digest>();
-    const liveBlobs = new Set<Digest>();
-    for (const { target } of await store.listRefs()) {
-      liveBlobs.add(target.config);
-      if (target.manifest) {
-        liveBlobs.add(target.manifest.digest);
-        const m = await store.readJsonBlob<Manifest>(target.manifest.digest).catch(() => undefined);
-        for (const l of m?.layers ?? []) liveBlobs.add(l.digest);
+    const plan = report.plan;
+    const planned = new Set(plan?.mounts ?? []);
+    const mounts =
+      o.cacheMountsOnly || o.all || planned.size > 0
+        ? (await store.listCacheMounts()).filter((m) => o.cacheMountsOnly || o.all || planned.has(m.path))
+        : [];
+    for (const m of mounts) {
+      if (!(await store.removeCacheMount(m.path))) {
+        report.cacheMountsInUse++;
+        continue;
       }
-      const config = await store.readJsonBlob<ImageConfig>(target.config).catch(() => undefined);
-      for (const c of chainIds(config?.rootfs.diff_ids ?? [])) liveLayers.add(c);
+      report.cacheMounts++;
+      report.bytes += m.size;
     }
+    if (o.cacheMountsOnly) return report;
+    const drop = new Set(plan?.records ?? []);
+    const kept: CacheRecord[] = [];
     for (const rec of await store.listCacheRecords<CacheRecord>()) {
-      if (o.all) {
+      // --all, chosen by the plan, or its layer is gone (it can never hit again).
+      if (o.all || drop.has(rec.key) || !(await recordUsable(store, rec))) {
         await store.removeCacheRecord(rec.key);
         report.cacheRecords++;
-        continue;
-      }
-      const chainOk =
-        rec.result.chainId === undefined || (await store.getLayer(rec.result.chainId)) !== undefined;
-      if (!chainOk) {
-        // Its layer is gone: the record can never hit again.
-        await store.removeCacheRecord(rec.key);
-        report.cacheRecords++;
-        continue;
-      }
-      if (rec.filesBlob) liveBlobs.add(rec.filesBlob);
-      if (rec.layerFiles) {
-        // A COPY's file list (what the next rebuild links from) and the layer tar it keeps.
-        liveBlobs.add(rec.layerFiles);
-        const tar = keptTarOf(await store.readJsonBlob<unknown>(rec.layerFiles).catch(() => undefined));
-        if (tar) liveBlobs.add(tar);
-      }
-      if (rec.result.chainId) {
-        liveLayers.add(rec.result.chainId);
-        for (const c of await store.lowerChain(rec.result.chainId)) liveLayers.add(c);
-      }
+      } else kept.push(rec);
     }
+    const live = await markLive(store, kept);
+    const freedLayers = plan?.freedLayers ?? new Set<Digest>();
+    const freedBlobs = plan?.freedBlobs ?? new Set<Digest>();
     const now = Date.now();
     for (const l of await store.listLayers()) {
-      const young = now - Date.parse(l.createdAt) < o.graceMs;
-      if (liveLayers.has(l.chainId) || young) {
-        for (const c of l.compressed) liveBlobs.add(c.digest);
+      const young = now - Date.parse(l.createdAt) < o.graceMs && !freedLayers.has(l.chainId);
+      if (live.layers.has(l.chainId) || young) {
+        for (const c of l.compressed) live.blobs.add(c.digest);
         continue;
       }
       await store.removeLayer(l.chainId);
@@ -105,9 +92,8 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
       report.bytes += l.size;
     }
     for (const b of await store.listBlobs()) {
-      if (liveBlobs.has(b.digest)) continue;
-      if (o.graceMs > 0) {
-        const { stat } = await import('node:fs/promises');
+      if (live.blobs.has(b.digest)) continue;
+      if (o.graceMs > 0 && !freedBlobs.has(b.digest)) {
         const st = await stat(store.blobPath(b.digest)).catch(() => undefined);
         if (st && now - st.mtimeMs < o.graceMs) continue;
       }

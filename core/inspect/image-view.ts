@@ -134,17 +134,8 @@ export async function historyRows(store: Store, img: StoredImage): Promise<Histo
   return rows;
 }
 
-export function humanSize(n: number): string {
-  if (n < 1000) return `${n}B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = -1;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : Math.round(v)}${units[u]}`;
-}
+/** Sizes as docker prints them; one formatter for every view (core/progress/human-size.ts). */
+export { humanSize } from '../progress/human-size.js';
 
 export function timeAgo(iso: string, now = Date.now()): string {
   const t = Date.parse(iso);

@@ -15,7 +15,20 @@ export type BuildEvent =
   | { type: 'vertex-cached'; id: number; name: string; decision?: CacheDecision }
   | { type: 'vertex-decision'; id: number; decision: CacheDecision }
   | { type: 'vertex-log'; id: number; stream: 'stdout' | 'stderr'; data: Buffer | string; time: number }
-  | { type: 'vertex-status'; id: number; text: string }
+  | {
+      type: 'vertex-status';
+      id: number;
+      text: string;
+      /**
+       * Byte progress of one part of the vertex (a layer being pulled or pushed), as
+       * BuildKit's VertexStatus: `statusId` names the part (its digest), `current` of `total`
+       * bytes, `completed` once it is done.
+       */
+      statusId?: string;
+      current?: number;
+      total?: number;
+      completed?: boolean;
+    }
   | { type: 'vertex-done'; id: number; time: number }
   | { type: 'vertex-error'; id: number; message: string; time: number }
   | { type: 'warning'; message: string }

@@ -5,6 +5,7 @@
  * `#N CACHE HIT: <why>` / `#N CACHE MISS: <why>`.
  */
 import type { BuildEvent, ProgressRenderer } from './events.js';
+import { humanSize } from './human-size.js';
 
 interface VertexState {
   start: number;
@@ -76,8 +77,13 @@ export function plainRenderer(out: NodeJS.WritableStream): ProgressRenderer {
         break;
       }
       case 'vertex-status': {
+        // Byte progress: one line per part when it is done (`#2 sha256:... 3.15MB / 3.15MB
+        // done`, as BuildKit's plain view ends it), not one per update.
+        if (e.statusId !== undefined && !e.completed) break;
         header(e.id, '');
-        write(`#${e.id} ${e.text}\n`);
+        const bytes =
+          e.total === undefined ? '' : ` ${humanSize(e.current ?? 0)} / ${humanSize(e.total)} done`;
+        write(`#${e.id} ${e.text}${bytes}\n`);
         break;
       }
       case 'vertex-done': {

@@ -4,6 +4,7 @@
  * lines, so the scrollback reads like the plain format.
  */
 import type { BuildEvent, ProgressRenderer } from './events.js';
+import { humanSize } from './human-size.js';
 
 interface Row {
   id: number;
@@ -13,6 +14,8 @@ interface Row {
   state: 'running' | 'cached' | 'done' | 'error';
   reason?: string;
   logs: string[];
+  /** Byte progress of its parts (layers pulled or pushed), by status id. */
+  bytes: Map<string, { current: number; total: number }>;
 }
 
 const LOG_LINES = 6;
@@ -30,7 +33,16 @@ export function ttyRenderer(out: NodeJS.WritableStream & { columns?: number }): 
   };
   const line = (r: Row, now: number) => {
     const secs = (((r.end ?? now) - r.start) / 1000).toFixed(1);
-    const mark = r.state === 'cached' ? 'CACHED' : r.state === 'error' ? 'ERROR' : `${secs}s`;
+    let mark = r.state === 'cached' ? 'CACHED' : r.state === 'error' ? 'ERROR' : `${secs}s`;
+    if (r.bytes.size > 0) {
+      let cur = 0;
+      let total = 0;
+      for (const b of r.bytes.values()) {
+        cur += b.current;
+        total += b.total;
+      }
+      mark += `  ${humanSize(cur)} / ${humanSize(total)}`;
+    }
     const color =
       r.state === 'cached'
         ? '\x1b[36m'
@@ -67,7 +79,14 @@ export function ttyRenderer(out: NodeJS.WritableStream & { columns?: number }): 
   const sink = (e: BuildEvent) => {
     switch (e.type) {
       case 'vertex-start':
-        rows.set(e.id, { id: e.id, name: e.name, start: e.time, state: 'running', logs: [] });
+        rows.set(e.id, {
+          id: e.id,
+          name: e.name,
+          start: e.time,
+          state: 'running',
+          logs: [],
+          bytes: new Map(),
+        });
         break;
       case 'vertex-cached': {
         const r: Row = {
@@ -77,9 +96,16 @@ export function ttyRenderer(out: NodeJS.WritableStream & { columns?: number }): 
           state: 'cached',
           reason: e.decision?.reason,
           logs: [],
+          bytes: new Map(),
         };
         rows.set(e.id, r);
         finish(r);
+        break;
+      }
+      case 'vertex-status': {
+        const r = rows.get(e.id);
+        if (r && e.statusId !== undefined && e.total !== undefined)
+          r.bytes.set(e.statusId, { current: e.current ?? 0, total: e.total });
         break;
       }
       case 'vertex-decision': {

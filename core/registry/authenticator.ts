@@ -4,7 +4,10 @@
  *   - Basic: the stored credentials;
  *   - Bearer: a token from the challenge's realm for the request's scopes, fetched with the
  *     credentials when there are any (anonymous otherwise), cached per scope set until
- *     shortly before `expires_in` runs out.
+ *     shortly before `expires_in` runs out. With an identity token (an OAuth2 refresh token
+ *     from a credential helper or `auths.<host>.identitytoken`) the token is asked for the
+ *     OAuth2 way instead: a POST of `grant_type=refresh_token` to the realm, as Docker does
+ *     (distribution's registry/client/auth/session.go).
  * header() reports whether it just fetched the token (`fresh`): the client gives up when a
  * fresh token or the credentials themselves are refused, which is what stops an auth loop.
  */
@@ -55,9 +58,9 @@ export class Authenticator {
     if (ch === undefined) return undefined;
     const creds = this.#opts.credentials;
     if (ch.scheme === 'basic') {
-      if (creds === undefined) {
+      if (creds === undefined || creds.identityToken !== undefined) {
         throw new RegistryError(
-          `authenticate to ${this.#opts.host}: the registry wants a user and password; run strata login ${this.#opts.host}`,
+          `authenticate to ${this.#opts.host}: the registry wants a user and password${creds ? ' (an identity token is for token servers)' : ''}; run strata login ${this.#opts.host}`,
         );
       }
       return { value: basicAuth(creds), fresh: true };
@@ -93,16 +96,30 @@ export class Authenticator {
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.#opts.allowHttp(url.host))) {
       throw new RegistryError(`authenticate to ${host}: refusing token realm ${realm} (not https)`);
     }
-    if (ch.params.service !== undefined) url.searchParams.set('service', ch.params.service);
     const all = new Set(scopes);
     if (ch.params.scope) for (const s of ch.params.scope.split(' ')) if (s) all.add(s);
-    for (const s of [...all].sort()) url.searchParams.append('scope', s);
     const headers: Record<string, string> = { accept: 'application/json' };
     const creds = this.#opts.credentials;
-    if (creds !== undefined) headers.authorization = basicAuth(creds);
+    const init: RequestInit = { headers, redirect: 'follow' };
+    if (creds?.identityToken !== undefined) {
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: creds.identityToken,
+        client_id: 'strata',
+        ...(ch.params.service !== undefined ? { service: ch.params.service } : {}),
+      });
+      if (all.size > 0) form.set('scope', [...all].sort().join(' '));
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      init.method = 'POST';
+      init.body = form.toString();
+    } else {
+      if (ch.params.service !== undefined) url.searchParams.set('service', ch.params.service);
+      for (const s of [...all].sort()) url.searchParams.append('scope', s);
+      if (creds !== undefined) headers.authorization = basicAuth(creds);
+    }
     let resp: Response;
     try {
-      resp = await this.#opts.fetch(url, { headers, redirect: 'follow' });
+      resp = await this.#opts.fetch(url, init);
     } catch (err) {
       throw new RegistryError(`authenticate to ${host}: token request to ${url.origin} failed`, {
         cause: err,
@@ -113,7 +130,7 @@ export class Authenticator {
       throw new RegistryError(
         creds === undefined
           ? `${e.message} (anonymous access refused; run strata login ${host})`
-          : `${e.message} (the token server refused the credentials for ${creds.username})`,
+          : `${e.message} (the token server refused ${creds.identityToken !== undefined ? 'the identity token' : `the credentials for ${creds.username}`})`,
         { status: resp.status },
       );
     }

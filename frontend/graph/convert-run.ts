@@ -19,6 +19,7 @@ export function convertRun(
   cmd: StageCommand,
   expand: (word: string) => string,
   workdir: string,
+  networkMode: 'default' | 'none' | 'host' = 'default',
 ): Extract<Instruction, { kind: 'run' }> {
   const mounts = p.mounts.map((spec, i): RunMount => {
     const m = parseMount(spec.csv, expand);
@@ -58,7 +59,7 @@ export function convertRun(
     kind: 'run',
     command: p.command,
     mounts,
-    network: p.network,
+    network: p.network === 'default' ? networkMode : p.network,
     security: p.security,
     files: p.files,
   };

@@ -21,6 +21,8 @@ export interface ConvertContext {
   buildArgs: Record<string, string>;
   /** Every ARG name declared by converted steps, for unused build-arg reporting. */
   declared: Set<string>;
+  /** The build's `--network` (GraphOptions.networkMode). */
+  networkMode?: 'default' | 'none' | 'host';
 }
 
 /** @throws InstructionError or ExpansionError; the caller locates them at `cmd.range`. */
@@ -35,7 +37,7 @@ export function convertStep(cmd: StageCommand, ctx: ConvertContext): Instruction
     case 'from':
       throw new InstructionError('FROM inside a stage');
     case 'run':
-      return convertRun(p, cmd, expand, state.workdir);
+      return convertRun(p, cmd, expand, state.workdir, ctx.networkMode);
     case 'copy':
     case 'add':
       return convertCopy(p, cmd, expand, env);

@@ -68,6 +68,7 @@ export function toGraph(parsed: ParseResult, opts: GraphOptions): BuildGraph {
       globalEnv: resolution.global.env,
       buildArgs,
       declared,
+      networkMode: opts.networkMode,
     };
     const steps: Step[] = decl.commands.map((cmd, i) => {
       let instruction: Step['instruction'];

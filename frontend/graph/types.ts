@@ -175,6 +175,12 @@ export interface GraphOptions {
   buildPlatform?: string;
   /** Base image facts keyed by the expanded FROM ref (as written after expansion). */
   baseImages?: Map<string, BaseImageInfo>;
+  /**
+   * The build's `--network`: the mode of every RUN that names none (`--network=default`),
+   * as BuildKit's dockerfile frontend sets the build's mode on the stage state; a RUN's own
+   * `--network=none|host` still wins. Default `default`.
+   */
+  networkMode?: 'default' | 'none' | 'host';
 }
 
 export type { Heredoc };

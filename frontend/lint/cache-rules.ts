@@ -32,8 +32,54 @@ function manifestDest(dest: string): string {
   return dest.endsWith('/') ? dest : `${dest}/`;
 }
 
+/**
+ * Who a RUN runs as, from the USER lines above it in its stage (and in the stage it is built
+ * on); undefined when nothing says (root, unless the base image set a user).
+ */
+function stageUsers(layout: LintLayout): Map<Node, string> {
+  const at = new Map<Node, string>();
+  const last = new Map<string, string | undefined>();
+  layout.stages.forEach((stage, i) => {
+    let user = last.get(stage.base.toLowerCase());
+    for (const n of stage.nodes) {
+      if (n.keyword === 'user' && n.args[0] !== undefined) user = n.args[0].split(':')[0];
+      if (user !== undefined) at.set(n, user);
+    }
+    last.set(String(i), user);
+    if (stage.name) last.set(stage.name.toLowerCase(), user);
+  });
+  return at;
+}
+
+/**
+ * A cache directory as the user a RUN runs as sees it: a package manager keeps its cache in
+ * $HOME, which is /root only for root. For a named user the conventional /home/<name> (the
+ * official images' `node`, `python` users live there); for a numeric one, only $HOME is known.
+ * Mounts are root-owned unless uid=/gid= say otherwise, so those are named too.
+ */
+function cacheTargetFor(target: string, user: string | undefined): { target: string; note?: string } {
+  if (user === undefined || user === 'root' || user === '0' || !target.startsWith('/root/'))
+    return { target };
+  const rest = target.slice('/root'.length);
+  if (/^\d+$/.test(user))
+    return {
+      target: `$HOME${rest}`,
+      note: `the step runs as uid ${user}: put the cache at $HOME${rest} of that user (write its home in place of $HOME) and add uid=${user} so it can write there`,
+    };
+  if (!/^[A-Za-z_][\w.-]*$/.test(user))
+    return {
+      target: `$HOME${rest}`,
+      note: `the step runs as USER ${user}: put the cache at $HOME${rest} of that user (write its home in place of $HOME) and add its uid=,gid= so it can write there`,
+    };
+  return {
+    target: `/home/${user}${rest}`,
+    note: `the step runs as USER ${user}, whose cache is $HOME${rest} (/home/${user}${rest} when its home is /home/${user}); add uid=,gid= of ${user} (1000 in the official node image) so it can write there`,
+  };
+}
+
 export function cacheRules(layout: LintLayout): Finding[] {
   const out: Finding[] = [];
+  const users = stageUsers(layout);
   for (const stage of layout.stages) {
     const nodes = stage.nodes;
     nodes.forEach((n, i) => {
@@ -52,13 +98,15 @@ export function cacheRules(layout: LintLayout): Finding[] {
       const text = runText(n);
       const found = findInstalls(text).filter((m) => !(m.name === 'apk' && /--no-cache\b/.test(text)));
       if (found.length === 0 || cacheMountTargets(n.flags).length > 0) continue;
-      const mounts = found
-        .flatMap((m) => m.cacheTargets)
-        .map((t) => `--mount=type=cache,target=${t}${t.startsWith('/var/') ? ',sharing=locked' : ''}`);
+      const targets = found.flatMap((m) => m.cacheTargets).map((t) => cacheTargetFor(t, users.get(n)));
+      const mounts = targets.map(
+        ({ target: t }) => `--mount=type=cache,target=${t}${t.startsWith('/var/') ? ',sharing=locked' : ''}`,
+      );
       const names = found.map((m) => m.name).join(', ');
+      const notes = [...new Set(targets.flatMap((t) => (t.note ? [t.note] : [])))];
       out.push({
         code: 'InstallWithoutCacheMount',
-        message: `${names} install without a cache mount: each time this step misses, every package is downloaded again`,
+        message: `${names} install without a cache mount: each time this step misses, every package is downloaded again${notes.map((x) => `; ${x}`).join('')}`,
         fix: `${keywordAsWritten(n)} ${mounts.join(' ')} ${n.original.replace(/^\s*\S+\s+/, '')}`,
         range: n.range,
       });

@@ -35,7 +35,17 @@ export function instructionRules(layout: LintLayout): Finding[] {
         counts.set(kw, list);
       }
       // A SHELL instruction says the shell form is deliberate (BuildKit skips the rule then).
-      if ((kw === 'cmd' || kw === 'entrypoint') && !n.json && !shellSet && n.args.length > 0) {
+      const typographic = (kw === 'cmd' || kw === 'entrypoint') && !n.json ? typographicJson(n) : undefined;
+      if (typographic !== undefined) {
+        // Not a shell command someone meant: a JSON array pasted with curly quotes, which
+        // Docker then runs as `/bin/sh -c '[“node”, ...]'` and fails at start.
+        out.push({
+          code: 'JSONArgsRecommended',
+          message: `${kw.toUpperCase()} looks like a JSON array but uses typographic quotes (“ ” or ‘ ’), so it is not JSON: it would run as a shell command and fail`,
+          fix: `${keywordAsWritten(n)} ${typographic} (straight quotes)`,
+          range: n.range,
+        });
+      } else if ((kw === 'cmd' || kw === 'entrypoint') && !n.json && !shellSet && n.args.length > 0) {
         const word = kw.toUpperCase();
         out.push({
           code: 'JSONArgsRecommended',
@@ -100,4 +110,27 @@ function legacyKeyValue(n: Node): boolean {
   const rest = n.original.replace(/^\s*\S+\s+/, '');
   const first = rest.split(/\s+/)[0] ?? '';
   return first !== '' && !first.includes('=');
+}
+
+/** Curly double and single quotes (and the low-9 and prime forms word processors produce). */
+const TYPOGRAPHIC = /[\u2018\u2019\u201A\u201B\u201C\u201D\u201E\u201F\u2032\u2033]/;
+
+/**
+ * The JSON array a shell-form CMD/ENTRYPOINT meant when it is one written with typographic
+ * quotes (`[“node”, “index.js”]`), with straight quotes; undefined for anything else.
+ */
+export function typographicJson(n: Node): string | undefined {
+  const text = n.original.replace(/^\s*\S+\s+/, '').trim();
+  if (!text.startsWith('[') || !text.endsWith(']') || !TYPOGRAPHIC.test(text)) return undefined;
+  const straight = text
+    .replace(/[\u201C\u201D\u201E\u201F\u2033]/g, '"')
+    .replace(/[\u2018\u2019\u201A\u201B\u2032]/g, '"');
+  try {
+    const arr = JSON.parse(straight) as unknown;
+    if (Array.isArray(arr) && arr.every((x) => typeof x === 'string'))
+      return JSON.stringify(arr).replace(/","/g, '", "');
+  } catch {
+    // Not an array even with straight quotes: the ordinary advice applies.
+  }
+  return undefined;
 }

@@ -10,12 +10,7 @@ import { pullImage } from '../../core/registry/pull-image.js';
 import { pushImage } from '../../core/registry/push-image.js';
 import { Store } from '../../store/index.js';
 import { makeBusyboxRootfs } from './helpers/busybox-rootfs.js';
-import {
-  type RunningRegistry,
-  startRegistry,
-  startTokenServer,
-  type TokenServer,
-} from './helpers/registry.js';
+import { type RunningRegistry, startRegistry, useTokenRegistry } from './helpers/registry.js';
 import { makeStoreImage } from './helpers/store-image.js';
 import { useTempDirs } from './helpers/temp-dirs.js';
 
@@ -71,50 +66,33 @@ describe('htpasswd (basic auth)', () => {
 });
 
 describe('token auth', () => {
-  let tokens: TokenServer;
-  let registry: RunningRegistry;
-  beforeAll(async () => {
-    tokens = await startTokenServer({ bob: 'hunter2' });
-    registry = await startRegistry({
-      auth: {
-        type: 'token',
-        realm: tokens.realm,
-        service: tokens.service,
-        issuer: tokens.issuer,
-        rootCertBundle: tokens.certPath,
-      },
-    });
-  });
-  afterAll(async () => {
-    await registry?.stop();
-    await tokens?.stop();
-  });
+  const live = useTokenRegistry({ bob: 'hunter2' });
 
   it('gets scoped tokens with the stored credentials and round-trips an image', async () => {
-    tokens.requests.length = 0;
-    await roundTrip(registry.host, await dockerEnv(registry.host, 'bob', 'hunter2'), 'tok/busybox');
-    const scopes = tokens.requests.flatMap((r) => r.scopes);
+    live.tokens.requests.length = 0;
+    await roundTrip(live.registry.host, await dockerEnv(live.registry.host, 'bob', 'hunter2'), 'tok/busybox');
+    const scopes = live.tokens.requests.flatMap((r) => r.scopes);
     expect(scopes).toContain('repository:tok/busybox:pull,push');
     expect(scopes).toContain('repository:tok/busybox:pull');
-    expect(tokens.requests.every((r) => r.user === 'bob')).toBe(true);
+    expect(live.tokens.requests.every((r) => r.user === 'bob')).toBe(true);
     // Tokens are cached per scope: one request per scope set, not one per HTTP request.
-    expect(tokens.requests.length).toBeLessThanOrEqual(4);
+    expect(live.tokens.requests.length).toBeLessThanOrEqual(4);
   });
 
   it('stops after one fresh token is refused (anonymous gets a token with no access)', async () => {
-    tokens.requests.length = 0;
+    live.tokens.requests.length = 0;
     const dest = await Store.open(await tempDir());
     await expect(
-      pullImage(dest, `${registry.host}/tok/busybox:v1`, { env: { DOCKER_CONFIG: await tempDir() } }),
+      pullImage(dest, `${live.registry.host}/tok/busybox:v1`, { env: { DOCKER_CONFIG: await tempDir() } }),
     ).rejects.toThrow(/refused \(401\) with a freshly issued token/);
-    expect(tokens.requests.length).toBe(1);
+    expect(live.tokens.requests.length).toBe(1);
     expect(await dest.listRefs()).toEqual([]);
   });
 
   it('reports a wrong password from the token server', async () => {
-    const env = await dockerEnv(registry.host, 'bob', 'nope');
+    const env = await dockerEnv(live.registry.host, 'bob', 'nope');
     await expect(
-      pullImage(await Store.open(await tempDir()), `${registry.host}/tok/busybox:v1`, { env }),
+      pullImage(await Store.open(await tempDir()), `${live.registry.host}/tok/busybox:v1`, { env }),
     ).rejects.toThrow(/token server refused the credentials for bob/);
   });
 });

@@ -2,7 +2,7 @@
  * Runs the strata CLI in-process with captured output, through the same main() the binary
  * uses (so exit codes and error rendering are the real ones).
  */
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { main } from '../../cmd/main.js';
 
 export interface CliResult {
@@ -23,10 +23,14 @@ function sink(): Writable & { text: () => string } {
   return w;
 }
 
-export async function strata(
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<CliResult> {
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** What the command reads on stdin (`-f -`, `--password-stdin`); default: nothing. */
+  stdin?: string | Buffer | NodeJS.ReadableStream;
+}
+
+export async function strata(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const stdout = sink();
   const stderr = sink();
   const code = await main(args, {
@@ -34,15 +38,16 @@ export async function strata(
     stderr,
     env: { ...process.env, ...opts.env },
     cwd: opts.cwd ?? process.cwd(),
+    stdin:
+      opts.stdin === undefined || typeof opts.stdin === 'string' || Buffer.isBuffer(opts.stdin)
+        ? Readable.from(opts.stdin === undefined ? [] : [Buffer.from(opts.stdin)])
+        : opts.stdin,
   });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 /** Like strata() but throws with the captured output when the exit code is not 0. */
-export async function strataOk(
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<CliResult> {
+export async function strataOk(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const r = await strata(args, opts);
   if (r.code !== 0)
     throw new Error(`strata ${args.join(' ')} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);

@@ -173,7 +173,8 @@ describe('layers', () => {
     const du = await store.du();
     expect(du.blobs).toEqual([b]);
     expect(du.cacheRecords).toBe(1);
-    expect(du.cacheMounts).toEqual([{ id: 'npm', path: mount, size: 8 }]);
+    expect(du.cacheMounts).toEqual([{ id: 'npm', path: mount, size: 8, lastUsedMs: expect.any(Number) }]);
+    expect(du.cacheMounts[0].lastUsedMs).toBeGreaterThan(0);
     const lowerAndJson =
       (await stat(join(store.layerPath(l.chainId), 'layer.json'))).size +
       (await stat(join(store.layerPath(l.chainId), 'lower'))).size;

@@ -1,17 +1,6 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { formatLogTime, plainRenderer } from '../../../core/progress/plain-renderer.js';
-
-function capture() {
-  let text = '';
-  const out = new Writable({
-    write(c, _e, cb) {
-      text += c.toString();
-      cb();
-    },
-  });
-  return { out, text: () => text };
-}
+import { capture } from './capture.js';
 
 describe('plain progress (BuildKit format plus reasons)', () => {
   it('prints blocks with log times, CACHED, DONE and the reason line', () => {
@@ -64,5 +53,33 @@ describe('plain progress (BuildKit format plus reasons)', () => {
       '12.35',
       '123.5',
     ]);
+  });
+});
+
+describe('plain progress: byte statuses', () => {
+  it('prints one line per part when it is done, not every update', () => {
+    const c = capture();
+    const r = plainRenderer(c.out);
+    r.sink({ type: 'vertex-start', id: 1, name: 'pushing reg/app:1', time: 0 });
+    for (const n of [1_000_000, 2_000_000])
+      r.sink({
+        type: 'vertex-status',
+        id: 1,
+        text: 'sha256:aa',
+        statusId: 'sha256:aa',
+        current: n,
+        total: 3_150_000,
+      });
+    r.sink({
+      type: 'vertex-status',
+      id: 1,
+      text: 'sha256:aa',
+      statusId: 'sha256:aa',
+      current: 3_150_000,
+      total: 3_150_000,
+      completed: true,
+    });
+    r.sink({ type: 'vertex-done', id: 1, time: 300 });
+    expect(c.text()).toBe('#1 pushing reg/app:1\n#1 sha256:aa 3.15MB / 3.15MB done\n#1 DONE 0.3s\n\n');
   });
 });

@@ -74,12 +74,12 @@ describe('credentials in the Docker config file', () => {
     const env = { DOCKER_CONFIG: dir };
     await writeFile(
       join(dir, 'config.json'),
-      JSON.stringify({ credsStore: 'none', auths: { 'other:1': { auth: 'eDp5' } } }),
+      JSON.stringify({ psFormat: 'table {{.ID}}', auths: { 'other:1': { auth: 'eDp5' } } }),
     );
     await writeCredentials('https://localhost:5000/v2/', { username: 'u', password: 'p:w' }, env);
     await writeCredentials('docker.io', { username: 'hub', password: 'x' }, env);
     const file = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-    expect(file.credsStore).toBe('none');
+    expect(file.psFormat).toBe('table {{.ID}}');
     expect(Object.keys(file.auths).sort()).toEqual([
       'https://index.docker.io/v1/',
       'localhost:5000',

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import bcrypt from 'bcryptjs';
+import { afterAll, beforeAll } from 'vitest';
 import { requireTool } from './require.js';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -136,12 +137,22 @@ export interface TokenServer {
   service: string;
   issuer: string;
   certPath: string;
-  /** Token requests seen, with the scopes asked and the user (undefined = anonymous). */
-  requests: { user: string | undefined; scopes: string[] }[];
+  /**
+   * Token requests seen, with the scopes asked and the user (undefined = anonymous);
+   * `grant` is `refresh_token` for an OAuth2 POST with an identity token.
+   */
+  requests: { user: string | undefined; scopes: string[]; grant?: string }[];
   stop(): Promise<void>;
 }
 
-export async function startTokenServer(users: Record<string, string>): Promise<TokenServer> {
+/**
+ * `refreshTokens`: identity tokens (OAuth2 refresh tokens) the server accepts in a POST with
+ * `grant_type=refresh_token`, and the user each stands for (Docker's identity-token flow).
+ */
+export async function startTokenServer(
+  users: Record<string, string>,
+  refreshTokens: Record<string, string> = {},
+): Promise<TokenServer> {
   const openssl = requireTool('openssl');
   const dir = await mkdtemp(join(tmpdir(), 'strata-token-'));
   const keyPath = join(dir, 'key.pem');
@@ -171,12 +182,26 @@ export async function startTokenServer(users: Record<string, string>): Promise<T
   const issuer = 'strata-test-issuer';
   const requests: TokenServer['requests'] = [];
   const b64url = (v: Buffer | string) => Buffer.from(v).toString('base64url');
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const scopes = url.searchParams.getAll('scope');
+    let scopes = url.searchParams.getAll('scope');
     let user: string | undefined;
     const auth = req.headers.authorization;
-    if (auth?.startsWith('Basic ')) {
+    if (req.method === 'POST') {
+      let body = '';
+      for await (const c of req) body += c;
+      const form = new URLSearchParams(body);
+      scopes = (form.get('scope') ?? '').split(' ').filter((s) => s !== '');
+      const rt = form.get('refresh_token') ?? '';
+      if (form.get('grant_type') !== 'refresh_token' || refreshTokens[rt] === undefined) {
+        requests.push({ user: `!${rt}`, scopes, grant: form.get('grant_type') ?? '' });
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad refresh token' }] }));
+        return;
+      }
+      user = refreshTokens[rt];
+      requests.push({ user, scopes, grant: 'refresh_token' });
+    } else if (auth?.startsWith('Basic ')) {
       const [u, ...rest] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
       if (users[u] === undefined || users[u] !== rest.join(':')) {
         requests.push({ user: `!${u}`, scopes });
@@ -186,7 +211,7 @@ export async function startTokenServer(users: Record<string, string>): Promise<T
       }
       user = u;
     }
-    requests.push({ user, scopes });
+    if (req.method !== 'POST') requests.push({ user, scopes });
     const access =
       user === undefined
         ? []
@@ -210,7 +235,9 @@ export async function startTokenServer(users: Record<string, string>): Promise<T
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const token = `${input}.${b64url(sign('sha256', Buffer.from(input), key))}`;
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token, expires_in: 300, issued_at: new Date().toISOString() }));
+    // OAuth2 answers name the token access_token, as Docker Hub's does.
+    const answer = req.method === 'POST' ? { access_token: token } : { token };
+    res.end(JSON.stringify({ ...answer, expires_in: 300, issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
@@ -226,4 +253,33 @@ export async function startTokenServer(users: Record<string, string>): Promise<T
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A token server and a registry that trusts it, started before the enclosing tests and
+ * stopped after them (call at the top of a describe block). `refreshTokens` as for
+ * startTokenServer.
+ */
+export function useTokenRegistry(
+  users: Record<string, string>,
+  refreshTokens: Record<string, string> = {},
+): { tokens: TokenServer; registry: RunningRegistry } {
+  const live = {} as { tokens: TokenServer; registry: RunningRegistry };
+  beforeAll(async () => {
+    live.tokens = await startTokenServer(users, refreshTokens);
+    live.registry = await startRegistry({
+      auth: {
+        type: 'token',
+        realm: live.tokens.realm,
+        service: live.tokens.service,
+        issuer: live.tokens.issuer,
+        rootCertBundle: live.tokens.certPath,
+      },
+    });
+  });
+  afterAll(async () => {
+    await live.registry?.stop();
+    await live.tokens?.stop();
+  });
+  return live;
 }

@@ -174,3 +174,48 @@ describe('details', () => {
     expect(lint(parsed, graph).map((w) => `${w.code}@${w.range.start.line}`)).toEqual(['UndefinedVar@3']);
   });
 });
+
+describe('advice that fits the Dockerfile it is about', () => {
+  const one = (text: string, code: string) => {
+    const ws = lint(parse(text, { file: 'Dockerfile' })).filter((w) => w.code === code);
+    expect(ws).toHaveLength(1);
+    return ws[0];
+  };
+
+  test('an npm ci under USER node is told to mount the cache in /home/node, writable by node', () => {
+    const w = one(
+      'FROM node:22\nWORKDIR /app\nCOPY package*.json ./\nUSER node\nRUN npm ci\n',
+      'InstallWithoutCacheMount',
+    );
+    expect(w.fix).toBe('RUN --mount=type=cache,target=/home/node/.npm npm ci');
+    expect(w.fix).not.toContain('/root/');
+    expect(w.message).toContain('runs as USER node, whose cache is $HOME/.npm (/home/node/.npm');
+    expect(w.message).toContain('uid=,gid= of node');
+  });
+
+  test('the USER of the stage a stage is built on counts; USER root and system caches stay as they are', () => {
+    const inherited = one(
+      'FROM node AS base\nUSER app:app\nFROM base\nRUN npm install\n',
+      'InstallWithoutCacheMount',
+    );
+    expect(inherited.fix).toBe('RUN --mount=type=cache,target=/home/app/.npm npm install');
+    const numeric = one('FROM node\nUSER 1001\nRUN pip install flask\n', 'InstallWithoutCacheMount');
+    expect(numeric.fix).toBe('RUN --mount=type=cache,target=$HOME/.cache/pip pip install flask');
+    expect(numeric.message).toContain('uid=1001');
+    const root = one('FROM node\nUSER node\nUSER root\nRUN npm ci\n', 'InstallWithoutCacheMount');
+    expect(root.fix).toBe('RUN --mount=type=cache,target=/root/.npm npm ci');
+    const apt = one('FROM debian\nUSER app\nRUN apt-get install -y curl\n', 'InstallWithoutCacheMount');
+    expect(apt.fix).toContain('target=/var/cache/apt,sharing=locked');
+  });
+
+  test('a CMD written as JSON with typographic quotes is named as such, with the straight-quoted fix', () => {
+    const w = one('FROM node\nCMD [“node”, “index.js”]\n', 'JSONArgsRecommended');
+    expect(w.message).toContain('typographic quotes');
+    expect(w.fix).toBe('CMD ["node", "index.js"] (straight quotes)');
+    expect(w.fix).not.toContain('/bin/sh');
+    const single = one('FROM node\nENTRYPOINT [‘npm’, ‘start’]\n', 'JSONArgsRecommended');
+    expect(single.fix).toBe('ENTRYPOINT ["npm", "start"] (straight quotes)');
+    // Plain shell form keeps the ordinary advice.
+    expect(one('FROM node\nCMD node index.js\n', 'JSONArgsRecommended').fix).toBe('CMD ["node", "index.js"]');
+  });
+});
