@@ -232,9 +232,24 @@ export async function run(args: string[], io: Io): Promise<number> {
         const { rewriteTimestamps } = await import('../core/export/rewrite-timestamps.js');
         config = await rewriteTimestamps(store, config, epoch);
       }
-      await asVertex(`exporting ${o.type} to ${o.dest}`, () =>
-        writeOutput(store, { config }, o, outcome.tags),
-      );
+      await asVertex(`exporting ${o.type} to ${o.dest}`, (id) => {
+        // An archive's bytes as they reach the file (at most every 100 ms, then once done).
+        let last = 0;
+        return writeOutput(store, { config }, o, outcome.tags, (written, done) => {
+          const now = Date.now();
+          if (!done && now - last < 100) return;
+          last = now;
+          progress({
+            type: 'vertex-status',
+            id,
+            text: 'writing',
+            statusId: 'write',
+            current: written,
+            total: done ? written : undefined,
+            completed: done,
+          });
+        });
+      });
     }
     let pushed: import('../core/oci/types.js').Descriptor | undefined;
     if (values.push) {

@@ -32,6 +32,40 @@ const KEEP_TAR_MIN_FILES = 1000;
 const KEEP_TAR_MAX_MEAN = 64 * 1024;
 const KEEP_TAR_MAX_BYTES = 1 << 30;
 
+/** A COPY of at least this many bytes shows byte progress (smaller ones finish too soon). */
+export const COPY_PROGRESS_MIN_BYTES = 32 << 20;
+const COPY_PROGRESS_EVERY_MS = 100;
+
+/**
+ * Byte progress of a big COPY, as a status of the step's vertex (`copying 12MB / 384MB`,
+ * BuildKit shows a context transfer the same way): counted as the copier takes each file,
+ * sent at most every 100 ms, and once, completed, at the end. Undefined for a small COPY.
+ */
+function copyProgress(set: SourceSet, d: RunnerDeps): { add(n: number): void; done(): void } | undefined {
+  let total = 0;
+  for (const m of set.matches) for (const e of m.entries) if (e.type === 'file') total += e.size;
+  if (total < COPY_PROGRESS_MIN_BYTES) return undefined;
+  const id = d.currentVertex();
+  let current = 0;
+  let last = 0;
+  const send = (completed: boolean) =>
+    d.progress({ type: 'vertex-status', id, text: 'copying', statusId: 'copy', current, total, completed });
+  return {
+    add(n) {
+      current += n;
+      const now = Date.now();
+      if (now - last >= COPY_PROGRESS_EVERY_MS) {
+        last = now;
+        send(false);
+      }
+    },
+    done() {
+      current = total;
+      send(true);
+    },
+  };
+}
+
 export async function copyStep(
   p: PlannedStep,
   state: StageState,
@@ -91,8 +125,10 @@ export async function copyStep(
   }
   // Rows get their fromTar flag once the layer is measured (0 until then).
   const written: LayerFileRow[] = [];
+  const bytes = copyProgress(set, d);
   opts.onFile = (target, e) => {
     if (e.digest) written.push([target, e.digest, e.mtime, 0]);
+    bytes?.add(e.size);
   };
   const previous = await previousFiles(p, d);
   if (previous) opts.reuse = (target, e) => previous.reuse(target, e);
@@ -112,6 +148,7 @@ export async function copyStep(
       ({ measured, tar } = await measureCopy(staging, r.files, r.linked, previous, d));
     }
   }
+  bytes?.done();
   if (written.length === 0) return { measured };
   for (const row of written) if (tar.fromTar(row[0])) row[3] = 1;
   const doc: LayerFilesDoc = { v: 2, tar: tar.digest, files: written };

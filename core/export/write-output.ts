@@ -4,7 +4,8 @@
  * no half file and nothing planted at the destination is written through).
  */
 import { lstat } from 'node:fs/promises';
-import { finished } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import type { Store } from '../../store/index.js';
 import { replaceFile } from '../fs/exclusive-file.js';
 import type { Digest } from '../oci/digest.js';
@@ -18,16 +19,20 @@ export interface OutputTarget {
   dest: string;
 }
 
+/** Bytes written so far to an archive output; `done` once, at the end, with the total. */
+export type OnArchiveBytes = (written: number, done: boolean) => void;
+
 export async function writeOutput(
   store: Store,
   image: { config: Digest },
   output: OutputTarget,
   tags: string[],
+  onBytes?: OnArchiveBytes,
 ): Promise<void> {
   switch (output.type) {
     case 'docker':
     case 'oci':
-      return writeArchiveFile(store, image, output.dest, { format: output.type, tags });
+      return writeArchiveFile(store, image, output.dest, { format: output.type, tags }, onBytes);
     case 'oci-dir':
       return exportOciDir(store, image, output.dest, { tags });
     case 'local':
@@ -41,6 +46,7 @@ export async function writeArchiveFile(
   image: { config: Digest },
   file: string,
   opts: Parameters<typeof exportArchive>[3],
+  onBytes?: OnArchiveBytes,
 ): Promise<void> {
   // Only to fail before the export rather than after it; the rename is what guarantees a
   // directory is never replaced (replaceFile reports that case with the same error class).
@@ -52,13 +58,36 @@ export async function writeArchiveFile(
     // The stream closes the handle (a FileHandle with a live stream on it cannot be closed
     // by anyone else: close() waits for the stream); replaceFile's close is then a no-op.
     const out = fh.createWriteStream();
+    if (onBytes === undefined) {
+      try {
+        await exportArchive(store, image, out, opts);
+        out.end();
+        await finished(out);
+      } catch (err) {
+        out.destroy();
+        throw err;
+      }
+      return;
+    }
+    // Counted on the way to the file: what progress shows is what was handed to the disk.
+    let written = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        written += chunk.length;
+        onBytes(written, false);
+        cb(null, chunk);
+      },
+    });
+    const piped = pipeline(counter, out);
     try {
-      await exportArchive(store, image, out, opts);
-      out.end();
-      await finished(out);
+      await exportArchive(store, image, counter, opts);
+      counter.end();
+      await piped;
     } catch (err) {
-      out.destroy();
+      counter.destroy(err as Error);
+      await piped.catch(() => {});
       throw err;
     }
+    onBytes(written, true);
   });
 }

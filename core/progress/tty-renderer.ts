@@ -14,8 +14,11 @@ interface Row {
   state: 'running' | 'cached' | 'done' | 'error';
   reason?: string;
   logs: string[];
-  /** Byte progress of its parts (layers pulled or pushed), by status id. */
-  bytes: Map<string, { current: number; total: number }>;
+  /**
+   * Byte progress of its parts (layers pulled or pushed, a big COPY, an archive written),
+   * by status id; `total` is unknown while an archive is still being written.
+   */
+  bytes: Map<string, { current: number; total?: number }>;
 }
 
 const LOG_LINES = 6;
@@ -36,12 +39,12 @@ export function ttyRenderer(out: NodeJS.WritableStream & { columns?: number }): 
     let mark = r.state === 'cached' ? 'CACHED' : r.state === 'error' ? 'ERROR' : `${secs}s`;
     if (r.bytes.size > 0) {
       let cur = 0;
-      let total = 0;
+      let total: number | undefined = 0;
       for (const b of r.bytes.values()) {
         cur += b.current;
-        total += b.total;
+        total = total === undefined || b.total === undefined ? undefined : total + b.total;
       }
-      mark += `  ${humanSize(cur)} / ${humanSize(total)}`;
+      mark += total === undefined ? `  ${humanSize(cur)}` : `  ${humanSize(cur)} / ${humanSize(total)}`;
     }
     const color =
       r.state === 'cached'
@@ -104,7 +107,7 @@ export function ttyRenderer(out: NodeJS.WritableStream & { columns?: number }): 
       }
       case 'vertex-status': {
         const r = rows.get(e.id);
-        if (r && e.statusId !== undefined && e.total !== undefined)
+        if (r && e.statusId !== undefined && (e.total !== undefined || e.current !== undefined))
           r.bytes.set(e.statusId, { current: e.current ?? 0, total: e.total });
         break;
       }

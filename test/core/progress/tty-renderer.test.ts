@@ -34,4 +34,15 @@ describe('tty view: byte progress', () => {
     const text = c.text().replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
     expect(text).toMatch(/=> pulling docker\.io\/library\/node:22 {2}\d\.\ds {2}4\.50MB \/ 12\.0MB/);
   });
+
+  it('shows an archive being written by its bytes so far, before its size is known', async () => {
+    const c = capture();
+    const r = ttyRenderer(c.out);
+    r.sink({ type: 'vertex-start', id: 3, name: 'exporting docker to app.tar', time: Date.now() });
+    r.sink({ type: 'vertex-status', id: 3, text: 'writing', statusId: 'write', current: 7_340_000 });
+    await new Promise((res) => setTimeout(res, 250));
+    r.close();
+    const text = c.text().replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    expect(text).toMatch(/=> exporting docker to app\.tar {2}\d\.\ds {2}7\.34MB\n/);
+  });
 });
