@@ -4,8 +4,9 @@
  */
 
 import { resolve } from 'node:path';
+import type { Digest } from '../core/oci/digest.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { hostPlatform } from '../core/oci/platform.js';
+import { canonicalPlatform, hostPlatform, parsePlatformList } from '../core/oci/platform.js';
 import { parseNamedContexts } from '../core/plan/named-contexts.js';
 import type { ProgressMode } from '../core/progress/renderer.js';
 import { openStore, parseBuildArgs, parseFlags, ROOT_OPTION } from './common.js';
@@ -76,6 +77,8 @@ export interface OutputSpec {
   dest: string;
   /** BuildKit's `rewrite-timestamp=true`: layer times clamped to SOURCE_DATE_EPOCH. */
   rewriteTimestamp?: boolean;
+  /** `platform=`: export only this platform of a multi-platform build. */
+  platform?: string;
 }
 
 export function parseOutput(s: string): OutputSpec {
@@ -90,7 +93,12 @@ export function parseOutput(s: string): OutputSpec {
   const rw = kv['rewrite-timestamp'];
   if (rw !== undefined && rw !== 'true' && rw !== 'false')
     throw new InvalidInputError(`--output rewrite-timestamp=${rw}: want true or false`);
-  return { type, dest: kv.dest, ...(rw === 'true' ? { rewriteTimestamp: true } : {}) };
+  return {
+    type,
+    dest: kv.dest,
+    ...(rw === 'true' ? { rewriteTimestamp: true } : {}),
+    ...(kv.platform !== undefined ? { platform: canonicalPlatform(kv.platform) } : {}),
+  };
 }
 
 async function cacheSpecs(list: string[] | undefined) {
@@ -131,6 +139,23 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (sde !== undefined) buildArgs.SOURCE_DATE_EPOCH = sde;
   const epoch = sde === undefined ? undefined : Number(sde);
 
+  const platforms = parsePlatformList(values.platform ?? hostPlatform());
+  // Checked before building: an output that cannot hold what the build makes should not cost
+  // the build first.
+  for (const o of outputs) {
+    if (o.platform !== undefined && !platforms.includes(o.platform))
+      throw new InvalidInputError(
+        `--output type=${o.type},platform=${o.platform}: the build makes ${platforms.join(', ')}`,
+      );
+    if (platforms.length > 1 && o.platform === undefined && (o.type === 'docker' || o.type === 'local')) {
+      const { DOCKER_ONE_PLATFORM } = await import('../core/export/export-archive.js');
+      throw new InvalidInputError(
+        o.type === 'docker'
+          ? `--output type=docker with --platform ${platforms.join(',')}: ${DOCKER_ONE_PLATFORM.replace(/^export docker: /, '')}`
+          : `--output type=local with --platform ${platforms.join(',')}: one directory holds one platform; add platform=${platforms[0]} (or one output per platform)`,
+      );
+    }
+  }
   const { build } = await import('../core/exec/build.js');
   const { makeRenderer } = await import('../core/progress/renderer.js');
   const store = await openStore(values.root, io);
@@ -140,7 +165,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const outcome = await build(store, {
+    const opts = {
       contextDir: resolve(io.cwd, positionals[0]),
       dockerfile: values.file === undefined ? undefined : resolve(io.cwd, values.file),
       tags: values.tag ?? [],
@@ -152,7 +177,6 @@ export async function run(args: string[], io: Io): Promise<number> {
       secrets,
       allow: values.allow ?? [],
       ssh,
-      platform: values.platform ?? hostPlatform(),
       sourceDateEpoch: epoch,
       env: io.env,
       namedContexts: parseNamedContexts(values['build-context'] ?? [], io.cwd),
@@ -162,44 +186,75 @@ export async function run(args: string[], io: Io): Promise<number> {
       insecureRegistries: values['insecure-registry'] ?? [],
       progress: renderer.sink,
       signal: ac.signal,
-    });
+    };
+    // One platform builds as always; several build in turn and are named together.
+    const built =
+      platforms.length === 1
+        ? [{ ...(await build(store, { ...opts, platform: platforms[0] })), platform: platforms[0] }]
+        : (await (await import('../core/exec/build-platforms.js')).buildPlatforms(store, opts, platforms))
+            .platforms;
     renderer.close();
+    const outcome = { ...built[0], tags: built[0].tags.length > 0 ? built[0].tags : opts.tags };
     if (values['dry-run'] || values.explain) {
       const { formatPlan } = await import('../core/plan/format-plan.js');
-      io.stdout.write(formatPlan(outcome.plan, { dryRun: values['dry-run'] ?? false }));
+      for (const b of built) {
+        if (built.length > 1) io.stdout.write(`# ${b.platform}\n`);
+        io.stdout.write(formatPlan(b.plan, { dryRun: values['dry-run'] ?? false }));
+      }
     }
-    if (!outcome.imageId) return 0;
+    if (built.some((b) => !b.imageId)) return 0;
+    if (built.length > 1) {
+      const { normalizeRef } = await import('../core/image/reference.js');
+      outcome.tags = opts.tags.map((t) => normalizeRef(t));
+    }
+    const hostImage = (built.find((b) => b.platform === hostPlatform()) ?? built[0]).imageId as Digest;
+    const imageOf = (platform: string) => {
+      const b = built.find((x) => x.platform === platform);
+      if (!b?.imageId)
+        throw new InvalidInputError(
+          `--output platform=${platform}: this build made ${built.map((x) => x.platform).join(', ')}`,
+        );
+      return b.imageId;
+    };
     for (const o of outputs) {
       const { writeOutput } = await import('../core/export/write-output.js');
       // As BuildKit: the image exporters rewrite layer times only when asked; the local
       // exporter writes files with the epoch's times whenever SOURCE_DATE_EPOCH is set.
-      let config = outcome.imageId;
       if (o.rewriteTimestamp && epoch === undefined)
         throw new InvalidInputError('--output rewrite-timestamp=true: set SOURCE_DATE_EPOCH too');
+      let images = o.platform !== undefined ? [imageOf(o.platform)] : built.map((b) => b.imageId as Digest);
       if (epoch !== undefined && (o.rewriteTimestamp || o.type === 'local')) {
         const { rewriteTimestamps } = await import('../core/export/rewrite-timestamps.js');
-        config = await rewriteTimestamps(store, config, epoch);
+        const rewritten: Digest[] = [];
+        for (const c of images) rewritten.push(await rewriteTimestamps(store, c, epoch));
+        images = rewritten;
       }
-      await writeOutput(store, { config }, o, outcome.tags);
+      await writeOutput(store, { config: images[0], platforms: images }, o, outcome.tags);
       if (!values.quiet) io.stderr.write(`exported ${o.type} to ${o.dest}\n`);
     }
     if (values.push) {
       if (outcome.tags.length === 0) throw new InvalidInputError('build --push: name the image with -t');
-      const { pushImage } = await import('../core/registry/push-image.js');
+      const { pushImage, pushImageIndex } = await import('../core/registry/push-image.js');
       for (const t of outcome.tags) {
-        await pushImage(store, { config: outcome.imageId }, t, {
-          insecureRegistries: values['insecure-registry'] ?? [],
-          env: io.env,
-        });
+        const push = { insecureRegistries: values['insecure-registry'] ?? [], env: io.env };
+        if (built.length > 1)
+          await pushImageIndex(
+            store,
+            built.map((b) => b.imageId as Digest),
+            t,
+            push,
+          );
+        else await pushImage(store, { config: hostImage }, t, push);
         if (!values.quiet) io.stderr.write(`pushed ${t}\n`);
       }
     }
-    if (values.quiet) io.stdout.write(`${outcome.imageId}\n`);
+    if (values.quiet) io.stdout.write(built.map((b) => `${b.imageId}\n`).join(''));
     else {
       for (const t of outcome.tags) io.stderr.write(`naming to ${t}\n`);
-      io.stderr.write(
-        `writing image ${outcome.imageId} (${outcome.result?.hits ?? 0} cached, ${outcome.result?.misses ?? 0} built)\n`,
-      );
+      for (const b of built)
+        io.stderr.write(
+          `writing image ${b.imageId}${built.length > 1 ? ` for ${b.platform}` : ''} (${b.result?.hits ?? 0} cached, ${b.result?.misses ?? 0} built)\n`,
+        );
     }
     return 0;
   } finally {

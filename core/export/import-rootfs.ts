@@ -5,7 +5,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Store } from '../../store/index.js';
+import { addPlatformImage } from '../image/platform-image.js';
 import { normalizeRef } from '../image/reference.js';
+import { canonicalPlatform } from '../oci/platform.js';
 import { NotFoundError } from '../oci/errors.js';
 import type { ImageConfig } from '../oci/types.js';
 import { commitStaged, discardStaged, stageLayer } from './import-layers.js';
@@ -16,11 +18,16 @@ export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
 export interface ImportRootfsOptions {
   /** RFC 3339 creation time for the config; defaults to now (whole seconds). */
   created?: string;
+  /**
+   * The platform the root filesystem is for (`linux/arm64`); default linux/amd64. The name
+   * keeps the images it has of other platforms (a multi-platform name, as pull makes).
+   */
+  platform?: string;
 }
 
 /**
  * Applies `tarFile` as the only layer (through applyLayer, so hostile tars are refused),
- * commits it, writes a linux/amd64 config with the default PATH and one history entry
+ * commits it, writes a config (linux/amd64 unless `platform` says otherwise) with the default PATH and one history entry
  * `strata import`, and points `name` (normalised) at it. Idempotent for the same tar and time.
  */
 export async function importRootfs(
@@ -42,15 +49,18 @@ export async function importRootfs(
     await discardStaged(staged);
   }
   const created = opts.created ?? `${new Date().toISOString().slice(0, 19)}Z`;
+  const [os, architecture, variant] = canonicalPlatform(opts.platform ?? 'linux/amd64').split('/');
   const config: ImageConfig = {
     created,
-    architecture: 'amd64',
-    os: 'linux',
+    architecture,
+    os,
+    ...(variant !== undefined ? { variant } : {}),
     config: { Env: [DEFAULT_PATH] },
     rootfs: { type: 'layers', diff_ids: [diffId] },
     history: [{ created, created_by: 'strata import' }],
   };
   const { digest } = await store.putBlob(JSON.stringify(config));
-  await store.setRef(ref, { config: digest });
+  if (opts.platform === undefined) await store.setRef(ref, { config: digest });
+  else await addPlatformImage(store, ref, digest);
   return { config: digest, tags: [ref] };
 }

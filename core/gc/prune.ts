@@ -64,8 +64,11 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
         const m = await store.readJsonBlob<Manifest>(target.manifest.digest).catch(() => undefined);
         for (const l of m?.layers ?? []) liveBlobs.add(l.digest);
       }
-      const config = await store.readJsonBlob<ImageConfig>(target.config).catch(() => undefined);
-      for (const c of chainIds(config?.rootfs.diff_ids ?? [])) liveLayers.add(c);
+      for (const id of new Set([target.config, ...Object.values(target.platforms ?? {})])) {
+        liveBlobs.add(id);
+        const config = await store.readJsonBlob<ImageConfig>(id).catch(() => undefined);
+        for (const c of chainIds(config?.rootfs.diff_ids ?? [])) liveLayers.add(c);
+      }
     }
     for (const rec of await store.listCacheRecords<CacheRecord>()) {
       if (o.all) {

@@ -1,0 +1,82 @@
+/**
+ * buildPlatforms: one `strata build --platform a,b` builds each platform in turn (each its own
+ * plan, chain of keys, layers and records, as BuildKit solves one graph per platform), then
+ * names them together: each tag holds one image per platform (RefTarget.platforms), the local
+ * form of an OCI index, which the exporters and push turn into one.
+ *
+ * A stage whose key does not depend on the target (`FROM --platform=$BUILDPLATFORM` with the
+ * same inputs) has the same keys for every target: the first platform builds it and the next
+ * ones find its records (under --no-cache too, through `sharedKeys`), so it is built once.
+ * Platforms build one after the other, not at once: steps of one platform still run in the
+ * order the plan gives, and a shared stage is built before anyone waits for it.
+ */
+import type { Store } from '../../store/index.js';
+import { addPlatformImage } from '../image/platform-image.js';
+import type { Digest } from '../oci/digest.js';
+import { hostPlatform } from '../oci/platform.js';
+import { type BuildOptions, type BuildOutcome, build } from './build.js';
+
+export interface PlatformOutcome extends BuildOutcome {
+  platform: string;
+  /** Stages this platform took whole from an earlier platform of the same command, by label. */
+  sharedFrom: Map<string, string>;
+}
+
+export interface MultiOutcome {
+  platforms: PlatformOutcome[];
+  tags: string[];
+}
+
+export async function buildPlatforms(
+  store: Store,
+  o: Omit<BuildOptions, 'platform'>,
+  platforms: string[],
+): Promise<MultiOutcome> {
+  const sharedKeys = new Set<Digest>();
+  // key -> the platform whose build made it first.
+  const madeBy = new Map<Digest, string>();
+  const out: PlatformOutcome[] = [];
+  for (const platform of platforms) {
+    o.progress({ type: 'info', message: `building for ${platform}` });
+    const r = await build(store, {
+      ...o,
+      platform,
+      tags: [],
+      platformLabels: platforms.length > 1,
+      sharedKeys,
+    });
+    const sharedFrom = new Map<string, string>();
+    for (const ps of r.plan.stages) {
+      const keys = ps.steps.map((p) => p.key);
+      const from = keys.length > 0 && keys.every((k) => k !== undefined) ? madeBy.get(keys[0]!) : undefined;
+      if (from !== undefined && keys.every((k) => madeBy.get(k!) === from)) sharedFrom.set(ps.label, from);
+      for (const k of keys) if (k !== undefined && !madeBy.has(k)) madeBy.set(k, platform);
+      for (const k of keys) if (k !== undefined) sharedKeys.add(k);
+    }
+    for (const [label, from] of sharedFrom)
+      o.progress({
+        type: 'info',
+        message: `stage ${label}: the same build as for ${from} (built once, shared)`,
+      });
+    out.push({ ...r, platform, sharedFrom });
+  }
+  const tags = out[0]?.tags ?? [];
+  if (!o.dryRun) {
+    const { normalizeRef } = await import('../image/reference.js');
+    const names = o.tags.map((t) => normalizeRef(t));
+    for (const name of names) await tagPlatforms(store, name, out);
+    return { platforms: out, tags: names };
+  }
+  return { platforms: out, tags };
+}
+
+/** Points `name` at exactly these platform images (replacing what it held, as a build does). */
+async function tagPlatforms(store: Store, name: string, out: PlatformOutcome[]): Promise<void> {
+  const all = Object.fromEntries(out.map((r) => [r.platform, r.imageId as Digest]));
+  const host = all[hostPlatform()] ?? out[0].imageId!;
+  if (out.length === 1) {
+    await addPlatformImage(store, name, host);
+    return;
+  }
+  await store.setRef(name, { config: host, platforms: all });
+}
