@@ -15,7 +15,10 @@ export async function run(args: string[], io: Io): Promise<number> {
   });
   if (positionals.length !== 1) throw new InvalidInputError('history: name exactly one image');
   const store = await openStore(values.root, io);
-  const rows = await historyRows(store, await findImage(store, positionals[0], platformFlag(values.platform)));
+  const rows = await historyRows(
+    store,
+    await findImage(store, positionals[0], platformFlag(values.platform)),
+  );
   if (values.format === 'json') {
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;

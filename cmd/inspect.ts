@@ -14,7 +14,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new InvalidInputError('inspect: name at least one image');
   const store = await openStore(values.root, io);
   const out: Record<string, unknown>[] = [];
-  for (const name of positionals) out.push(await dockerInspect(store, await findImage(store, name, platformFlag(values.platform))));
+  for (const name of positionals)
+    out.push(await dockerInspect(store, await findImage(store, name, platformFlag(values.platform))));
   if (values.format !== undefined) {
     for (const o of out) io.stdout.write(`${renderTemplate(values.format, o)}\n`);
   } else {

@@ -73,7 +73,8 @@ const SYNOPSIS: Record<string, string> = {
   explain: '[IMAGE] [--json] [--max-details N] [-v]',
   layers: 'IMAGE [--json] [--platform P]',
   graph: '[-f FILE] [--target T] [--build-arg K[=V]]... [--format dot|html] [-o OUT] [CONTEXT]',
-  explore: '[-o OUT.html] [--open] [--text] [--json] [--platform P] IMAGE|FILE.tar|docker-archive:FILE|oci-layout:DIR',
+  explore:
+    '[-o OUT.html] [--open] [--text] [--json] [--platform P] IMAGE|FILE.tar|docker-archive:FILE|oci-layout:DIR',
   diff: '[--json] IMAGE1 IMAGE2',
   blame: '[--json] IMAGE PATH',
   lint: '[-f FILE] [--target T] [--build-arg K[=V]]... [--json] [CONTEXT]',

@@ -44,7 +44,9 @@ export async function findImage(store: Store, name: string, platform?: string): 
     if (target !== undefined && platform !== undefined) {
       const pick = await selectRefImage(store, target, platform);
       if (pick.id === undefined)
-        throw new NotFoundError(`find image: ${name} has no ${platform} image (it has ${pick.have.join(', ')})`);
+        throw new NotFoundError(
+          `find image: ${name} has no ${platform} image (it has ${pick.have.join(', ')})`,
+        );
       id = pick.id;
     } else id = target?.config;
   } else if (platform !== undefined) {

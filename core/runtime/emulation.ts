@@ -36,7 +36,12 @@ export interface BinfmtHandler {
 }
 
 export function parseBinfmtHandler(name: string, text: string): BinfmtHandler {
-  const line = (k: string) => text.split('\n').find((l) => l.startsWith(k))?.slice(k.length).trim();
+  const line = (k: string) =>
+    text
+      .split('\n')
+      .find((l) => l.startsWith(k))
+      ?.slice(k.length)
+      .trim();
   const magic = line('magic ');
   return {
     name,
