@@ -96,7 +96,6 @@ function labels(stage: Stage, stageLabel: string, multi: boolean, platform?: str
   const width = String(n).length;
   // BuildKit's prefix when several platforms build: `[linux/arm64 build 2/4]`.
   const pre = platform === undefined ? '' : `${platform} `;
-  if (platform !== undefined) multi = true;
   return stage.steps.map((s) => {
     const text = s.source.replace(/\s*\\?\n\s*/g, ' ').trim();
     const prefix = s.fromOnBuild ? 'ONBUILD ' : '';

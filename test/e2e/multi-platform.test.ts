@@ -1,0 +1,289 @@
+/**
+ * Multi-platform builds end to end: one `strata build --platform linux/amd64,linux/arm64`
+ * pushes an index Docker 20.10 pulls per platform (the arm64 image runs under QEMU), a
+ * `FROM --platform=$BUILDPLATFORM` stage builds once for both targets, each platform keeps its
+ * own cache, and a missing platform or an output that cannot hold two platforms is an error.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPlatforms } from '../../core/exec/build-platforms.js';
+import { Store } from '../../store/index.js';
+import { importBusybox } from '../helpers/busybox-base.js';
+import { stepOutcomes, strata, strataOk } from '../helpers/cli.js';
+import { docker } from './helpers/docker.js';
+import { importArm64Busybox, requireEmulation } from './helpers/foreign-busybox.js';
+import { type RunningRegistry, startRegistry } from './helpers/registry.js';
+import { requireDocker, requireRoot, requireTool } from './helpers/require.js';
+import { useTempDirs } from './helpers/temp-dirs.js';
+
+const run = promisify(execFile);
+const tempDir = useTempDirs('strata-multi-');
+const BOTH = 'linux/amd64,linux/arm64';
+
+/** `strata build --root ROOT --platform linux/amd64,linux/arm64 ...args`, which must succeed. */
+function buildBoth(root: string, ...args: string[]) {
+  return strataOk(['build', '--root', root, '--platform', BOTH, ...args]);
+}
+
+/** A store whose busybox:latest holds linux/amd64 and linux/arm64. */
+async function twoPlatformStore(): Promise<string> {
+  const root = await tempDir();
+  await importBusybox(root);
+  await importArm64Busybox(root);
+  return root;
+}
+
+async function context(files: Record<string, string>): Promise<string> {
+  const dir = await tempDir();
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(join(dir, name, '..'), { recursive: true });
+    await writeFile(join(dir, name), text);
+  }
+  return dir;
+}
+
+beforeAll(async () => {
+  requireRoot();
+  await requireEmulation('linux/arm64');
+});
+
+describe('push to a registry', () => {
+  let registry: RunningRegistry;
+  const dockerRefs: string[] = [];
+  beforeAll(async () => {
+    requireDocker();
+    registry = await startRegistry();
+  });
+  afterAll(async () => {
+    if (dockerRefs.length > 0) await docker(['rmi', '-f', ...dockerRefs]).catch(() => {});
+    await registry?.stop();
+  });
+
+  it('pushes an index; docker pulls each platform and the arm64 one runs under QEMU', async () => {
+    const root = await twoPlatformStore();
+    const ctx = await context({
+      Dockerfile:
+        'FROM busybox\nARG TARGETPLATFORM\nRUN echo "$TARGETPLATFORM" > /built-for\nCMD ["uname", "-m"]\n',
+    });
+    const ref = `${registry.host}/multi/uname:1`;
+    const r = await buildBoth(root, '--progress', 'plain', '-t', ref, '--push', ctx);
+    expect(r.stderr).toMatch(/\[linux\/arm64 \d\/\d\] RUN echo/);
+    expect(r.stderr).toMatch(/\[linux\/amd64 \d\/\d\] RUN echo/);
+
+    const skopeo = requireTool('skopeo');
+    const raw = JSON.parse(
+      (await run(skopeo, ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout,
+    ) as {
+      mediaType: string;
+      manifests: { digest: string; platform: { os: string; architecture: string } }[];
+    };
+    expect(raw.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    expect(raw.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`)).toEqual([
+      'linux/amd64',
+      'linux/arm64',
+    ]);
+
+    dockerRefs.push(ref);
+    for (const [platform, machine] of [
+      ['linux/arm64', 'aarch64'],
+      ['linux/amd64', 'x86_64'],
+    ]) {
+      await docker(['pull', '--platform', platform, ref]);
+      const { stdout: arch } = await docker(['image', 'inspect', '--format', '{{.Architecture}}', ref]);
+      expect(arch.trim()).toBe(platform.split('/')[1]);
+      const out = await docker(['run', '--rm', '--network', 'none', '--platform', platform, ref]);
+      expect(out.stdout.trim()).toBe(machine);
+      const built = await docker([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--platform',
+        platform,
+        ref,
+        'cat',
+        '/built-for',
+      ]);
+      expect(built.stdout.trim()).toBe(platform);
+    }
+  });
+});
+
+describe('cross-compile stages', () => {
+  const DOCKERFILE = [
+    '# The toolchain stage runs on the build machine whatever the target: one key for both.',
+    'FROM --platform=$BUILDPLATFORM busybox AS toolchain',
+    'RUN echo "toolchain on $(uname -m)" > /toolchain',
+    '# Cross-compiling reads the target: one build per target, still on the build machine.',
+    'FROM --platform=$BUILDPLATFORM toolchain AS cross',
+    'ARG TARGETARCH',
+    'COPY src.txt /src.txt',
+    'RUN echo "$(cat /toolchain) for $TARGETARCH from $(cat /src.txt)" > /app',
+    'FROM busybox',
+    'COPY --from=cross /app /app',
+    'RUN uname -m >> /app',
+    '',
+  ].join('\n');
+
+  it('builds the $BUILDPLATFORM stage once for both targets (from the plan), the rest per target', async () => {
+    const root = await twoPlatformStore();
+    const ctx = await context({ Dockerfile: DOCKERFILE, 'src.txt': 'v1' });
+    const store = await Store.open(root);
+    const events: string[] = [];
+    const out = await buildPlatforms(
+      store,
+      {
+        contextDir: ctx,
+        tags: ['cross:1'],
+        buildArgs: {},
+        // --no-cache: the shared stage is still built once per command.
+        noCache: true,
+        dryRun: false,
+        secrets: [],
+        env: process.env,
+        progress: (e) => {
+          if (e.type === 'info') events.push(e.message);
+        },
+      },
+      ['linux/amd64', 'linux/arm64'],
+    );
+    const [amd, arm] = out.platforms;
+    const stage = (o: typeof amd, label: string) => o.plan.stages.find((s) => s.label === label)!;
+    // The toolchain stage: the same keys for both targets; arm64's plan takes every step from
+    // what amd64 built in this command.
+    const keysA = stage(amd, 'toolchain').steps.map((p) => p.key);
+    expect(keysA.every((k) => k !== undefined)).toBe(true);
+    expect(stage(arm, 'toolchain').steps.map((p) => p.key)).toEqual(keysA);
+    expect(stage(amd, 'toolchain').steps.every((p) => !p.decision.hit)).toBe(true);
+    expect(stage(arm, 'toolchain').steps.every((p) => p.decision.hit)).toBe(true);
+    expect(arm.sharedFrom.get('toolchain')).toBe('linux/amd64');
+    expect(events).toContain('stage toolchain: the same build as for linux/amd64 (built once, shared)');
+    // The cross stage reads TARGETARCH: its own keys per target, both run.
+    const crossA = stage(amd, 'cross').steps.map((p) => p.key);
+    const crossB = stage(arm, 'cross').steps.map((p) => p.key);
+    expect(crossA.some((k, i) => k === crossB[i])).toBe(false);
+    expect(arm.sharedFrom.has('cross')).toBe(false);
+
+    // What each target got: compiled on the build machine, the final RUN on the target.
+    for (const [platform, arch, machine] of [
+      ['linux/amd64', 'amd64', 'x86_64'],
+      ['linux/arm64', 'arm64', 'aarch64'],
+    ]) {
+      const dest = await tempDir();
+      await buildBoth(root, '-q', '-o', `type=local,dest=${dest},platform=${platform}`, ctx);
+      expect(await readFile(join(dest, 'app'), 'utf8')).toBe(
+        `toolchain on x86_64 for ${arch} from v1\n${machine}\n`,
+      );
+    }
+    const ref = (await store.getRef('docker.io/library/cross:1'))!;
+    expect(ref.platforms).toBeDefined();
+    expect(Object.keys(ref.platforms!)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(ref.platforms?.['linux/amd64']).toBe(amd.imageId);
+    expect(ref.platforms?.['linux/arm64']).toBe(arm.imageId);
+  });
+
+  it('keeps each platform its own cache: rebuilding one after an edit leaves the other CACHED', async () => {
+    const root = await twoPlatformStore();
+    const ctx = await context({ Dockerfile: DOCKERFILE, 'src.txt': 'v1' });
+    await buildBoth(root, '--progress', 'plain', ctx);
+    await writeFile(join(ctx, 'src.txt'), 'v2');
+    // Only arm64 after the edit: its COPY and what follows miss, for the file's reason.
+    const one = stepOutcomes(
+      (await strataOk(['build', '--root', root, '--progress', 'plain', '--platform', 'linux/arm64', ctx]))
+        .stderr,
+    );
+    const copy = one.find((s) => s.name.includes('COPY src.txt'))!;
+    expect(copy.cached).toBe(false);
+    expect(copy.reason).toMatch(/src\.txt/);
+    expect(one.find((s) => s.name.includes('toolchain') && s.name.includes('RUN'))?.cached).toBe(true);
+    // Both again: arm64 is all CACHED (built just now); amd64 misses from the edit only, and
+    // says so rather than blaming the platform.
+    const both = (await buildBoth(root, '--progress', 'plain', ctx)).stderr;
+    const [amdPart, armPart] = both.split('building for linux/arm64');
+    expect(
+      stepOutcomes(armPart)
+        .filter((s) => !s.name.includes(' arg]'))
+        .every((s) => s.cached),
+    ).toBe(true);
+    const amd = stepOutcomes(amdPart);
+    expect(amd.find((s) => s.name.includes('toolchain') && s.name.includes('RUN'))?.cached).toBe(true);
+    const amdCopy = amd.find((s) => s.name.includes('COPY src.txt'))!;
+    expect(amdCopy.cached).toBe(false);
+    expect(amdCopy.reason).not.toMatch(/platform changed/);
+  });
+
+  it('explains a miss after a platform change as that', async () => {
+    const root = await twoPlatformStore();
+    const ctx = await context({ Dockerfile: 'FROM busybox\nRUN echo hi > /hi\n' });
+    await strataOk(['build', '--root', root, '--progress', 'plain', '--platform', 'linux/arm64', ctx]);
+    const next = stepOutcomes((await strataOk(['build', '--root', root, '--progress', 'plain', ctx])).stderr);
+    expect(next[0].cached).toBe(false);
+    expect(next[0].reason).toMatch(/the platform changed \(linux\/arm64 -> linux\/amd64\)/);
+  });
+});
+
+describe('errors and outputs', () => {
+  it('a base without the platform is an error naming the platforms it has', async () => {
+    const root = await tempDir();
+    await importBusybox(root);
+    const ctx = await context({ Dockerfile: 'FROM busybox\nRUN true\n' });
+    const r = await strata(['build', '--root', root, '--platform', 'linux/arm64', ctx], {
+      env: { HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' },
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/holds docker\.io\/library\/busybox:latest for linux\/amd64 only/);
+  });
+
+  it('writes an OCI index of both platforms; a docker archive of two is refused before building', async () => {
+    const root = await twoPlatformStore();
+    const ctx = await context({ Dockerfile: 'FROM busybox\nRUN uname -m > /m\n' });
+    const refused = await strata([
+      'build',
+      '--root',
+      root,
+      '--platform',
+      BOTH,
+      '-o',
+      'type=docker,dest=x.tar',
+      ctx,
+    ]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/a docker archive holds one platform.*platform=linux\/arm64/);
+    expect(refused.stderr).not.toMatch(/#\d/);
+    const dir = await tempDir();
+    await buildBoth(root, '-q', '-t', 'idx:1', '-o', `type=oci-dir,dest=${dir}/layout`, ctx);
+    const skopeo = requireTool('skopeo');
+    const top = JSON.parse((await run(skopeo, ['inspect', '--raw', `oci:${dir}/layout:1`])).stdout);
+    expect(top.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(top.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(
+      ['amd64', 'arm64'],
+    );
+    const arm = JSON.parse(
+      (await run(skopeo, ['inspect', '--override-arch', 'arm64', `oci:${dir}/layout:1`])).stdout,
+    );
+    expect(arm.Architecture).toBe('arm64');
+    // One platform of the two as a docker archive Docker 20.10 loads.
+    const tar = join(dir, 'arm.tar');
+    await buildBoth(root, '-q', '-t', 'idx:1', '-o', `type=docker,dest=${tar},platform=linux/arm64`, ctx);
+    const manifest = JSON.parse((await run('tar', ['xOf', tar, 'manifest.json'])).stdout);
+    const config = JSON.parse((await run('tar', ['xOf', tar, manifest[0].Config])).stdout);
+    expect(config.architecture).toBe('arm64');
+    // The views take --platform.
+    const seen = await strataOk([
+      'inspect',
+      '--root',
+      root,
+      '--platform',
+      'linux/arm64',
+      '-f',
+      '{{.Architecture}}',
+      'idx:1',
+    ]);
+    expect(seen.stdout.trim()).toBe('arm64');
+    const missing = await strata(['layers', '--root', root, '--platform', 'linux/s390x', 'idx:1']);
+    expect(missing.stderr).toMatch(/has no linux\/s390x image \(it has linux\/amd64, linux\/arm64\)/);
+  });
+});
