@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlatforms } from '../../core/exec/build-platforms.js';
@@ -222,6 +223,23 @@ describe('cross-compile stages', () => {
     const next = stepOutcomes((await strataOk(['build', '--root', root, '--progress', 'plain', ctx])).stderr);
     expect(next[0].cached).toBe(false);
     expect(next[0].reason).toMatch(/the platform changed \(linux\/arm64 -> linux\/amd64\)/);
+  });
+});
+
+describe('samples/cross-compile', () => {
+  it('builds for both platforms: compiled on the build machine, the final RUN on each target', async () => {
+    const root = await twoPlatformStore();
+    const sample = fileURLToPath(new URL('../../samples/cross-compile', import.meta.url));
+    for (const [platform, machine] of [
+      ['linux/amd64', 'x86_64'],
+      ['linux/arm64', 'aarch64'],
+    ]) {
+      const dest = await tempDir();
+      await buildBoth(root, '-q', '-o', `type=local,dest=${dest},platform=${platform}`, sample);
+      expect(await readFile(join(dest, 'etc/hello.txt'), 'utf8')).toBe(
+        `hello from ${platform} (running on ${machine}); built by the toolchain running on x86_64\n`,
+      );
+    }
   });
 });
 
