@@ -58,6 +58,10 @@ const COMMANDS: Record<string, { load: Loader; summary: string }> = {
   pull: { load: () => import('./pull.js'), summary: 'pull an image from a registry into the store' },
   push: { load: () => import('./push.js'), summary: 'push an image from the store to a registry' },
   login: { load: () => import('./login.js'), summary: 'store credentials for a registry' },
+  imagetools: {
+    load: () => import('./imagetools.js'),
+    summary: 'merge pushed images into one multi-platform index (imagetools create)',
+  },
 };
 
 /** The flags of each command, for `strata <command> --help` (every command takes --root DIR). */
@@ -90,8 +94,9 @@ const SYNOPSIS: Record<string, string> = {
   prune: '[--all] [--filter type=exec.cachemount|type=quarantine]',
   fsck: '[--repair] [--json]',
   root: '',
+  imagetools: 'create -t TARGET [--dry-run] [--insecure-registry HOST]... SOURCE...',
   pull: '[--platform P] [--insecure-registry HOST]... REF',
-  push: '[--insecure-registry HOST]... IMAGE [DEST_REF]',
+  push: '[--insecure-registry HOST]... [--platform P] IMAGE [DEST_REF]',
   login: '[-u USER] [-p PASS | --password-stdin] REGISTRY',
 };
 

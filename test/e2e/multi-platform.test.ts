@@ -5,7 +5,10 @@
  * own cache, and a missing platform or an output that cannot hold two platforms is an error.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -110,6 +113,75 @@ describe('push to a registry', () => {
       ]);
       expect(built.stdout.trim()).toBe(platform);
     }
+  });
+  it('merges platforms pushed by separate jobs into one index without reading a layer (imagetools create)', async () => {
+    const root = await twoPlatformStore();
+    const ctx = await context({ Dockerfile: 'FROM busybox\nRUN uname -m > /m\nCMD ["cat", "/m"]\n' });
+    // Two CI jobs: arm64 into the target repository, amd64 into another one.
+    const arm = `${registry.host}/ci/app:arm64`;
+    const amd = `${registry.host}/ci-amd/app:amd64`;
+    await strataOk(['build', '--root', root, '-q', '--platform', 'linux/arm64', '-t', arm, '--push', ctx]);
+    await strataOk(['build', '--root', root, '-q', '--platform', 'linux/amd64', '-t', amd, '--push', ctx]);
+    // Every request strata makes goes through this proxy, so the test sees what was read.
+    const seen: string[] = [];
+    const [regHost, regPort] = registry.host.split(':');
+    const proxy = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const up = httpRequest(
+        { host: regHost, port: Number(regPort), method: req.method, path: req.url, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on('error', (err) => res.destroy(err));
+      req.pipe(up);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const via = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const r = await strataOk([
+        'imagetools',
+        'create',
+        '-t',
+        `${via}/ci/app:1`,
+        `${via}/ci/app:arm64`,
+        `${via}/ci-amd/app:amd64`,
+      ]);
+      expect(r.stdout).toMatch(/ci\/app:1@sha256:/);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+    const skopeo = requireTool('skopeo');
+    const inspectRaw = async (ref: string) =>
+      JSON.parse((await run(skopeo, ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout);
+    const index = await inspectRaw(`${registry.host}/ci/app:1`);
+    expect(index.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    expect(
+      index.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture),
+    ).toEqual(['arm64', 'amd64']);
+    // The same manifests the jobs pushed, digest for digest (skopeo --raw gives their bytes).
+    const rawOf = async (ref: string) =>
+      (await run(skopeo, ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout;
+    const [armRaw, amdRaw] = [await rawOf(arm), await rawOf(amd)];
+    const digestOf = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+    expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([
+      digestOf(armRaw),
+      digestOf(amdRaw),
+    ]);
+    const layers = [...JSON.parse(armRaw).layers, ...JSON.parse(amdRaw).layers].map(
+      (l: { digest: string }) => l.digest,
+    );
+    // No layer was read: only manifests, the two configs (for their platforms), HEADs and mounts.
+    for (const d of layers) expect(seen.filter((l) => l.startsWith('GET ') && l.includes(d))).toEqual([]);
+    expect(seen.some((l) => l.startsWith('POST /v2/ci/app/blobs/uploads/?mount='))).toBe(true);
+    // And it runs: docker pulls the arm64 entry and runs it under QEMU.
+    const ref = `${registry.host}/ci/app:1`;
+    dockerRefs.push(ref);
+    await docker(['pull', '--platform', 'linux/arm64', ref]);
+    const out = await docker(['run', '--rm', '--network', 'none', '--platform', 'linux/arm64', ref]);
+    expect(out.stdout.trim()).toBe('aarch64');
   });
 });
 
