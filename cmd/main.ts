@@ -87,7 +87,7 @@ const SYNOPSIS: Record<string, string> = {
   history: '[--no-trunc] [-q] [--format json] [--platform P] IMAGE',
   tag: 'SOURCE_IMAGE TARGET_IMAGE[:TAG]',
   rmi: 'IMAGE...',
-  save: 'IMAGE [-o FILE|-] [--format docker|oci] [--compression gzip|none]',
+  save: 'IMAGE [-o FILE|-] [--format docker|oci] [--compression gzip|none] [--platform P]',
   load: '-i FILE [-q]',
   import: '[--platform OS/ARCH] ROOTFS.tar NAME[:TAG]',
   du: '[-v]',

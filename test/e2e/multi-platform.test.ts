@@ -373,6 +373,16 @@ describe('errors and outputs', () => {
       'idx:1',
     ]);
     expect(seen.stdout.trim()).toBe('arm64');
+    // tag keeps every platform; save writes them as an index, or one platform as a docker archive.
+    await strataOk(['tag', '--root', root, 'idx:1', 'idx:2']);
+    const saved = join(dir, 'saved.tar');
+    const refusedSave = await strata(['save', '--root', root, 'idx:2', '-o', saved]);
+    expect(refusedSave.stderr).toMatch(/it holds 2 platforms; a docker archive holds one platform/);
+    await strataOk(['save', '--root', root, '--format', 'oci', 'idx:2', '-o', saved]);
+    const savedTop = JSON.parse((await run(skopeo, ['inspect', '--raw', `oci-archive:${saved}`])).stdout);
+    expect(savedTop.manifests.map((m: { digest: string }) => m.digest)).toEqual(
+      top.manifests.map((m: { digest: string }) => m.digest),
+    );
     const missing = await strata(['layers', '--root', root, '--platform', 'linux/s390x', 'idx:1']);
     expect(missing.stderr).toMatch(/has no linux\/s390x image \(it has linux\/amd64, linux\/arm64\)/);
   });
