@@ -88,7 +88,8 @@ it('keeps every job its entries when several export to one ref at once', async (
   await importCache(fresh, location, anon);
   const have = new Set((await fresh.listCacheRecords<{ key: `sha256:${string}` }>()).map((r) => r.key));
   for (const s of stores) {
-    for (const r of await s.listCacheRecords<{ key: `sha256:${string}` }>()) expect(have.has(r.key)).toBe(true);
+    for (const r of await s.listCacheRecords<{ key: `sha256:${string}` }>())
+      expect(have.has(r.key)).toBe(true);
   }
   // And each job's build plans only hits in the fresh store.
   for (const ctx of ctxs) {
