@@ -14,6 +14,7 @@ import type { Store } from '../../store/index.js';
 import { addPlatformImage } from '../image/platform-image.js';
 import type { Digest } from '../oci/digest.js';
 import { hostPlatform } from '../oci/platform.js';
+import type { ProgressSink } from '../progress/events.js';
 import { type BuildOptions, type BuildOutcome, build } from './build.js';
 
 export interface PlatformOutcome extends BuildOutcome {
@@ -36,10 +37,21 @@ export async function buildPlatforms(
   // key -> the platform whose build made it first.
   const madeBy = new Map<Digest, string>();
   const out: PlatformOutcome[] = [];
+  // Step numbers run on across platforms (#1..#n, then #n+1..), as in one BuildKit solve:
+  // a renderer keys its rows by them.
+  let offset = 0;
+  let last = 0;
+  const progress: ProgressSink = (e) => {
+    if (!('id' in e)) return o.progress(e);
+    last = Math.max(last, e.id + offset);
+    o.progress({ ...e, id: e.id + offset });
+  };
   for (const platform of platforms) {
     o.progress({ type: 'info', message: `building for ${platform}` });
+    offset = last;
     const r = await build(store, {
       ...o,
+      progress,
       platform,
       tags: [],
       platformLabels: platforms.length > 1,
