@@ -124,7 +124,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       if (over?.kind === 'image') target = shown = over.ref;
       else if (over?.kind === 'oci-layout') {
         const { loadNamedLayout } = await import('./named-layout.js');
-        ({ id: target, shown } = await loadNamedLayout(store, ref, over));
+        ({ id: target, shown } = await loadNamedLayout(store, ref, over, platform));
       }
       img = await resolveImage(store, target, {
         pull: o.pull,

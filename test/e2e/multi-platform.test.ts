@@ -373,6 +373,40 @@ describe('errors and outputs', () => {
       'idx:1',
     ]);
     expect(seen.stdout.trim()).toBe('arm64');
+    // The layout is a base for either platform: --build-context picks the matching entry.
+    const onTop = await context({ Dockerfile: 'FROM base\nRUN cat /m > /was && uname -m > /now\n' });
+    const topOut = await tempDir();
+    await strataOk([
+      'build',
+      '--root',
+      root,
+      '-q',
+      '--platform',
+      'linux/arm64',
+      '--build-context',
+      `base=oci-layout://${dir}/layout:1`,
+      '-o',
+      `type=local,dest=${topOut}`,
+      onTop,
+    ]);
+    expect(await readFile(join(topOut, 'was'), 'utf8')).toBe('aarch64\n');
+    expect(await readFile(join(topOut, 'now'), 'utf8')).toBe('aarch64\n');
+    // strata load of the OCI archive brings both platforms under the name.
+    const ociTar = join(dir, 'both.tar');
+    await buildBoth(root, '-q', '-t', 'idx:1', '-o', `type=oci,dest=${ociTar}`, ctx);
+    const other = await tempDir();
+    await strataOk(['load', '--root', other, '-i', ociTar]);
+    const loaded = await strataOk([
+      'inspect',
+      '--root',
+      other,
+      '--platform',
+      'linux/arm64',
+      '-f',
+      '{{.Architecture}}',
+      'idx:1',
+    ]);
+    expect(loaded.stdout.trim()).toBe('arm64');
     // tag keeps every platform; save writes them as an index, or one platform as a docker archive.
     await strataOk(['tag', '--root', root, 'idx:1', 'idx:2']);
     const saved = join(dir, 'saved.tar');
