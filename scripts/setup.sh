@@ -70,6 +70,12 @@ if [[ "$QEMU" == 1 ]]; then
       update-binfmts --enable "$h" >/dev/null 2>&1 || true
     fi
   done
+  # arm64 packages can then be downloaded (never installed) for arm64 bases and tests:
+  # samples/base/make-busybox.sh --arch arm64 unpacks busybox-static:arm64.
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    dpkg --add-architecture arm64
+    [[ "${STRATA_SETUP_SKIP_APT:-0}" == 1 ]] || apt-get update -qq
+  fi
   if grep -q '^flags: .*F' "$BINFMT/qemu-aarch64" 2>/dev/null; then
     echo "setup: QEMU user emulation registered ($(head -2 "$BINFMT/qemu-aarch64" | tail -1))"
   else
