@@ -4,6 +4,7 @@
  */
 
 import { resolve } from 'node:path';
+import type { BuildOutcome } from '../core/exec/build.js';
 import type { Digest } from '../core/oci/digest.js';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { canonicalPlatform, hostPlatform, parsePlatformList } from '../core/oci/platform.js';
@@ -188,13 +189,17 @@ export async function run(args: string[], io: Io): Promise<number> {
       signal: ac.signal,
     };
     // One platform builds as always; several build in turn and are named together.
-    const built =
-      platforms.length === 1
-        ? [{ ...(await build(store, { ...opts, platform: platforms[0] })), platform: platforms[0] }]
-        : (await (await import('../core/exec/build-platforms.js')).buildPlatforms(store, opts, platforms))
-            .platforms;
+    let built: (BuildOutcome & { platform: string })[];
+    let tags: string[];
+    if (platforms.length === 1) {
+      const r = await build(store, { ...opts, platform: platforms[0] });
+      built = [{ ...r, platform: platforms[0] }];
+      tags = r.tags;
+    } else {
+      const { buildPlatforms } = await import('../core/exec/build-platforms.js');
+      ({ platforms: built, tags } = await buildPlatforms(store, opts, platforms));
+    }
     renderer.close();
-    const outcome = { ...built[0], tags: built[0].tags.length > 0 ? built[0].tags : opts.tags };
     if (values['dry-run'] || values.explain) {
       const { formatPlan } = await import('../core/plan/format-plan.js');
       for (const b of built) {
@@ -203,11 +208,6 @@ export async function run(args: string[], io: Io): Promise<number> {
       }
     }
     if (built.some((b) => !b.imageId)) return 0;
-    if (built.length > 1) {
-      const { normalizeRef } = await import('../core/image/reference.js');
-      outcome.tags = opts.tags.map((t) => normalizeRef(t));
-    }
-    const hostImage = (built.find((b) => b.platform === hostPlatform()) ?? built[0]).imageId as Digest;
     const imageOf = (platform: string) => {
       const b = built.find((x) => x.platform === platform);
       if (!b?.imageId)
@@ -229,14 +229,15 @@ export async function run(args: string[], io: Io): Promise<number> {
         for (const c of images) rewritten.push(await rewriteTimestamps(store, c, epoch));
         images = rewritten;
       }
-      await writeOutput(store, { config: images[0], platforms: images }, o, outcome.tags);
+      await writeOutput(store, { config: images[0], platforms: images }, o, tags);
       if (!values.quiet) io.stderr.write(`exported ${o.type} to ${o.dest}\n`);
     }
     if (values.push) {
-      if (outcome.tags.length === 0) throw new InvalidInputError('build --push: name the image with -t');
+      if (tags.length === 0) throw new InvalidInputError('build --push: name the image with -t');
       const { pushImage, pushImageIndex } = await import('../core/registry/push-image.js');
-      for (const t of outcome.tags) {
+      for (const t of tags) {
         const push = { insecureRegistries: values['insecure-registry'] ?? [], env: io.env };
+        // Several platforms go up as one index, as buildx pushes them.
         if (built.length > 1)
           await pushImageIndex(
             store,
@@ -244,13 +245,13 @@ export async function run(args: string[], io: Io): Promise<number> {
             t,
             push,
           );
-        else await pushImage(store, { config: hostImage }, t, push);
+        else await pushImage(store, { config: built[0].imageId as Digest }, t, push);
         if (!values.quiet) io.stderr.write(`pushed ${t}\n`);
       }
     }
     if (values.quiet) io.stdout.write(built.map((b) => `${b.imageId}\n`).join(''));
     else {
-      for (const t of outcome.tags) io.stderr.write(`naming to ${t}\n`);
+      for (const t of tags) io.stderr.write(`naming to ${t}\n`);
       for (const b of built)
         io.stderr.write(
           `writing image ${b.imageId}${built.length > 1 ? ` for ${b.platform}` : ''} (${b.result?.hits ?? 0} cached, ${b.result?.misses ?? 0} built)\n`,

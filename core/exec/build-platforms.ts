@@ -11,7 +11,7 @@
  * order the plan gives, and a shared stage is built before anyone waits for it.
  */
 import type { Store } from '../../store/index.js';
-import { addPlatformImage } from '../image/platform-image.js';
+import { normalizeRef } from '../image/reference.js';
 import type { Digest } from '../oci/digest.js';
 import { hostPlatform } from '../oci/platform.js';
 import type { ProgressSink } from '../progress/events.js';
@@ -72,23 +72,14 @@ export async function buildPlatforms(
       });
     out.push({ ...r, platform, sharedFrom });
   }
-  const tags = out[0]?.tags ?? [];
-  if (!o.dryRun) {
-    const { normalizeRef } = await import('../image/reference.js');
-    const names = o.tags.map((t) => normalizeRef(t));
-    for (const name of names) await tagPlatforms(store, name, out);
-    return { platforms: out, tags: names };
-  }
-  return { platforms: out, tags };
+  const names = o.tags.map((t) => normalizeRef(t));
+  if (!o.dryRun) for (const name of names) await tagPlatforms(store, name, out);
+  return { platforms: out, tags: names };
 }
 
 /** Points `name` at exactly these platform images (replacing what it held, as a build does). */
 async function tagPlatforms(store: Store, name: string, out: PlatformOutcome[]): Promise<void> {
   const all = Object.fromEntries(out.map((r) => [r.platform, r.imageId as Digest]));
   const host = all[hostPlatform()] ?? out[0].imageId!;
-  if (out.length === 1) {
-    await addPlatformImage(store, name, host);
-    return;
-  }
-  await store.setRef(name, { config: host, platforms: all });
+  await store.setRef(name, out.length === 1 ? { config: host } : { config: host, platforms: all });
 }
