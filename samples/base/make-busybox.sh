@@ -23,8 +23,6 @@ SCRIPT=make-busybox
 source "$(dirname "$0")/common.sh"
 
 NAME=busybox:latest
-HOST_ARCH="$(dpkg --print-architecture)"
-[[ -n "$ARCH" ]] || ARCH="$HOST_ARCH"
 if [[ "$ARCH" == "$HOST_ARCH" ]]; then
   if [[ -z "$TAR_ONLY" && "$FORCE" != 1 ]] && has_image "$NAME"; then
     echo "make-busybox: $NAME already in the store, reusing it"
