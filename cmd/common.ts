@@ -76,3 +76,12 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
 export function platformFlag(value: string | undefined): string | undefined {
   return value === undefined ? undefined : canonicalPlatform(value);
 }
+
+/** A command that plans one platform (graph, parse): its canonical name, or a clear refusal of a list. */
+export function onePlatform(command: string, value: string): string {
+  if (value.includes(','))
+    throw new InvalidInputError(
+      `${command} --platform ${value}: one platform at a time (the plan of each platform is its own)`,
+    );
+  return canonicalPlatform(value);
+}
