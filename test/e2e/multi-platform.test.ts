@@ -90,6 +90,23 @@ describe('push to a registry', () => {
       'linux/arm64',
     ]);
 
+    // strata pull of each platform into a fresh store: the name ends up holding both.
+    const puller = await tempDir();
+    await strataOk(['pull', '--root', puller, '-q', '--platform', 'linux/arm64', ref]);
+    await strataOk(['pull', '--root', puller, '-q', '--platform', 'linux/amd64', ref]);
+    for (const arch of ['arm64', 'amd64']) {
+      const seen = await strataOk([
+        'inspect',
+        '--root',
+        puller,
+        '--platform',
+        `linux/${arch}`,
+        '-f',
+        '{{.Architecture}}',
+        ref,
+      ]);
+      expect(seen.stdout.trim()).toBe(arch);
+    }
     dockerRefs.push(ref);
     for (const [platform, machine] of [
       ['linux/arm64', 'aarch64'],
