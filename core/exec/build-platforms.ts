@@ -15,7 +15,7 @@ import { normalizeRef } from '../image/reference.js';
 import type { Digest } from '../oci/digest.js';
 import { hostPlatform } from '../oci/platform.js';
 import type { ProgressSink } from '../progress/events.js';
-import { type BuildOptions, type BuildOutcome, build } from './build.js';
+import { type BuildOptions, type BuildOutcome, build, exportBuildCache } from './build.js';
 
 export interface PlatformOutcome extends BuildOutcome {
   platform: string;
@@ -53,6 +53,10 @@ export async function buildPlatforms(
       ...o,
       progress,
       platform,
+      // The cache is imported once, before the first platform, and exported once, after the
+      // last, with every platform's records.
+      cacheFrom: out.length === 0 ? o.cacheFrom : [],
+      cacheTo: [],
       tags: [],
       platformLabels: platforms.length > 1,
       sharedKeys,
@@ -72,6 +76,12 @@ export async function buildPlatforms(
       });
     out.push({ ...r, platform, sharedFrom });
   }
+  if (!o.dryRun)
+    await exportBuildCache(
+      store,
+      out.map((r) => r.plan),
+      { ...o, progress },
+    );
   const names = o.tags.map((t) => normalizeRef(t));
   if (!o.dryRun) for (const name of names) await tagPlatforms(store, name, out);
   return { platforms: out, tags: names };

@@ -300,26 +300,40 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     const report = makeReport(plan, { startedAt, dryRun: false, tags, imageId, result });
     await attachLayers(store, report);
     await saveReport(store, report);
-    for (const spec of o.cacheTo ?? []) {
-      const { exportCache } = await import('../registry/cache-export.js');
-      // Content keys too: a fresh machine importing this cache can cut off early as well.
-      const keys = plan.stages.flatMap((st) =>
-        st.steps.flatMap((p) => [p.key, p.contentKey].filter((k): k is Digest => k !== undefined)),
-      );
-      const r = await exportCache(store, spec.location, {
-        keys,
-        mounts: spec.mounts,
-        insecureRegistries: o.insecureRegistries,
-        env: o.env,
-      });
-      const where = spec.location.type === 'local' ? spec.location.dir : spec.location.ref;
-      o.progress({
-        type: 'info',
-        message: `exported cache to ${where}: ${r.records} records, ${r.layers} layers, ${r.mounts} cache mounts`,
-      });
-    }
+    await exportBuildCache(store, [plan], o);
     return { plan, result, imageId, tags };
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `--cache-to`: the records of these plans (one per platform of a multi-platform build), in
+ * one export per destination, so a local cache dir gets every platform's entries at once.
+ */
+export async function exportBuildCache(
+  store: Store,
+  plans: Plan[],
+  o: Pick<BuildOptions, 'cacheTo' | 'insecureRegistries' | 'env' | 'progress'>,
+): Promise<void> {
+  for (const spec of o.cacheTo ?? []) {
+    const { exportCache } = await import('../registry/cache-export.js');
+    // Content keys too: a fresh machine importing this cache can cut off early as well.
+    const keys = plans.flatMap((plan) =>
+      plan.stages.flatMap((st) =>
+        st.steps.flatMap((p) => [p.key, p.contentKey].filter((k): k is Digest => k !== undefined)),
+      ),
+    );
+    const r = await exportCache(store, spec.location, {
+      keys,
+      mounts: spec.mounts,
+      insecureRegistries: o.insecureRegistries,
+      env: o.env,
+    });
+    const where = spec.location.type === 'local' ? spec.location.dir : spec.location.ref;
+    o.progress({
+      type: 'info',
+      message: `exported cache to ${where}: ${r.records} records, ${r.layers} layers, ${r.mounts} cache mounts`,
+    });
   }
 }

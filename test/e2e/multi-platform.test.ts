@@ -305,6 +305,21 @@ describe('cross-compile stages', () => {
     expect(amdCopy.reason).not.toMatch(/platform changed/);
   });
 
+  it('exports one cache with every platform; a fresh store importing it plans only hits for both', async () => {
+    const root = await twoPlatformStore();
+    const ctx = await context({ Dockerfile: DOCKERFILE, 'src.txt': 'v1' });
+    const cacheDir = join(await tempDir(), 'cache');
+    await buildBoth(root, '-q', '--cache-to', `type=local,dest=${cacheDir}`, ctx);
+    const fresh = await twoPlatformStore();
+    const plan = await buildBoth(fresh, '--dry-run', '--cache-from', `type=local,src=${cacheDir}`, ctx);
+    expect(plan.stdout).toMatch(/# linux\/arm64/);
+    // Every step hits, or (COPY --from a stage that starts from a stage) is decided when that
+    // stage's result exists: nothing would run.
+    expect(plan.stdout).not.toMatch(/^\s+MISS/m);
+    expect(plan.stdout.match(/^\s+HIT /gm)).toHaveLength(8);
+    expect(plan.stdout.match(/steps would hit the cache/g)).toHaveLength(2);
+  });
+
   it('explains a miss after a platform change as that', async () => {
     const root = await twoPlatformStore();
     const ctx = await context({ Dockerfile: 'FROM busybox\nRUN echo hi > /hi\n' });
