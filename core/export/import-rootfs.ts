@@ -8,7 +8,7 @@ import type { Store } from '../../store/index.js';
 import { addPlatformImage } from '../image/platform-image.js';
 import { normalizeRef } from '../image/reference.js';
 import { NotFoundError } from '../oci/errors.js';
-import { canonicalPlatform } from '../oci/platform.js';
+import { canonicalPlatform, hostPlatform } from '../oci/platform.js';
 import type { ImageConfig } from '../oci/types.js';
 import { commitStaged, discardStaged, stageLayer } from './import-layers.js';
 import type { LoadedImage } from './load-archive.js';
@@ -19,7 +19,7 @@ export interface ImportRootfsOptions {
   /** RFC 3339 creation time for the config; defaults to now (whole seconds). */
   created?: string;
   /**
-   * The platform the root filesystem is for (`linux/arm64`); default linux/amd64. The name
+   * The platform the root filesystem is for (`linux/arm64`); default the host's. The name
    * keeps the images it has of other platforms (a multi-platform name, as pull makes).
    */
   platform?: string;
@@ -27,7 +27,8 @@ export interface ImportRootfsOptions {
 
 /**
  * Applies `tarFile` as the only layer (through applyLayer, so hostile tars are refused),
- * commits it, writes a config (linux/amd64 unless `platform` says otherwise) with the default PATH and one history entry
+ * commits it, writes a config (the host's platform, as docker import does, unless `platform`
+ * says otherwise) with the default PATH and one history entry
  * `strata import`, and points `name` (normalised) at it. Idempotent for the same tar and time.
  */
 export async function importRootfs(
@@ -49,7 +50,7 @@ export async function importRootfs(
     await discardStaged(staged);
   }
   const created = opts.created ?? `${new Date().toISOString().slice(0, 19)}Z`;
-  const [os, architecture, variant] = canonicalPlatform(opts.platform ?? 'linux/amd64').split('/');
+  const [os, architecture, variant] = canonicalPlatform(opts.platform ?? hostPlatform()).split('/');
   const config: ImageConfig = {
     created,
     architecture,
