@@ -482,7 +482,13 @@ async function decide(
       rec.result.chainId === undefined || (await store.getLayer(rec.result.chainId)) !== undefined;
     if (layerOk) {
       const when = rec.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-      return { hit: true, record: rec, reason: `cache hit: made by build ${rec.options.buildId} at ${when}` };
+      // A key another platform of this command just built: the stage does not depend on the
+      // target (FROM --platform=$BUILDPLATFORM with equal inputs), so it is built once.
+      const shared = deps.sharedKeys?.has(key) && rec.options.platform !== undefined;
+      const reason = shared
+        ? `cache hit: the same step as for another target of this build (built once for ${rec.options.platform}, shared)`
+        : `cache hit: made by build ${rec.options.buildId} at ${when}`;
+      return { hit: true, record: rec, reason };
     }
   }
   // Only a miss needs its file list (for its record and to explain it): a hit never builds it.

@@ -250,6 +250,9 @@ describe('cross-compile stages', () => {
     expect(stage(amd, 'toolchain').steps.every((p) => !p.decision.hit)).toBe(true);
     expect(stage(arm, 'toolchain').steps.every((p) => p.decision.hit)).toBe(true);
     expect(arm.sharedFrom.get('toolchain')).toBe('linux/amd64');
+    expect(stage(arm, 'toolchain').steps.at(-1)?.decision.reason).toMatch(
+      /the same step as for another target of this build \(built once for linux\/amd64, shared\)/,
+    );
     expect(events).toContain('stage toolchain: the same build as for linux/amd64 (built once, shared)');
     // The cross stage reads TARGETARCH: its own keys per target, both run.
     const crossA = stage(amd, 'cross').steps.map((p) => p.key);
