@@ -4,8 +4,10 @@
  */
 
 import { resolve } from 'node:path';
+import type { BuildOutcome } from '../core/exec/build.js';
+import type { Digest } from '../core/oci/digest.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { hostPlatform } from '../core/oci/platform.js';
+import { canonicalPlatform, hostPlatform, parsePlatformList } from '../core/oci/platform.js';
 import { parseNamedContexts } from '../core/plan/named-contexts.js';
 import type { ProgressSink } from '../core/progress/events.js';
 import type { ProgressMode } from '../core/progress/renderer.js';
@@ -93,6 +95,8 @@ export interface OutputSpec {
   dest: string;
   /** BuildKit's `rewrite-timestamp=true`: layer times clamped to SOURCE_DATE_EPOCH. */
   rewriteTimestamp?: boolean;
+  /** `platform=`: export only this platform of a multi-platform build. */
+  platform?: string;
 }
 
 export function parseOutput(s: string): OutputSpec {
@@ -107,7 +111,12 @@ export function parseOutput(s: string): OutputSpec {
   const rw = kv['rewrite-timestamp'];
   if (rw !== undefined && rw !== 'true' && rw !== 'false')
     throw new InvalidInputError(`--output rewrite-timestamp=${rw}: want true or false`);
-  return { type, dest: kv.dest, ...(rw === 'true' ? { rewriteTimestamp: true } : {}) };
+  return {
+    type,
+    dest: kv.dest,
+    ...(rw === 'true' ? { rewriteTimestamp: true } : {}),
+    ...(kv.platform !== undefined ? { platform: canonicalPlatform(kv.platform) } : {}),
+  };
 }
 
 async function cacheSpecs(list: string[] | undefined) {
@@ -127,7 +136,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     throw new InvalidInputError(
       `--progress: want auto, plain, tty, quiet or rawjson, not ${JSON.stringify(values.progress)}`,
     );
-  const network = values.network ?? 'default';
+  const network = (values.network ?? 'default') as 'default' | 'host' | 'none';
   // docker build's flag. A user-defined network needs a daemon to own it; strata has none.
   if (network !== 'default' && network !== 'host' && network !== 'none')
     throw new InvalidInputError(
@@ -158,6 +167,23 @@ export async function run(args: string[], io: Io): Promise<number> {
   // user gave it: `-f` as typed, else CONTEXT/Dockerfile (or the lowercase name found).
   const { readDockerfile } = await import('./read-dockerfile.js');
   const dockerfile = await readDockerfile(values.file, positionals[0], io);
+  const platforms = parsePlatformList(values.platform ?? hostPlatform());
+  // Checked before building: an output that cannot hold what the build makes should not cost
+  // the build first.
+  for (const o of outputs) {
+    if (o.platform !== undefined && !platforms.includes(o.platform))
+      throw new InvalidInputError(
+        `--output type=${o.type},platform=${o.platform}: the build makes ${platforms.join(', ')}`,
+      );
+    if (platforms.length > 1 && o.platform === undefined && (o.type === 'docker' || o.type === 'local')) {
+      const { DOCKER_ONE_PLATFORM } = await import('../core/export/export-archive.js');
+      throw new InvalidInputError(
+        o.type === 'docker'
+          ? `--output type=docker with --platform ${platforms.join(',')}: ${DOCKER_ONE_PLATFORM.replace(/^export docker: /, '')}`
+          : `--output type=local with --platform ${platforms.join(',')}: one directory holds one platform; add platform=${platforms[0]} (or one output per platform)`,
+      );
+    }
+  }
   const { build } = await import('../core/exec/build.js');
   const { makeRenderer } = await import('../core/progress/renderer.js');
   const store = await openStore(values.root, io);
@@ -188,7 +214,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const outcome = await build(store, {
+    const opts = {
       contextDir: resolve(io.cwd, positionals[0]),
       dockerfile: dockerfile.path,
       dockerfileText: dockerfile.text,
@@ -203,7 +229,6 @@ export async function run(args: string[], io: Io): Promise<number> {
       secrets,
       allow: values.allow ?? [],
       ssh,
-      platform: values.platform ?? hostPlatform(),
       network,
       sourceDateEpoch: epoch,
       env: io.env,
@@ -214,28 +239,51 @@ export async function run(args: string[], io: Io): Promise<number> {
       insecureRegistries: values['insecure-registry'] ?? [],
       progress,
       signal: ac.signal,
-    });
+    };
+    // One platform builds as always; several build in turn and are named together.
+    let built: (BuildOutcome & { platform: string })[];
+    let tags: string[];
+    if (platforms.length === 1) {
+      const r = await build(store, { ...opts, platform: platforms[0] });
+      built = [{ ...r, platform: platforms[0] }];
+      tags = r.tags;
+    } else {
+      const { buildPlatforms } = await import('../core/exec/build-platforms.js');
+      ({ platforms: built, tags } = await buildPlatforms(store, opts, platforms));
+    }
     if (values['dry-run'] || values.explain) {
       const { formatPlan } = await import('../core/plan/format-plan.js');
-      io.stdout.write(formatPlan(outcome.plan, { dryRun: values['dry-run'] ?? false }));
+      for (const b of built) {
+        if (built.length > 1) io.stdout.write(`# ${b.platform}\n`);
+        io.stdout.write(formatPlan(b.plan, { dryRun: values['dry-run'] ?? false }));
+      }
     }
-    const imageId = outcome.imageId;
-    if (!imageId) return 0;
+    if (built.some((b) => !b.imageId)) return 0;
+    const imageOf = (platform: string) => {
+      const b = built.find((x) => x.platform === platform);
+      if (!b?.imageId)
+        throw new InvalidInputError(
+          `--output platform=${platform}: this build made ${built.map((x) => x.platform).join(', ')}`,
+        );
+      return b.imageId;
+    };
     for (const o of outputs) {
       const { writeOutput } = await import('../core/export/write-output.js');
       // As BuildKit: the image exporters rewrite layer times only when asked; the local
       // exporter writes files with the epoch's times whenever SOURCE_DATE_EPOCH is set.
-      let config = imageId;
       if (o.rewriteTimestamp && epoch === undefined)
         throw new InvalidInputError('--output rewrite-timestamp=true: set SOURCE_DATE_EPOCH too');
+      let images = o.platform !== undefined ? [imageOf(o.platform)] : built.map((b) => b.imageId as Digest);
       if (epoch !== undefined && (o.rewriteTimestamp || o.type === 'local')) {
         const { rewriteTimestamps } = await import('../core/export/rewrite-timestamps.js');
-        config = await rewriteTimestamps(store, config, epoch);
+        const rewritten: Digest[] = [];
+        for (const c of images) rewritten.push(await rewriteTimestamps(store, c, epoch));
+        images = rewritten;
       }
       await asVertex(`exporting ${o.type} to ${o.dest}`, (id) => {
         // An archive's bytes as they reach the file (at most every 100 ms, then once done).
         let last = 0;
-        return writeOutput(store, { config }, o, outcome.tags, (written, done) => {
+        return writeOutput(store, { config: images[0], platforms: images }, o, tags, (written, done) => {
           const now = Date.now();
           if (!done && now - last < 100) return;
           last = now;
@@ -253,14 +301,14 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     let pushed: import('../core/oci/types.js').Descriptor | undefined;
     if (values.push) {
-      if (outcome.tags.length === 0) throw new InvalidInputError('build --push: name the image with -t');
-      const { pushImage } = await import('../core/registry/push-image.js');
-      for (const t of outcome.tags) {
+      if (tags.length === 0) throw new InvalidInputError('build --push: name the image with -t');
+      const { pushImage, pushImageIndex } = await import('../core/registry/push-image.js');
+      for (const t of tags) {
         await asVertex(`pushing ${t}`, async (id) => {
-          const r = await pushImage(store, { config: imageId }, t, {
+          const push = {
             insecureRegistries: values['insecure-registry'] ?? [],
             env: io.env,
-            onProgress: (e) => {
+            onProgress: (e: import('../core/registry/push-image.js').PushProgress) => {
               if (e.type === 'blob')
                 progress({
                   type: 'vertex-status',
@@ -272,29 +320,42 @@ export async function run(args: string[], io: Io): Promise<number> {
                   completed: e.status !== 'uploading',
                 });
             },
-          });
+          };
+          // Several platforms go up as one index, as buildx pushes them.
+          const r =
+            built.length > 1
+              ? await pushImageIndex(
+                  store,
+                  built.map((b) => b.imageId as Digest),
+                  t,
+                  push,
+                )
+              : await pushImage(store, { config: built[0].imageId as Digest }, t, push);
           pushed = r.manifest;
         });
       }
     }
-    // What CI scripts read back, as docker build writes them: the ID without a newline.
+    // What CI scripts read back, as docker build writes them: the ID without a newline (of
+    // several platforms, the first one's; the metadata file names the pushed index).
+    const imageId = built[0].imageId as Digest;
     const { replaceFileWith } = await import('../core/fs/exclusive-file.js');
     if (values.iidfile !== undefined) await replaceFileWith(resolve(io.cwd, values.iidfile), imageId);
     if (values['metadata-file'] !== undefined) {
       const { buildMetadata } = await import('../core/export/build-metadata.js');
-      const meta = await buildMetadata(store, imageId, outcome.tags, {
+      const meta = await buildMetadata(store, imageId, tags, {
         pushed,
-        buildId: outcome.plan.buildId,
+        buildId: built[0].plan.buildId,
       });
       await replaceFileWith(resolve(io.cwd, values['metadata-file']), `${JSON.stringify(meta, null, 2)}\n`);
     }
     await applyGcConfig(store, values.quiet ? undefined : say);
-    if (values.quiet) io.stdout.write(`${imageId}\n`);
+    if (values.quiet) io.stdout.write(built.map((b) => `${b.imageId}\n`).join(''));
     else {
-      for (const t of outcome.tags) say(`naming to ${t}`);
-      say(
-        `writing image ${imageId} (${outcome.result?.hits ?? 0} cached, ${outcome.result?.misses ?? 0} built)`,
-      );
+      for (const t of tags) say(`naming to ${t}`);
+      for (const b of built)
+        say(
+          `writing image ${b.imageId}${built.length > 1 ? ` for ${b.platform}` : ''} (${b.result?.hits ?? 0} cached, ${b.result?.misses ?? 0} built)`,
+        );
     }
     return 0;
   } finally {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../core/oci/errors.js';
+import { canonicalPlatform } from '../core/oci/platform.js';
 import type { Store } from '../store/store.js';
 import type { Io } from './io.js';
 
@@ -69,4 +70,18 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   } catch (err) {
     throw new InvalidInputError(`${command}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** `--platform P` of the image views (inspect, layers, history, explore): one platform, canonical. */
+export function platformFlag(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : canonicalPlatform(value);
+}
+
+/** A command that plans one platform (graph, parse): its canonical name, or a clear refusal of a list. */
+export function onePlatform(command: string, value: string): string {
+  if (value.includes(','))
+    throw new InvalidInputError(
+      `${command} --platform ${value}: one platform at a time (the plan of each platform is its own)`,
+    );
+  return canonicalPlatform(value);
 }

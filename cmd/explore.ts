@@ -1,5 +1,5 @@
 /**
- * `strata explore IMAGE [-o OUT.html] [--open] [--text] [--json]`: inside an image, layer by
+ * `strata explore IMAGE [-o OUT.html] [--open] [--text] [--json] [--platform P]`: inside an image, layer by
  * layer. IMAGE is a store name or ID, a `docker save` tar, or an OCI layout directory
  * (`docker-archive:FILE`, `oci-layout:DIR`), read without importing. By default it writes
  * one self-contained HTML page (OUT, default explore.html); `--text` prints per-layer
@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { exploreJson, exploreSpec, formatExplore, renderExploreHtml } from '../core/explore/index.js';
 import { humanSize } from '../core/inspect/image-view.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { openStore, parseFlags, ROOT_OPTION } from './common.js';
+import { openStore, parseFlags, platformFlag, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -20,9 +20,14 @@ export async function run(args: string[], io: Io): Promise<number> {
     open: { type: 'boolean' },
     text: { type: 'boolean' },
     json: { type: 'boolean' },
+    platform: { type: 'string' },
   });
   if (positionals.length !== 1) throw new InvalidInputError('explore: name exactly one image');
-  const model = await exploreSpec(positionals[0], { cwd: io.cwd, store: () => openStore(values.root, io) });
+  const model = await exploreSpec(positionals[0], {
+    cwd: io.cwd,
+    store: () => openStore(values.root, io),
+    platform: platformFlag(values.platform),
+  });
   if (values.json) {
     io.stdout.write(`${JSON.stringify(exploreJson(model), null, 2)}\n`);
     return 0;

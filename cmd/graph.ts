@@ -9,7 +9,7 @@ import { replaceFileWith } from '../core/fs/exclusive-file.js';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
 import { planGraph, renderDot, renderHtml } from '../core/views/index.js';
-import { openStore, parseBuildArgs, parseFlags, ROOT_OPTION } from './common.js';
+import { onePlatform, openStore, parseBuildArgs, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 export async function run(args: string[], io: Io): Promise<number> {
@@ -38,7 +38,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     buildArgs: parseBuildArgs(values['build-arg'], io.env),
     noCache: values['no-cache'] ?? false,
     secrets: [],
-    platform: values.platform ?? hostPlatform(),
+    platform: onePlatform('graph', values.platform ?? hostPlatform()),
     env: io.env,
     progress: (e) => {
       if (e.type === 'warning') io.stderr.write(`warning: ${e.message}\n`);

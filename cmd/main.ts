@@ -62,6 +62,10 @@ const COMMANDS: Record<string, { load: Loader; summary: string }> = {
     summary: 'store credentials for a registry (through a Docker credential helper when one is set)',
   },
   logout: { load: () => import('./logout.js'), summary: 'remove the credentials stored for a registry' },
+  imagetools: {
+    load: () => import('./imagetools.js'),
+    summary: 'merge pushed images into one multi-platform index (imagetools create)',
+  },
 };
 
 /** The flags of each command, for `strata <command> --help` (every command takes --root DIR). */
@@ -73,31 +77,33 @@ const SYNOPSIS: Record<string, string> = {
     '       [--secret id=ID,src=FILE|env=VAR]... [--ssh ID[=SOCKET]]... [--allow security.insecure]\n' +
     '       [--build-context NAME=docker-image://REF|oci-layout://DIR[:TAG|@DIGEST]|DIR]...\n' +
     '       [--cache-from SPEC]... [--cache-to SPEC]... [--push] [--insecure-registry HOST]...\n' +
-    '       [--platform P] [--network default|host|none] [--dry-run] [--explain] [--iidfile FILE] [--metadata-file FILE] CONTEXT\n' +
+    '       [--platform P[,P]...] [--network default|host|none] [--dry-run] [--explain] [--iidfile FILE] [--metadata-file FILE] CONTEXT\n' +
     '       (-f - reads the Dockerfile from stdin; -q prints only the image ID on stdout)',
   explain: '[IMAGE] [--json] [--max-details N] [-v]',
-  layers: 'IMAGE [--json]',
+  layers: 'IMAGE [--json] [--platform P]',
   graph: '[-f FILE] [--target T] [--build-arg K[=V]]... [--format dot|html] [-o OUT] [CONTEXT]',
-  explore: '[-o OUT.html] [--open] [--text] [--json] IMAGE|FILE.tar|docker-archive:FILE|oci-layout:DIR',
+  explore:
+    '[-o OUT.html] [--open] [--text] [--json] [--platform P] IMAGE|FILE.tar|docker-archive:FILE|oci-layout:DIR',
   diff: '[--json] IMAGE1 IMAGE2',
   blame: '[--json] IMAGE PATH',
   lint: '[-f FILE] [--target T] [--build-arg K[=V]]... [--json] [CONTEXT]',
   images: '[-q] [--no-trunc]',
-  inspect: '[--format TEMPLATE] IMAGE...',
-  history: '[--no-trunc] [-q] [--format json] IMAGE',
+  inspect: '[--format TEMPLATE] [--platform P] IMAGE...',
+  history: '[--no-trunc] [-q] [--format json] [--platform P] IMAGE',
   tag: 'SOURCE_IMAGE TARGET_IMAGE[:TAG]',
   rmi: 'IMAGE...',
-  save: 'IMAGE [-o FILE|-] [--format docker|oci] [--compression gzip|none]',
+  save: 'IMAGE [-o FILE|-] [--format docker|oci] [--compression gzip|none] [--platform P]',
   load: '-i FILE [-q]',
-  import: 'ROOTFS.tar NAME[:TAG]',
+  import: '[--platform OS/ARCH] ROOTFS.tar NAME[:TAG]',
   du: '[-v]',
   prune:
     '[--all] [--filter type=exec.cachemount|type=quarantine]\n' +
     '       | [--keep-storage SIZE] [--filter until=DURATION] [--dry-run]   (LRU first; policy: <root>/config.json {"gc": {...}})',
   fsck: '[--repair] [--json]',
   root: '',
+  imagetools: 'create -t TARGET [--dry-run] [--insecure-registry HOST]... SOURCE...',
   pull: '[--platform P] [--insecure-registry HOST]... REF',
-  push: '[--insecure-registry HOST]... IMAGE [DEST_REF]',
+  push: '[--insecure-registry HOST]... [--platform P] IMAGE [DEST_REF]',
   login: '[-u USER] [-p PASS | --password-stdin] REGISTRY',
   logout: '[REGISTRY]',
 };

@@ -1,9 +1,14 @@
-/** `strata push [--insecure-registry HOST]... [--format docker|oci] IMAGE [DEST_REF]`: an image to a registry. */
+/**
+ * `strata push [--insecure-registry HOST]... [--format docker|oci] [--platform P] IMAGE [DEST_REF]`:
+ * an image to a registry. A multi-platform name goes up as an index of all its platforms,
+ * unless --platform picks one.
+ */
 import { normalizeRef } from '../core/image/reference.js';
 import { findImage } from '../core/inspect/image-view.js';
+import type { Digest } from '../core/oci/digest.js';
 import { InvalidInputError } from '../core/oci/errors.js';
-import { pushImage } from '../core/registry/push-image.js';
-import { openStore, parseFlags, ROOT_OPTION } from './common.js';
+import { pushImage, pushImageIndex } from '../core/registry/push-image.js';
+import { openStore, parseFlags, platformFlag, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
 const OPTIONS = {
@@ -11,10 +16,11 @@ const OPTIONS = {
   'insecure-registry': { type: 'string', multiple: true },
   format: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  platform: { type: 'string' },
 } as const;
 
 const USAGE =
-  'push: usage: strata push [--insecure-registry HOST]... [--format docker|oci] [-q] IMAGE [DEST_REF]';
+  'push: usage: strata push [--insecure-registry HOST]... [--format docker|oci] [--platform P] [-q] IMAGE [DEST_REF]';
 
 export async function run(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags('push', args, OPTIONS);
@@ -25,11 +31,23 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const [name, dest] = positionals;
   const store = await openStore(values.root, io);
-  const image = await findImage(store, name);
+  const image = await findImage(store, name, platformFlag(values.platform));
   // Without DEST_REF the image's own name is where it goes (like docker push NAME).
   const ref = normalizeRef(dest ?? name);
   const quiet = values.quiet === true;
-  const result = await pushImage(store, { config: image.id }, ref, {
+  let platforms: string[] | undefined;
+  if (values.platform === undefined) {
+    try {
+      platforms = Object.values((await store.getRef(normalizeRef(name)))?.platforms ?? {});
+    } catch {
+      platforms = undefined; // an image ID, not a name
+    }
+  }
+  const push =
+    platforms !== undefined && platforms.length > 1
+      ? pushImageIndex.bind(null, store, platforms as Digest[])
+      : pushImage.bind(null, store, { config: image.id });
+  const result = await push(ref, {
     env: io.env,
     format,
     insecureRegistries: values['insecure-registry'] ?? [],

@@ -23,6 +23,7 @@ import { parsePlainSteps } from './bench/plain-steps.mjs';
 import { benchRegistry, REGISTRY_BIN } from './bench/registry.mjs';
 import { markdownReport } from './bench/report.mjs';
 import { REPO, runCommand, STRATA_BIN } from './bench/strata-cli.mjs';
+import { benchTwoPlatforms, twoPlatformsUnavailable } from './bench/two-platforms.mjs';
 import { generatedDockerfile, manyFiles, WORKLOADS } from './bench/workloads.mjs';
 
 const { values: opts } = parseArgs({
@@ -218,6 +219,20 @@ async function main() {
     await benchParse(results.peers.filter((p) => !p.unavailable));
     for (const wl of workloads) await benchWorkload(wl, builders);
     if (!only || only.has('registry-200m')) await benchRegistryWorkload(builders, strata);
+    if (!only || only.has('two-platforms')) {
+      const why = twoPlatformsUnavailable();
+      if (why) results.notes.push(`two-platforms not run: ${why}`);
+      else {
+        say('== two-platforms: samples/cross-compile for linux/amd64 and linux/arm64 (QEMU)');
+        results.twoPlatforms = await benchTwoPlatforms({ work, runs: RUNS, baseRoot: strata.baseRoot, say });
+        for (const [id, phases] of Object.entries(results.twoPlatforms))
+          say(
+            `   ${id}: ${Object.entries(phases)
+              .map(([p, runs]) => `${p} ${(median(runs.map((x) => x.ms)) / 1000).toFixed(2)}s`)
+              .join(', ')}`,
+          );
+      }
+    }
   } finally {
     for (const b of builders.slice(1)) await b.cleanup();
     await strata.cleanup();

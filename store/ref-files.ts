@@ -30,6 +30,7 @@ export class RefFiles {
   async set(name: string, target: RefTarget): Promise<void> {
     parseDigest(target.config);
     if (target.manifest !== undefined) parseDigest(target.manifest.digest);
+    for (const d of Object.values(target.platforms ?? {})) parseDigest(d);
     const path = this.#path(name);
     const text = `${JSON.stringify({ name, target }, null, 2)}\n`;
     if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return;

@@ -8,4 +8,10 @@ export interface RefTarget {
   manifest?: Descriptor;
   /** ISO 8601 creation time of the image, for `strata images`. */
   created?: string;
+  /**
+   * A multi-platform name (a build of several platforms, or platforms added one at a time by
+   * pull and import): the image of each platform (`linux/arm64` -> config digest). `config`
+   * is one of them, the one a reader that knows nothing of platforms sees.
+   */
+  platforms?: Record<string, Digest>;
 }

@@ -50,6 +50,8 @@ export interface StepOptions {
   buildId: string;
   /** What the stage started from (`scratch`, `ref@id`, `stage x`): explains base changes. */
   base: string;
+  /** The platform the step built for (`linux/arm64`): explains a miss after a platform change. */
+  platform?: string;
   /**
    * Set on the second record a run writes, keyed by content (its parent is the chain below,
    * see contentParent): early cutoff finds results through it. Never an explanation's "prev".
@@ -71,4 +73,5 @@ export type MissCause =
   | 'parent'
   | 'base'
   | 'stage-input'
+  | 'platform'
   | 'layer-missing';

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { BaseImageInfo, BuildGraph } from '../../frontend/graph/types.js';
-import { baseImageRefs, parse, toGraph } from '../../frontend/index.js';
+import { baseImageUses, parse, toGraph } from '../../frontend/index.js';
 import { formatLintWarning, lint } from '../../frontend/lint/index.js';
 import type { Store } from '../../store/store.js';
 import { rootKey } from '../cache/cache-key.js';
@@ -17,10 +17,10 @@ import { readDockerfile } from '../context/dockerfile-file.js';
 import { normalizeRef } from '../image/reference.js';
 import type { Digest } from '../oci/digest.js';
 import { InvalidInputError } from '../oci/errors.js';
-import { hostPlatform } from '../oci/platform.js';
+import { canonicalPlatform, hostPlatform } from '../oci/platform.js';
 import { openBuildContext } from '../plan/build-context.js';
 import type { NamedContext } from '../plan/named-contexts.js';
-import { decidePending, lookupByContent, planBuild } from '../plan/planner.js';
+import { decidePending, lookupByContent, planBuild, stepIndexNames } from '../plan/planner.js';
 import type { ImageState, Plan } from '../plan/types.js';
 import type { ProgressSink } from '../progress/events.js';
 import type { CacheSpec } from '../registry/cache-spec.js';
@@ -68,10 +68,17 @@ export interface BuildOptions {
   cacheTo?: CacheSpec[];
   /** `--build-context` overrides, by the name used in the Dockerfile. */
   namedContexts?: Map<string, NamedContext>;
-  /** `linux/amd64` style. */
+  /** `linux/amd64` style (canonicalPlatform). */
   platform: string;
   /** `--network`: the mode of RUN steps that name none (GraphOptions.networkMode). */
   network?: 'default' | 'none' | 'host';
+  /** Several platforms build in this command: labels name each step's platform. */
+  platformLabels?: boolean;
+  /**
+   * Keys already built by this command for another platform (a `FROM --platform=$BUILDPLATFORM`
+   * stage is the same for every target): they hit even under --no-cache, built once per command.
+   */
+  sharedKeys?: Set<Digest>;
   sourceDateEpoch?: number;
   /**
    * Early cutoff (beyond BuildKit, opt-in): reuse a step whose whole input (the filesystem
@@ -127,8 +134,9 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   // A pull before the steps run is a vertex of its own, with byte progress (pull-vertices.ts).
   const pulls = new PullVertices(o.progress);
   const named = o.namedContexts ?? new Map<string, NamedContext>();
-  const lookup = async (ref: string) => {
-    let img = images.get(ref);
+  const lookup = async (ref: string, platform = o.platform) => {
+    const memo = `${platform} ${ref}`;
+    let img = images.get(memo);
     if (!img) {
       const over = named.get(ref);
       if (over?.kind === 'dir')
@@ -138,12 +146,12 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       if (over?.kind === 'image') target = shown = over.ref;
       else if (over?.kind === 'oci-layout') {
         const { loadNamedLayout } = await import('./named-layout.js');
-        ({ id: target, shown } = await loadNamedLayout(store, ref, over));
+        ({ id: target, shown } = await loadNamedLayout(store, ref, over, platform));
       }
       try {
         img = await resolveImage(store, target, {
           pull: o.pull,
-          platform: o.platform,
+          platform,
           insecureRegistries: o.insecureRegistries,
           env: o.env,
           ...pulls.options(target),
@@ -152,7 +160,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         pulls.end();
       }
       if (shown) o.progress({ type: 'info', message: `using ${shown} for ${ref} (--build-context)` });
-      images.set(ref, img);
+      images.set(memo, img);
     }
     return img;
   };
@@ -161,9 +169,9 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   // no new reference appears.
   for (let grew = true; grew; ) {
     grew = false;
-    for (const ref of baseImageRefs(parsed, { ...graphOpts, baseImages })) {
+    for (const { ref, platform } of baseImageUses(parsed, { ...graphOpts, baseImages })) {
       if (ref === 'scratch' || baseImages.has(ref) || named.get(ref)?.kind === 'dir') continue;
-      const img = await lookup(ref);
+      const img = await lookup(ref, platform === undefined ? o.platform : canonicalPlatform(platform));
       const c = img.state.config.config ?? {};
       baseImages.set(ref, { env: c.Env ?? [], workingDir: c.WorkingDir, onBuild: c.OnBuild ?? undefined });
       grew = true;
@@ -236,11 +244,19 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     });
     return (await src.resolveSources(sources, { exclude, parents })).checksum();
   };
-  const keyerDeps = { store, noCache: o.noCache, stepIndex, checksumResult, earlyCutoff: o.earlyCutoff };
+  const keyerDeps = {
+    store,
+    noCache: o.noCache,
+    stepIndex,
+    checksumResult,
+    earlyCutoff: o.earlyCutoff,
+    sharedKeys: o.sharedKeys,
+  };
   const plan = await planBuild(graph, {
     ...keyerDeps,
     buildId,
     platform: o.platform,
+    platformLabels: o.platformLabels,
     resolveImage: lookup,
     checksumSources: ctx.checksum,
     resolveUrl,
@@ -332,30 +348,13 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     const { digest: imageId } = await store.putBlob(configBytes);
     for (const t of tags) await store.setRef(t, { config: imageId });
     for (const ps of plan.stages)
-      for (const p of ps.steps) if (p.key) stepIndex[p.stepOptions.stepId] = p.key;
+      for (const p of ps.steps) if (p.key) for (const n of stepIndexNames(p)) stepIndex[n] = p.key;
     const nextIndex = JSON.stringify(stepIndex);
     if (nextIndex !== stepIndexText) await store.writeMeta(STEP_INDEX, nextIndex);
     const report = makeReport(plan, { startedAt, dryRun: false, tags, imageId, result });
     await attachLayers(store, report);
     await saveReport(store, report);
-    for (const spec of o.cacheTo ?? []) {
-      const { exportCache } = await import('../registry/cache-export.js');
-      // Content keys too: a fresh machine importing this cache can cut off early as well.
-      const keys = plan.stages.flatMap((st) =>
-        st.steps.flatMap((p) => [p.key, p.contentKey].filter((k): k is Digest => k !== undefined)),
-      );
-      const r = await exportCache(store, spec.location, {
-        keys,
-        mounts: spec.mounts,
-        insecureRegistries: o.insecureRegistries,
-        env: o.env,
-      });
-      const where = spec.location.type === 'local' ? spec.location.dir : spec.location.ref;
-      o.progress({
-        type: 'info',
-        message: `exported cache to ${where}: ${r.records} records, ${r.layers} layers, ${r.mounts} cache mounts`,
-      });
-    }
+    await exportBuildCache(store, [plan], o);
     return { plan, result, imageId, tags };
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -368,4 +367,35 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
  */
 export function syntaxNotice(syntax: string): string {
   return `# syntax=${syntax} is not fetched: strata parses Dockerfiles itself, with the docker/dockerfile:1 syntax (heredocs, RUN --mount, COPY --link, # check=) and no frontend image`;
+}
+
+/**
+ * `--cache-to`: the records of these plans (one per platform of a multi-platform build), in
+ * one export per destination, so a local cache dir gets every platform's entries at once.
+ */
+export async function exportBuildCache(
+  store: Store,
+  plans: Plan[],
+  o: Pick<BuildOptions, 'cacheTo' | 'insecureRegistries' | 'env' | 'progress'>,
+): Promise<void> {
+  for (const spec of o.cacheTo ?? []) {
+    const { exportCache } = await import('../registry/cache-export.js');
+    // Content keys too: a fresh machine importing this cache can cut off early as well.
+    const keys = plans.flatMap((plan) =>
+      plan.stages.flatMap((st) =>
+        st.steps.flatMap((p) => [p.key, p.contentKey].filter((k): k is Digest => k !== undefined)),
+      ),
+    );
+    const r = await exportCache(store, spec.location, {
+      keys,
+      mounts: spec.mounts,
+      insecureRegistries: o.insecureRegistries,
+      env: o.env,
+    });
+    const where = spec.location.type === 'local' ? spec.location.dir : spec.location.ref;
+    o.progress({
+      type: 'info',
+      message: `exported cache to ${where}: ${r.records} records, ${r.layers} layers, ${r.mounts} cache mounts`,
+    });
+  }
 }

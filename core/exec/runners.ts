@@ -95,6 +95,13 @@ export function makeRunners(d: RunnerDeps): StepRunners {
         import('./exec-run.js'),
         import('../diff/normalize-upper-dir.js'),
       ]);
+      // A RUN for another architecture needs QEMU registered through binfmt_misc: refused
+      // with the reason before runc starts, not an exec format error from inside.
+      const platform = p.keyInputs.op.platform;
+      if (typeof platform === 'string') {
+        const { checkEmulation } = await import('../runtime/emulation.js');
+        await checkEmulation(platform);
+      }
       const lowers = diffDirs(d.store, image.chain);
       const vertex = d.currentVertex();
       await execRun(p.step, state, lowers, upper, {

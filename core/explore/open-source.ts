@@ -13,7 +13,7 @@ import { openStoreSource } from './store-source.js';
 
 export async function openImageSource(
   spec: string,
-  opts: { cwd: string; store: () => Promise<Store> },
+  opts: { cwd: string; store: () => Promise<Store>; platform?: string },
 ): Promise<ImageSource> {
   // A gzip archive is decompressed into the store's scratch space (swept if we die).
   const scratch = async () => (await opts.store()).createScratchFile();
@@ -30,7 +30,7 @@ export async function openImageSource(
     if (st?.isDirectory()) return openLayoutSource(p, spec);
     if (st?.isFile()) return openArchiveSource(p, spec, scratch);
   }
-  return openStoreSource(await opts.store(), spec);
+  return openStoreSource(await opts.store(), spec, opts.platform);
 }
 
 /**
@@ -39,7 +39,7 @@ export async function openImageSource(
  */
 export async function exploreSpec(
   spec: string,
-  opts: { cwd: string; store: () => Promise<Store> },
+  opts: { cwd: string; store: () => Promise<Store>; platform?: string },
 ): Promise<ExploreModel> {
   const source = await openImageSource(spec, opts);
   try {

@@ -15,8 +15,9 @@ import { NotFoundError } from '../oci/errors.js';
 import type { ImageSource, SourceLayer } from './image-source.js';
 import { tarEntries } from './tar-entries.js';
 
-export async function openStoreSource(store: Store, name: string): Promise<ImageSource> {
-  const img = await findImage(store, name);
+/** `platform`: which image of a multi-platform name (findImage's rule). */
+export async function openStoreSource(store: Store, name: string, platform?: string): Promise<ImageSource> {
+  const img = await findImage(store, name, platform);
   const chain = chainIds(img.config.rootfs.diff_ids);
   const layers: (SourceLayer & { present: boolean })[] = [];
   for (const [i, c] of chain.entries()) {

@@ -1,5 +1,5 @@
 /**
- * exportOciDir (`--output type=oci-dir`): the image written into an OCI image layout
+ * exportOciDir (`--output type=oci-dir`): the image (or a multi-platform index) written into an OCI image layout
  * directory, the form `skopeo copy oci:DIR` and `umoci` read. An existing layout is added to:
  * blobs already present are kept, index.json entries with one of our names are replaced.
  */
@@ -12,7 +12,9 @@ import { readFileBounded } from '../fs/read-bounded.js';
 import { type Digest, digestHex } from '../oci/digest.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import type { Descriptor, Index } from '../oci/types.js';
+import { buildImageIndex } from './build-image-index.js';
 import { buildManifest } from './build-manifest.js';
+import type { ExportedImage } from './export-archive.js';
 import type { LayerCompression } from './layer-blob.js';
 import {
   IMAGE_NAME_ANNOTATION,
@@ -39,13 +41,19 @@ export interface ExportOciDirOptions {
  */
 export async function exportOciDir(
   store: Store,
-  image: { config: Digest },
+  image: ExportedImage,
   dir: string,
   opts: ExportOciDirOptions,
 ): Promise<void> {
-  const built = await buildManifest(store, image, opts.compression ?? 'gzip', {
-    sourceDateEpoch: opts.sourceDateEpoch,
-  });
+  const compression = opts.compression ?? 'gzip';
+  const epoch = { sourceDateEpoch: opts.sourceDateEpoch };
+  // Several platforms: index.json names an image index that names one manifest per platform.
+  const multi =
+    image.platforms !== undefined && image.platforms.length > 1
+      ? await buildImageIndex(store, image.platforms, compression, epoch)
+      : undefined;
+  const images = multi?.manifests ?? [await buildManifest(store, image, compression, epoch)];
+  const indexed = multi ?? images[0];
   const top = await DirHandle.openNamed(dir);
   try {
     const blobs = await top.descend('blobs/sha256').catch((err) => {
@@ -62,12 +70,15 @@ export async function exportOciDir(
         putFileOnce(blobs.path(digestHex(digest)), (fh) => pipeline(open(), fh.createWriteStream()), {
           mode: 0o444,
         });
-      await putBlob(built.configDescriptor.digest, () => Readable.from([built.image.configBytes]));
-      for (const layer of built.layers) {
-        await putBlob(layer.descriptor.digest, () => Readable.from(layer.open()));
+      for (const built of images) {
+        await putBlob(built.configDescriptor.digest, () => Readable.from([built.image.configBytes]));
+        for (const layer of built.layers) {
+          await putBlob(layer.descriptor.digest, () => Readable.from(layer.open()));
+        }
+        await putBlob(built.manifestDescriptor.digest, () => Readable.from([built.manifestBytes]));
       }
-      await putBlob(built.manifestDescriptor.digest, () => Readable.from([built.manifestBytes]));
-      const ours = indexDescriptors(built, opts.tags);
+      if (multi) await putBlob(multi.manifestDescriptor.digest, () => Readable.from([multi.indexBytes]));
+      const ours = indexDescriptors(indexed, opts.tags);
       const names = new Set(ours.flatMap((d) => nameKeys(d)));
       const kept = existing.manifests.filter((d) => !nameKeys(d).some((k) => names.has(k)));
       await replaceFileWith(

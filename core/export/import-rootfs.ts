@@ -5,9 +5,10 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Store } from '../../store/index.js';
+import { addPlatformImage } from '../image/platform-image.js';
 import { normalizeRef } from '../image/reference.js';
 import { NotFoundError } from '../oci/errors.js';
-import { hostPlatform } from '../oci/platform.js';
+import { canonicalPlatform, hostPlatform } from '../oci/platform.js';
 import type { ImageConfig } from '../oci/types.js';
 import { commitStaged, discardStaged, stageLayer } from './import-layers.js';
 import type { LoadedImage } from './load-archive.js';
@@ -17,11 +18,17 @@ export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
 export interface ImportRootfsOptions {
   /** RFC 3339 creation time for the config; defaults to now (whole seconds). */
   created?: string;
+  /**
+   * The platform the root filesystem is for (`linux/arm64`); default the host's. The name
+   * keeps the images it has of other platforms (a multi-platform name, as pull makes).
+   */
+  platform?: string;
 }
 
 /**
  * Applies `tarFile` as the only layer (through applyLayer, so hostile tars are refused),
- * commits it, writes a linux/amd64 config with the default PATH and one history entry
+ * commits it, writes a config (the host's platform, as docker import does, unless `platform`
+ * says otherwise) with the default PATH and one history entry
  * `strata import`, and points `name` (normalised) at it. Idempotent for the same tar and time.
  */
 export async function importRootfs(
@@ -43,19 +50,20 @@ export async function importRootfs(
     await discardStaged(staged);
   }
   const created = opts.created ?? `${new Date().toISOString().slice(0, 19)}Z`;
-  // A root filesystem says nothing of its platform: like docker import, take the host's (a
-  // build for another platform refuses a base that is not for it, core/exec/base-image.ts).
-  const [os, architecture, variant] = hostPlatform().split('/');
+  // A root filesystem says nothing of its platform: like docker import, take the host's unless
+  // --platform names one (a build for another platform refuses a base that is not for it).
+  const [os, architecture, variant] = canonicalPlatform(opts.platform ?? hostPlatform()).split('/');
   const config: ImageConfig = {
     created,
     architecture,
     os,
-    ...(variant ? { variant } : {}),
+    ...(variant !== undefined ? { variant } : {}),
     config: { Env: [DEFAULT_PATH] },
     rootfs: { type: 'layers', diff_ids: [diffId] },
     history: [{ created, created_by: 'strata import' }],
   };
   const { digest } = await store.putBlob(JSON.stringify(config));
-  await store.setRef(ref, { config: digest });
+  if (opts.platform === undefined) await store.setRef(ref, { config: digest });
+  else await addPlatformImage(store, ref, digest);
   return { config: digest, tags: [ref] };
 }

@@ -38,7 +38,10 @@ export function blobPath(d: Digest): string {
  * (containerd, Docker 25) and the tag alone (OCI ref.name); one bare descriptor when there
  * are no tags. Tags must be references with a tag, not a digest (InvalidInputError).
  */
-export function indexDescriptors(built: BuiltManifest, tags: readonly string[]): Descriptor[] {
+export function indexDescriptors(
+  built: Pick<BuiltManifest, 'manifestDescriptor'>,
+  tags: readonly string[],
+): Descriptor[] {
   if (tags.length === 0) return [built.manifestDescriptor];
   return normalizeTags(tags).map((name) => ({
     ...built.manifestDescriptor,

@@ -1,15 +1,19 @@
 /**
  * Loads images from an OCI image layout, inside an archive or a directory (index.json,
- * blobs/). Nested indexes are followed; per index.json entry one manifest is picked:
- * linux/amd64, else the only image manifest (attestation manifests are never images).
+ * blobs/). Nested indexes are followed. `strata load` takes every platform of an index
+ * entry (its name then holds one image per platform); a FROM or --build-context picks the
+ * one for its platform (linux/amd64 by default, else the only image manifest). Attestation
+ * manifests are never images.
  */
 import type { Store } from '../../store/index.js';
 import type { Expected } from '../fs/read-bounded.js';
+import { addPlatformImage } from '../image/platform-image.js';
 import { parseImageConfig } from '../image/read-image.js';
 import { normalizeRef } from '../image/reference.js';
 import { type Digest, isDigest } from '../oci/digest.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import { isIndexMediaType, isManifestMediaType, MediaType } from '../oci/media-types.js';
+import { parsePlatform, selectPlatform } from '../oci/platform.js';
 import type { Descriptor, Index, Manifest } from '../oci/types.js';
 import { importLayers } from './import-layers.js';
 import type { LayoutReader } from './layout-dir.js';
@@ -34,18 +38,38 @@ export async function loadOciLayout(
   if (!Array.isArray(index?.manifests))
     throw new InvalidInputError('load archive: index.json has no manifests');
   const byManifest = new Map<Digest, { desc: Descriptor; tags: string[] }>();
+  // A name whose entry is a multi-platform index: every platform's image, kept together.
+  const platformsOf = new Map<string, Digest[]>();
   for (const top of index.manifests) {
-    const desc = await pickManifest(archive, top, 0);
-    const entry = byManifest.get(desc.digest) ?? { desc, tags: [] };
+    const descs = await imageManifests(archive, top, 0);
     const name = refName(top);
-    if (name !== undefined && !entry.tags.includes(name)) entry.tags.push(name);
-    byManifest.set(desc.digest, entry);
+    for (const desc of descs) {
+      const entry = byManifest.get(desc.digest) ?? { desc, tags: [] };
+      if (name !== undefined && descs.length === 1 && !entry.tags.includes(name)) entry.tags.push(name);
+      byManifest.set(desc.digest, entry);
+    }
+    if (name !== undefined && descs.length > 1)
+      platformsOf.set(
+        name,
+        descs.map((d) => d.digest),
+      );
   }
   const out: LoadedImage[] = [];
+  const configOf = new Map<Digest, Digest>();
   for (const { desc, tags } of byManifest.values()) {
     const config = await importManifest(store, archive, desc, budget);
+    configOf.set(desc.digest, config);
     for (const t of tags) await store.setRef(t, { config });
     out.push({ config, tags });
+  }
+  for (const [name, manifests] of platformsOf) {
+    const configs = manifests.map((m) => configOf.get(m)!);
+    await store.setRef(name, { config: configs[0] });
+    for (const c of configs.slice(1)) await addPlatformImage(store, name, c);
+    // Reported beside the image the name shows by default (the host's platform, if there).
+    const shown = (await store.getRef(name))?.config;
+    const entry = out.find((o) => o.config === shown);
+    if (entry && !entry.tags.includes(name)) entry.tags.push(name);
   }
   return out;
 }
@@ -60,6 +84,7 @@ export async function loadLayoutImage(
   layout: LayoutReader,
   select: { tag?: string; digest?: Digest },
   what: string,
+  platform?: string,
 ): Promise<Digest> {
   const index = await layout.readJson<Index>('index.json');
   if (!Array.isArray(index?.manifests)) throw new InvalidInputError(`${what}: index.json has no manifests`);
@@ -97,7 +122,7 @@ export async function loadLayoutImage(
       );
     }
   }
-  return importManifest(store, layout, await pickManifest(layout, top, 0));
+  return importManifest(store, layout, await pickManifest(layout, top, 0, platform));
 }
 
 /** Verifies one manifest, imports its layers and config; returns the config digest. */
@@ -153,8 +178,34 @@ function refName(d: Descriptor): string | undefined {
   }
 }
 
-/** The image manifest an index entry leads to (see the file comment for the choice). */
-export async function pickManifest(archive: LayoutReader, d: Descriptor, depth: number): Promise<Descriptor> {
+/**
+ * Every image manifest an index.json entry leads to: itself, or each platform's image of
+ * the index it names (nested indexes followed; attestations left out).
+ */
+async function imageManifests(archive: LayoutReader, d: Descriptor, depth: number): Promise<Descriptor[]> {
+  if (!isDigest(d?.digest)) throw new InvalidInputError('load archive: index entry without a sha256 digest');
+  if (isManifestMediaType(d.mediaType)) return [d];
+  if (!isIndexMediaType(d.mediaType) || depth >= MAX_DEPTH) return [await pickManifest(archive, d, depth)];
+  const idx = await readVerifiedJson<Index>(archive, d);
+  const out: Descriptor[] = [];
+  for (const m of (idx.manifests ?? []).filter((x) => !isAttestation(x))) {
+    for (const x of await imageManifests(archive, m, depth + 1))
+      if (!out.some((o) => o.digest === x.digest)) out.push(x);
+  }
+  if (out.length === 0) throw new InvalidInputError(`load archive: index ${d.digest} has no image`);
+  return out;
+}
+
+/**
+ * The image manifest an index entry leads to for `platform` (default linux/amd64, else the
+ * only image; see the file comment).
+ */
+export async function pickManifest(
+  archive: LayoutReader,
+  d: Descriptor,
+  depth: number,
+  platform?: string,
+): Promise<Descriptor> {
   if (!isDigest(d?.digest)) throw new InvalidInputError('load archive: index entry without a sha256 digest');
   if (isManifestMediaType(d.mediaType)) return d;
   if (!isIndexMediaType(d.mediaType)) {
@@ -165,15 +216,15 @@ export async function pickManifest(archive: LayoutReader, d: Descriptor, depth: 
   if (depth >= MAX_DEPTH) throw new InvalidInputError('load archive: indexes nested too deeply');
   const idx = await readVerifiedJson<Index>(archive, d);
   const images = (idx.manifests ?? []).filter((m) => !isAttestation(m));
-  const amd64 = images.filter((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64');
-  const pick = amd64[0] ?? (images.length === 1 ? images[0] : undefined);
+  const want = platform ?? 'linux/amd64';
+  const chosen = selectPlatform(images, parsePlatform(want));
+  // Without an asked platform an index of one image gives that image (as before platforms).
+  const pick = chosen ?? (platform === undefined && images.length === 1 ? images[0] : undefined);
   if (pick === undefined) {
     const plats = images.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
-    throw new InvalidInputError(
-      `load archive: index ${d.digest} has no linux/amd64 image (has ${plats || 'none'})`,
-    );
+    throw new NotFoundError(`load archive: index ${d.digest} has no ${want} image (has ${plats || 'none'})`);
   }
-  return pickManifest(archive, pick, depth + 1);
+  return pickManifest(archive, pick, depth + 1, platform);
 }
 
 function isAttestation(d: Descriptor): boolean {

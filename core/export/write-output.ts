@@ -8,9 +8,8 @@ import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type { Store } from '../../store/index.js';
 import { replaceFile } from '../fs/exclusive-file.js';
-import type { Digest } from '../oci/digest.js';
 import { InvalidInputError } from '../oci/errors.js';
-import { exportArchive } from './export-archive.js';
+import { type ExportedImage, exportArchive } from './export-archive.js';
 import { exportOciDir } from './export-oci-dir.js';
 import { exportRootfs } from './export-rootfs.js';
 
@@ -24,7 +23,7 @@ export type OnArchiveBytes = (written: number, done: boolean) => void;
 
 export async function writeOutput(
   store: Store,
-  image: { config: Digest },
+  image: ExportedImage,
   output: OutputTarget,
   tags: string[],
   onBytes?: OnArchiveBytes,
@@ -36,6 +35,10 @@ export async function writeOutput(
     case 'oci-dir':
       return exportOciDir(store, image, output.dest, { tags });
     case 'local':
+      if (image.platforms !== undefined && image.platforms.length > 1)
+        throw new InvalidInputError(
+          'export local: one directory holds one platform; choose it with --output type=local,dest=DIR,platform=linux/arm64',
+        );
       return exportRootfs(store, image, output.dest);
   }
 }
@@ -43,7 +46,7 @@ export async function writeOutput(
 /** exportArchive into `file`, atomically replaced (core/fs/exclusive-file.ts). */
 export async function writeArchiveFile(
   store: Store,
-  image: { config: Digest },
+  image: ExportedImage,
   file: string,
   opts: Parameters<typeof exportArchive>[3],
   onBytes?: OnArchiveBytes,

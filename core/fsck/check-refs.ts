@@ -39,7 +39,13 @@ export async function checkRefs(ctx: FsckContext, blobs: BlobChecker, layers: La
       await ctx.quarantineFor(p, path, 'refs');
       continue;
     }
-    const broken = await imageProblem(ctx, blobs, layers, ref.target.config);
+    // A multi-platform name is as healthy as its least healthy platform image.
+    let broken: Awaited<ReturnType<typeof imageProblem>>;
+    for (const id of new Set([ref.target.config, ...Object.values(ref.target.platforms ?? {})])) {
+      broken ??= isDigest(id)
+        ? await imageProblem(ctx, blobs, layers, id)
+        : { kind: 'ref-config', detail: `platform image ${JSON.stringify(id)} is not a digest` };
+    }
     if (broken !== undefined) {
       const p = ctx.report(broken.kind, path, `${ref.name}: ${broken.detail}`);
       const name = ref.name;
@@ -51,11 +57,9 @@ export async function checkRefs(ctx: FsckContext, blobs: BlobChecker, layers: La
       const bad = await manifestProblem(ctx, blobs, m.digest, ref.target.config);
       if (bad !== undefined) {
         const p = ctx.report('ref-manifest', path, `${ref.name}: ${bad}`);
-        const { config, created } = ref.target;
+        const { manifest: _bad, ...rest } = ref.target;
         const name = ref.name;
-        await ctx.repairWith(p, 'rewritten', () =>
-          ctx.store.setRef(name, { config, ...(created !== undefined ? { created } : {}) }),
-        );
+        await ctx.repairWith(p, 'rewritten', () => ctx.store.setRef(name, rest));
       }
     }
   }

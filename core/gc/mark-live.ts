@@ -30,10 +30,14 @@ export async function markLive(store: Store, records: readonly CacheRecord[]): P
       const m = await store.readJsonBlob<Manifest>(target.manifest.digest).catch(() => undefined);
       for (const l of m?.layers ?? []) blobs.add(l.digest);
     }
-    const config = await store.readJsonBlob<ImageConfig>(target.config).catch(() => undefined);
-    for (const c of chainIds(config?.rootfs.diff_ids ?? [])) {
-      layers.add(c);
-      tagged.add(c);
+    // A multi-platform name holds one image per platform: every one of them is tagged.
+    for (const id of new Set([target.config, ...Object.values(target.platforms ?? {})])) {
+      blobs.add(id);
+      const config = await store.readJsonBlob<ImageConfig>(id).catch(() => undefined);
+      for (const c of chainIds(config?.rootfs.diff_ids ?? [])) {
+        layers.add(c);
+        tagged.add(c);
+      }
     }
   }
   for (const rec of records) {

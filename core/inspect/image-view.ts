@@ -4,10 +4,12 @@
  */
 
 import type { Store } from '../../store/store.js';
+import { imagePlatform, selectRefImage } from '../image/platform-image.js';
 import { familiarRef, normalizeRef } from '../image/reference.js';
 import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
+import { parsePlatform, platformRuns } from '../oci/platform.js';
 import type { ImageConfig } from '../oci/types.js';
 
 export interface StoredImage {
@@ -17,8 +19,12 @@ export interface StoredImage {
   tags: string[];
 }
 
-/** Finds an image by name, full ID, or a unique ID prefix (as docker does). */
-export async function findImage(store: Store, name: string): Promise<StoredImage> {
+/**
+ * Finds an image by name, full ID, or a unique ID prefix (as docker does). With `platform`,
+ * a multi-platform name gives its image for that platform, and an image of another platform
+ * is NotFoundError naming the platforms there are.
+ */
+export async function findImage(store: Store, name: string, platform?: string): Promise<StoredImage> {
   const refs = await store.listRefs();
   let id: Digest | undefined;
   const hex = name.replace(/^sha256:/, '');
@@ -34,11 +40,25 @@ export async function findImage(store: Store, name: string): Promise<StoredImage
     } catch {
       norm = undefined;
     }
-    id = refs.find((r) => r.name === norm)?.target.config;
+    const target = refs.find((r) => r.name === norm)?.target;
+    if (target !== undefined && platform !== undefined) {
+      const pick = await selectRefImage(store, target, platform);
+      if (pick.id === undefined)
+        throw new NotFoundError(
+          `find image: ${name} has no ${platform} image (it has ${pick.have.join(', ')})`,
+        );
+      id = pick.id;
+    } else id = target?.config;
+  } else if (platform !== undefined) {
+    const have = await imagePlatform(store, id);
+    if (!platformRuns(parsePlatform(platform), parsePlatform(have)))
+      throw new NotFoundError(`find image: ${name} is a ${have} image, not ${platform}`);
   }
   if (!id) throw new NotFoundError(`find image: no such image: ${name}`);
   const config = await store.readJsonBlob<ImageConfig>(id);
-  const tags = refs.filter((r) => r.target.config === id).map((r) => familiarRef(r.name));
+  const tags = refs
+    .filter((r) => r.target.config === id || Object.values(r.target.platforms ?? {}).includes(id!))
+    .map((r) => familiarRef(r.name));
   return { id, config, tags };
 }
 

@@ -12,6 +12,7 @@ import type { FileEntry } from '../cache/explain-miss.js';
 import { explainMiss, short } from '../cache/explain-miss.js';
 import { chainId, type Digest, sha256 } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
+import { canonicalPlatform } from '../oci/platform.js';
 import type { ImageConfig } from '../oci/types.js';
 import type { StageState } from './config-apply.js';
 import { applyStep, inheritStageState, initStageState } from './config-apply.js';
@@ -30,10 +31,12 @@ export interface PlanDeps {
   store: Store;
   buildId: string;
   noCache: boolean;
-  /** `linux/amd64`-style platform string of the target. */
+  /** `linux/amd64`-style platform string of the target (canonicalPlatform). */
   platform: string;
-  /** Resolves a base image (memoised by the caller). */
-  resolveImage(ref: string): Promise<{ id: Digest; state: ImageState }>;
+  /** Label steps with their stage's platform (`[linux/arm64 build 2/4]`): several platforms build. */
+  platformLabels?: boolean;
+  /** Resolves a base image for a platform (memoised by the caller); without one, the target's. */
+  resolveImage(ref: string, platform?: string): Promise<{ id: Digest; state: ImageState }>;
   /**
    * Checksums the context files a COPY/ADD (or a RUN bind mount) selects. `files` may be a
    * getter that builds the list when read: the planner reads it only for a miss.
@@ -68,6 +71,8 @@ export interface PlanDeps {
   dockerfilePath: string;
   /** stepId -> key of the most recent record of that step (meta/step-index.json). */
   stepIndex: Record<string, Digest>;
+  /** Keys this command already built for another platform: hits even under --no-cache. */
+  sharedKeys?: Set<Digest>;
 }
 
 export function emptyImageConfig(platform: string): ImageConfig {
@@ -84,17 +89,19 @@ export function emptyImageConfig(platform: string): ImageConfig {
 }
 
 /** BuildKit's progress label: `[stage i/n] INSTRUCTION` counting only FROM/RUN/COPY/ADD/WORKDIR. */
-function labels(stage: Stage, stageLabel: string, multi: boolean): string[] {
+function labels(stage: Stage, stageLabel: string, multi: boolean, platform?: string): string[] {
   const counted = (s: Step) => ['run', 'copy', 'add', 'workdir'].includes(s.instruction.kind);
   const n = stage.steps.filter(counted).length + (stage.base.kind === 'image' ? 1 : 0);
   let i = stage.base.kind === 'image' ? 1 : 0;
   const width = String(n).length;
+  // BuildKit's prefix when several platforms build: `[linux/arm64 build 2/4]`.
+  const pre = platform === undefined ? '' : `${platform} `;
   return stage.steps.map((s) => {
     const text = s.source.replace(/\s*\\?\n\s*/g, ' ').trim();
     const prefix = s.fromOnBuild ? 'ONBUILD ' : '';
-    if (!counted(s)) return `[${multi ? `${stageLabel} ` : ''}${s.instruction.kind}] ${prefix}${text}`;
+    if (!counted(s)) return `[${pre}${multi ? `${stageLabel} ` : ''}${s.instruction.kind}] ${prefix}${text}`;
     i++;
-    return `[${multi ? `${stageLabel} ` : ''}${String(i).padStart(width)}/${n}] ${prefix}${text}`;
+    return `[${pre}${multi ? `${stageLabel} ` : ''}${String(i).padStart(width)}/${n}] ${prefix}${text}`;
   });
 }
 
@@ -160,20 +167,23 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
   };
   for (const stage of graph.stages) {
     const label = stage.name ?? `stage-${stage.index}`;
+    // `FROM --platform=` (often $BUILDPLATFORM) builds the stage for that platform: its base,
+    // its keys and its RUN steps; a stage equal for every target is then one key, built once.
+    const platform = stage.platform === undefined ? deps.platform : canonicalPlatform(stage.platform);
     let base: ImageState;
     let root: Digest | undefined;
     let baseDescription: string;
     let state: StageState;
     let waitsFor: string[] | undefined;
     if (stage.base.kind === 'scratch') {
-      base = { config: emptyImageConfig(deps.platform), chain: [] };
-      root = rootKey({ scratch: true }, deps.platform);
+      base = { config: emptyImageConfig(platform), chain: [] };
+      root = rootKey({ scratch: true }, platform);
       baseDescription = 'scratch';
       state = initStageState(undefined, true);
     } else if (stage.base.kind === 'image') {
-      const img = await deps.resolveImage(stage.base.ref);
+      const img = await deps.resolveImage(stage.base.ref, platform);
       base = img.state;
-      root = rootKey({ image: img.id }, deps.platform);
+      root = rootKey({ image: img.id }, platform);
       baseDescription = `${stage.base.ref}@${img.id}`;
       state = initStageState(base.config.config, false);
     } else {
@@ -183,17 +193,17 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
       base = from.base; // the real chain is known only after that stage runs
       // FROM a stage chains from its definition, as BuildKit's LLB does: pending while its
       // last key is.
-      root = from.finalKey === undefined ? undefined : rootKey({ stage: from.finalKey }, deps.platform);
+      root = from.finalKey === undefined ? undefined : rootKey({ stage: from.finalKey }, platform);
       if (root === undefined) waitsFor = [from.label];
       baseDescription = `stage ${from.label}`;
       state = inheritStageState(fromState);
     }
-    const names = labels(stage, label, multi);
+    const names = labels(stage, label, multi, deps.platformLabels ? platform : undefined);
     const steps: PlannedStep[] = [];
     let parent = root;
     let firstMiss: PlannedStep | undefined;
     for (const step of stage.steps) {
-      const op = stepOp(step, state, deps.platform);
+      const op = stepOp(step, state, platform);
       const inputs: Record<string, string> = {};
       let filesOf: (() => FileEntry[]) | undefined;
       const ins = step.instruction;
@@ -230,6 +240,7 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
         instruction: step.source.replace(/\s*\\?\n\s*/g, ' ').trim(),
         buildId: deps.buildId,
         base: baseDescription,
+        platform,
       };
       const p: PlannedStep = {
         stage: stage.index,
@@ -272,6 +283,16 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
     out.push(ps);
   }
   return { graph, buildId: deps.buildId, stages: out };
+}
+
+/**
+ * The names a step's latest key is kept under in the step index: per platform, and plain
+ * (whatever platform ran last), so a miss is explained against the same platform's last run
+ * when there is one and otherwise says the platform changed.
+ */
+export function stepIndexNames(p: Pick<PlannedStep, 'stepOptions'>): [string, string] {
+  const id = p.stepOptions.stepId;
+  return [`${id}@${p.stepOptions.platform ?? ''}`, id];
 }
 
 /** Stands in for a parent key that is not known yet (never hashed: a pending step has no key). */
@@ -333,7 +354,10 @@ async function fillResultInputs(p: PlannedStep, chainOf: ChainOf, deps: KeyerDep
 }
 
 /** What keying a step needs from the build: the store, the checksummer of results, flags. */
-export type KeyerDeps = Pick<PlanDeps, 'store' | 'noCache' | 'stepIndex' | 'checksumResult' | 'earlyCutoff'>;
+export type KeyerDeps = Pick<
+  PlanDeps,
+  'store' | 'noCache' | 'stepIndex' | 'checksumResult' | 'earlyCutoff' | 'sharedKeys'
+>;
 
 /** The key a step is looked up by, and the key its successors chain from. */
 function keysOf(p: PlannedStep, parent: Digest): { key: Digest; chainKey: Digest } {
@@ -451,13 +475,20 @@ async function decide(
   filesOf: (() => FileEntry[]) | undefined,
 ): Promise<Decision> {
   const { store } = deps;
-  const rec = deps.noCache ? undefined : await store.getCacheRecord<CacheRecord>(key);
+  const rec =
+    deps.noCache && !deps.sharedKeys?.has(key) ? undefined : await store.getCacheRecord<CacheRecord>(key);
   if (rec && !firstMiss) {
     const layerOk =
       rec.result.chainId === undefined || (await store.getLayer(rec.result.chainId)) !== undefined;
     if (layerOk) {
       const when = rec.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-      return { hit: true, record: rec, reason: `cache hit: made by build ${rec.options.buildId} at ${when}` };
+      // A key another platform of this command just built: the stage does not depend on the
+      // target (FROM --platform=$BUILDPLATFORM with equal inputs), so it is built once.
+      const shared = deps.sharedKeys?.has(key) && rec.options.platform !== undefined;
+      const reason = shared
+        ? `cache hit: the same step as for another target of this build (built once for ${rec.options.platform}, shared)`
+        : `cache hit: made by build ${rec.options.buildId} at ${when}`;
+      return { hit: true, record: rec, reason };
     }
   }
   // Only a miss needs its file list (for its record and to explain it): a hit never builds it.
@@ -471,11 +502,25 @@ async function decide(
       details: [],
     };
   }
-  const prevKey = deps.stepIndex[p.stepOptions.stepId];
+  // The last run of this step for this platform, else for any platform (the step index keeps
+  // both: see stepIndexNames).
+  const [own, any] = stepIndexNames(p);
+  const prevKey = deps.stepIndex[own] ?? deps.stepIndex[any];
   let prev = prevKey && prevKey !== key ? await store.getCacheRecord<CacheRecord>(prevKey) : rec;
   // No record at this position (a step was inserted above it, or the Dockerfile moved): the
   // most recent record of the same instruction text explains it instead.
   prev ??= (await recordsByInstruction(deps)).get(p.stepOptions.instruction);
+  const platform = p.stepOptions.platform;
+  if (prev?.options.platform && platform && prev.options.platform !== platform) {
+    // Each platform has its own chain of keys: the other platform's cache is not this one's.
+    const detail = `${prev.options.platform} -> ${platform}`;
+    return {
+      hit: false,
+      cause: 'platform',
+      reason: `the platform changed (${detail}): each platform has its own cache, and this step has not run for ${platform} with these inputs`,
+      details: [detail],
+    };
+  }
   if (prev && prev.keyInputs.parent !== p.keyInputs.parent && p.step.index === 0) {
     const was = prev.options.base;
     const detail = was ? `${was} -> ${base}` : `now ${base}`;

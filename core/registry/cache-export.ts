@@ -17,6 +17,7 @@ import { ensureCompressedBlob } from '../diff/ensure-compressed-blob.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { parseRef } from '../image/reference.js';
 import { type Digest, sha256 } from '../oci/digest.js';
+import { NotFoundError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import {
@@ -27,6 +28,8 @@ import {
   CacheBlobs,
   type CacheConfig,
   type CacheLayerEntry,
+  mergeCacheConfigs,
+  readCacheConfig,
 } from './cache-manifest.js';
 import type { CacheLocation } from './cache-spec.js';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
@@ -115,13 +118,53 @@ export async function exportCache(
     }
   }
   const config: CacheConfig = { version: 1, records, layers, files, mounts };
+  const target = await openCacheLocation(location, opts);
+  const mine = cacheManifest(config);
+  await target.put(mine.configDesc, async function* () {
+    yield mine.configBytes;
+  });
+  for (const b of mine.blobs) await target.put(b, () => store.openBlob(b.digest));
+  if (!target.shared) {
+    const desc = await target.putManifest(mine.bytes);
+    return { manifest: desc, records: records.length, layers: layers.length, mounts: mounts.length };
+  }
+  // Several jobs may export to one ref at once, and a registry has no compare-and-swap: a
+  // plain overwrite (what BuildKit's registry cache does: moby/buildkit#2822) loses every entry but the last
+  // writer's. So this export's entries first go under a tag of their own, named by their
+  // content, that no other job writes; then the main tag gets the union of what it held and
+  // this export (merge on write). A race on the main tag can still drop another job's
+  // entries from it, never from its part tag, and importCache merges the parts back in.
+  await target.putManifest(mine.bytes, target.partTag(sha256(mine.bytes)));
+  const what = location.type === 'registry' ? location.ref : location.dir;
+  const current = await readCacheConfig(target, what).catch((err: unknown) => {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  });
+  const merged = current === undefined ? mine : cacheManifest(mergeCacheConfigs([current.config, config]));
+  if (merged !== mine) {
+    // Its other blobs are there already: this export's, or those of the export that wrote them.
+    await target.put(merged.configDesc, async function* () {
+      yield merged.configBytes;
+    });
+  }
+  const desc = await target.putManifest(merged.bytes);
+  return { manifest: desc, records: records.length, layers: layers.length, mounts: mounts.length };
+}
+
+/** The cache artifact of `config`: its config blob and the manifest over it and every blob it names. */
+function cacheManifest(config: CacheConfig): {
+  configBytes: Buffer;
+  configDesc: Descriptor;
+  blobs: Descriptor[];
+  bytes: Buffer;
+} {
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDesc: Descriptor = {
     mediaType: CACHE_CONFIG_TYPE,
     digest: sha256(configBytes),
     size: configBytes.length,
   };
-  const blobs = [...layers.map((l) => l.blob), ...files, ...mounts.map((m) => m.blob)];
+  const blobs = [...config.layers.map((l) => l.blob), ...config.files, ...config.mounts.map((m) => m.blob)];
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
@@ -129,13 +172,7 @@ export async function exportCache(
     config: configDesc,
     layers: blobs,
   };
-  const target = await openCacheLocation(location, opts);
-  await target.put(configDesc, async function* () {
-    yield configBytes;
-  });
-  for (const b of blobs) await target.put(b, () => store.openBlob(b.digest));
-  const desc = await target.putManifest(Buffer.from(JSON.stringify(manifest)));
-  return { manifest: desc, records: records.length, layers: layers.length, mounts: mounts.length };
+  return { configBytes, configDesc, blobs, bytes: Buffer.from(JSON.stringify(manifest)) };
 }
 
 /** A cache-mount dir as a gzip tar blob in the store (made each export: mounts change). */

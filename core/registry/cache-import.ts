@@ -8,25 +8,18 @@ import { readdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Store } from '../../store/index.js';
 import { cacheKey } from '../cache/cache-key.js';
-import type { CacheRecord } from '../cache/records.js';
 import { applyLayer } from '../diff/apply-layer.js';
-import { chainId, isDigest } from '../oci/digest.js';
+import { chainId } from '../oci/digest.js';
 import { DigestMismatchError } from '../oci/errors.js';
-import { MediaType } from '../oci/media-types.js';
 import { type CacheTransferResult, openCacheLocation } from './cache-export.js';
-import { CACHE_CONFIG_TYPE, type CacheConfig } from './cache-manifest.js';
+import { type CacheConfig, mergeCacheConfigs, readCacheConfig } from './cache-manifest.js';
 import type { CacheLocation } from './cache-spec.js';
-import { checkDescriptor, parseManifestDocument } from './manifest-document.js';
 import type { RegistryClientOptions } from './registry-client.js';
-import { RegistryError } from './registry-error.js';
 
 export interface CacheImportOptions extends RegistryClientOptions {
   /** Also import cache-mount dirs (only into mounts the store does not have yet). */
   mounts?: boolean;
 }
-
-const MAX_MANIFEST = 4 * 1024 * 1024;
-const MAX_CONFIG = 64 * 1024 * 1024;
 
 export async function importCache(
   store: Store,
@@ -35,14 +28,16 @@ export async function importCache(
 ): Promise<CacheTransferResult> {
   const source = await openCacheLocation(location, opts);
   const what = location.type === 'local' ? location.dir : location.ref;
-  const { bytes, digest } = await source.getManifest(MAX_MANIFEST);
-  const doc = parseManifestDocument(bytes, MediaType.ociManifest, `cache ${what}`, digest);
-  if (doc.kind !== 'manifest' || doc.manifest.config.mediaType !== CACHE_CONFIG_TYPE) {
-    throw new RegistryError(
-      `import cache ${what}: not a strata cache (config ${doc.kind === 'manifest' ? doc.manifest.config.mediaType : 'none'})`,
-    );
+  const main = await readCacheConfig(source, what);
+  const doc = main.doc;
+  const bytes = doc.bytes;
+  // What concurrent exporters wrote beside the main tag (each under its own part tag: see
+  // exportCache): merged in, so no job's entries are lost to another job's overwrite.
+  const parts: CacheConfig[] = [];
+  for (const tag of await source.listParts()) {
+    parts.push((await readCacheConfig(source, `${what} (${tag})`, tag)).config);
   }
-  const config = parseCacheConfig(await source.readSmall(doc.manifest.config, MAX_CONFIG), what);
+  const config = parts.length === 0 ? main.config : mergeCacheConfigs([main.config, ...parts]);
 
   let layers = 0;
   for (const l of config.layers) {
@@ -118,30 +113,4 @@ export async function importCache(
     layers,
     mounts,
   };
-}
-
-function parseCacheConfig(bytes: Buffer, what: string): CacheConfig {
-  let c: CacheConfig;
-  try {
-    c = JSON.parse(bytes.toString('utf8')) as CacheConfig;
-  } catch (err) {
-    throw new RegistryError(`import cache ${what}: config is not json`, { cause: err });
-  }
-  const ok =
-    c !== null &&
-    typeof c === 'object' &&
-    c.version === 1 &&
-    Array.isArray(c.records) &&
-    Array.isArray(c.layers) &&
-    Array.isArray(c.files) &&
-    Array.isArray(c.mounts) &&
-    c.records.every((r: CacheRecord) => r && isDigest(r.key) && typeof r.keyInputs === 'object') &&
-    c.layers.every(
-      (l) => l && isDigest(l.chainId) && isDigest(l.diffId) && (l.parent === undefined || isDigest(l.parent)),
-    ) &&
-    c.mounts.every((m) => m && typeof m.id === 'string' && m.id !== '');
-  if (!ok) throw new RegistryError(`import cache ${what}: malformed cache config`);
-  for (const d of [...c.layers.map((l) => l.blob), ...c.files, ...c.mounts.map((m) => m.blob)])
-    checkDescriptor(d, `cache ${what}`);
-  return c;
 }

@@ -14,13 +14,14 @@ import type { CacheRecord } from '../cache/records.js';
 import { DirHandle } from '../fs/dir-handle.js';
 import { replaceFile, replaceFileWith } from '../fs/exclusive-file.js';
 import { openVerifiedFile, readFileBounded } from '../fs/read-bounded.js';
-import { type Digest, digestHex, sha256 } from '../oci/digest.js';
+import { type Digest, digestHex, isDigest, sha256 } from '../oci/digest.js';
 import { DigestMismatchError, NotFoundError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor, Index } from '../oci/types.js';
 import { fetchBlob } from './blob-download.js';
 import { uploadBlob } from './blob-upload.js';
 import type { CacheLocation } from './cache-spec.js';
+import { checkDescriptor, type ManifestDocument, parseManifestDocument } from './manifest-document.js';
 import type { RegistryClient } from './registry-client.js';
 import { RegistryError } from './registry-error.js';
 
@@ -29,6 +30,8 @@ export const CACHE_CONFIG_TYPE = 'application/vnd.strata.cache.config.v1+json';
 export const CACHE_FILES_TYPE = 'application/vnd.strata.cache.files.v1+json';
 export const CACHE_MOUNT_TYPE = 'application/vnd.strata.cache.mount.v1.tar+gzip';
 const REF_NAME = 'org.opencontainers.image.ref.name';
+/** Between the main tag and a part's content digest: `cache-part-0123456789abcdef`. */
+const PART = '-part-';
 
 export interface CacheLayerEntry {
   chainId: Digest;
@@ -92,11 +95,32 @@ export class CacheBlobs {
     }
   }
 
-  /** Writes the manifest and points the tag (registry) or index.json (local) at it. */
-  async putManifest(bytes: Buffer): Promise<Descriptor> {
+  /** Whether the location is a registry (where several jobs may export at once). */
+  get shared(): boolean {
+    return this.#client !== undefined;
+  }
+
+  /**
+   * The tag one export's own entries live under beside the main tag: named by their content,
+   * so no other job ever overwrites it (the same entries give the same tag and bytes).
+   */
+  partTag(manifest: Digest): string {
+    return `${this.#tag.slice(0, 100)}${PART}${digestHex(manifest).slice(0, 16)}`;
+  }
+
+  /** The part tags next to the main tag, sorted (none for a local layout, or a digest ref). */
+  async listParts(): Promise<string[]> {
+    if (this.#client === undefined || this.#tag.startsWith('sha256:')) return [];
+    const prefix = `${this.#tag.slice(0, 100)}${PART}`;
+    const tags = await this.#client.listTags(this.#repo).catch(() => [] as string[]);
+    return tags.filter((t) => t.startsWith(prefix)).sort();
+  }
+
+  /** Writes the manifest and points the tag (registry; `tag` or the main one) or index.json (local) at it. */
+  async putManifest(bytes: Buffer, tag = this.#tag): Promise<Descriptor> {
     const desc: Descriptor = { mediaType: MediaType.ociManifest, digest: sha256(bytes), size: bytes.length };
     if (this.#client !== undefined) {
-      await this.#client.putManifest(this.#repo, this.#tag, MediaType.ociManifest, bytes);
+      await this.#client.putManifest(this.#repo, tag, MediaType.ociManifest, bytes);
       return desc;
     }
     const dir = (this.location as { dir: string }).dir;
@@ -114,11 +138,11 @@ export class CacheBlobs {
   }
 
   /** The cache manifest's bytes, verified against the digest they were reached by. */
-  async getManifest(maxBytes: number): Promise<{ bytes: Buffer; digest: Digest }> {
+  async getManifest(maxBytes: number, tag = this.#tag): Promise<{ bytes: Buffer; digest: Digest }> {
     if (this.#client !== undefined) {
-      const doc = await this.#client.getManifest(this.#repo, this.#tag);
+      const doc = await this.#client.getManifest(this.#repo, tag);
       if (doc.kind !== 'manifest')
-        throw new RegistryError(`import cache: ${this.#tag} is an index, not a cache manifest`);
+        throw new RegistryError(`import cache: ${tag} is an index, not a cache manifest`);
       return { bytes: doc.bytes, digest: doc.digest };
     }
     const dir = (this.location as { dir: string }).dir;
@@ -195,4 +219,85 @@ function writeChunk(stream: NodeJS.WritableStream, chunk: Buffer): Promise<void>
     if (ok) resolve();
     else stream.once('drain', resolve);
   });
+}
+
+const MAX_MANIFEST = 4 * 1024 * 1024;
+const MAX_CONFIG = 64 * 1024 * 1024;
+
+/** The cache manifest under `tag` (default the main one) and its CacheConfig, checked. */
+export async function readCacheConfig(
+  source: CacheBlobs,
+  what: string,
+  tag?: string,
+): Promise<{ doc: Extract<ManifestDocument, { kind: 'manifest' }>; config: CacheConfig }> {
+  const { bytes, digest } = await source.getManifest(MAX_MANIFEST, tag);
+  const doc = parseManifestDocument(bytes, MediaType.ociManifest, `cache ${what}`, digest);
+  if (doc.kind !== 'manifest' || doc.manifest.config.mediaType !== CACHE_CONFIG_TYPE) {
+    throw new RegistryError(
+      `import cache ${what}: not a strata cache (config ${doc.kind === 'manifest' ? doc.manifest.config.mediaType : 'none'})`,
+    );
+  }
+  return { doc, config: parseCacheConfig(await source.readSmall(doc.manifest.config, MAX_CONFIG), what) };
+}
+
+/**
+ * The union of cache configs: records by key (the newest record of a key wins), layers by
+ * chainID (parents before children again), file lists by digest, mounts by id (the later
+ * config's wins: it is the newer export).
+ */
+export function mergeCacheConfigs(configs: CacheConfig[]): CacheConfig {
+  const records = new Map<Digest, CacheRecord>();
+  const layers = new Map<Digest, CacheLayerEntry>();
+  const files = new Map<Digest, Descriptor>();
+  const mounts = new Map<string, { id: string; blob: Descriptor }>();
+  for (const c of configs) {
+    for (const r of c.records) {
+      const have = records.get(r.key);
+      if (!have || (have.createdAt ?? '') < (r.createdAt ?? '')) records.set(r.key, r);
+    }
+    for (const l of c.layers) if (!layers.has(l.chainId)) layers.set(l.chainId, l);
+    for (const f of c.files) if (!files.has(f.digest)) files.set(f.digest, f);
+    for (const m of c.mounts) mounts.set(m.id, m);
+  }
+  const depth = (l: CacheLayerEntry): number => {
+    let n = 0;
+    for (let p = l.parent; p !== undefined && n <= layers.size; p = layers.get(p)?.parent) n++;
+    return n;
+  };
+  const ordered = [...layers.values()].sort(
+    (a, b) => depth(a) - depth(b) || a.chainId.localeCompare(b.chainId),
+  );
+  return {
+    version: 1,
+    records: [...records.values()],
+    layers: ordered,
+    files: [...files.values()],
+    mounts: [...mounts.values()],
+  };
+}
+
+export function parseCacheConfig(bytes: Buffer, what: string): CacheConfig {
+  let c: CacheConfig;
+  try {
+    c = JSON.parse(bytes.toString('utf8')) as CacheConfig;
+  } catch (err) {
+    throw new RegistryError(`import cache ${what}: config is not json`, { cause: err });
+  }
+  const ok =
+    c !== null &&
+    typeof c === 'object' &&
+    c.version === 1 &&
+    Array.isArray(c.records) &&
+    Array.isArray(c.layers) &&
+    Array.isArray(c.files) &&
+    Array.isArray(c.mounts) &&
+    c.records.every((r: CacheRecord) => r && isDigest(r.key) && typeof r.keyInputs === 'object') &&
+    c.layers.every(
+      (l) => l && isDigest(l.chainId) && isDigest(l.diffId) && (l.parent === undefined || isDigest(l.parent)),
+    ) &&
+    c.mounts.every((m) => m && typeof m.id === 'string' && m.id !== '');
+  if (!ok) throw new RegistryError(`import cache ${what}: malformed cache config`);
+  for (const d of [...c.layers.map((l) => l.blob), ...c.files, ...c.mounts.map((m) => m.blob)])
+    checkDescriptor(d, `cache ${what}`);
+  return c;
 }

@@ -11,6 +11,7 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Store } from '../../store/index.js';
 import { applyLayer } from '../diff/apply-layer.js';
+import { addPlatformImage } from '../image/platform-image.js';
 import { parseImageConfig } from '../image/read-image.js';
 import { type ParsedRef, parseRef, repositoryName } from '../image/reference.js';
 import { chainIds, type Digest } from '../oci/digest.js';
@@ -90,8 +91,9 @@ export async function pullImage(store: Store, ref: string, opts: PullOptions = {
   };
   await store.putBlob(configBytes, manifest.config.digest);
   await store.putBlob(doc.bytes, doc.digest);
-  await store.setRef(name, {
-    config: manifest.config.digest,
+  // Another platform of the same name stays: pulling linux/arm64 after linux/amd64 makes a
+  // name that holds both, as a build for both platforms does.
+  await addPlatformImage(store, name, manifest.config.digest, {
     manifest: manifestDescriptor,
     ...(typeof config.created === 'string' ? { created: config.created } : {}),
   });

@@ -39,9 +39,12 @@ export interface PushOptions extends RegistryClientOptions {
   mountFrom?: string;
   /** The SOURCE_DATE_EPOCH the layers were built with (needed to recompress identically). */
   sourceDateEpoch?: number;
+  /** PUT the manifest under its digest only, leaving the tag alone (an index's entries). */
+  untagged?: boolean;
 }
 
 export interface PushResult {
+  /** With the image's platform (from its config), as an index entry names it. */
   manifest: Descriptor;
   /** `registry/repo:tag@digest` as pushed. */
   ref: string;
@@ -115,10 +118,15 @@ export async function pushImage(
       `push ${ref}: the manifest strata builds is ${digest}, not ${parsed.digest}`,
     );
   }
-  await client.putManifest(repo, parsed.tag ?? digest, types.manifest, bytes);
+  await client.putManifest(repo, (opts.untagged ? undefined : parsed.tag) ?? digest, types.manifest, bytes);
   const name = `${repositoryName(parsed)}${parsed.tag !== undefined ? `:${parsed.tag}` : ''}@${digest}`;
   opts.onProgress?.({ type: 'done', ref: name, manifest: digest });
-  return { manifest: { mediaType: types.manifest, digest, size: bytes.length }, ref: name };
+  const platform = {
+    architecture: stored.config.architecture,
+    os: stored.config.os,
+    ...(stored.config.variant ? { variant: stored.config.variant } : {}),
+  };
+  return { manifest: { mediaType: types.manifest, digest, size: bytes.length, platform }, ref: name };
 }
 
 async function hasNoBlob(store: Store, record: LayerRecord): Promise<boolean> {
@@ -152,4 +160,33 @@ async function compressWhileUploading(
   const desc = { mediaType: c.mediaType, digest: c.digest, size: c.size };
   const result = await uploadBlob(client, repo, desc, () => store.openBlob(c.digest));
   return { digest: c.digest, size: c.size, result };
+}
+
+/**
+ * pushImageIndex: the images of a multi-platform build to one tag: each image pushed as
+ * above under its manifest digest, then one index over them (a Docker manifest list in the
+ * docker family, an OCI index in the oci family, formats.md 5.5) PUT at the tag, as
+ * `docker buildx build --platform a,b --push` leaves it.
+ */
+export async function pushImageIndex(
+  store: Store,
+  images: Digest[],
+  ref: string,
+  opts: PushOptions = {},
+): Promise<PushResult> {
+  const parsed: ParsedRef = parseRef(ref);
+  const manifests: Descriptor[] = [];
+  for (const config of images) {
+    manifests.push((await pushImage(store, { config }, ref, { ...opts, untagged: true })).manifest);
+  }
+  const mediaType = opts.format === 'oci' ? MediaType.ociIndex : MediaType.dockerManifestList;
+  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, manifests }), 'utf8');
+  const { digest } = await store.putBlob(bytes);
+  if (parsed.digest !== undefined && parsed.digest !== digest)
+    throw new DigestMismatchError(`push ${ref}: the index strata builds is ${digest}, not ${parsed.digest}`);
+  const client = await RegistryClient.create(parsed.domain, opts);
+  await client.putManifest(parsed.path, parsed.tag ?? digest, mediaType, bytes);
+  const name = `${repositoryName(parsed)}${parsed.tag !== undefined ? `:${parsed.tag}` : ''}@${digest}`;
+  opts.onProgress?.({ type: 'done', ref: name, manifest: digest });
+  return { manifest: { mediaType, digest, size: bytes.length }, ref: name };
 }

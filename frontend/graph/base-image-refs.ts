@@ -12,14 +12,23 @@ import { analyse } from './to-graph.js';
 import type { GraphOptions } from './types.js';
 
 export function baseImageRefs(parsed: ParseResult, opts: GraphOptions): string[] {
+  return baseImageUses(parsed, opts).map((u) => u.ref);
+}
+
+/**
+ * baseImageRefs with the platform each is first needed for: a FROM's `--platform=` after
+ * expansion (`FROM --platform=$BUILDPLATFORM golang` needs the build machine's golang), else
+ * undefined (the target platform).
+ */
+export function baseImageUses(parsed: ParseResult, opts: GraphOptions): { ref: string; platform?: string }[] {
   const { resolution } = analyse(parsed, opts);
-  const refs: string[] = [];
-  const add = (ref: string) => {
-    if (!refs.includes(ref)) refs.push(ref);
+  const refs: { ref: string; platform?: string }[] = [];
+  const add = (ref: string, platform?: string) => {
+    if (!refs.some((r) => r.ref === ref)) refs.push(platform === undefined ? { ref } : { ref, platform });
   };
   for (const i of resolution.selected) {
-    const { base } = resolution.stages[i];
-    if (base.kind === 'image') add(base.ref);
+    const { base, platform } = resolution.stages[i];
+    if (base.kind === 'image') add(base.ref, platform);
   }
   for (const i of resolution.selected) {
     for (const cmd of resolution.stages[i].decl.commands) {

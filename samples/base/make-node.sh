@@ -23,6 +23,10 @@ set -euo pipefail
 SCRIPT=make-node
 # shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
+if [[ "$ARCH" != "$HOST_ARCH" ]]; then
+  echo "make-node: makes the host's architecture ($HOST_ARCH) only; for a $ARCH Debian base use make-debian.sh --arch $ARCH" >&2
+  exit 2
+fi
 
 NAME=strata-node:bookworm
 ROOTFS_NAME=strata-node-rootfs:bookworm
@@ -51,10 +55,7 @@ if [[ -z "$TAR_ONLY" && "$FORCE" != 1 ]] && has_image "$NAME"; then
 fi
 
 make_rootfs_tar() {
-  for tool in debootstrap chroot tar; do
-    command -v "$tool" >/dev/null || { echo "make-node: $tool is missing (run scripts/setup.sh)" >&2; exit 1; }
-  done
-  [[ "$(id -u)" == 0 ]] || { echo "make-node: debootstrap and chroot need root" >&2; exit 1; }
+  require_debootstrap
   [[ -f /etc/ssl/certs/ca-certificates.crt ]] || { echo "make-node: host CA bundle /etc/ssl/certs/ca-certificates.crt is missing" >&2; exit 1; }
   mkdir -p "$CACHE"
   local R="$CACHE/node-bookworm-rootfs.tmp"
@@ -85,32 +86,10 @@ make_rootfs_tar() {
   # for npm and for node itself, without touching the image's own certificate store.
   install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$R$CA_IN_IMAGE"
   printf 'cafile=%s\nfund=false\naudit=false\nupdate-notifier=false\n' "$CA_IN_IMAGE" >"$R/etc/npmrc"
-  : >"$R/etc/resolv.conf"
-  rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin "$R"/var/log/* "$R"/tmp/* "$R"/root/.npm
-  tar --sort=name --numeric-owner --format=pax \
-    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
-    --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' \
-    -C "$R" -cf "$CACHED_TAR.tmp" .
-  mv "$CACHED_TAR.tmp" "$CACHED_TAR"
-  rm -rf "$R"
-  echo "make-node: cached the rootfs at $CACHED_TAR"
+  cache_rootfs "$R"
 }
 
-# One maker at a time per cache dir: two runs (a test and a demo, say) would otherwise
-# debootstrap into the same .tmp dir and break each other. The second waits, then reuses.
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.make-node.lock"
-flock 9
-if [[ "$FORCE" == 1 || ! -f "$CACHED_TAR" ]]; then
-  make_rootfs_tar
-else
-  echo "make-node: using the cached rootfs $CACHED_TAR"
-fi
-if [[ -n "$TAR_ONLY" ]]; then
-  cp "$CACHED_TAR" "$TAR_ONLY"
-  echo "make-node: wrote $TAR_ONLY"
-  exit 0
-fi
+ensure_cached_rootfs
 
 "${STRATA[@]}" import "${ROOT_ARGS[@]}" "$CACHED_TAR" "$ROOTFS_NAME" >/dev/null
 # `strata import` writes only PATH into the config; one metadata-only build adds the CA

@@ -93,6 +93,23 @@ export function markdownReport(results) {
     );
   const targetRss = peak(RSS_TARGET_WORKLOADS);
   const maxRss = peak(undefined);
+  if (results.twoPlatforms) {
+    const t = results.twoPlatforms;
+    const med = (runs) =>
+      runs?.length ? median(runs.filter((x) => x.code === 0).map((x) => x.ms)) : undefined;
+    lines.push(
+      '',
+      '| two platforms (samples/cross-compile, arm64 under QEMU) | phase | one command | one after the other | ratio |',
+      '|---|---|---|---|---|',
+    );
+    for (const phase of ['cold', 'change']) {
+      const a = med(t.one[phase]);
+      const b = med(t.sequential[phase]);
+      lines.push(
+        `| \`--platform linux/amd64,linux/arm64\` | ${phase} | ${s(a)} | ${s(b)} | ${r(ratio(a, b))} |`,
+      );
+    }
+  }
   const p = results.parse;
   lines.push(
     '',

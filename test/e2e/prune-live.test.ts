@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import type { CacheRecord } from '../../core/cache/records.js';
 import { prune } from '../../core/gc/prune.js';
 import { Store } from '../../store/index.js';
+import { importBusybox } from '../helpers/busybox-base.js';
 import { strataOk } from '../helpers/cli.js';
+import { importArm64Busybox } from './helpers/foreign-busybox.js';
 import { requireRoot, useTempDirs } from './helpers/index.js';
 
 const tmp = useTempDirs();
@@ -37,5 +39,21 @@ describe('prune', () => {
     expect(doc.tar).toMatch(/^sha256:/);
     expect(await store.hasBlob(doc.tar as `sha256:${string}`)).toBe(true);
     expect(await store.hasBlob(orphan)).toBe(false);
+  });
+
+  it('keeps every platform image of a multi-platform name, and fsck finds it healthy', async () => {
+    const root = await tmp();
+    await importBusybox(root);
+    await importArm64Busybox(root);
+    const store = await Store.open(root);
+    const arm = (await store.getRef('docker.io/library/busybox:latest'))?.platforms?.['linux/arm64'];
+    expect(arm).toBeDefined();
+    const armLayers = (await store.readJsonBlob<{ rootfs: { diff_ids: string[] } }>(arm!)).rootfs.diff_ids;
+    // Nothing but the name's arm64 entry reaches this image: no cache record, not `config`.
+    await prune(store, { all: true, cacheMountsOnly: false, graceMs: 0 });
+    expect(await store.hasBlob(arm!)).toBe(true);
+    expect(await store.getLayer(armLayers[0] as `sha256:${string}`)).toBeDefined();
+    const fsck = await strataOk(['fsck', '--root', root]);
+    expect(fsck.stdout + fsck.stderr).toMatch(/no problems/);
   });
 });

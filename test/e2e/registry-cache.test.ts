@@ -54,3 +54,56 @@ it('exports a build cache to a registry tag and a fresh store plans only hits af
   expect(plan.stages[0].steps.every((s) => s.decision.hit)).toBe(true);
   expect((await run(b, false)).imageId).toBe(built.imageId);
 });
+
+it('keeps every job its entries when several export to one ref at once', async () => {
+  // Four CI jobs, each with a cache of its own (FROM scratch + COPY: no runc needed).
+  const jobs = 4;
+  const stores: Store[] = [];
+  const ctxs: string[] = [];
+  for (let i = 0; i < jobs; i++) {
+    const ctx = await tempDir();
+    await writeFile(join(ctx, 'job.txt'), `job ${i}\n`);
+    await writeFile(join(ctx, 'Dockerfile'), `FROM scratch\nCOPY job.txt /job-${i}.txt\n`);
+    const store = await Store.open(await tempDir());
+    await build(store, {
+      contextDir: ctx,
+      tags: [],
+      buildArgs: {},
+      noCache: false,
+      dryRun: false,
+      secrets: [],
+      platform: 'linux/amd64',
+      env: {},
+      progress: () => {},
+    });
+    stores.push(store);
+    ctxs.push(ctx);
+  }
+  const location = { type: 'registry', ref: `${registry.host}/cache/shared:ci` } as const;
+  // Two rounds at once: the main tag is written by everyone at nearly the same moment.
+  for (let round = 0; round < 2; round++) {
+    await Promise.all(stores.map((s) => exportCache(s, location, anon)));
+  }
+  const fresh = await Store.open(await tempDir());
+  await importCache(fresh, location, anon);
+  const have = new Set((await fresh.listCacheRecords<{ key: `sha256:${string}` }>()).map((r) => r.key));
+  for (const s of stores) {
+    for (const r of await s.listCacheRecords<{ key: `sha256:${string}` }>())
+      expect(have.has(r.key)).toBe(true);
+  }
+  // And each job's build plans only hits in the fresh store.
+  for (const ctx of ctxs) {
+    const { plan } = await build(fresh, {
+      contextDir: ctx,
+      tags: [],
+      buildArgs: {},
+      noCache: false,
+      dryRun: true,
+      secrets: [],
+      platform: 'linux/amd64',
+      env: {},
+      progress: () => {},
+    });
+    expect(plan.stages[0].steps.every((s) => s.decision.hit)).toBe(true);
+  }
+});

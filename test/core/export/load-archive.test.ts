@@ -215,7 +215,7 @@ describe('loadArchive', () => {
     await expect(loadArchive(await Store.open(await tempDir()), file)).rejects.toThrow(DigestMismatchError);
   });
 
-  it('picks linux/amd64 from a nested OCI index and takes the name annotation', async () => {
+  it('loads every platform of a nested OCI index under its name annotation (linux/amd64 shown)', async () => {
     const l1 = await layerTar({ 'amd.txt': 'amd64' });
     const cfg = (arch: string, layer: Buffer) =>
       Buffer.from(
@@ -291,8 +291,13 @@ describe('loadArchive', () => {
     );
     const dst = await Store.open(await tempDir());
     expect(await loadArchive(dst, file)).toEqual([
+      { config: `sha256:${hex(armCfg)}`, tags: [] },
       { config: `sha256:${hex(amdCfg)}`, tags: ['docker.io/library/multi:1'] },
     ]);
+    expect(await dst.getRef('docker.io/library/multi:1')).toEqual({
+      config: `sha256:${hex(amdCfg)}`,
+      platforms: { 'linux/arm64': `sha256:${hex(armCfg)}`, 'linux/amd64': `sha256:${hex(amdCfg)}` },
+    });
   });
 
   it('refuses a file that is not an archive of images', async () => {

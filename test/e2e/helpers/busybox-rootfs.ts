@@ -19,18 +19,21 @@ export const PASSWD = [
 
 export const GROUP = ['root:x:0:', 'app:x:1000:', 'nogroup:x:65534:', ''].join('\n');
 
-/** Fills `dir` (created if needed) with the busybox root filesystem. */
-export async function makeBusyboxRootfs(dir: string): Promise<void> {
-  requireTool(BUSYBOX);
+/**
+ * Fills `dir` (created if needed) with the busybox root filesystem; `busybox` is the static
+ * binary to use (the host's by default; a foreign one needs QEMU to list its applets).
+ */
+export async function makeBusyboxRootfs(dir: string, busybox = BUSYBOX): Promise<void> {
+  requireTool(busybox);
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'root', 'home/app', 'tmp']) {
     await mkdir(join(dir, d), { recursive: true });
   }
   await chmod(join(dir, 'tmp'), 0o1777);
   await chmod(join(dir, 'root'), 0o700);
-  await copyFile(BUSYBOX, join(dir, 'bin/busybox'));
+  await copyFile(busybox, join(dir, 'bin/busybox'));
   await chmod(join(dir, 'bin/busybox'), 0o755);
   // `--list-full` prints each applet with its install path (bin/sh, usr/bin/env, ...).
-  const applets = execFileSync(BUSYBOX, ['--list-full'], { encoding: 'utf8' })
+  const applets = execFileSync(busybox, ['--list-full'], { encoding: 'utf8' })
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && l !== 'bin/busybox');
