@@ -77,6 +77,8 @@ export async function sweepDeadBuilds(
   out.containers = stale.containers.map((c) => ({ ...c, bundle: rel(c.bundle) }));
   out.mounts = stale.mounts.map(rel);
   out.kept = stale.left.map((l) => ({ path: rel(l.path), reason: l.reason }));
+  // runc state dirs left by a runc run killed before it recorded its container.
+  out.temp.push(...stale.stateDirs);
 
   for (const name of dead) {
     const dir = join(base, name);
@@ -93,7 +95,7 @@ export async function sweepDeadBuilds(
   // The staging dirs the dead overlays were made of are free now; else what open() kept stands.
   const swept =
     out.containers.length > 0 || out.mounts.length > 0 ? await store.sweepTemp() : store.openSweep;
-  out.temp = swept === store.openSweep ? [] : swept.removed;
+  out.temp.push(...(swept === store.openSweep ? [] : swept.removed));
   out.kept.push(...swept.kept.map((k) => ({ path: k.name, reason: k.reason })));
   return out;
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isUnder, mountPointsUnder, readMounts, unmountIfIdle } from '../../store/mount-table.js';
@@ -23,6 +23,8 @@ export interface StaleCleanup {
   mounts: string[];
   /** What could not be undone: a busy mount, a process that outlived SIGKILL. */
   left: { path: string; reason: string }[];
+  /** runc state dirs of containers that were never recorded (see sweepUnrecorded), removed. */
+  stateDirs: string[];
 }
 
 /** How cleanupStale tells a live step's path (bundle, mount point) from a dead one's. */
@@ -62,7 +64,7 @@ export async function cleanupStale(
   const runcRoot = opts.runcRoot ?? DEFAULT_RUNC_ROOT;
   const runc = opts.runc ?? findRunc();
   const isLive = opts.isLive ?? ownerFileLiveness(root);
-  const out: StaleCleanup = { containers: [], mounts: [], left: [] };
+  const out: StaleCleanup = { containers: [], mounts: [], left: [], stateDirs: [] };
   // First the `runc run` processes a dead step started: one killed mid-setup would otherwise
   // go on to create and start its container after the runc list below.
   const runs: RuncRun[] = [];
@@ -87,6 +89,7 @@ export async function cleanupStale(
       out.left.push({ path: bundle, reason: `process ${pid} of container ${c.id} still runs` });
     }
   }
+  if (existsSync(runcRoot)) out.stateDirs = await sweepUnrecorded(runcRoot);
   // A step killed before runc recorded its container: its runc run is all there was.
   for (const r of runs) {
     if (!out.containers.some((c) => c.id === r.id))
@@ -98,6 +101,33 @@ export async function cleanupStale(
     else if (!out.mounts.includes(m)) out.mounts.push(m);
   }
   return out;
+}
+
+/** How old an unrecorded state dir must be before it is taken for dead (runc writes state.json within ms). */
+const UNRECORDED_GRACE_MS = 60_000;
+
+/**
+ * A `runc run` killed between making its state dir and writing state.json leaves a dir with
+ * only exec.fifo: runc can neither list nor delete it ("container does not exist"), and every
+ * later `runc list` complains about it. In strata's runc root every container is strata's, so
+ * such a dir (named strata-*, without state.json, older than a minute, and named by no runc
+ * process still running) is removed. Returns the dirs removed.
+ */
+async function sweepUnrecorded(runcRoot: string): Promise<string[]> {
+  const removed: string[] = [];
+  let running: string[][] | undefined;
+  for (const id of await readdir(runcRoot).catch(() => [] as string[])) {
+    if (!id.startsWith('strata-')) continue;
+    const dir = path.join(runcRoot, id);
+    const st = await lstat(dir).catch(() => undefined);
+    if (!st?.isDirectory() || Date.now() - st.mtimeMs < UNRECORDED_GRACE_MS) continue;
+    if (existsSync(path.join(dir, 'state.json'))) continue;
+    running ??= (await runcProcesses()).map((p) => p.argv);
+    if (running.some((argv) => argv.includes(id))) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
 }
 
 /** The pids still running (zombies count as gone) after up to ~3 s: SIGKILL is quick, exit is not instant. */
@@ -120,15 +150,24 @@ interface RuncRun {
 /** The runc run processes whose bundle lies under `root`, found by their command lines. */
 async function runcRunsUnder(root: string): Promise<RuncRun[]> {
   const found: RuncRun[] = [];
-  for (const name of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(name)) continue;
-    const argv = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  for (const { pid, argv } of await runcProcesses()) {
     const b = argv.indexOf('--bundle');
-    if (b < 0 || !argv.includes('run') || !path.basename(argv[0] ?? '').startsWith('runc')) continue;
+    if (b < 0 || !argv.includes('run')) continue;
     const bundle = path.resolve(argv[b + 1] ?? '/');
     if (!isUnder(bundle, root)) continue;
     // cmdline ends with a NUL, so the id is the next to last field.
-    found.push({ pid: Number(name), id: argv[argv.length - 2] ?? '', bundle });
+    found.push({ pid, id: argv[argv.length - 2] ?? '', bundle });
   }
   return found;
+}
+
+/** Every runc process and its argv (read from /proc/PID/cmdline). */
+async function runcProcesses(): Promise<{ pid: number; argv: string[] }[]> {
+  const out: { pid: number; argv: string[] }[] = [];
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const argv = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (path.basename(argv[0] ?? '').startsWith('runc')) out.push({ pid: Number(name), argv });
+  }
+  return out;
 }

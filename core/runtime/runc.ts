@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -13,11 +14,22 @@ export interface RuncContainer {
   bundle: string;
 }
 
-/** `runc --root R list`; an absent root lists nothing. */
+/**
+ * `runc --root R list`; an absent root lists nothing. runc reads every container's state
+ * without a lock, so a container another build is creating or deleting at that moment can
+ * fail the whole listing: it is tried again (5 times, 100 ms apart) before that is an error.
+ */
 export async function runcList(runc: string, root: string): Promise<RuncContainer[]> {
-  const { stdout } = await exec(runc, ['--root', root, 'list', '--format', 'json']);
-  const parsed = JSON.parse(stdout.trim() || 'null') as RuncContainer[] | null;
-  return parsed ?? [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { stdout } = await exec(runc, ['--root', root, 'list', '--format', 'json']);
+      const parsed = JSON.parse(stdout.trim() || 'null') as RuncContainer[] | null;
+      return parsed ?? [];
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await sleep(100);
+    }
+  }
 }
 
 /** `runc ps ID`: the host pids of the container's processes; none when runc cannot tell. */

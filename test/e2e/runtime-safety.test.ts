@@ -1,6 +1,17 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SecurityError } from '../../core/oci/errors.js';
@@ -223,6 +234,25 @@ describe('runStep safety', () => {
     // The live one belongs to this process: clean it the same way to end the test.
     execFileSync('runc', ['--root', runcRoot, 'delete', '-f', `strata-live-${process.pid}`]);
     execFileSync('umount', [path.join(live, 'rootfs')]);
+  });
+
+  it('removes the state dir a runc run killed before state.json leaves, and nothing newer or recorded', async () => {
+    const fakeRoot = await mkdtemp(path.join(base, 'runc-root-'));
+    const old = Date.now() / 1000 - 120;
+    const make = async (id: string, files: string[], mtime?: number) => {
+      const dir = path.join(fakeRoot, id);
+      await mkdir(dir);
+      for (const f of files) await writeFile(path.join(dir, f), '');
+      if (mtime !== undefined) await utimes(dir, mtime, mtime);
+      return dir;
+    };
+    const orphan = await make('strata-orphan', ['exec.fifo'], old);
+    await make('strata-young', ['exec.fifo']);
+    await make('strata-recorded', ['exec.fifo', 'state.json'], old);
+    await make('someone-else', ['exec.fifo'], old);
+    const r = await cleanupStale(path.join(base, 'no-steps-here'), { runcRoot: fakeRoot });
+    expect(r.stateDirs).toEqual([orphan]);
+    expect((await readdir(fakeRoot)).sort()).toEqual(['someone-else', 'strata-recorded', 'strata-young']);
   });
 });
 
