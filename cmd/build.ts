@@ -8,6 +8,7 @@ import { InvalidInputError } from '../core/oci/errors.js';
 import { hostPlatform } from '../core/oci/platform.js';
 import { parseNamedContexts } from '../core/plan/named-contexts.js';
 import type { ProgressMode } from '../core/progress/renderer.js';
+import { mark } from '../core/progress/timings.js';
 import { openStore, parseBuildArgs, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
@@ -133,7 +134,9 @@ export async function run(args: string[], io: Io): Promise<number> {
 
   const { build } = await import('../core/exec/build.js');
   const { makeRenderer } = await import('../core/progress/renderer.js');
+  mark('store');
   const store = await openStore(values.root, io);
+  mark('frontend');
   const renderer = makeRenderer(progressMode, io.stderr);
   const ac = new AbortController();
   const onSignal = () => ac.abort(new Error('build interrupted'));
@@ -163,6 +166,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       progress: renderer.sink,
       signal: ac.signal,
     });
+    mark('finish');
     renderer.close();
     if (values['dry-run'] || values.explain) {
       const { formatPlan } = await import('../core/plan/format-plan.js');

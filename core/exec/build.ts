@@ -23,6 +23,7 @@ import type { NamedContext } from '../plan/named-contexts.js';
 import { decidePending, lookupByContent, planBuild } from '../plan/planner.js';
 import type { ImageState, Plan } from '../plan/types.js';
 import type { ProgressSink } from '../progress/events.js';
+import { mark } from '../progress/timings.js';
 import type { CacheSpec } from '../registry/cache-spec.js';
 import type { ResolvedImage } from './base-image.js';
 import { resolveImage } from './base-image.js';
@@ -187,6 +188,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       o.progress({ type: 'warning', message: `cache from ${where} not imported: ${(err as Error).message}` });
     }
   }
+  mark('context');
   const ctx = await openBuildContext(store, contextDir, dockerfile, named);
   // ADD <url>: one conditional request per URL per build, shared by planner and executor.
   let urlFetcher: Promise<import('../copy/url-content.js').UrlFetcher> | undefined;
@@ -204,6 +206,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     });
     return (await src.resolveSources(sources, { exclude, parents })).checksum();
   };
+  mark('plan');
   const keyerDeps = { store, noCache: o.noCache, stepIndex, checksumResult, earlyCutoff: o.earlyCutoff };
   const plan = await planBuild(graph, {
     ...keyerDeps,
@@ -222,7 +225,10 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     const swept = describeDeadBuildSweep(await sweepDeadBuilds(store));
     if (swept) o.progress({ type: 'warning', message: swept });
   }
-  const tmp = await makeBuildDir(store.root);
+  // Loaded and made only when something will run: a fully cached build needs none of it
+  // (and so writes nothing to run in).
+  const anyMiss = plan.stages.some((st) => st.steps.some((p) => !p.decision.hit));
+  const tmp = anyMiss ? await makeBuildDir(store.root) : undefined;
   const stageStates = new Map<number, ImageState>();
   let vertex = 0;
   try {
@@ -231,9 +237,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       if (!s.src && !s.env) throw new InvalidInputError(`--secret id=${s.id}: needs src=FILE or env=VAR`);
       secrets.set(s.id, s);
     }
-    // Loaded only when something will run: a fully cached build needs none of it.
-    const anyMiss = plan.stages.some((st) => st.steps.some((p) => !p.decision.hit));
-    const { makeRunners } = anyMiss ? await import('./runners.js') : { makeRunners: noRunners };
+    mark('execute');
     const result = await executePlan(plan, {
       store,
       progress: o.progress,
@@ -249,22 +253,25 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       imageChain: async (ref) => (await lookup(ref)).state.chain,
       lookupByContent: (p, below) => lookupByContent(p, below, keyerDeps),
       earlyCutoff: o.earlyCutoff,
-      runners: makeRunners({
-        store,
-        ctx,
-        tmpDir: tmp,
-        secrets,
-        allow: new Set(o.allow ?? []),
-        ssh: new Map((o.ssh ?? []).map((a) => [a.id, a.socket])),
-        env: o.env,
-        extraEnv: (graph.proxyEnv ?? []).map(([k, v]) => `${k}=${v}`),
-        signal: o.signal,
-        progress: o.progress,
-        lookupImage: lookup,
-        stageStates,
-        currentVertex: () => vertex,
-        resolveUrl,
-      }),
+      runners:
+        tmp === undefined
+          ? noRunners()
+          : (await import('./runners.js')).makeRunners({
+              store,
+              ctx,
+              tmpDir: tmp,
+              secrets,
+              allow: new Set(o.allow ?? []),
+              ssh: new Map((o.ssh ?? []).map((a) => [a.id, a.socket])),
+              env: o.env,
+              extraEnv: (graph.proxyEnv ?? []).map(([k, v]) => `${k}=${v}`),
+              signal: o.signal,
+              progress: o.progress,
+              lookupImage: lookup,
+              stageStates,
+              currentVertex: () => vertex,
+              resolveUrl,
+            }),
     });
     const would = plan.stages.flatMap((st) => st.steps).filter((p) => p.wouldCutoffMs !== undefined);
     if (would.length > 0) {
@@ -274,6 +281,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         message: `early cutoff: ${would.length} step(s) reran with the same input as an earlier run; --early-cutoff would have reused them (about ${s.toFixed(1)}s of run time)`,
       });
     }
+    mark('record');
     const configBytes = JSON.stringify(result.config);
     const { digest: imageId } = await store.putBlob(configBytes);
     for (const t of tags) await store.setRef(t, { config: imageId });
@@ -304,6 +312,6 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     }
     return { plan, result, imageId, tags };
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
   }
 }
