@@ -3,7 +3,8 @@
  * `npm run bench`: strata side by side with `DOCKER_BUILDKIT=1 docker build` and
  * `buildah bud --layers`, in the same run, on the same contexts and base images.
  *
- *   node scripts/bench.mjs [--runs N] [--quick] [--only a,b] [--no-peers] [--keep]
+ *   node scripts/bench.mjs [--runs N] [--quick] [--only a,b] [--no-peers] [--peers buildkit]
+ *                          [--keep] [--scale]
  *
  * Per workload and builder: cold build(s), then N no-op rebuilds, then N rebuilds each after
  * one change, then N exports where the workload has them. Medians, strata/peer ratios and
@@ -20,6 +21,8 @@ import { buildahBuilder, buildkitBuilder, strataBuilder } from './bench/builders
 import { machineInfo } from './bench/machine-info.mjs';
 import { measure, median, rssMethod } from './bench/measure.mjs';
 import { parsePlainSteps } from './bench/plain-steps.mjs';
+import { parseTimings } from './bench/timings.mjs';
+import { walkFloor } from './bench/walk-floor.mjs';
 import { benchRegistry, REGISTRY_BIN } from './bench/registry.mjs';
 import { markdownReport } from './bench/report.mjs';
 import { REPO, runCommand, STRATA_BIN } from './bench/strata-cli.mjs';
@@ -31,13 +34,17 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     'no-peers': { type: 'boolean', default: false },
+    // Which peers to run, e.g. `--peers buildkit` (default: buildkit,buildah).
+    peers: { type: 'string', default: 'buildkit,buildah' },
     keep: { type: 'boolean', default: false },
+    // Also the workloads marked `scale` (a 1,000,000-file context): minutes, and ~4 GB of /tmp.
+    scale: { type: 'boolean', default: false },
   },
 });
 const RUNS = opts.quick ? 1 : Number(opts.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs wants a positive integer, not ${opts.runs}`);
 const only = opts.only ? new Set(opts.only.split(',')) : null;
-const workloads = WORKLOADS.filter((w) => !only || only.has(w.id));
+const workloads = WORKLOADS.filter((w) => (only ? only.has(w.id) : !w.scale || opts.scale));
 const say = (s = '') => process.stdout.write(`${s}\n`);
 
 const work = await mkdtemp(join(tmpdir(), 'strata-bench-'));
@@ -54,6 +61,7 @@ const results = {
   peers: [],
   workloads: {},
   parse: null,
+  walkFloor: {},
   notes: [
     'cold: strata builds into a fresh copy of a store holding only the bases; BuildKit after `docker builder prune -af`; buildah with `--no-cache`.',
     'RSS of BuildKit is the docker CLI only (the build runs inside dockerd); buildah and strata are the whole builder.',
@@ -72,7 +80,8 @@ async function timedBuild(builder, wl, ctx, phase) {
     if (ran.length)
       results.notes.push(`strata ${wl.id} no-op rebuild ran ${ran.map((s) => s.name).join(', ')}`);
   }
-  return { ms: m.ms, rssMb: m.rssMb, code: m.code };
+  const timings = builder.id === 'strata' ? parseTimings(m.stderr) : undefined;
+  return { ms: m.ms, rssMb: m.rssMb, code: m.code, ...(timings ? { timings } : {}) };
 }
 
 async function benchWorkload(wl, builders) {
@@ -82,6 +91,7 @@ async function benchWorkload(wl, builders) {
   results.workloads[wl.id] = {};
   let changeNo = 0;
   for (const b of builders) {
+    if (wl.strataOnly && b.id !== 'strata') continue;
     const rec = {};
     results.workloads[wl.id][b.id] = rec;
     const coldRuns = wl.phases.includes('cold') ? (wl.coldRuns ?? RUNS) : 1;
@@ -118,6 +128,14 @@ async function benchWorkload(wl, builders) {
       .map(([p, runs]) => `${p} ${(median(runs.map((x) => x.ms)) / 1000).toFixed(2)}s`)
       .join(', ');
     say(`   ${b.label}: ${show}`);
+  }
+  if (wl.walkFloor) {
+    // What walking this context costs at the least: find(1) in C, a bare walk in Node.
+    results.walkFloor[wl.id] = await walkFloor(ctx, Math.max(RUNS, 3));
+    const f = results.walkFloor[wl.id];
+    say(
+      `   walk floor: find -printf ${f.findMs.toFixed(0)} ms, bare Node walk ${f.nodeMs.toFixed(0)} ms (${f.entries} entries)`,
+    );
   }
   await rm(ctx, { recursive: true, force: true });
 }
@@ -201,7 +219,9 @@ async function main() {
   const needs = new Set(workloads.flatMap((w) => w.base));
   const bases = await strata.init(needs);
   if (!opts['no-peers']) {
+    const wanted = new Set(opts.peers.split(','));
     for (const make of [buildkitBuilder, buildahBuilder]) {
+      if (!wanted.has(make === buildkitBuilder ? 'buildkit' : 'buildah')) continue;
       const peer = await make(work);
       if (peer.unavailable) {
         const id = make === buildkitBuilder ? 'buildkit' : 'buildah';
@@ -228,7 +248,7 @@ async function main() {
   await mkdir(outDir, { recursive: true });
   // A partial run (--only, --no-peers) is written beside the day's full results, never
   // over them, and does not become bench/README.md's latest table.
-  const partial = only !== null || opts['no-peers'] === true;
+  const partial = only !== null || opts['no-peers'] === true || opts.peers !== 'buildkit,buildah';
   const base = partial ? `${results.date}-partial` : results.date;
   await writeFile(join(outDir, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(outDir, `${base}.md`), md);

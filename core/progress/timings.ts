@@ -5,7 +5,8 @@
  * Phases are consecutive spans of wall time on the main path: `mark('plan')` ends the phase
  * running until then and starts `plan`, so the phases add up to the process's whole life
  * (`start` is Node's own start-up, before strata's first line ran; the last phase runs until
- * the process exits). The `strata` launcher's own few ms before Node are not in it. `add(name, ms)` counts time inside a phase that is worth seeing on
+ * the process exits). The `strata` launcher's own few ms before Node are not in it.
+ * `add(name, ms)` counts time inside a phase that is worth seeing on
  * its own (the context walk inside planning), shown after the phases in parentheses.
  * Counts (`count('files', n)`) say how much work a phase did. `performance` is the global one:
  * importing node:perf_hooks would put a module into the startup snapshot that Node 20 does not

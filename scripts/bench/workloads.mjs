@@ -43,7 +43,10 @@ export function generatedDockerfile(lines = 5000) {
 
 /**
  * @typedef {{ id: string, title: string, base: string[], phases: string[], coldRuns?: number,
+ *   walkFloor?: boolean, scale?: boolean, strataOnly?: boolean,
  *   dockerfile: string, prepare(dir: string): void, change?(dir: string, i: number): void }} Workload
+ * walkFloor: also time a bare walk of the context (find, Node); scale: only with --scale;
+ * strataOnly: no peer builds it.
  */
 
 /** @type {Workload[]} */
@@ -70,6 +73,7 @@ export const WORKLOADS = [
     title: '10,000 files (4 KiB each, 40 MB) copied',
     base: ['busybox'],
     phases: ['cold', 'noop', 'change'],
+    walkFloor: true,
     dockerfile: 'Dockerfile',
     prepare(dir) {
       manyFiles(join(dir, 'data'), 10_000, 4096, 100);
@@ -109,13 +113,37 @@ export const WORKLOADS = [
     id: 'ctx-100k',
     title: '100,000-file context (16 B each), COPY . /ctx',
     base: ['busybox'],
-    phases: ['cold', 'noop'],
+    phases: ['cold', 'noop', 'change'],
     // A cold build of 100,000 files is slow in every builder; one run says enough.
     coldRuns: 1,
+    walkFloor: true,
     dockerfile: 'Dockerfile',
     prepare(dir) {
       manyFiles(join(dir, 'tree'), 100_000, 16, 1000);
       writeFileSync(join(dir, 'Dockerfile'), `FROM ${BUSYBOX}\nCOPY . /ctx\n`);
+    },
+    change(dir, i) {
+      appendFileSync(join(dir, 'tree/d0050/f050000.bin'), `change ${i}\n`);
+    },
+  },
+  {
+    // Issue 20: a 1,000,000-file context completes and stays under 1 GB. strata only (a
+    // peer takes many minutes per build here); runs with --scale or --only ctx-1m.
+    id: 'ctx-1m',
+    title: '1,000,000-file context (16 B each), COPY . /ctx (strata only)',
+    base: ['busybox'],
+    phases: ['cold', 'noop', 'change'],
+    coldRuns: 1,
+    scale: true,
+    strataOnly: true,
+    walkFloor: true,
+    dockerfile: 'Dockerfile',
+    prepare(dir) {
+      manyFiles(join(dir, 'tree'), 1_000_000, 16, 1000);
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${BUSYBOX}\nCOPY . /ctx\n`);
+    },
+    change(dir, i) {
+      appendFileSync(join(dir, 'tree/d0500/f500000.bin'), `change ${i}\n`);
     },
   },
   {
