@@ -168,6 +168,68 @@ async function benchRegistryWorkload(builders, strata) {
   );
 }
 
+/**
+ * `strata load` of a docker-save archive of a Debian+Node base (the rootfs make-node.sh
+ * caches, plus one random file so that no engine has its layer yet) into an empty store,
+ * against `docker load` of the same archive after the image was removed.
+ */
+async function benchLoad(builders) {
+  const rootfs = join(
+    process.env.STRATA_SAMPLES_CACHE ?? '/var/cache/strata-samples',
+    'node-bookworm-rootfs.tar',
+  );
+  say(
+    '== load-node: a docker-save archive of a Debian+Node base, loaded into an empty store / by docker load',
+  );
+  if (!existsSync(rootfs)) {
+    results.notes.push(`load-node not run: ${rootfs} is missing (samples/base/make-node.sh makes it)`);
+    return;
+  }
+  const dir = join(work, 'load');
+  await mkdir(dir, { recursive: true });
+  const tar = join(dir, 'rootfs.tar');
+  await runCommand('cp', [rootfs, tar]);
+  await writeFile(join(dir, 'nonce'), `${Math.random()} ${Date.now()}\n`);
+  const appended = await runCommand('tar', ['--append', '-f', tar, '-C', dir, 'nonce']);
+  if (appended.code !== 0) throw new Error(`tar --append: ${appended.stderr}`);
+  const name = 'strata-bench/load-node:latest';
+  const src = join(dir, 'src');
+  const imported = await runCommand(STRATA_BIN, ['import', '--root', src, tar, name]);
+  if (imported.code !== 0) throw new Error(`strata import: ${imported.stderr}`);
+  const archive = join(dir, 'node.tar');
+  const saved = await runCommand(STRATA_BIN, ['save', '--root', src, name, '-o', archive]);
+  if (saved.code !== 0) throw new Error(`strata save: ${saved.stderr}`);
+  await rm(src, { recursive: true, force: true });
+  await rm(tar, { force: true });
+  const rec = { strata: { load: [] } };
+  for (let i = 0; i < RUNS; i++) {
+    const root = join(dir, `store-${i}`);
+    const m = await measure(STRATA_BIN, ['load', '--root', root, '-i', archive]);
+    if (m.code !== 0) say(`   strata load failed: ${m.stderr.trim()}`);
+    rec.strata.load.push({ ms: m.ms, rssMb: m.rssMb, code: m.code });
+    await rm(root, { recursive: true, force: true });
+  }
+  if (builders.some((b) => b.id === 'buildkit')) {
+    rec.buildkit = { load: [] };
+    for (let i = 0; i < RUNS; i++) {
+      await runCommand('/usr/bin/docker', ['rmi', '-f', name]);
+      const m = await measure('/usr/bin/docker', ['load', '-i', archive]);
+      if (m.code !== 0) say(`   docker load failed: ${m.stderr.trim()}`);
+      rec.buildkit.load.push({ ms: m.ms, rssMb: m.rssMb, code: m.code });
+    }
+    await runCommand('/usr/bin/docker', ['rmi', '-f', name]);
+  }
+  results.workloads['load-node'] = rec;
+  for (const [id, phases] of Object.entries(rec))
+    say(
+      `   ${id === 'buildkit' ? 'docker load' : id}: load ${(median(phases.load.map((x) => x.ms)) / 1000).toFixed(2)}s`,
+    );
+  results.notes.push(
+    "load-node: the BuildKit column is `docker load` into the shared engine after `docker rmi` (not an empty engine: this machine's one engine serves other jobs too); the archive's one layer is unique to the run, so the engine holds none of it. strata loads into an empty store each time.",
+  );
+  await rm(dir, { recursive: true, force: true });
+}
+
 /** Start-up and the 5,000-line parse: strata only (no peer has a parse-only command). */
 async function benchParse(peers) {
   const dir = join(work, 'parse');
@@ -238,6 +300,7 @@ async function main() {
     await benchParse(results.peers.filter((p) => !p.unavailable));
     for (const wl of workloads) await benchWorkload(wl, builders);
     if (!only || only.has('registry-200m')) await benchRegistryWorkload(builders, strata);
+    if (!only || only.has('load-node')) await benchLoad(builders);
   } finally {
     for (const b of builders.slice(1)) await b.cleanup();
     await strata.cleanup();
