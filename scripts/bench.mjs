@@ -26,7 +26,7 @@ import { walkFloor } from './bench/walk-floor.mjs';
 import { benchRegistry, REGISTRY_BIN } from './bench/registry.mjs';
 import { markdownReport } from './bench/report.mjs';
 import { REPO, runCommand, STRATA_BIN } from './bench/strata-cli.mjs';
-import { generatedDockerfile, manyFiles, WORKLOADS } from './bench/workloads.mjs';
+import { BENCH_NS, generatedDockerfile, manyFiles, WORKLOADS } from './bench/workloads.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -192,7 +192,7 @@ async function benchLoad(builders) {
   await writeFile(join(dir, 'nonce'), `${Math.random()} ${Date.now()}\n`);
   const appended = await runCommand('tar', ['--append', '-f', tar, '-C', dir, 'nonce']);
   if (appended.code !== 0) throw new Error(`tar --append: ${appended.stderr}`);
-  const name = 'strata-bench/load-node:latest';
+  const name = `${BENCH_NS}/load-node:latest`;
   const src = join(dir, 'src');
   const imported = await runCommand(STRATA_BIN, ['import', '--root', src, tar, name]);
   if (imported.code !== 0) throw new Error(`strata import: ${imported.stderr}`);

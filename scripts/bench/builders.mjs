@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { DOCKER, dockerAnswers, dockerVersion } from './docker-engine.mjs';
 import { measure } from './measure.mjs';
 import { mustRun, mustStrata, REPO, runCommand, STRATA_BIN } from './strata-cli.mjs';
-import { BUSYBOX, NODE } from './workloads.mjs';
+import { BENCH_NS, BUSYBOX, NODE } from './workloads.mjs';
 
-const imageName = (wl) => `strata-bench/${wl.id}:latest`;
+const imageName = (wl) => `${BENCH_NS}/${wl.id}:latest`;
 
 /** strata, each workload in its own store copied from a store that holds only the bases. */
 export function strataBuilder(work) {

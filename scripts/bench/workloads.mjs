@@ -1,7 +1,7 @@
 /**
  * The benchmark's workloads: each makes its build context under a directory once, names the
  * phases it is measured in, and knows how to make "one change" for a rebuild. Every builder
- * builds the very same context and Dockerfile; bases are named `strata-bench/...` in every
+ * builds the very same context and Dockerfile; bases are named `strata-bench-<pid>/...` in every
  * builder so a real `busybox` or `node` image in Docker or buildah is never touched.
  *
  * Phases: `cold` (nothing cached but the base image), `noop` (rebuild, nothing changed),
@@ -12,8 +12,13 @@ import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from '
 import { join } from 'node:path';
 import { REPO } from './strata-cli.mjs';
 
-export const BUSYBOX = 'strata-bench/busybox:latest';
-export const NODE = 'strata-bench/node:bookworm';
+/**
+ * Image names are this run's own (`strata-bench-<pid>/...`): two benches sharing one Docker
+ * engine must not build from, or `docker rmi`, each other's images.
+ */
+export const BENCH_NS = `strata-bench-${process.pid}`;
+export const BUSYBOX = `${BENCH_NS}/busybox:latest`;
+export const NODE = `${BENCH_NS}/node:bookworm`;
 
 /** Writes `count` files of `size` random bytes, `perDir` to a directory, under `dir`. */
 export function manyFiles(dir, count, size, perDir) {
