@@ -11,6 +11,7 @@ import { canonicalPlatform, hostPlatform, parsePlatformList } from '../core/oci/
 import { parseNamedContexts } from '../core/plan/named-contexts.js';
 import type { ProgressSink } from '../core/progress/events.js';
 import type { ProgressMode } from '../core/progress/renderer.js';
+import { mark } from '../core/progress/timings.js';
 import { openStore, parseBuildArgs, parseFlags, ROOT_OPTION } from './common.js';
 import type { Io } from './io.js';
 
@@ -186,7 +187,9 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const { build } = await import('../core/exec/build.js');
   const { makeRenderer } = await import('../core/progress/renderer.js');
+  mark('store');
   const store = await openStore(values.root, io);
+  mark('frontend');
   const renderer = makeRenderer(progressMode, io.stderr);
   // The view stays open through exports and pushes (they are vertices too, with byte
   // progress); what the build says after its steps goes through it, so the tty view is not
@@ -251,6 +254,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       const { buildPlatforms } = await import('../core/exec/build-platforms.js');
       ({ platforms: built, tags } = await buildPlatforms(store, opts, platforms));
     }
+    mark('finish');
     if (values['dry-run'] || values.explain) {
       const { formatPlan } = await import('../core/plan/format-plan.js');
       for (const b of built) {

@@ -7,6 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { enableTimings, mark } from '../core/progress/timings.js';
 import { adoptDeferredCa } from '../core/registry/deferred-ca.js';
 import type { CommandMain, Io } from './io.js';
 import { processIo } from './io.js';
@@ -173,8 +174,18 @@ function readGlobalFlags(argv: string[]): GlobalFlags | { error: string } {
   return flags;
 }
 
+/**
+ * Loads the modules of `names` ahead of use: the startup snapshot (cmd/snapshot-main.ts)
+ * calls it while it is built, so a command starting from the snapshot finds them evaluated.
+ */
+export async function preloadCommands(names: readonly string[]): Promise<void> {
+  for (const n of names) await COMMANDS[n]?.load();
+}
+
 /** Runs one CLI invocation; never throws. */
 export async function main(argv: string[], io: Io): Promise<number> {
+  // STRATA_TIMINGS=1: one line on stderr at exit saying where the time went (timings.ts).
+  if (io.env.STRATA_TIMINGS === '1') enableTimings(io.stderr);
   const flags = readGlobalFlags(argv);
   if ('error' in flags) {
     io.stderr.write(`strata: ${flags.error}\n\n${usage()}`);
@@ -211,7 +222,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   try {
+    mark('load');
     const mod = await entry.load();
+    mark('run');
     return await mod.run(rest, io);
   } catch (err) {
     return reportError(err, io);

@@ -3,7 +3,8 @@
  * `npm run bench`: strata side by side with `DOCKER_BUILDKIT=1 docker build` and
  * `buildah bud --layers`, in the same run, on the same contexts and base images.
  *
- *   node scripts/bench.mjs [--runs N] [--quick] [--only a,b] [--no-peers] [--keep]
+ *   node scripts/bench.mjs [--runs N] [--quick] [--only a,b] [--no-peers] [--peers buildkit]
+ *                          [--keep] [--scale]
  *
  * Per workload and builder: cold build(s), then N no-op rebuilds, then N rebuilds each after
  * one change, then N exports where the workload has them. Medians, strata/peer ratios and
@@ -20,11 +21,13 @@ import { buildahBuilder, buildkitBuilder, strataBuilder } from './bench/builders
 import { machineInfo } from './bench/machine-info.mjs';
 import { measure, median, rssMethod } from './bench/measure.mjs';
 import { parsePlainSteps } from './bench/plain-steps.mjs';
+import { parseTimings } from './bench/timings.mjs';
+import { walkFloor } from './bench/walk-floor.mjs';
 import { benchRegistry, REGISTRY_BIN } from './bench/registry.mjs';
 import { markdownReport } from './bench/report.mjs';
 import { REPO, runCommand, STRATA_BIN } from './bench/strata-cli.mjs';
 import { benchTwoPlatforms, twoPlatformsUnavailable } from './bench/two-platforms.mjs';
-import { generatedDockerfile, manyFiles, WORKLOADS } from './bench/workloads.mjs';
+import { BENCH_NS, generatedDockerfile, manyFiles, WORKLOADS } from './bench/workloads.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -32,13 +35,17 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     'no-peers': { type: 'boolean', default: false },
+    // Which peers to run, e.g. `--peers buildkit` (default: buildkit,buildah).
+    peers: { type: 'string', default: 'buildkit,buildah' },
     keep: { type: 'boolean', default: false },
+    // Also the workloads marked `scale` (a 1,000,000-file context): minutes, and ~4 GB of /tmp.
+    scale: { type: 'boolean', default: false },
   },
 });
 const RUNS = opts.quick ? 1 : Number(opts.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs wants a positive integer, not ${opts.runs}`);
 const only = opts.only ? new Set(opts.only.split(',')) : null;
-const workloads = WORKLOADS.filter((w) => !only || only.has(w.id));
+const workloads = WORKLOADS.filter((w) => (only ? only.has(w.id) : !w.scale || opts.scale));
 const say = (s = '') => process.stdout.write(`${s}\n`);
 
 const work = await mkdtemp(join(tmpdir(), 'strata-bench-'));
@@ -55,6 +62,7 @@ const results = {
   peers: [],
   workloads: {},
   parse: null,
+  walkFloor: {},
   notes: [
     'cold: strata builds into a fresh copy of a store holding only the bases; BuildKit after `docker builder prune -af`; buildah with `--no-cache`.',
     'RSS of BuildKit is the docker CLI only (the build runs inside dockerd); buildah and strata are the whole builder.',
@@ -73,7 +81,8 @@ async function timedBuild(builder, wl, ctx, phase) {
     if (ran.length)
       results.notes.push(`strata ${wl.id} no-op rebuild ran ${ran.map((s) => s.name).join(', ')}`);
   }
-  return { ms: m.ms, rssMb: m.rssMb, code: m.code };
+  const timings = builder.id === 'strata' ? parseTimings(m.stderr) : undefined;
+  return { ms: m.ms, rssMb: m.rssMb, code: m.code, ...(timings ? { timings } : {}) };
 }
 
 async function benchWorkload(wl, builders) {
@@ -83,6 +92,7 @@ async function benchWorkload(wl, builders) {
   results.workloads[wl.id] = {};
   let changeNo = 0;
   for (const b of builders) {
+    if (wl.strataOnly && b.id !== 'strata') continue;
     const rec = {};
     results.workloads[wl.id][b.id] = rec;
     const coldRuns = wl.phases.includes('cold') ? (wl.coldRuns ?? RUNS) : 1;
@@ -120,6 +130,14 @@ async function benchWorkload(wl, builders) {
       .join(', ');
     say(`   ${b.label}: ${show}`);
   }
+  if (wl.walkFloor) {
+    // What walking this context costs at the least: find(1) in C, a bare walk in Node.
+    results.walkFloor[wl.id] = await walkFloor(ctx, Math.max(RUNS, 3));
+    const f = results.walkFloor[wl.id];
+    say(
+      `   walk floor: find -printf ${f.findMs.toFixed(0)} ms, bare Node walk ${f.nodeMs.toFixed(0)} ms (${f.entries} entries)`,
+    );
+  }
   await rm(ctx, { recursive: true, force: true });
 }
 
@@ -149,6 +167,68 @@ async function benchRegistryWorkload(builders, strata) {
   results.notes.push(
     'registry-200m: the BuildKit column is `docker push` / `docker pull` (the engine, not BuildKit); each push goes to an empty registry from a store that never compressed the layers, each pull into an empty store / after the image was removed.',
   );
+}
+
+/**
+ * `strata load` of a docker-save archive of a Debian+Node base (the rootfs make-node.sh
+ * caches, plus one random file so that no engine has its layer yet) into an empty store,
+ * against `docker load` of the same archive after the image was removed.
+ */
+async function benchLoad(builders) {
+  const rootfs = join(
+    process.env.STRATA_SAMPLES_CACHE ?? '/var/cache/strata-samples',
+    'node-bookworm-rootfs.tar',
+  );
+  say(
+    '== load-node: a docker-save archive of a Debian+Node base, loaded into an empty store / by docker load',
+  );
+  if (!existsSync(rootfs)) {
+    results.notes.push(`load-node not run: ${rootfs} is missing (samples/base/make-node.sh makes it)`);
+    return;
+  }
+  const dir = join(work, 'load');
+  await mkdir(dir, { recursive: true });
+  const tar = join(dir, 'rootfs.tar');
+  await runCommand('cp', [rootfs, tar]);
+  await writeFile(join(dir, 'nonce'), `${Math.random()} ${Date.now()}\n`);
+  const appended = await runCommand('tar', ['--append', '-f', tar, '-C', dir, 'nonce']);
+  if (appended.code !== 0) throw new Error(`tar --append: ${appended.stderr}`);
+  const name = `${BENCH_NS}/load-node:latest`;
+  const src = join(dir, 'src');
+  const imported = await runCommand(STRATA_BIN, ['import', '--root', src, tar, name]);
+  if (imported.code !== 0) throw new Error(`strata import: ${imported.stderr}`);
+  const archive = join(dir, 'node.tar');
+  const saved = await runCommand(STRATA_BIN, ['save', '--root', src, name, '-o', archive]);
+  if (saved.code !== 0) throw new Error(`strata save: ${saved.stderr}`);
+  await rm(src, { recursive: true, force: true });
+  await rm(tar, { force: true });
+  const rec = { strata: { load: [] } };
+  for (let i = 0; i < RUNS; i++) {
+    const root = join(dir, `store-${i}`);
+    const m = await measure(STRATA_BIN, ['load', '--root', root, '-i', archive]);
+    if (m.code !== 0) say(`   strata load failed: ${m.stderr.trim()}`);
+    rec.strata.load.push({ ms: m.ms, rssMb: m.rssMb, code: m.code });
+    await rm(root, { recursive: true, force: true });
+  }
+  if (builders.some((b) => b.id === 'buildkit')) {
+    rec.buildkit = { load: [] };
+    for (let i = 0; i < RUNS; i++) {
+      await runCommand('/usr/bin/docker', ['rmi', '-f', name]);
+      const m = await measure('/usr/bin/docker', ['load', '-i', archive]);
+      if (m.code !== 0) say(`   docker load failed: ${m.stderr.trim()}`);
+      rec.buildkit.load.push({ ms: m.ms, rssMb: m.rssMb, code: m.code });
+    }
+    await runCommand('/usr/bin/docker', ['rmi', '-f', name]);
+  }
+  results.workloads['load-node'] = rec;
+  for (const [id, phases] of Object.entries(rec))
+    say(
+      `   ${id === 'buildkit' ? 'docker load' : id}: load ${(median(phases.load.map((x) => x.ms)) / 1000).toFixed(2)}s`,
+    );
+  results.notes.push(
+    "load-node: the BuildKit column is `docker load` into the shared engine after `docker rmi` (not an empty engine: this machine's one engine serves other jobs too); the archive's one layer is unique to the run, so the engine holds none of it. strata loads into an empty store each time.",
+  );
+  await rm(dir, { recursive: true, force: true });
 }
 
 /** Start-up and the 5,000-line parse: strata only (no peer has a parse-only command). */
@@ -202,7 +282,9 @@ async function main() {
   const needs = new Set(workloads.flatMap((w) => w.base));
   const bases = await strata.init(needs);
   if (!opts['no-peers']) {
+    const wanted = new Set(opts.peers.split(','));
     for (const make of [buildkitBuilder, buildahBuilder]) {
+      if (!wanted.has(make === buildkitBuilder ? 'buildkit' : 'buildah')) continue;
       const peer = await make(work);
       if (peer.unavailable) {
         const id = make === buildkitBuilder ? 'buildkit' : 'buildah';
@@ -233,6 +315,7 @@ async function main() {
           );
       }
     }
+    if (!only || only.has('load-node')) await benchLoad(builders);
   } finally {
     for (const b of builders.slice(1)) await b.cleanup();
     await strata.cleanup();
@@ -243,7 +326,7 @@ async function main() {
   await mkdir(outDir, { recursive: true });
   // A partial run (--only, --no-peers) is written beside the day's full results, never
   // over them, and does not become bench/README.md's latest table.
-  const partial = only !== null || opts['no-peers'] === true;
+  const partial = only !== null || opts['no-peers'] === true || opts.peers !== 'buildkit,buildah';
   const base = partial ? `${results.date}-partial` : results.date;
   await writeFile(join(outDir, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(outDir, `${base}.md`), md);

@@ -46,10 +46,16 @@ export class CacheRecords {
   /**
    * Marks the records a build used as used now: a record's file mtime is its last use (set
    * when written, moved on by every hit), what the size-capped GC sorts by, least recently
-   * used first. A record removed meanwhile is skipped.
+   * used first. A record removed meanwhile is skipped. With `staleAfterMs`, a record whose
+   * last use is more recent than that is left as it is (a stat, no write): a build that runs
+   * nothing writes nothing, and the GC's order stays right to that granularity.
    */
-  async touch(keys: Iterable<Digest>, when = new Date()): Promise<void> {
+  async touch(keys: Iterable<Digest>, when = new Date(), staleAfterMs?: number): Promise<void> {
     for (const key of new Set(keys)) {
+      if (staleAfterMs !== undefined) {
+        const st = await stat(this.#path(key)).catch(() => undefined);
+        if (st === undefined || when.getTime() - st.mtimeMs < staleAfterMs) continue;
+      }
       await utimes(this.#path(key), when, when).catch((err) => {
         if (!isNotFound(err)) throw err;
       });

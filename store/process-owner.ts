@@ -36,9 +36,12 @@ function procStat(pid: number): { state: string; start: number } | undefined {
 
 let self: ProcessOwner | undefined;
 
-/** This process, computed once. */
+/**
+ * This process, computed once per pid: a process started from strata's startup snapshot
+ * (cmd/snapshot-main.ts) carries the module state of the process that made the snapshot.
+ */
 export function currentOwner(): ProcessOwner {
-  self ??= { pid: process.pid, start: procStat(process.pid)?.start ?? 0 };
+  if (self?.pid !== process.pid) self = { pid: process.pid, start: procStat(process.pid)?.start ?? 0 };
   return self;
 }
 

@@ -297,8 +297,8 @@ export class Store implements BlobStore {
   }
 
   /** Marks records as used now (their last use orders the GC; see CacheRecords.touch). */
-  touchCacheRecords(keys: Iterable<Digest>, when?: Date): Promise<void> {
-    return this.#cache.touch(keys, when);
+  touchCacheRecords(keys: Iterable<Digest>, when?: Date, staleAfterMs?: number): Promise<void> {
+    return this.#cache.touch(keys, when, staleAfterMs);
   }
 
   /** Each record's last use, ms since the epoch, by key. */

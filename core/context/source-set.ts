@@ -129,10 +129,15 @@ function fileDigests(matches: SourceMatch[]): FileDigest[] {
     const root = m.entries[0];
     const base = m.parentsPath ?? (root.type === 'dir' ? '' : path.posix.basename(m.path) || '.');
     for (const e of m.entries) {
+      // l and f declared up front (JSON leaves out undefined): added later, each would grow
+      // a separate property array per file.
       const f: FileDigest = {
         path: joinDest(base, e.rel),
         digest: e.digest as Digest,
-        a: `${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.size}`,
+        l: undefined,
+        f: undefined,
+        // join: flat strings (a template keeps a cons-string tree per file alive).
+        a: [e.type, ' ', e.mode.toString(8), ' ', e.uid, ':', e.gid, ' ', e.size].join(''),
       };
       if (e.linkTarget !== undefined) f.l = e.linkTarget;
       if (e.fingerprint !== undefined) f.f = e.fingerprint;
@@ -144,7 +149,7 @@ function fileDigests(matches: SourceMatch[]): FileDigest[] {
 
 function joinDest(base: string, rel: string): string {
   if (base === '') return rel === '' ? '.' : rel;
-  return rel === '' ? base : `${base}/${rel}`;
+  return rel === '' ? base : [base, rel].join('/');
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import type { Store } from '../../store/store.js';
-import type { Digest } from '../oci/digest.js';
+import { type Digest, sha256 } from '../oci/digest.js';
 import type { MissCause, Plan } from '../plan/types.js';
 import type { BuildResult } from './executor.js';
 
@@ -71,6 +71,10 @@ export function makeReport(
         cause: d.hit ? undefined : d.cause,
         reason: d.reason,
         details: d.hit ? [] : d.details,
+        // A hit's layer is in the record planning read; a miss's record is made by the run.
+        ...(d.hit && d.record.result.chainId
+          ? { diffId: d.record.result.diffId, chainId: d.record.result.chainId }
+          : {}),
       });
     }
   }
@@ -92,10 +96,10 @@ export function makeReport(
   };
 }
 
-/** Fills in each step's layer from the cache records the build ended with. */
+/** Fills in the layer of each step that ran from the cache record its run made. */
 export async function attachLayers(store: Store, report: BuildReport): Promise<void> {
   for (const s of report.steps) {
-    if (s.key === 'pending') continue;
+    if (s.key === 'pending' || s.hit) continue;
     const rec = await store.getCacheRecord<{ key: Digest; result: { diffId?: Digest; chainId?: Digest } }>(
       s.key,
     );
@@ -106,14 +110,40 @@ export async function attachLayers(store: Store, report: BuildReport): Promise<v
   }
 }
 
-export async function saveReport(store: Store, report: BuildReport): Promise<void> {
-  await store.writeMeta(`build-${report.buildId}.json`, JSON.stringify(report));
-  await store.writeMeta('last-build.json', JSON.stringify({ buildId: report.buildId }));
+/**
+ * Keeps `report` as the last build's and, with an image, as that image's. A report that says
+ * what the last kept one says (same steps, decisions and image; only the build id and times
+ * differ: a no-op rebuild after a no-op rebuild) writes nothing, and `explain` keeps showing
+ * the earlier, identical one. Returns whether anything was written.
+ */
+export async function saveReport(store: Store, report: BuildReport): Promise<boolean> {
+  const { buildId, startedAt: _s, finishedAt: _f, ...decisions } = report;
+  const same = sha256(JSON.stringify(decisions));
+  const last = await readPointer(store, 'last-build.json');
+  if (
+    last?.same === same &&
+    (report.imageId === undefined ||
+      (await readPointer(store, `image-${report.imageId.slice(7)}.json`))?.buildId === last.buildId)
+  )
+    return false;
+  await store.writeMeta(`build-${buildId}.json`, JSON.stringify(report));
+  await store.writeMeta('last-build.json', JSON.stringify({ buildId, same }));
   if (report.imageId)
-    await store.writeMeta(
-      `image-${report.imageId.slice(7)}.json`,
-      JSON.stringify({ buildId: report.buildId }),
-    );
+    await store.writeMeta(`image-${report.imageId.slice(7)}.json`, JSON.stringify({ buildId }));
+  return true;
+}
+
+/** A `{ buildId }` pointer file; undefined when missing or unreadable (it is only a pointer). */
+async function readPointer(
+  store: Store,
+  name: string,
+): Promise<{ buildId?: string; same?: string } | undefined> {
+  try {
+    const data = await store.readMeta(name);
+    return data ? (JSON.parse(data.toString()) as { buildId?: string; same?: string }) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The report of the build that last made `imageId`, or the last build when none is given. */

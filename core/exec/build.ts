@@ -23,6 +23,7 @@ import type { NamedContext } from '../plan/named-contexts.js';
 import { decidePending, lookupByContent, planBuild, stepIndexNames } from '../plan/planner.js';
 import type { ImageState, Plan } from '../plan/types.js';
 import type { ProgressSink } from '../progress/events.js';
+import { mark } from '../progress/timings.js';
 import type { CacheSpec } from '../registry/cache-spec.js';
 import type { ResolvedImage } from './base-image.js';
 import { resolveImage } from './base-image.js';
@@ -227,6 +228,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       o.progress({ type: 'warning', message: `cache from ${where} not imported: ${(err as Error).message}` });
     }
   }
+  mark('context');
   const ctx = await openBuildContext(store, contextDir, dockerfile, named);
   // ADD <url>: one conditional request per URL per build, shared by planner and executor.
   let urlFetcher: Promise<import('../copy/url-content.js').UrlFetcher> | undefined;
@@ -244,6 +246,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     });
     return (await src.resolveSources(sources, { exclude, parents })).checksum();
   };
+  mark('plan');
   const keyerDeps = {
     store,
     noCache: o.noCache,
@@ -274,12 +277,16 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     const swept = describeDeadBuildSweep(await sweepDeadBuilds(store));
     if (swept) o.progress({ type: 'warning', message: swept });
   }
-  const tmp = await makeBuildDir(store.root);
+  // Loaded and made only when something will run: a fully cached build needs none of it
+  // (and so writes nothing to run in).
+  const tmp = anyMiss ? await makeBuildDir(store.root) : undefined;
   // Last use moves on for every record this build reuses (the GC drops the least recently
-  // used first), once the build dir exists: the GC keeps what a live build has touched.
+  // used first); the GC keeps what a live build (one with a build dir) has touched since it
+  // started. A build that runs nothing has no build dir and writes nothing: it moves a
+  // record's last use only when that is more than 10 minutes old.
   const usedRecords = () =>
     plan.stages.flatMap((st) => st.steps.flatMap((p) => (p.decision.hit ? [p.decision.record.key] : [])));
-  await store.touchCacheRecords(usedRecords());
+  await store.touchCacheRecords(usedRecords(), new Date(), tmp === undefined ? 10 * 60_000 : undefined);
   const stageStates = new Map<number, ImageState>();
   let vertex = 0;
   try {
@@ -288,9 +295,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       if (!s.src && !s.env) throw new InvalidInputError(`--secret id=${s.id}: needs src=FILE or env=VAR`);
       secrets.set(s.id, s);
     }
-    // Loaded only when something will run: a fully cached build needs none of it.
-    const { makeRunners } = anyMiss ? await import('./runners.js') : { makeRunners: noRunners };
     pulls.executing = true;
+    mark('execute');
     const result = await executePlan(plan, {
       store,
       firstVertex: pulls.count,
@@ -307,29 +313,33 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       imageChain: async (ref) => (await lookup(ref)).state.chain,
       lookupByContent: (p, below) => lookupByContent(p, below, keyerDeps),
       earlyCutoff: o.earlyCutoff,
-      runners: makeRunners({
-        store,
-        ctx,
-        tmpDir: tmp,
-        secrets,
-        allow: new Set(o.allow ?? []),
-        ssh: new Map((o.ssh ?? []).map((a) => [a.id, a.socket])),
-        env: o.env,
-        extraEnv: (graph.proxyEnv ?? []).map(([k, v]) => `${k}=${v}`),
-        hostname: o.buildArgs.BUILDKIT_SANDBOX_HOSTNAME || undefined,
-        signal: o.signal,
-        progress: o.progress,
-        lookupImage: lookup,
-        stageStates,
-        currentVertex: () => vertex,
-        resolveUrl,
-      }),
+      runners:
+        tmp === undefined
+          ? noRunners()
+          : (await import('./runners.js')).makeRunners({
+              store,
+              ctx,
+              tmpDir: tmp,
+              secrets,
+              allow: new Set(o.allow ?? []),
+              ssh: new Map((o.ssh ?? []).map((a) => [a.id, a.socket])),
+              env: o.env,
+              extraEnv: (graph.proxyEnv ?? []).map(([k, v]) => `${k}=${v}`),
+              hostname: o.buildArgs.BUILDKIT_SANDBOX_HOSTNAME || undefined,
+              signal: o.signal,
+              progress: o.progress,
+              lookupImage: lookup,
+              stageStates,
+              currentVertex: () => vertex,
+              resolveUrl,
+            }),
     }).catch((err) => {
       giveAdvice(); // a step ran (and failed): the advice may be why
       throw err;
     });
     if (result.misses > 0) giveAdvice();
-    await store.touchCacheRecords(usedRecords()); // pending keys decided as hits during execution
+    // Pending keys decided as hits during execution (a pending step means something ran).
+    await store.touchCacheRecords(usedRecords());
     const would = plan.stages.flatMap((st) => st.steps).filter((p) => p.wouldCutoffMs !== undefined);
     if (would.length > 0) {
       const s = would.reduce((t, p) => t + (p.wouldCutoffMs ?? 0), 0) / 1000;
@@ -344,6 +354,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         Labels: { ...result.config.config?.Labels, ...o.labels },
       };
     }
+    mark('record');
     const configBytes = JSON.stringify(result.config);
     const { digest: imageId } = await store.putBlob(configBytes);
     for (const t of tags) await store.setRef(t, { config: imageId });
@@ -357,7 +368,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     await exportBuildCache(store, [plan], o);
     return { plan, result, imageId, tags };
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
   }
 }
 

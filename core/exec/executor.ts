@@ -278,12 +278,10 @@ async function runStepAndRecord(
       await store.discardStagingDir(staging);
     }
   }
-  if (p.files && p.files.length > 0) {
-    filesBlob = (await store.putBlob(JSON.stringify(p.files))).digest;
-  }
+  if (p.filesJson !== undefined) filesBlob = (await store.putBlob(p.filesJson)).digest;
   // The list is in the blob now; the plan outlives this step, the list need not (100,000
   // entries are ~15 MB).
-  p.files = undefined;
+  p.filesJson = undefined;
   const rec: CacheRecord = {
     key: p.key as Digest,
     version: 1,

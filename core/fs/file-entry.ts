@@ -126,5 +126,6 @@ export function entryFromStat(
     // growing a separate property array per entry when they are added (100,000 entries: 4 MB).
     implied: undefined,
     digest: undefined,
+    fingerprint: undefined,
   };
 }

@@ -8,6 +8,7 @@ import type { FileEntry } from '../cache/explain-miss.js';
 import type { BuildContext, SourceSet } from '../context/index.js';
 import { openContext } from '../context/index.js';
 import type { Digest } from '../oci/digest.js';
+import { count, timed } from '../progress/timings.js';
 import type { NamedContext } from './named-contexts.js';
 
 export interface PlanContext {
@@ -68,7 +69,11 @@ export async function openBuildContext(
     const k = JSON.stringify([sources, exclude, parents, from]);
     let s = m.get(k);
     if (!s) {
-      s = contextFor(from).then((c) => c.resolveSources(sources, { exclude, parents }));
+      s = timed('walk', async () => {
+        const set = await (await contextFor(from)).resolveSources(sources, { exclude, parents });
+        for (const src of set.sources) for (const m of src.matches) count('files', m.entries.length);
+        return set;
+      });
       m.set(k, s);
     }
     return s;
@@ -81,7 +86,8 @@ export async function openBuildContext(
       const ins = step.instruction;
       const parents = (ins.kind === 'copy' || ins.kind === 'add') && ins.parents;
       // `files` stays a getter: only a miss reads it.
-      return (await sourceSet(step, sources, exclude, parents, from)).checksum();
+      const set = await sourceSet(step, sources, exclude, parents, from);
+      return timed('hash', () => set.checksum());
     },
   };
 }

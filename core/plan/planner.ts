@@ -387,6 +387,12 @@ export async function keyAndDecide(
   p.pending = undefined;
   const linked = isLink(p);
   p.decision = await decide(p, key, deps, linked ? undefined : firstMiss, p.stepOptions.base, filesOf);
+  // Kept until the step's record is written, as the JSON that goes into it: one flat string
+  // is about a third of the objects it was made from (100,000 files: ~15 MB against ~45 MB).
+  if (p.files !== undefined) {
+    p.filesJson = p.files.length > 0 ? JSON.stringify(p.files) : undefined;
+    p.files = undefined;
+  }
   if (linked && p.decision.hit && firstMiss)
     p.decision = {
       ...p.decision,

@@ -43,6 +43,8 @@ export interface PlannedStep {
   stepOptions: StepOptions;
   /** For COPY/ADD from the context: the per-file list (path, digest) behind `inputs.content`. */
   files?: { path: string; digest: Digest }[];
+  /** `files` as the JSON of the step's record, once the decision no longer needs the list. */
+  filesJson?: string;
   /**
    * The last result of this same step when only its sources changed (same operation, same
    * parent): its unchanged files can be linked from that layer instead of copied.

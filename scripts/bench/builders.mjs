@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { DOCKER, dockerAnswers, dockerVersion } from './docker-engine.mjs';
 import { measure } from './measure.mjs';
 import { mustRun, mustStrata, REPO, runCommand, STRATA_BIN } from './strata-cli.mjs';
-import { BUSYBOX, NODE } from './workloads.mjs';
+import { BENCH_NS, BUSYBOX, NODE } from './workloads.mjs';
 
-const imageName = (wl) => `strata-bench/${wl.id}:latest`;
+const imageName = (wl) => `${BENCH_NS}/${wl.id}:latest`;
 
 /** strata, each workload in its own store copied from a store that holds only the bases. */
 export function strataBuilder(work) {
@@ -46,19 +46,24 @@ export function strataBuilder(work) {
       await mkdir(join(work, 'strata'), { recursive: true });
       await mustRun('cp', ['-a', baseRoot, rootOf(wl)]);
     },
+    /** With STRATA_TIMINGS=1: the result's stderr ends with where the time went. */
     build(wl, ctx) {
-      return measure(STRATA_BIN, [
-        'build',
-        '--root',
-        rootOf(wl),
-        '--progress',
-        'plain',
-        '-t',
-        imageName(wl),
-        '-f',
-        join(ctx, wl.dockerfile),
-        ctx,
-      ]);
+      return measure(
+        STRATA_BIN,
+        [
+          'build',
+          '--root',
+          rootOf(wl),
+          '--progress',
+          'plain',
+          '-t',
+          imageName(wl),
+          '-f',
+          join(ctx, wl.dockerfile),
+          ctx,
+        ],
+        { env: { ...process.env, STRATA_TIMINGS: '1' } },
+      );
     },
     exportTar(wl, file) {
       return measure(STRATA_BIN, ['save', '--root', rootOf(wl), imageName(wl), '-o', file]);

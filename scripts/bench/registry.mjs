@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { DOCKER } from './docker-engine.mjs';
 import { measure } from './measure.mjs';
 import { mustRun, mustStrata, runCommand, STRATA_BIN } from './strata-cli.mjs';
-import { BUSYBOX } from './workloads.mjs';
+import { BENCH_NS, BUSYBOX } from './workloads.mjs';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
-const IMAGE = 'strata-bench/registry-200m:latest';
+const IMAGE = `${BENCH_NS}/registry-200m:latest`;
 
 async function freePort() {
   const srv = createServer();

@@ -7,13 +7,19 @@ import { median } from './measure.mjs';
 
 /** Issue targets: strata/BuildKit ratio of medians (or an absolute bound). */
 export const TARGETS = {
+  // Issue 20: the edit-rebuild loop at most BuildKit's warm daemon.
+  'seed-app': { noop: 1.0, change: 1.0 },
+  'ctx-100k': { noop: 0.5, change: 0.3 },
   'files-10k': { cold: 0.5, noop: 0.3, change: 0.3 },
   'files-48x8m': { cold: 0.6, export: 1.5 },
   'run-11': { cold: 0.35, noop: 0.5 },
+  // Issue 20 asks at most 1.0x for run-11's no-op; issue 4's 0.5x stays the stricter target.
   // Issue 14: the multi-stage rebuild that keeps its artifact, at least as fast as BuildKit.
   'multistage-artifact': { change: 1.0 },
   // Against `docker push` / `docker pull` (the BuildKit column of that row).
   'registry-200m': { push: 0.7, pull: 0.7 },
+  // Issue 20: strata load at least as fast as docker load (the BuildKit column).
+  'load-node': { load: 1.0 },
 };
 export const RSS_TARGET_MB = 200;
 /** The workloads issue 3 sets the RSS bound for ("peak RSS under 200 MB throughout"). */
@@ -136,6 +142,57 @@ export function markdownReport(results) {
   lines.push(
     "- strata peak RSS counts the children strata waits for: in builds with RUN steps that includes runc and the step's own processes (npm in seed-app), so it bounds strata from above.",
   );
+  lines.push(...timingLines(results), ...walkFloorLines(results));
   for (const note of results.notes) lines.push(`- ${note}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Per-phase medians of `values` (objects of numbers), keys in first-seen order. */
+function medians(values) {
+  const keys = [...new Set(values.flatMap((v) => Object.keys(v)))];
+  return Object.fromEntries(keys.map((k) => [k, median(values.map((v) => v[k] ?? 0))]));
+}
+
+/** Where strata's no-op and one-change rebuilds spent their time (STRATA_TIMINGS=1), medians. */
+function timingLines(results) {
+  const out = [];
+  for (const [wl, byBuilder] of Object.entries(results.workloads)) {
+    for (const phase of ['noop', 'change']) {
+      const runs = (byBuilder.strata?.[phase] ?? []).filter((x) => x.timings);
+      if (runs.length === 0) continue;
+      const ph = medians(runs.map((x) => x.timings.phases));
+      const inner = medians(runs.map((x) => x.timings.inner));
+      const total = Object.values(ph).reduce((a, b) => a + b, 0);
+      const wall = median(runs.map((x) => x.ms));
+      const from = runs.every((x) => x.timings.counts.snapshot)
+        ? 'from the startup snapshot'
+        : 'without the snapshot';
+      const fmt = (o) =>
+        Object.entries(o)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join(', ');
+      out.push(
+        `- ${wl} ${phase}, where strata's time went (ms, medians, ${from}): ${fmt(ph)}; in-process ${total.toFixed(1)} of ${wall.toFixed(0)} wall` +
+          (Object.keys(inner).length ? ` (inside: ${fmt(inner)})` : '') +
+          '.',
+      );
+    }
+  }
+  return out;
+}
+
+/** The walk floor beside strata's own walk of the same context in its no-op rebuilds. */
+function walkFloorLines(results) {
+  const out = [];
+  for (const [wl, f] of Object.entries(results.walkFloor ?? {})) {
+    const runs = (results.workloads[wl]?.strata?.noop ?? []).filter(
+      (x) => x.timings?.inner.walk !== undefined,
+    );
+    const walk = runs.length ? median(runs.map((x) => x.timings.inner.walk)) : undefined;
+    out.push(
+      `- ${wl} walk floor, ${f.entries} entries: \`find -printf\` ${f.findMs.toFixed(0)} ms (process included), bare Node readdir+lstat ${f.nodeMs.toFixed(0)} ms (in-process); ` +
+        `strata's no-op walk ${walk === undefined ? '–' : `${walk.toFixed(0)} ms (${(walk / f.nodeMs).toFixed(2)}x the Node floor)`}.`,
+    );
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 /**
  * The benchmark's workloads: each makes its build context under a directory once, names the
  * phases it is measured in, and knows how to make "one change" for a rebuild. Every builder
- * builds the very same context and Dockerfile; bases are named `strata-bench/...` in every
+ * builds the very same context and Dockerfile; bases are named `strata-bench-<pid>/...` in every
  * builder so a real `busybox` or `node` image in Docker or buildah is never touched.
  *
  * Phases: `cold` (nothing cached but the base image), `noop` (rebuild, nothing changed),
@@ -12,8 +12,13 @@ import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from '
 import { join } from 'node:path';
 import { REPO } from './strata-cli.mjs';
 
-export const BUSYBOX = 'strata-bench/busybox:latest';
-export const NODE = 'strata-bench/node:bookworm';
+/**
+ * Image names are this run's own (`strata-bench-<pid>/...`): two benches sharing one Docker
+ * engine must not build from, or `docker rmi`, each other's images.
+ */
+export const BENCH_NS = `strata-bench-${process.pid}`;
+export const BUSYBOX = `${BENCH_NS}/busybox:latest`;
+export const NODE = `${BENCH_NS}/node:bookworm`;
 
 /** Writes `count` files of `size` random bytes, `perDir` to a directory, under `dir`. */
 export function manyFiles(dir, count, size, perDir) {
@@ -43,7 +48,10 @@ export function generatedDockerfile(lines = 5000) {
 
 /**
  * @typedef {{ id: string, title: string, base: string[], phases: string[], coldRuns?: number,
+ *   walkFloor?: boolean, scale?: boolean, strataOnly?: boolean,
  *   dockerfile: string, prepare(dir: string): void, change?(dir: string, i: number): void }} Workload
+ * walkFloor: also time a bare walk of the context (find, Node); scale: only with --scale;
+ * strataOnly: no peer builds it.
  */
 
 /** @type {Workload[]} */
@@ -70,6 +78,7 @@ export const WORKLOADS = [
     title: '10,000 files (4 KiB each, 40 MB) copied',
     base: ['busybox'],
     phases: ['cold', 'noop', 'change'],
+    walkFloor: true,
     dockerfile: 'Dockerfile',
     prepare(dir) {
       manyFiles(join(dir, 'data'), 10_000, 4096, 100);
@@ -109,13 +118,37 @@ export const WORKLOADS = [
     id: 'ctx-100k',
     title: '100,000-file context (16 B each), COPY . /ctx',
     base: ['busybox'],
-    phases: ['cold', 'noop'],
+    phases: ['cold', 'noop', 'change'],
     // A cold build of 100,000 files is slow in every builder; one run says enough.
     coldRuns: 1,
+    walkFloor: true,
     dockerfile: 'Dockerfile',
     prepare(dir) {
       manyFiles(join(dir, 'tree'), 100_000, 16, 1000);
       writeFileSync(join(dir, 'Dockerfile'), `FROM ${BUSYBOX}\nCOPY . /ctx\n`);
+    },
+    change(dir, i) {
+      appendFileSync(join(dir, 'tree/d0050/f050000.bin'), `change ${i}\n`);
+    },
+  },
+  {
+    // Issue 20: a 1,000,000-file context completes and stays under 1 GB. strata only (a
+    // peer takes many minutes per build here); runs with --scale or --only ctx-1m.
+    id: 'ctx-1m',
+    title: '1,000,000-file context (16 B each), COPY . /ctx (strata only)',
+    base: ['busybox'],
+    phases: ['cold', 'noop', 'change'],
+    coldRuns: 1,
+    scale: true,
+    strataOnly: true,
+    walkFloor: true,
+    dockerfile: 'Dockerfile',
+    prepare(dir) {
+      manyFiles(join(dir, 'tree'), 1_000_000, 16, 1000);
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${BUSYBOX}\nCOPY . /ctx\n`);
+    },
+    change(dir, i) {
+      appendFileSync(join(dir, 'tree/d0500/f500000.bin'), `change ${i}\n`);
     },
   },
   {

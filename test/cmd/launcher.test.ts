@@ -1,11 +1,12 @@
 /**
  * cmd/strata.sh, the `strata` command: it must take NODE_EXTRA_CA_CERTS away from Node's
  * start-up (60 ms of it) and hand the path over as STRATA_EXTRA_CA_CERTS, find main.js
- * beside itself through a symlink (npm links bins), and pass arguments through untouched.
+ * beside itself through a symlink (npm links bins), pass arguments through untouched, and
+ * start from the startup snapshot only when the `node` it runs is the one that made it.
  * A fake `node` first on PATH prints what it was given.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,8 +31,10 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function launch(env: Record<string, string>): Promise<string[]> {
-  const { stdout } = await run(linked, ARGS, { env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin`, ...env } });
+async function launch(env: Record<string, string>, launcher = linked): Promise<string[]> {
+  const { stdout } = await run(launcher, ARGS, {
+    env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin`, ...env },
+  });
   return stdout.trimEnd().split('\n');
 }
 
@@ -52,5 +55,57 @@ describe('the strata launcher', () => {
       resolve('cmd/main.js'),
       ...ARGS,
     ]);
+  });
+
+  describe('with a startup snapshot beside it', () => {
+    let dist: string;
+    let launcher: string;
+    const node = () => join(dir, 'bin/node');
+    const stamp = () => join(dist, 'snapshot/node.stamp');
+    beforeAll(async () => {
+      dist = join(dir, 'dist');
+      await mkdir(join(dist, 'cmd'), { recursive: true });
+      await mkdir(join(dist, 'snapshot'));
+      launcher = join(dist, 'cmd/strata');
+      await copyFile(LAUNCHER, launcher);
+      await chmod(launcher, 0o755);
+      await writeFile(join(dist, 'snapshot/strata.blob'), 'blob');
+      await writeFile(stamp(), 'node');
+    });
+    const sameNode = async () => {
+      await utimes(node(), 1_700_000_000, 1_700_000_000);
+      await utimes(stamp(), 1_700_000_000, 1_700_000_000);
+    };
+    const plain = () => [
+      'NODE_EXTRA_CA_CERTS=unset',
+      'STRATA_EXTRA_CA_CERTS=unset',
+      `${dist}/cmd/main.js`,
+      ...ARGS,
+    ];
+
+    it('starts from it when the node on PATH is the one that made it', async () => {
+      await sameNode();
+      expect(await launch({}, launcher)).toEqual([
+        'NODE_EXTRA_CA_CERTS=unset',
+        'STRATA_EXTRA_CA_CERTS=unset',
+        '--snapshot-blob',
+        `${dist}/cmd/../snapshot/strata.blob`,
+        `${dist}/cmd/..`,
+        ...ARGS,
+      ]);
+    });
+
+    it('runs main.js when node changed since, or NODE_OPTIONS or STRATA_NO_SNAPSHOT is set', async () => {
+      await sameNode();
+      expect(await launch({ NODE_OPTIONS: '--max-old-space-size=100' }, launcher)).toEqual(plain());
+      expect(await launch({ STRATA_NO_SNAPSHOT: '1' }, launcher)).toEqual(plain());
+      await utimes(node(), 1_700_000_001, 1_700_000_001);
+      expect(await launch({}, launcher)).toEqual(plain());
+      await utimes(node(), 1_600_000_000, 1_600_000_000);
+      expect(await launch({}, launcher)).toEqual(plain());
+      await sameNode();
+      await rm(stamp());
+      expect(await launch({}, launcher)).toEqual(plain());
+    });
   });
 });

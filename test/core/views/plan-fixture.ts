@@ -93,7 +93,7 @@ export async function pretendExecuted(
         result: { created: '2026-03-01T10:00:00Z' },
         options: s.stepOptions,
       };
-      if (s.files) rec.filesBlob = (await store.putBlob(JSON.stringify(s.files))).digest;
+      if (s.filesJson) rec.filesBlob = (await store.putBlob(s.filesJson)).digest;
       const size = Object.entries(layers).find(([label]) => s.name.includes(label))?.[1];
       if (size !== undefined) {
         const staged = await store.makeStagingDir();
