@@ -151,8 +151,12 @@ function readGlobalFlags(argv: string[]): GlobalFlags | { error: string } {
   return flags;
 }
 
-/** Runs one CLI invocation; never throws. */
-export async function main(argv: string[], io: Io): Promise<number> {
+/**
+ * Runs one CLI invocation; never throws. `entryPath` (the path of this file, given only when it
+ * runs as the process's entry) lets a non-root user's command run again inside a user
+ * namespace (rootless-exec.ts).
+ */
+export async function main(argv: string[], io: Io, entryPath?: string): Promise<number> {
   const flags = readGlobalFlags(argv);
   if ('error' in flags) {
     io.stderr.write(`strata: ${flags.error}\n\n${usage()}`);
@@ -186,6 +190,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       `usage: strata ${name} ${SYNOPSIS[name] ?? '[options]'}\n\n${entry.summary}; --root DIR selects the store.\n`,
     );
     return 0;
+  }
+  if (entryPath !== undefined && typeof process.getuid === 'function' && process.getuid() !== 0) {
+    const rootless = await import('./rootless-exec.js');
+    if (rootless.wantsUserNamespace(name, io.env)) return rootless.runInUserNamespace(entryPath, argv, io);
   }
   try {
     const mod = await entry.load();
@@ -232,8 +240,10 @@ function isEntry(): boolean {
   }
 }
 if (isEntry()) {
-  adoptDeferredCa(process.env);
-  main(process.argv.slice(2), processIo()).then((code) => {
-    process.exitCode = code;
-  });
+  void (async () => {
+    // Inside the user namespace a parent strata made: tell it so before anything can fail.
+    if (process.env.STRATA_USERNS_READY_FD) (await import('./rootless-exec.js')).reportReady(process.env);
+    adoptDeferredCa(process.env);
+    process.exitCode = await main(process.argv.slice(2), processIo(), fileURLToPath(import.meta.url));
+  })();
 }

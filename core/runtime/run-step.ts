@@ -15,8 +15,9 @@ import { nofileLimit } from './nofile-limit.js';
 import { mountOverlay } from './overlay.js';
 import { removeOwner, writeOwner } from './owner.js';
 import { resolveUser } from './resolve-user.js';
+import { defaultRuncRoot, idMapped, idMode } from './rootless.js';
 import type { RunMount, RunNetwork } from './run-mount.js';
-import { DEFAULT_RUNC_ROOT, runcDelete, runcKill } from './runc.js';
+import { runcDelete, runcKill } from './runc.js';
 import { checkRunc } from './runc-version.js';
 import { assertSafeCwd } from './safe-cwd.js';
 import { guardStep } from './signal-guard.js';
@@ -55,7 +56,7 @@ export interface RunStepOptions {
   snapshotter?: 'auto' | 'overlay' | 'copy';
   /** runc binary; default the one on PATH. Either way it passes the version gate first. */
   runc?: string;
-  /** runc --root; default /run/strata/runc. `cleanupStale` must be given the same. */
+  /** runc --root; default defaultRuncRoot() (per user when not root). `cleanupStale` must be given the same. */
   runcRoot?: string;
 }
 
@@ -98,7 +99,9 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
   assertSafeCwd(o.cwd);
   o.signal?.throwIfAborted();
   const runc = await gatedRunc(o.runc);
-  const runcRoot = o.runcRoot ?? DEFAULT_RUNC_ROOT;
+  const runcRoot = o.runcRoot ?? defaultRuncRoot();
+  const mode = idMode();
+  const rootless = mode.kind !== 'root';
   await mkdir(runcRoot, { recursive: true, mode: 0o700 });
   const stateDir = path.resolve(o.stateDir);
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -144,15 +147,18 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
       resolvConf: etc.resolvConf,
       hosts: etc.hosts,
       cgroupNamespace: existsSync('/sys/fs/cgroup/cgroup.controllers'),
-      cgroupsPath: `/strata/${o.id}`,
+      // In a user namespace the cgroup tree is not ours to write: runc's rootless mode runs
+      // the step in the caller's cgroup (no limits are set, so none is lost).
+      cgroupsPath: rootless ? undefined : `/strata/${o.id}`,
       nofile: nofileLimit(),
       security: o.security,
       insecureCapabilities: o.security === 'insecure' ? boundingCapabilities() : undefined,
+      rootless: mode.kind === 'userns' ? { ttyGroupMapped: idMapped(mode.gids, 5) } : undefined,
     });
     stubs = recordStubs(rootfs, rootfsTargets(spec.mounts ?? []));
     await writeFile(path.join(stateDir, 'config.json'), JSON.stringify(spec, null, 2), { mode: 0o600 });
     abort.signal.throwIfAborted();
-    const exitCode = await runContainer(runc, runcRoot, o.id, stateDir, o.onOutput, abort.signal);
+    const exitCode = await runContainer(runc, runcRoot, o.id, stateDir, rootless, o.onOutput, abort.signal);
     ran = true;
     abort.signal.throwIfAborted();
     result = { exitCode, snapshotter, durationMs: Date.now() - started };
@@ -263,13 +269,26 @@ async function runContainer(
   runcRoot: string,
   id: string,
   bundle: string,
+  rootless: boolean,
   onOutput: RunStepOptions['onOutput'],
   signal: AbortSignal,
 ): Promise<number> {
   const log = path.join(bundle, 'runc.log');
   const child = spawn(
     runc,
-    ['--root', runcRoot, '--log', log, '--log-format', 'json', 'run', '--bundle', bundle, id],
+    [
+      '--root',
+      runcRoot,
+      ...(rootless ? ['--rootless', 'true'] : []),
+      '--log',
+      log,
+      '--log-format',
+      'json',
+      'run',
+      '--bundle',
+      bundle,
+      id,
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
