@@ -28,7 +28,7 @@ import {
   isWhiteout,
   mknod,
   OPAQUE_MARKER,
-  OPAQUE_XATTR,
+  opaqueXattr,
   reservedName,
   setXattr,
   WHITEOUT_PREFIX,
@@ -199,7 +199,7 @@ class Applier {
       this.#clear(abs, rel, prev);
       mkdirSync(abs, 0o700);
       // A whiteout from earlier in this tar, then a dir: lower children stay hidden.
-      if (prev !== null && isWhiteout(prev)) setXattr(abs, OPAQUE_XATTR, 'y');
+      if (prev !== null && isWhiteout(prev)) setXattr(abs, opaqueXattr(), 'y');
     }
     this.#dirs.set(rel, e);
   }
@@ -269,7 +269,7 @@ class Applier {
       );
     }
     const parent = confinedParent(this.#root, rel, true) as string;
-    if (base === OPAQUE_MARKER) return setXattr(parent, OPAQUE_XATTR, 'y');
+    if (base === OPAQUE_MARKER) return setXattr(parent, opaqueXattr(), 'y');
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // AUFS metadata (.wh..wh.plnk)
     const name = base.slice(WHITEOUT_PREFIX.length);
     if (name === '..')
@@ -280,7 +280,7 @@ class Applier {
     const st = lstatOrNull(abs);
     // Whiteouts hide lower layers only: what this tar made stays; a dir of it goes opaque.
     if (st !== null) {
-      if (st.isDirectory()) setXattr(abs, OPAQUE_XATTR, 'y');
+      if (st.isDirectory()) setXattr(abs, opaqueXattr(), 'y');
       return;
     }
     await this.#whiteouts.make(abs);

@@ -14,6 +14,7 @@ import { linkSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { InternalError, InvalidInputError, NoSpaceError } from '../oci/errors.js';
+import { idMode } from './id-mode.js';
 
 type Xattr = typeof import('@napi-rs/xattr');
 let xattrBinding: Xattr | undefined;
@@ -28,6 +29,15 @@ function xattr(): Xattr {
 
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
 export const USER_OPAQUE_XATTR = 'user.overlay.opaque';
+
+/**
+ * The opaque xattr this process writes: the trusted form as real root; the user form
+ * otherwise, which is the only one a user namespace may set and the one overlay reads
+ * when mounted there with `userxattr` (core/runtime/overlay.ts). Readers accept both.
+ */
+export function opaqueXattr(): string {
+  return idMode().kind === 'root' ? OPAQUE_XATTR : USER_OPAQUE_XATTR;
+}
 export const CAPABILITY_XATTR = 'security.capability';
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { idMode } from './rootless.js';
+import { idMode } from '../fs/id-mode.js';
 
 /** What BuildKit-era package managers are happy with, and what the brief asks for. */
 export const WANTED_NOFILE = 1048576;

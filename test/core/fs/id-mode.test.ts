@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeRanges, idMapped, parseIdMap } from '../../../core/runtime/rootless.js';
+import { describeRanges, idMapped, parseIdMap } from '../../../core/fs/id-mode.js';
 
 describe('id maps', () => {
   it('parses /proc/self/uid_map lines and tells mapped ids', () => {
