@@ -16,7 +16,7 @@ import { nofileLimit } from './nofile-limit.js';
 import { mountOverlay } from './overlay.js';
 import { removeOwner, writeOwner } from './owner.js';
 import { resolveUser } from './resolve-user.js';
-import { defaultRuncRoot } from './rootless.js';
+import { defaultRuncRoot, userForNamespace } from './rootless.js';
 import type { RunMount, RunNetwork } from './run-mount.js';
 import { runcDelete, runcKill } from './runc.js';
 import { checkRunc } from './runc-version.js';
@@ -133,7 +133,7 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
     snapshotter = prepared.snapshotter;
     const cwd = assertSafeCwd(o.cwd, rootfs);
     mkdirInRoot(rootfs, cwd);
-    const user = resolveUser(rootfs, o.user);
+    const user = userForNamespace(resolveUser(rootfs, o.user), mode, JSON.stringify(o.args.join(' ')));
     const hostname = o.hostname ?? 'strata';
     const etc = await writeEtcFiles(stateDir, hostname);
     const spec = buildSpec({
