@@ -8,12 +8,13 @@
  * fresh temp dir beside the staging dir, and is then moved into place. Entries keep the
  * archive's owners unless --chown is given (BuildKit passes its chowner to the untar).
  */
-import { lchownSync, lstatSync, lutimesSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { lstatSync, lutimesSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceSet } from '../context/source-set.js';
 import { applyLayer } from '../diff/apply-layer.js';
 import type { SourceMatch } from '../fs/file-entry.js';
+import { setOwnerSync } from '../fs/kept-owner.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import { detectArchive, openDecompressed } from './archive-detect.js';
 import {
@@ -119,8 +120,9 @@ async function ensureDir(
 function chownTree(dir: string, uid: number, gid: number): void {
   for (const name of readdirSync(dir)) {
     const p = path.join(dir, name);
-    lchownSync(p, uid, gid);
-    if (lstatSync(p).isDirectory()) chownTree(p, uid, gid);
+    const st = lstatSync(p);
+    setOwnerSync(p, uid, gid, { symlink: st.isSymbolicLink() });
+    if (st.isDirectory()) chownTree(p, uid, gid);
   }
 }
 

@@ -9,6 +9,7 @@ import type { Store } from '../../store/store.js';
 import { copyInto, lowerDirMeta } from '../copy/copy-into.js';
 import type { UrlContent } from '../copy/url-content.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
+import { idMode } from '../fs/id-mode.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import type { Digest } from '../oci/digest.js';
 import type { PlanContext } from '../plan/build-context.js';
@@ -69,7 +70,8 @@ export function makeRunners(d: RunnerDeps): StepRunners {
     // exportRootfs reads an image by its config; a stage's config is stored for that.
     const { digest } = await d.store.putBlob(JSON.stringify(state.config));
     const { exportRootfs } = await import('../export/export-rootfs.js');
-    await exportRootfs(d.store, { config: digest }, out);
+    // The step sees the stage's owners, in a user namespace too (there as far as it maps).
+    await exportRootfs(d.store, { config: digest }, out, { keepOwners: idMode().kind !== 'user' });
     return out;
   };
   const contextMount = async (step: Step, source: string | undefined, dir: string): Promise<string> => {

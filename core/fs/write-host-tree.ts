@@ -23,10 +23,11 @@
  * xattrs are not copied (BuildKit's local export drops them too unless it runs as root).
  */
 import { type BigIntStats, closeSync, constants, lstatSync } from 'node:fs';
-import { copyFile, type FileHandle, lchown, link, lutimes, rename, symlink, unlink } from 'node:fs/promises';
+import { copyFile, type FileHandle, link, lutimes, rename, symlink, unlink } from 'node:fs/promises';
 import { InvalidInputError, NoSpaceError } from '../oci/errors.js';
 import { DirHandle, NotADirectoryHere } from './dir-handle.js';
 import { createExclusive, tempNameIn } from './exclusive-file.js';
+import { keptOwner, setOwnerSync } from './kept-owner.js';
 import { openWalkedSync, readLinkWalked } from './open-walked.js';
 import { devMajor, devMinor, mknod } from './overlay-form.js';
 
@@ -106,7 +107,7 @@ async function writeChildren(
       }
       try {
         await writeChildren(source, child.abs, sub, childRel, state);
-        await setHandleAttrs(sub.handle, st, state.opts);
+        await setHandleAttrs(sub.handle, child.abs, st, sub.path('.'), state.opts);
       } finally {
         await sub.close();
       }
@@ -134,14 +135,14 @@ async function writeNonDir(
       await writeFile(child.abs, st, p, opts);
     } else if (st.isSymbolicLink()) {
       await symlink(readLinkWalked(child.abs, 'export symlink'), p);
-      if (opts.keepOwners) await lchown(p, Number(st.uid), Number(st.gid));
+      if (opts.keepOwners) copyOwner(child.abs, st, p, {});
       await lutimes(p, seconds(st.atimeNs), seconds(st.mtimeNs));
     } else {
       const kind = st.isFIFO() ? 'p' : st.isCharacterDevice() ? 'c' : 'b';
       const rdev = Number(st.rdev);
       // mknod -m sets the mode without following; lchown and lutimes do not follow either.
       await mknod(p, kind, devMajor(rdev), devMinor(rdev), Number(st.mode) & 0o7777);
-      if (opts.keepOwners) await lchown(p, Number(st.uid), Number(st.gid));
+      if (opts.keepOwners) copyOwner(child.abs, st, p, {});
       await lutimes(p, seconds(st.atimeNs), seconds(st.mtimeNs));
     }
   };
@@ -218,7 +219,7 @@ async function writeFile(src: string, st: BigIntStats, p: string, opts: WriteHos
     const to = await createExclusive(p, 0o600);
     try {
       await copyFile(`/proc/self/fd/${from}`, `/proc/self/fd/${to.fd}`, constants.COPYFILE_FICLONE);
-      await setHandleAttrs(to, st, opts);
+      await setHandleAttrs(to, src, st, p, opts);
     } finally {
       await to.close();
     }
@@ -227,8 +228,14 @@ async function writeFile(src: string, st: BigIntStats, p: string, opts: WriteHos
   }
 }
 
-async function setHandleAttrs(fh: FileHandle, st: BigIntStats, opts: WriteHostTreeOptions): Promise<void> {
-  if (opts.keepOwners) await fh.chown(Number(st.uid), Number(st.gid));
+async function setHandleAttrs(
+  fh: FileHandle,
+  src: string,
+  st: BigIntStats,
+  p: string,
+  opts: WriteHostTreeOptions,
+): Promise<void> {
+  if (opts.keepOwners) copyOwner(src, st, p, { fd: fh.fd });
   // chown clears setuid/setgid, so the mode goes after it.
   await fh.chmod(Number(st.mode) & 0o7777);
   await fh.utimes(seconds(st.atimeNs), seconds(st.mtimeNs));
@@ -247,4 +254,10 @@ function placeError(err: unknown, dest: string): unknown {
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENAMETOOLONG')
     return new InvalidInputError(`export to ${dest}: ${code}: ${(err as Error).message}`, { cause: err });
   return err;
+}
+
+/** Gives `p` the owner the source has as a layer records it (kept-owner.ts). */
+function copyOwner(src: string, st: BigIntStats, p: string, how: { fd?: number }): void {
+  const o = keptOwner(src, st);
+  setOwnerSync(p, o.uid, o.gid, { symlink: st.isSymbolicLink(), fd: how.fd });
 }

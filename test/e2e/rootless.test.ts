@@ -158,6 +158,21 @@ describe('rootless, with subordinate ids (/etc/subuid)', () => {
   }, 180_000);
 });
 
+/**
+ * Owners no single-id namespace can store (1000, 123:456, 7:8): kept in metadata through
+ * COPY --chown, a RUN that rewrites such a file as root (overlay copy-up), COPY --from.
+ */
+const KEPT_OWNERS_DOCKERFILE = `FROM busybox AS base
+COPY --chown=1000:1000 greeting.txt /home/app/greeting.txt
+COPY --chown=123:456 greeting.txt /srv/data/g2.txt
+RUN echo more >> /home/app/greeting.txt && mkdir -p /opt/x && echo y > /opt/x/y
+FROM busybox
+COPY --from=base /home/app /home/app
+COPY --from=base --chown=7:8 /srv /srv
+RUN echo again >> /home/app/greeting.txt && touch /seen
+CMD ["sh", "-c", "stat -c '%u:%g %n' /home/app /home/app/greeting.txt /srv/data/g2.txt /seen"]
+`;
+
 describe('rootless, with only the user id mapped (no /etc/subuid range)', () => {
   let user: OtherUser;
   beforeAll(() => {
@@ -171,6 +186,22 @@ describe('rootless, with only the user id mapped (no /etc/subuid range)', () => 
     expect(await sha(b.rootless)).toBe(await sha(b.root));
     await docker(['load', '-i', b.rootless]);
     expect((await docker(['run', '--rm', tag])).stdout).toBe(await readFile(join(SEED, 'index.js'), 'utf8'));
+    await docker(['rmi', tag]);
+  }, 180_000);
+
+  it('COPY --chown, COPY --from and RUN over kept owners give the diffIDs of a root build', async () => {
+    const ctx = await context('single-owners', {
+      Dockerfile: KEPT_OWNERS_DOCKERFILE,
+      'greeting.txt': 'hello\n',
+    });
+    const tag = 'strata-e2e-rootless-single-owners:1';
+    const b = await buildBoth(user, 'owners', ctx, tag);
+    expect(await diffIds(b.rootless)).toEqual(await diffIds(b.root));
+    expect(await sha(b.rootless)).toBe(await sha(b.root));
+    await docker(['load', '-i', b.rootless]);
+    expect((await docker(['run', '--rm', tag])).stdout.trim()).toBe(
+      ['0:0 /home/app', '1000:1000 /home/app/greeting.txt', '7:8 /srv/data/g2.txt', '0:0 /seen'].join('\n'),
+    );
     await docker(['rmi', tag]);
   }, 180_000);
 
