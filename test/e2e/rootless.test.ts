@@ -11,11 +11,12 @@ import { createHash } from 'node:crypto';
 import { chmod, chown, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { importBusybox } from '../helpers/busybox-base.js';
 import { strataOk } from '../helpers/cli.js';
-import { copyCliForOtherUsers, docker, requireDocker, useTempDirs } from './helpers/index.js';
+import { copyCliForOtherUsers, docker, requireDocker, requireTool, useTempDirs } from './helpers/index.js';
 import { type OtherUser, runAs, runAsOk, singleIdUser, subuidUser } from './helpers/other-user.js';
+import { startRegistry } from './helpers/registry.js';
 
 const SEED = fileURLToPath(new URL('../samples/seed-busybox/', import.meta.url));
 const EPOCH = { SOURCE_DATE_EPOCH: '1700000000' };
@@ -122,6 +123,17 @@ const OWNERS_EXPECTED = [
   'd',
 ].join('\n');
 
+/** One step per RUN mount type; each prints what the test looks for. */
+const MOUNTS_DOCKERFILE = `FROM busybox
+RUN --mount=type=secret,id=tok cat /run/secrets/tok | grep -q s3cret && echo secret-ok
+RUN --mount=type=secret,id=tok,env=TOK test "$TOK" = s3cret && echo secret-env-ok
+RUN --mount=type=tmpfs,target=/scratch echo x > /scratch/y && echo tmpfs-ok
+RUN --mount=type=bind,target=/ctx cat /ctx/data.txt
+RUN --mount=type=cache,target=/c,uid=1000,gid=1000 echo "cache-$(stat -c %u /c)"
+RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo ssh-ok
+RUN --network=none test "$(sed -n '3,$p' /proc/net/dev | cut -d: -f1 | tr -d ' ')" = lo && echo lo-only
+`;
+
 describe('rootless, with subordinate ids (/etc/subuid)', () => {
   let user: OtherUser;
   beforeAll(() => {
@@ -216,5 +228,108 @@ describe('rootless, with only the user id mapped (no /etc/subuid range)', () => 
     expect(r.stderr).toMatch(/subordinate ids/);
     expect(r.stderr).toMatch(/usermod --add-subuids/);
     expect(r.stderr).not.toMatch(/EPERM|EINVAL|internal error/);
+  }, 120_000);
+});
+
+describe('rootless: RUN mounts, push and pull', () => {
+  it('secret, tmpfs, bind, cache (with an owner) and ssh mounts run; network none gets its own lo', async () => {
+    const user = subuidUser();
+    const ctx = await context('mounts', {
+      Dockerfile: MOUNTS_DOCKERFILE,
+      'data.txt': 'from the context\n',
+    });
+    const dir = await userDir(user, 'mounts');
+    await writeFile(join(dir, 'secret.txt'), 's3cret');
+    await chown(join(dir, 'secret.txt'), user.uid, user.gid);
+    const agent = join(dir, 'agent.sock');
+    const ids = [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'];
+    const started = execFileSync('setpriv', [...ids, requireTool('ssh-agent'), '-a', agent], {
+      encoding: 'utf8',
+    });
+    const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(started)?.[1]);
+    onTestFinished(() => {
+      if (agentPid > 0) process.kill(agentPid);
+    });
+    const store = join(dir, 'store');
+    await runAsOk(user, cli, ['load', '--root', store, '-i', baseTar]);
+    const args = [
+      'build',
+      '--root',
+      store,
+      '--progress',
+      'plain',
+      '--secret',
+      `id=tok,src=${join(dir, 'secret.txt')}`,
+    ];
+    const r = await runAsOk(user, cli, [...args, '--ssh', `default=${agent}`, ctx]);
+    for (const line of [
+      'secret-ok',
+      'secret-env-ok',
+      'tmpfs-ok',
+      'from the context',
+      'cache-1000',
+      'ssh-ok',
+      'lo-only',
+    ])
+      expect(r.stderr).toContain(line);
+  }, 180_000);
+
+  it('an image pushed by one rootless user and pulled by another keeps its owners', async () => {
+    const registry = await startRegistry();
+    try {
+      const pusher = subuidUser();
+      const puller = singleIdUser();
+      const ctx = await context('push', { Dockerfile: OWNERS_DOCKERFILE, 'greeting.txt': 'hello\n' });
+      const src = join(await userDir(pusher, 'push'), 'store');
+      await runAsOk(pusher, cli, ['load', '--root', src, '-i', baseTar]);
+      const ref = `${registry.host}/rootless/owners:1`;
+      await runAsOk(pusher, cli, ['build', '--root', src, '-q', '-t', ref, ctx]);
+      await runAsOk(pusher, cli, ['push', '--root', src, ref]);
+      const dstDir = await userDir(puller, 'pull');
+      await runAsOk(puller, cli, ['pull', '--root', join(dstDir, 'store'), ref]);
+      const ids = async (u: OtherUser, root: string) =>
+        (
+          await runAsOk(u, cli, [
+            'inspect',
+            '--root',
+            root,
+            '--format',
+            '{{.Id}} {{json .RootFS.Layers}}',
+            ref,
+          ])
+        ).stdout;
+      expect(await ids(puller, join(dstDir, 'store'))).toBe(await ids(pusher, src));
+      const tar = join(dstDir, 'pulled.tar');
+      await runAsOk(puller, cli, ['save', '--root', join(dstDir, 'store'), ref, '-o', tar]);
+      await docker(['load', '-i', tar]);
+      expect((await docker(['run', '--rm', ref])).stdout.trim()).toBe(OWNERS_EXPECTED);
+      await docker(['rmi', ref]);
+    } finally {
+      await registry.stop();
+    }
+  }, 180_000);
+});
+
+describe('rootless: what it cannot do is refused with the reason', () => {
+  it('an image with a device node is refused at load, naming the node and why', async () => {
+    const user = subuidUser();
+    // A one-layer image holding /dev/null-like char device 1:3, made by root.
+    const rootfs = join(await tmp(), 'dev.tar');
+    execFileSync('python3', [
+      '-c',
+      'import tarfile,sys\nt=tarfile.open(sys.argv[1],"w")\nfor n,k in (("dev",tarfile.DIRTYPE),("dev/null",tarfile.CHRTYPE)):\n i=tarfile.TarInfo(n); i.type=k; i.mode=0o755 if k==tarfile.DIRTYPE else 0o666; i.devmajor=1; i.devminor=3; t.addfile(i)\nt.close()',
+      rootfs,
+    ]);
+    const rootStore = await tmp();
+    await strataOk(['import', '--root', rootStore, rootfs, 'with-device:1']);
+    const saved = join(work, 'with-device.tar');
+    await strataOk(['save', '--root', rootStore, 'with-device:1', '-o', saved]);
+    await chmod(saved, 0o644);
+    const dir = await userDir(user, 'device');
+    const r = await runAs(user, cli, ['load', '--root', join(dir, 'store'), '-i', saved]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('"dev/null" is a char device node (1:3)');
+    expect(r.stderr).toContain('a rootless build cannot create device nodes');
+    expect(r.stderr).not.toMatch(/EPERM|internal error/);
   }, 120_000);
 });
