@@ -9,7 +9,7 @@
  * and 1..N to the range; without them only 0 is mapped (the user itself), and strata keeps
  * the other owners in metadata (core/fs/owner-xattr.ts).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, writeSync } from 'node:fs';
 import { constants as osConstants, userInfo } from 'node:os';
 import type { Io } from './io.js';
@@ -68,6 +68,11 @@ export function wantsUserNamespace(command: string, env: NodeJS.ProcessEnv): boo
   return env.STRATA_ROOTLESS !== 'off';
 }
 
+/** True when a seccomp filter applies to this process (/proc/self/status `Seccomp: 2`). */
+function underSeccompFilter(): boolean {
+  return /^Seccomp:\s*2$/m.test(readText('/proc/self/status'));
+}
+
 /** Called first thing in the child: tells the parent the namespace exists. */
 export function reportReady(env: NodeJS.ProcessEnv): void {
   const fd = Number(env[READY_FD_ENV]);
@@ -87,6 +92,21 @@ export function reportReady(env: NodeJS.ProcessEnv): void {
  * unshare's own message.
  */
 export function runInUserNamespace(entry: string, argv: string[], io: Io): Promise<number> {
+  // Under a seccomp filter (a container's default profile) unshare(CLONE_NEWUSER) may be
+  // refused, and util-linux 2.38's unshare then hangs when it was asked for --map-users. A
+  // probe without maps fails fast instead; without a filter it is not needed.
+  if (underSeccompFilter()) {
+    const probe = spawnSync('unshare', ['--user', 'true'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      io.stderr.write(
+        `strata: rootless: cannot create a user namespace here: ${(probe.stderr || String(probe.error ?? '')).trim()}\n` +
+          '  in a container run it with --security-opt seccomp=unconfined --security-opt systempaths=unconfined\n' +
+          '  (and apparmor=unconfined where AppArmor is on), or as root with --isolation=chroot\n' +
+          '  (README "Rootless and CI")\n',
+      );
+      return Promise.resolve(6);
+    }
+  }
   const { args } = unshareArgs();
   const env = { ...io.env, [READY_FD_ENV]: '3' };
   const child = spawn('unshare', [...args, '--', process.execPath, entry, ...argv], {

@@ -8,7 +8,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-PACKAGES=(runc busybox-static docker.io skopeo umoci docker-registry buildah debootstrap attr iproute2 chromium)
+PACKAGES=(runc busybox-static docker.io skopeo umoci docker-registry buildah debootstrap attr iproute2 chromium uidmap util-linux openssh-client)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -80,6 +80,7 @@ export async function execRun(
   // Cache-mount locks and ssh relays: released when the step ends, however it ends.
   const held: { release(): Promise<void> }[] = [];
   const tail: string[] = [];
+  let failed = false;
   try {
     const env = [...runEnv(state), ...rc.extraEnv];
     const mounts: RunMount[] = [];
@@ -125,9 +126,15 @@ export async function execRun(
       );
     }
     return { snapshotter: result.snapshotter };
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
     for (const h of held) await h.release();
-    await rm(stepDir, { recursive: true, force: true });
+    // A leftover the step's own failure explains must not replace that failure.
+    await rm(stepDir, { recursive: true, force: true }).catch((err) => {
+      if (!failed) throw err;
+    });
   }
 }
 

@@ -13,7 +13,7 @@ import type { BigIntStats, Stats } from 'node:fs';
 import { linkSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { InternalError, InvalidInputError, NoSpaceError } from '../oci/errors.js';
+import { InternalError, InvalidInputError, NoSpaceError, RuntimeMissingError } from '../oci/errors.js';
 import { idMode } from './id-mode.js';
 
 type Xattr = typeof import('@napi-rs/xattr');
@@ -128,6 +128,14 @@ export async function mknod(
     const stderr = String((err as { stderr?: string }).stderr ?? '');
     if (/No space left/.test(stderr))
       throw new NoSpaceError(`create device ${p}: no space left`, { cause: err });
+    if (kind === 'c' && major === 0 && minor === 0 && idMode().kind !== 'root') {
+      // A user namespace may make overlay's 0:0 whiteout, but not on every filesystem: not
+      // on overlayfs itself, which is what a container's own root is.
+      throw new RuntimeMissingError(
+        `create whiteout ${p}: the kernel refused a 0:0 device on this filesystem in a rootless build (${stderr.trim()}); keep the store on a real filesystem (in a container: a volume, e.g. docker run -v strata:/home/strata/.local/share/strata, README "Rootless and CI")`,
+        { cause: err },
+      );
+    }
     throw new InternalError(`create device ${p}: mknod failed (root needed): ${stderr.trim()}`, {
       cause: err,
     });

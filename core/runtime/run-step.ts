@@ -319,9 +319,21 @@ async function runContainer(
   const code = await exited;
   if (code !== 0 && !signal.aborted) {
     const err = await runcError(log);
-    if (err) throw new RunFailedError(`run step: runc failed to run the container: ${err}`);
+    if (err)
+      throw new RunFailedError(
+        `run step: runc failed to run the container: ${err}${runcHint(err, rootless)}`,
+      );
   }
   return code;
+}
+
+/**
+ * What to do about a runc failure a rootless build in a container meets: a new /proc is
+ * refused while the container's own /proc has masked paths (mount_too_revealing).
+ */
+function runcHint(err: string, rootless: boolean): string {
+  if (!rootless || !/mounting "proc"/.test(err)) return '';
+  return ' (in a container, run it with --security-opt systempaths=unconfined so a step can mount its own /proc; README "Rootless and CI")';
 }
 
 /** The last error runc logged, if any; a command's own non-zero exit logs none. */
