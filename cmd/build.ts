@@ -24,6 +24,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o', multiple: true },
   secret: { type: 'string', multiple: true },
   allow: { type: 'string', multiple: true },
+  isolation: { type: 'string' },
   ssh: { type: 'string', multiple: true },
   platform: { type: 'string' },
   'dry-run': { type: 'boolean' },
@@ -122,6 +123,11 @@ export async function run(args: string[], io: Io): Promise<number> {
       throw new InvalidInputError(`--allow ${JSON.stringify(a)}: the one entitlement is security.insecure`);
   }
   const ssh = await parseSsh(values.ssh ?? [], io.env);
+  // BuildKit/buildah's word: how RUN steps are isolated. STRATA_ISOLATION sets the default,
+  // so a CI image can say it once.
+  const isolation = values.isolation ?? io.env.STRATA_ISOLATION ?? 'runc';
+  if (isolation !== 'runc' && isolation !== 'chroot')
+    throw new InvalidInputError(`--isolation ${JSON.stringify(isolation)}: want runc or chroot`);
   // BuildKit's build-arg, or the environment variable as buildx passes it on; given either
   // way, a stage that declares `ARG SOURCE_DATE_EPOCH` sees it (and its RUN steps too).
   const buildArgs = parseBuildArgs(values['build-arg'], io.env);
@@ -151,6 +157,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       dryRun: values['dry-run'] ?? false,
       secrets,
       allow: values.allow ?? [],
+      isolation,
       ssh,
       platform: values.platform ?? hostPlatform(),
       sourceDateEpoch: epoch,

@@ -66,7 +66,7 @@ const SYNOPSIS: Record<string, string> = {
   build:
     '[-f FILE] [-t NAME:TAG]... [--target T] [--build-arg K[=V]]... [--no-cache] [--early-cutoff] [--pull]\n' +
     '       [--progress auto|plain|tty|quiet] [-q] [--output type=docker|oci,dest=FILE[,rewrite-timestamp=true]|type=oci-dir,dest=DIR|type=local,dest=DIR]\n' +
-    '       [--secret id=ID,src=FILE|env=VAR]... [--ssh ID[=SOCKET]]... [--allow security.insecure]\n' +
+    '       [--secret id=ID,src=FILE|env=VAR]... [--ssh ID[=SOCKET]]... [--allow security.insecure] [--isolation runc|chroot]\n' +
     '       [--build-context NAME=docker-image://REF|oci-layout://DIR[:TAG|@DIGEST]|DIR]...\n' +
     '       [--cache-from SPEC]... [--cache-to SPEC]... [--push] [--insecure-registry HOST]...\n' +
     '       [--platform P] [--dry-run] [--explain] CONTEXT',

@@ -47,6 +47,8 @@ export interface RunContext {
   stageIdentity(from: NonNullable<GraphMount['from']>): Promise<string>;
   onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void;
   signal?: AbortSignal;
+  /** How RUN steps are isolated (`strata build --isolation`); default runc. */
+  isolation?: 'runc' | 'chroot';
   /** Entitlements granted with `strata build --allow` (BuildKit's names). */
   allow: ReadonlySet<string>;
   /** SSH agent sockets by id (`strata build --ssh`). */
@@ -111,6 +113,7 @@ export async function execRun(
       mounts,
       network: ins.network,
       security: ins.security,
+      isolation: rc.isolation,
       hostname: 'strata',
       onOutput: (stream, chunk) => {
         for (const line of chunk.toString().split('\n')) if (line) tail.push(line);

@@ -26,6 +26,8 @@ export interface RunnerDeps {
   /** This build's private directory on the store's filesystem (overlay work dirs live there). */
   tmpDir: string;
   secrets: Map<string, SecretSource>;
+  /** `--isolation`: how RUN steps run (runc, or chroot where no namespace can be made). */
+  isolation?: 'runc' | 'chroot';
   /** Entitlements granted with `--allow`. */
   allow: ReadonlySet<string>;
   /** Agent sockets by id (`--ssh`). */
@@ -99,6 +101,7 @@ export function makeRunners(d: RunnerDeps): StepRunners {
         contextDir: d.ctx.root,
         secrets: d.secrets,
         allow: d.allow,
+        isolation: d.isolation,
         ssh: d.ssh,
         hostEnv: d.env,
         extraEnv: d.extraEnv,

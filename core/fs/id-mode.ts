@@ -56,6 +56,23 @@ export function idMode(): IdMode {
   return (cached = { kind: 'userns', uids, gids: readMap('/proc/self/gid_map') });
 }
 
+let sysAdmin: boolean | undefined;
+
+/**
+ * True when this process holds CAP_SYS_ADMIN (in its own namespace): what overlay mounts and
+ * trusted.* xattrs need. Root in a default Docker container does not.
+ */
+export function hasSysAdmin(): boolean {
+  if (sysAdmin !== undefined) return sysAdmin;
+  try {
+    const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    sysAdmin = eff !== undefined && ((BigInt(`0x${eff}`) >> 21n) & 1n) === 1n;
+  } catch {
+    sysAdmin = true;
+  }
+  return sysAdmin;
+}
+
 /** True when `id` is mapped in `ranges` (so a file can be owned by it here). */
 export function idMapped(ranges: IdRange[], id: number): boolean {
   return ranges.some((r) => id >= r.inside && id < r.inside + r.count);

@@ -14,7 +14,7 @@ import { linkSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { InternalError, InvalidInputError, NoSpaceError, RuntimeMissingError } from '../oci/errors.js';
-import { idMode } from './id-mode.js';
+import { hasSysAdmin, idMode } from './id-mode.js';
 
 type Xattr = typeof import('@napi-rs/xattr');
 let xattrBinding: Xattr | undefined;
@@ -32,11 +32,12 @@ export const USER_OPAQUE_XATTR = 'user.overlay.opaque';
 
 /**
  * The opaque xattr this process writes: the trusted form as real root; the user form
- * otherwise, which is the only one a user namespace may set and the one overlay reads
- * when mounted there with `userxattr` (core/runtime/overlay.ts). Readers accept both.
+ * otherwise, which is the only one a user namespace (or root without CAP_SYS_ADMIN, in a
+ * default container) may set, and the one overlay reads when mounted in a user namespace
+ * with `userxattr` (core/runtime/overlay.ts). Readers accept both.
  */
 export function opaqueXattr(): string {
-  return idMode().kind === 'root' ? OPAQUE_XATTR : USER_OPAQUE_XATTR;
+  return idMode().kind === 'root' && hasSysAdmin() ? OPAQUE_XATTR : USER_OPAQUE_XATTR;
 }
 export const CAPABILITY_XATTR = 'security.capability';
 export const WHITEOUT_PREFIX = '.wh.';
@@ -128,11 +129,11 @@ export async function mknod(
     const stderr = String((err as { stderr?: string }).stderr ?? '');
     if (/No space left/.test(stderr))
       throw new NoSpaceError(`create device ${p}: no space left`, { cause: err });
-    if (kind === 'c' && major === 0 && minor === 0 && idMode().kind !== 'root') {
-      // A user namespace may make overlay's 0:0 whiteout, but not on every filesystem: not
-      // on overlayfs itself, which is what a container's own root is.
+    if (kind === 'c' && major === 0 && minor === 0) {
+      // Root, or a user namespace, may make overlay's 0:0 whiteout, but not on every
+      // filesystem: not on overlayfs itself, which is what a container's own root is.
       throw new RuntimeMissingError(
-        `create whiteout ${p}: the kernel refused a 0:0 device on this filesystem in a rootless build (${stderr.trim()}); keep the store on a real filesystem (in a container: a volume, e.g. docker run -v strata:/home/strata/.local/share/strata, README "Rootless and CI")`,
+        `create whiteout ${p}: the kernel refused a 0:0 device on this filesystem (${stderr.trim()}); keep the store on a real filesystem (in a container: a volume, e.g. docker run -v strata:/home/strata/.local/share/strata, README "Rootless and CI")`,
         { cause: err },
       );
     }

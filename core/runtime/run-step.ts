@@ -57,6 +57,12 @@ export interface RunStepOptions {
   snapshotter?: 'auto' | 'overlay' | 'copy';
   /** runc binary; default the one on PATH. Either way it passes the version gate first. */
   runc?: string;
+  /**
+   * 'runc' (default): a sandbox of namespaces, seccomp and capabilities. 'chroot': no
+   * namespaces at all, for a container that cannot make any; the container is the sandbox
+   * (chroot-step.ts).
+   */
+  isolation?: 'runc' | 'chroot';
   /** runc --root; default defaultRuncRoot() (per user when not root). `cleanupStale` must be given the same. */
   runcRoot?: string;
 }
@@ -99,6 +105,7 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
   }
   assertSafeCwd(o.cwd);
   o.signal?.throwIfAborted();
+  if (o.isolation === 'chroot') return (await import('./chroot-step.js')).runChrootStep(o);
   const runc = await gatedRunc(o.runc);
   const runcRoot = o.runcRoot ?? defaultRuncRoot();
   const mode = idMode();

@@ -12,7 +12,7 @@ import { chmod, chown, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { importBusybox } from '../helpers/busybox-base.js';
+import { busyboxArchive } from '../helpers/busybox-base.js';
 import { strataOk } from '../helpers/cli.js';
 import { copyCliForOtherUsers, docker, requireDocker, requireTool, useTempDirs } from './helpers/index.js';
 import { type OtherUser, runAs, runAsOk, singleIdUser, subuidUser } from './helpers/other-user.js';
@@ -33,11 +33,8 @@ beforeAll(async () => {
   await mkdir(join(work, 'cli'));
   cli = await copyCliForOtherUsers(join(work, 'cli'));
   // One base image for every store: made once by root, saved, loaded by each user.
-  const baseStore = await tmp();
-  await importBusybox(baseStore);
   baseTar = join(work, 'busybox.tar');
-  await strataOk(['save', '--root', baseStore, 'busybox:latest', '-o', baseTar]);
-  await chmod(baseTar, 0o644);
+  await busyboxArchive(baseTar);
 }, 120_000);
 
 /** A directory of the user's own under `work`. */
