@@ -3,7 +3,10 @@
  * `npm run bench`: strata side by side with `DOCKER_BUILDKIT=1 docker build` and
  * `buildah bud --layers`, in the same run, on the same contexts and base images.
  *
- *   node scripts/bench.mjs [--runs N] [--quick] [--only a,b] [--no-peers] [--keep]
+ *   node scripts/bench.mjs [--runs N] [--quick] [--only a,b] [--no-peers] [--no-rootless] [--keep]
+ *
+ * Unless --no-rootless, strata also runs as an unprivileged user (rootless-builder.mjs) on
+ * a few workloads, for the rootless/root rows.
  *
  * Per workload and builder: cold build(s), then N no-op rebuilds, then N rebuilds each after
  * one change, then N exports where the workload has them. Medians, strata/peer ratios and
@@ -22,6 +25,7 @@ import { measure, median, rssMethod } from './bench/measure.mjs';
 import { parsePlainSteps } from './bench/plain-steps.mjs';
 import { benchRegistry, REGISTRY_BIN } from './bench/registry.mjs';
 import { markdownReport } from './bench/report.mjs';
+import { strataRootlessBuilder } from './bench/rootless-builder.mjs';
 import { REPO, runCommand, STRATA_BIN } from './bench/strata-cli.mjs';
 import { generatedDockerfile, manyFiles, WORKLOADS } from './bench/workloads.mjs';
 
@@ -30,6 +34,7 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '5' },
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
+    'no-rootless': { type: 'boolean' },
     'no-peers': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
@@ -67,7 +72,7 @@ async function timedBuild(builder, wl, ctx, phase) {
     say(
       `   ${builder.id} ${wl.id} ${phase}: FAILED (exit ${m.code})\n${`${m.stdout}${m.stderr}`.trim().split('\n').slice(-15).join('\n')}`,
     );
-  } else if (builder.id === 'strata' && phase === 'noop') {
+  } else if (builder.id.startsWith('strata') && phase === 'noop') {
     const ran = parsePlainSteps(m.stderr + m.stdout).filter((s) => !s.hit);
     if (ran.length)
       results.notes.push(`strata ${wl.id} no-op rebuild ran ${ran.map((s) => s.name).join(', ')}`);
@@ -82,6 +87,7 @@ async function benchWorkload(wl, builders) {
   results.workloads[wl.id] = {};
   let changeNo = 0;
   for (const b of builders) {
+    if (b.only && !b.only.has(wl.id)) continue;
     const rec = {};
     results.workloads[wl.id][b.id] = rec;
     const coldRuns = wl.phases.includes('cold') ? (wl.coldRuns ?? RUNS) : 1;
@@ -212,6 +218,17 @@ async function main() {
       await peer.init(needs, bases);
       builders.push(peer);
       results.peers.push({ id: peer.id, label: peer.label });
+    }
+  }
+  if (!opts['no-rootless']) {
+    const rootless = await strataRootlessBuilder(work);
+    if (rootless.unavailable) {
+      say(`rootless strata: not run (${rootless.unavailable})`);
+      results.notes.push(`rootless strata not run: ${rootless.unavailable}`);
+    } else {
+      await rootless.init(needs, bases);
+      builders.push(rootless);
+      results.rootless = { label: rootless.label };
     }
   }
   try {

@@ -26,6 +26,14 @@ else
   echo "setup: system packages present"
 fi
 
+# The unprivileged user the rootless tests and bench rows run strata as (issue 16), with a
+# subordinate id range so its user namespace maps 65536 ids.
+if [[ "$(id -u)" -eq 0 ]]; then
+  id strata-rootless >/dev/null 2>&1 || useradd --create-home --shell /bin/sh strata-rootless
+  grep -q '^strata-rootless:' /etc/subuid 2>/dev/null \
+    || usermod --add-subuids 2000000-2065535 --add-subgids 2000000-2065535 strata-rootless
+fi
+
 if [[ "${STRATA_SETUP_FORCE_NPM:-0}" == 1 || ! -f node_modules/.package-lock.json \
   || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci"
