@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, chown, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { busyboxArchive } from '../helpers/busybox-base.js';
@@ -19,6 +19,7 @@ import { type OtherUser, runAs, runAsOk, singleIdUser, subuidUser } from './help
 import { startRegistry } from './helpers/registry.js';
 
 const SEED = fileURLToPath(new URL('../samples/seed-busybox/', import.meta.url));
+const STRATA_LAUNCHER = fileURLToPath(new URL('../../dist/cmd/strata', import.meta.url));
 const EPOCH = { SOURCE_DATE_EPOCH: '1700000000' };
 const tmp = useTempDirs('strata-rootless-');
 
@@ -152,6 +153,28 @@ describe('rootless, with subordinate ids (/etc/subuid)', () => {
       await docker(['rmi', tag]);
     }, 180_000);
   }
+
+  it('the strata launcher (which enters the namespace itself) builds what the Node entry builds', async () => {
+    // cmd/strata.sh takes the namespace step before Node starts; main.js does it from Node.
+    const launcher = join(dirname(cli), 'strata');
+    await cp(STRATA_LAUNCHER, launcher);
+    await chmod(launcher, 0o755);
+    const ctx = await context('launcher', { Dockerfile: OWNERS_DOCKERFILE, 'greeting.txt': 'hello\n' });
+    const ids: string[] = [];
+    for (const [name, entry] of [
+      ['launcher-sh', launcher],
+      ['launcher-node', cli],
+    ] as const) {
+      const store = join(await userDir(user, name), 'store');
+      await runAsOk(user, entry, ['load', '--root', store, '-i', baseTar]);
+      await runAsOk(user, entry, ['build', '--root', store, '-q', '-t', 'l:1', ctx], { env: EPOCH });
+      const out = join(await userDir(user, `${name}-out`), 'image.tar');
+      const save = ['--output', `type=docker,dest=${out},rewrite-timestamp=true`];
+      await runAsOk(user, entry, ['build', '--root', store, '-q', '-t', 'l:1', ...save, ctx], { env: EPOCH });
+      ids.push(await sha(out));
+    }
+    expect(ids[0]).toBe(ids[1]);
+  }, 180_000);
 
   it('COPY --chown, USER, a cache mount and RUN chown give the diffIDs of a root build', async () => {
     const ctx = await context('owners', { Dockerfile: OWNERS_DOCKERFILE, 'greeting.txt': 'hello\n' });

@@ -79,7 +79,8 @@ export interface UserRun {
 
 /**
  * Runs `node cli args` as `user` (its uid, gid and no other groups; HOME set, the rest of
- * the environment this process's). Never throws for a non-zero exit.
+ * the environment this process's), or `cli args` when `cli` is the sh launcher (a path not
+ * ending in .js). Never throws for a non-zero exit.
  */
 export function runAs(
   user: OtherUser,
@@ -91,7 +92,8 @@ export function runAs(
   delete env.XDG_RUNTIME_DIR; // root's; the user gets its own fallback
   const setpriv = [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups'];
   return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', [...setpriv, process.execPath, cli, ...args], {
+    const argv = cli.endsWith('.js') ? [process.execPath, cli, ...args] : [cli, ...args];
+    const child = spawn('setpriv', [...setpriv, ...argv], {
       env,
       cwd: opts.cwd ?? '/',
       stdio: ['ignore', 'pipe', 'pipe'],
