@@ -7,7 +7,7 @@
  * The namespace is made by util-linux `unshare`: with subordinate ranges in /etc/subuid and
  * /etc/subgid (and the setuid newuidmap/newgidmap of the uidmap package) it maps 0 to the user
  * and 1..N to the range; without them only 0 is mapped (the user itself), and strata keeps
- * the other owners in metadata (core/fs/owner-xattr.ts).
+ * the other owners in metadata (core/fs/kept-owner.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, writeSync } from 'node:fs';

@@ -20,7 +20,7 @@ import type { FileEntry } from '../fs/file-entry.js';
 import { keptOwner, setOwnerSync } from '../fs/kept-owner.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import { copyWalked, copyWalkedSync, inodeOfStatKey } from '../fs/open-walked.js';
-import { InvalidInputError, NoSpaceError } from '../oci/errors.js';
+import { InvalidInputError, NoSpaceError, StrataError } from '../oci/errors.js';
 import { type ChmodFn, parseChmod } from './chmod-spec.js';
 import { planDestination } from './dest-rules.js';
 import { LayerSource } from './layer-source.js';
@@ -280,6 +280,8 @@ function makeSpecial(e: FileEntry, host: string, mode: number): void {
 }
 
 function wrap(target: string, err: unknown): Error {
+  // strata's own refusals (a rootless build that cannot keep an owner) already say why.
+  if (err instanceof StrataError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT')
     return new NoSpaceError(`copy: write ${target}: no space left on device`, { cause: err });

@@ -42,6 +42,14 @@ export function setOwnerSync(
   gid: number,
   kind: { symlink: boolean; fd?: number },
 ): void {
+  const mode = idMode();
+  if (mode.kind === 'user') {
+    // STRATA_ROOTLESS=off (or a command strata did not move into a namespace): only what
+    // needs no other owner works; say so instead of failing with EPERM from lchown.
+    throw new RuntimeMissingError(
+      `set owner ${uid}:${gid} of ${p}: strata runs as uid ${mode.uid} outside a user namespace (STRATA_ROOTLESS=off?), where files cannot be given to other ids; unset STRATA_ROOTLESS to build rootless, or run as root`,
+    );
+  }
   if (canOwn(uid, gid)) {
     if (kind.fd !== undefined) fchownSync(kind.fd, uid, gid);
     else lchownSync(p, uid, gid);

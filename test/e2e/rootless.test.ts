@@ -8,7 +8,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, chown, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -331,6 +331,17 @@ describe('rootless: RUN mounts, push and pull', () => {
 });
 
 describe('rootless: what it cannot do is refused with the reason', () => {
+  it('STRATA_ROOTLESS=off: a COPY that needs root ownership is refused naming why, the store as before', async () => {
+    const user = singleIdUser();
+    const ctx = await context('off', { Dockerfile: 'FROM scratch\nCOPY a.txt /a.txt\n', 'a.txt': 'a\n' });
+    const store = join(await userDir(user, 'off'), 'store');
+    const r = await runAs(user, cli, ['build', '--root', store, ctx], { env: { STRATA_ROOTLESS: 'off' } });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('outside a user namespace (STRATA_ROOTLESS=off?)');
+    expect(r.stderr).not.toMatch(/EPERM|internal error/);
+    expect((await readdir(join(store, 'layers'))).filter((n) => !n.startsWith('.'))).toEqual([]);
+  }, 60_000);
+
   it('an image with a device node is refused at load, naming the node and why', async () => {
     const user = subuidUser();
     // A one-layer image holding /dev/null-like char device 1:3, made by root.
