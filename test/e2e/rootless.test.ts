@@ -364,3 +364,39 @@ describe('rootless: what it cannot do is refused with the reason', () => {
     expect(r.stderr).not.toMatch(/EPERM|internal error/);
   }, 120_000);
 });
+
+describe('rootless: apt-get in a RUN step', () => {
+  it('installs a Debian package as root inside, with the owners apt gives (_apt)', async () => {
+    const user = subuidUser();
+    requireTool('debootstrap');
+    // The Debian bookworm base of samples/base (cached after its first run), saved by root.
+    const rootStore = await tmp();
+    execFileSync(
+      'bash',
+      [fileURLToPath(new URL('../../samples/base/make-node.sh', import.meta.url)), '--root', rootStore],
+      {
+        stdio: 'pipe',
+      },
+    );
+    const base = join(work, 'debian.tar');
+    await strataOk(['save', '--root', rootStore, 'strata-node:bookworm', '-o', base]);
+    await chmod(base, 0o644);
+    const ctx = await context('apt', {
+      Dockerfile:
+        'FROM strata-node:bookworm\nRUN apt-get update -qq && apt-get install -y -qq --no-install-recommends cowsay >/dev/null\n' +
+        'CMD ["sh", "-c", "/usr/games/cowsay moo && stat -c %U /var/cache/apt/archives/partial"]\n',
+    });
+    const dir = await userDir(user, 'apt');
+    const store = ['--root', join(dir, 'store')];
+    await runAsOk(user, cli, ['load', ...store, '-i', base]);
+    const tar = join(dir, 'apt.tar');
+    const tag = 'strata-e2e-rootless-apt:1';
+    const output = ['--output', `type=docker,dest=${tar}`];
+    await runAsOk(user, cli, ['build', ...store, '-q', '-t', tag, ...output, ctx]);
+    await docker(['load', '-i', tar]);
+    const out = (await docker(['run', '--rm', tag])).stdout;
+    expect(out).toContain('< moo >');
+    expect(out.trim().split('\n').at(-1)).toBe('_apt');
+    await docker(['rmi', tag]);
+  }, 300_000);
+});
