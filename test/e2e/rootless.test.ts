@@ -8,6 +8,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +176,34 @@ describe('rootless, with subordinate ids (/etc/subuid)', () => {
     }
     expect(ids[0]).toBe(ids[1]);
   }, 180_000);
+
+  it('--output type=local writes files the user owns and can delete, whatever the image owners', async () => {
+    const ctx = await context('local-out', { Dockerfile: OWNERS_DOCKERFILE, 'greeting.txt': 'hello\n' });
+    const dir = await userDir(user, 'local-out');
+    await runAsOk(user, cli, ['load', '--root', join(dir, 'store'), '-i', baseTar]);
+    const dest = join(dir, 'rootfs');
+    await runAsOk(user, cli, [
+      'build',
+      '--root',
+      join(dir, 'store'),
+      '-q',
+      '--output',
+      `type=local,dest=${dest}`,
+      ctx,
+    ]);
+    expect(await readFile(join(dest, 'home/app/greeting.txt'), 'utf8')).toBe('hello\n');
+    const owners = execFileSync('find', [dest, '-printf', '%U\n'], { encoding: 'utf8' }).trim().split('\n');
+    expect(new Set(owners)).toEqual(new Set([String(user.uid)]));
+    execFileSync('setpriv', [
+      `--reuid=${user.uid}`,
+      `--regid=${user.gid}`,
+      '--clear-groups',
+      'rm',
+      '-rf',
+      dest,
+    ]);
+    expect(existsSync(dest)).toBe(false);
+  }, 120_000);
 
   it('COPY --chown, USER, a cache mount and RUN chown give the diffIDs of a root build', async () => {
     const ctx = await context('owners', { Dockerfile: OWNERS_DOCKERFILE, 'greeting.txt': 'hello\n' });
