@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, chown, cp, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxArchive } from '../helpers/busybox-base.js';
 import { strataOk } from '../helpers/cli.js';
 import { docker, requireDocker, requireRoot, requireTool, useTempDirs } from './helpers/index.js';
@@ -56,6 +56,10 @@ beforeAll(async () => {
   await cp(SEED, ctx, { recursive: true });
   execFileSync('chmod', ['-R', 'a+rX', ctx]);
 }, 600_000);
+
+afterAll(async () => {
+  await docker(['rmi', IMAGE]).catch(() => undefined);
+});
 
 /** A host directory the image's user (uid 1000) owns: a store volume or an output dir. */
 async function dirFor(name: string, uid: number): Promise<string> {
