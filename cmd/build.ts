@@ -29,6 +29,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o', multiple: true },
   secret: { type: 'string', multiple: true },
   allow: { type: 'string', multiple: true },
+  isolation: { type: 'string' },
   ssh: { type: 'string', multiple: true },
   platform: { type: 'string' },
   'dry-run': { type: 'boolean' },
@@ -155,6 +156,15 @@ export async function run(args: string[], io: Io): Promise<number> {
       throw new InvalidInputError(`--allow ${JSON.stringify(a)}: the one entitlement is security.insecure`);
   }
   const ssh = await parseSsh(values.ssh ?? [], io.env);
+  // BuildKit/buildah's word: how RUN steps are isolated. STRATA_ISOLATION sets the default,
+  // so a CI image can say it once.
+  const isolation = values.isolation ?? io.env.STRATA_ISOLATION ?? 'runc';
+  if (isolation !== 'runc' && isolation !== 'chroot')
+    throw new InvalidInputError(`--isolation ${JSON.stringify(isolation)}: want runc or chroot`);
+  if (isolation === 'chroot')
+    io.stderr.write(
+      'strata: --isolation=chroot: RUN steps are not sandboxed; the container strata runs in is the sandbox\n',
+    );
   // BuildKit's build-arg, or the environment variable as buildx passes it on; given either
   // way, a stage that declares `ARG SOURCE_DATE_EPOCH` sees it (and its RUN steps too).
   const buildArgs = parseBuildArgs(values['build-arg'], io.env);
@@ -217,7 +227,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const opts = {
+    const opts: Omit<import('../core/exec/build.js').BuildOptions, 'platform'> = {
       contextDir: resolve(io.cwd, positionals[0]),
       dockerfile: dockerfile.path,
       dockerfileText: dockerfile.text,
@@ -231,6 +241,7 @@ export async function run(args: string[], io: Io): Promise<number> {
       dryRun: values['dry-run'] ?? false,
       secrets,
       allow: values.allow ?? [],
+      isolation,
       ssh,
       network,
       sourceDateEpoch: epoch,

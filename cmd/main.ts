@@ -75,7 +75,7 @@ const SYNOPSIS: Record<string, string> = {
   build:
     '[-f FILE] [-t NAME:TAG]... [--target T] [--build-arg K[=V]]... [--no-cache] [--early-cutoff] [--pull]\n' +
     '       [--progress auto|plain|tty|quiet|rawjson] [-q] [--output type=docker|oci,dest=FILE[,rewrite-timestamp=true]|type=oci-dir,dest=DIR|type=local,dest=DIR]\n' +
-    '       [--secret id=ID,src=FILE|env=VAR]... [--ssh ID[=SOCKET]]... [--allow security.insecure]\n' +
+    '       [--secret id=ID,src=FILE|env=VAR]... [--ssh ID[=SOCKET]]... [--allow security.insecure] [--isolation runc|chroot]\n' +
     '       [--build-context NAME=docker-image://REF|oci-layout://DIR[:TAG|@DIGEST]|DIR]...\n' +
     '       [--cache-from SPEC]... [--cache-to SPEC]... [--push] [--insecure-registry HOST]...\n' +
     '       [--platform P[,P]...] [--network default|host|none] [--dry-run] [--explain] [--iidfile FILE] [--metadata-file FILE] CONTEXT\n' +
@@ -182,8 +182,12 @@ export async function preloadCommands(names: readonly string[]): Promise<void> {
   for (const n of names) await COMMANDS[n]?.load();
 }
 
-/** Runs one CLI invocation; never throws. */
-export async function main(argv: string[], io: Io): Promise<number> {
+/**
+ * Runs one CLI invocation; never throws. `entryPath` (dist/cmd/main.js, given only when this
+ * runs as the process's entry, from the bundle or the snapshot) lets a non-root user's command
+ * run again inside a user namespace (rootless-exec.ts).
+ */
+export async function main(argv: string[], io: Io, entryPath?: string): Promise<number> {
   // STRATA_TIMINGS=1: one line on stderr at exit saying where the time went (timings.ts).
   if (io.env.STRATA_TIMINGS === '1') enableTimings(io.stderr);
   const flags = readGlobalFlags(argv);
@@ -220,6 +224,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         (name === 'build' ? `\n${exitCodeHelp()}` : ''),
     );
     return 0;
+  }
+  if (entryPath !== undefined && typeof process.getuid === 'function' && process.getuid() !== 0) {
+    const rootless = await import('./rootless-exec.js');
+    if (rootless.wantsUserNamespace(name, io.env)) return rootless.runInUserNamespace(entryPath, argv, io);
   }
   try {
     mark('load');
@@ -268,8 +276,10 @@ function isEntry(): boolean {
   }
 }
 if (isEntry()) {
-  adoptDeferredCa(process.env);
-  main(process.argv.slice(2), processIo()).then((code) => {
-    process.exitCode = code;
-  });
+  void (async () => {
+    // Inside the user namespace a parent strata made: tell it so before anything can fail.
+    if (process.env.STRATA_USERNS_READY_FD) (await import('./rootless-exec.js')).reportReady(process.env);
+    adoptDeferredCa(process.env);
+    process.exitCode = await main(process.argv.slice(2), processIo(), fileURLToPath(import.meta.url));
+  })();
 }

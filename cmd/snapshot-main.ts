@@ -61,7 +61,7 @@ startupSnapshot.setDeserializeMainFunction(() => {
     enableTimings(process.stderr);
     count('snapshot');
   }
-  main(args, processIo()).then((code) => {
+  main(args, processIo(), join(dist, 'cmd', 'main.js')).then((code) => {
     process.exitCode = code;
   });
 });

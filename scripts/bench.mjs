@@ -4,7 +4,10 @@
  * `buildah bud --layers`, in the same run, on the same contexts and base images.
  *
  *   node scripts/bench.mjs [--runs N] [--quick] [--only a,b] [--no-peers] [--peers buildkit]
- *                          [--keep] [--scale]
+ *                          [--no-rootless] [--keep] [--scale]
+ *
+ * Unless --no-rootless, strata also runs as an unprivileged user (rootless-builder.mjs) on
+ * a few workloads, for the rootless/root rows.
  *
  * Per workload and builder: cold build(s), then N no-op rebuilds, then N rebuilds each after
  * one change, then N exports where the workload has them. Medians, strata/peer ratios and
@@ -25,6 +28,7 @@ import { parseTimings } from './bench/timings.mjs';
 import { walkFloor } from './bench/walk-floor.mjs';
 import { benchRegistry, REGISTRY_BIN } from './bench/registry.mjs';
 import { markdownReport } from './bench/report.mjs';
+import { strataRootlessBuilder } from './bench/rootless-builder.mjs';
 import { REPO, runCommand, STRATA_BIN } from './bench/strata-cli.mjs';
 import { benchTwoPlatforms, twoPlatformsUnavailable } from './bench/two-platforms.mjs';
 import { BENCH_NS, generatedDockerfile, manyFiles, WORKLOADS } from './bench/workloads.mjs';
@@ -34,6 +38,7 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '5' },
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
+    'no-rootless': { type: 'boolean' },
     'no-peers': { type: 'boolean', default: false },
     // Which peers to run, e.g. `--peers buildkit` (default: buildkit,buildah).
     peers: { type: 'string', default: 'buildkit,buildah' },
@@ -76,7 +81,7 @@ async function timedBuild(builder, wl, ctx, phase) {
     say(
       `   ${builder.id} ${wl.id} ${phase}: FAILED (exit ${m.code})\n${`${m.stdout}${m.stderr}`.trim().split('\n').slice(-15).join('\n')}`,
     );
-  } else if (builder.id === 'strata' && phase === 'noop') {
+  } else if (builder.id.startsWith('strata') && phase === 'noop') {
     const ran = parsePlainSteps(m.stderr + m.stdout).filter((s) => !s.hit);
     if (ran.length)
       results.notes.push(`strata ${wl.id} no-op rebuild ran ${ran.map((s) => s.name).join(', ')}`);
@@ -93,6 +98,7 @@ async function benchWorkload(wl, builders) {
   let changeNo = 0;
   for (const b of builders) {
     if (wl.strataOnly && b.id !== 'strata') continue;
+    if (b.only && !b.only.has(wl.id)) continue;
     const rec = {};
     results.workloads[wl.id][b.id] = rec;
     const coldRuns = wl.phases.includes('cold') ? (wl.coldRuns ?? RUNS) : 1;
@@ -295,6 +301,17 @@ async function main() {
       await peer.init(needs, bases);
       builders.push(peer);
       results.peers.push({ id: peer.id, label: peer.label });
+    }
+  }
+  if (!opts['no-rootless']) {
+    const rootless = await strataRootlessBuilder(work);
+    if (rootless.unavailable) {
+      say(`rootless strata: not run (${rootless.unavailable})`);
+      results.notes.push(`rootless strata not run: ${rootless.unavailable}`);
+    } else {
+      await rootless.init(needs, bases);
+      builders.push(rootless);
+      results.rootless = { label: rootless.label };
     }
   }
   try {

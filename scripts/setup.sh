@@ -21,7 +21,7 @@ done
 cd "$(dirname "$0")/.."
 
 PACKAGES=(runc busybox-static docker.io skopeo umoci docker-registry buildah debootstrap attr iproute2 chromium
-  qemu-user-static binfmt-support)
+  qemu-user-static binfmt-support uidmap util-linux openssh-client)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -37,6 +37,14 @@ if [[ ${#missing[@]} -gt 0 && "${STRATA_SETUP_SKIP_APT:-0}" != 1 ]]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 else
   echo "setup: system packages present"
+fi
+
+# The unprivileged user the rootless tests and bench rows run strata as (issue 16), with a
+# subordinate id range so its user namespace maps 65536 ids.
+if [[ "$(id -u)" -eq 0 ]]; then
+  id strata-rootless >/dev/null 2>&1 || useradd --create-home --shell /bin/sh strata-rootless
+  grep -q '^strata-rootless:' /etc/subuid 2>/dev/null \
+    || usermod --add-subuids 2000000-2065535 --add-subgids 2000000-2065535 strata-rootless
 fi
 
 if [[ "${STRATA_SETUP_FORCE_NPM:-0}" == 1 || ! -f node_modules/.package-lock.json \

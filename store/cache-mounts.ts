@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, chown, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { canOwn, setOwnerSync } from '../core/fs/kept-owner.js';
 import { InvalidInputError } from '../core/oci/index.js';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
 import { dirSize } from './dir-size.js';
@@ -114,7 +115,12 @@ export class CacheMounts {
       if (init.seed) await init.seed(tmp);
       // explicit: mkdir's mode is filtered by umask
       if (!init.seed || init.mode !== undefined) await chmod(tmp, init.mode ?? 0o755);
-      if (init.uid !== undefined || init.gid !== undefined) await chown(tmp, init.uid ?? -1, init.gid ?? -1);
+      if (init.uid !== undefined || init.gid !== undefined) {
+        // A rootless build that cannot own files as these ids keeps them in metadata
+        // (core/fs/kept-owner.ts); its steps run as root, so the directory stays writable.
+        if (canOwn(init.uid ?? 0, init.gid ?? 0)) await chown(tmp, init.uid ?? -1, init.gid ?? -1);
+        else setOwnerSync(tmp, init.uid ?? 0, init.gid ?? 0, { symlink: false });
+      }
       await writeFileAtomic(`${path}.json`, `${JSON.stringify({ id }, null, 2)}\n`);
       await rename(tmp, path);
     } finally {

@@ -1,7 +1,8 @@
 /**
  * Reads the xattrs that belong in a content checksum, BuildKit's filter: drop `system.*`
- * and `security.*` except `security.capability`; also drop `trusted.overlay.*`, which is
- * overlay's bookkeeping (opaque markers) in layer dirs, not file content.
+ * and `security.*` except `security.capability`; also drop `trusted.overlay.*` and
+ * `user.overlay.*`, which are overlay's bookkeeping (opaque markers) in layer dirs, not file
+ * content.
  *
  * The xattr calls themselves are core/diff/overlay-form.ts's (one binding for all of
  * core). Any failure reads as "none": xattrs are rare in build contexts and must not stop a
@@ -12,7 +13,9 @@ import { getXattr, listXattrs } from '../fs/overlay-form.js';
 export function keepXattr(name: string): boolean {
   if (name.startsWith('system.')) return false;
   if (name.startsWith('security.')) return name === 'security.capability';
-  if (name.startsWith('trusted.overlay.')) return false;
+  if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.')) return false;
+  // A rootless build's kept owner (core/fs/kept-owner.ts): the entry's uid/gid, not content.
+  if (name === 'user.strata.owner') return false;
   return true;
 }
 

@@ -8,21 +8,13 @@
  * fresh temp dir beside the staging dir, and is then moved into place. Entries keep the
  * archive's owners unless --chown is given (BuildKit passes its chowner to the untar).
  */
-import {
-  chmodSync,
-  lchownSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { chmodSync, lstatSync, lutimesSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceSet } from '../context/source-set.js';
 import { applyLayer } from '../diff/apply-layer.js';
 import type { SourceMatch } from '../fs/file-entry.js';
+import { keptOwner, setOwnerSync } from '../fs/kept-owner.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import { detectArchive, openDecompressed } from './archive-detect.js';
 import { type CopyOptions, type CopyResult, copyInto, writeEntries } from './copy-into.js';
@@ -133,8 +125,9 @@ async function ensureDir(
 function chownTree(dir: string, uid: number, gid: number): void {
   for (const name of readdirSync(dir)) {
     const p = path.join(dir, name);
-    lchownSync(p, uid, gid);
-    if (lstatSync(p).isDirectory()) chownTree(p, uid, gid);
+    const st = lstatSync(p);
+    setOwnerSync(p, uid, gid, { symlink: st.isSymbolicLink() });
+    if (st.isDirectory()) chownTree(p, uid, gid);
   }
 }
 
@@ -189,7 +182,8 @@ async function mergeInto(src: string, imageDir: string, m: MergeTarget): Promise
       const st = lstatSync(s);
       if (!staged) {
         mkdirSync(d);
-        lchownSync(d, st.uid, st.gid);
+        const o = keptOwner(s, st);
+        setOwnerSync(d, o.uid, o.gid, { symlink: false });
         chmodSync(d, st.mode & 0o7777);
       }
       await mergeInto(s, img, m);

@@ -12,6 +12,7 @@ import type { LayerStack } from '../fs/layer-stack.js';
 import { octalChmod } from './chmod-spec.js';
 import type { Owner } from './copy-into.js';
 import { type DirMeta, WriteTree } from './write-tree.js';
+import { keptOwner } from '../fs/kept-owner.js';
 
 export interface CreatedDirOptions {
   chown?: Owner;
@@ -46,8 +47,7 @@ export function lowerDirMeta(lower: LayerStack | undefined, imagePath: string): 
   if (!hit?.st.isDirectory()) return undefined;
   return {
     mode: Number(hit.st.mode & 0o7777n),
-    uid: Number(hit.st.uid),
-    gid: Number(hit.st.gid),
+    ...keptOwner(hit.abs, hit.st),
     mtime: Number(hit.st.mtimeNs) / 1e9,
   };
 }

@@ -7,9 +7,7 @@ import {
   closeSync,
   constants,
   fchmodSync,
-  fchownSync,
   futimesSync,
-  lchownSync,
   linkSync,
   lutimesSync,
   mkdirSync,
@@ -23,19 +21,28 @@ import {
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { idMode } from '../fs/id-mode.js';
+import { setOwnerSync } from '../fs/kept-owner.js';
 import {
   CAPABILITY_XATTR,
   isWhiteout,
   mknod,
   OPAQUE_MARKER,
-  OPAQUE_XATTR,
+  opaqueXattr,
   reservedName,
   setXattr,
   WHITEOUT_PREFIX,
   WhiteoutMaker,
 } from '../fs/overlay-form.js';
 import type { Digest } from '../oci/digest.js';
-import { InternalError, InvalidInputError, NoSpaceError, SecurityError, StrataError } from '../oci/errors.js';
+import {
+  InternalError,
+  InvalidInputError,
+  NoSpaceError,
+  RuntimeMissingError,
+  SecurityError,
+  StrataError,
+} from '../oci/errors.js';
 import { confinedParent, lstatOrNull, normalizeEntryName } from './confined-path.js';
 import { decompressed } from './decompressed.js';
 import { type TarEntry, TarReader } from './tar-reader.js';
@@ -173,7 +180,7 @@ class Applier {
       case 'symlink':
         this.#clear(abs, rel);
         symlinkSync(e.linkname, abs);
-        if (IS_ROOT) lchownSync(abs, e.uid, e.gid);
+        if (IS_ROOT) setOwnerSync(abs, e.uid, e.gid, { symlink: true });
         lutimesSync(abs, e.mtime, e.mtime);
         this.#made.add(rel);
         return;
@@ -199,7 +206,7 @@ class Applier {
       this.#clear(abs, rel, prev);
       mkdirSync(abs, 0o700);
       // A whiteout from earlier in this tar, then a dir: lower children stay hidden.
-      if (prev !== null && isWhiteout(prev)) setXattr(abs, OPAQUE_XATTR, 'y');
+      if (prev !== null && isWhiteout(prev)) setXattr(abs, opaqueXattr(), 'y');
     }
     this.#dirs.set(rel, e);
   }
@@ -217,7 +224,7 @@ class Applier {
         writing = writeAll(fd, chunk);
       }
       await writing;
-      if (IS_ROOT) fchownSync(fd, e.uid, e.gid); // before chmod: chown clears setuid bits
+      if (IS_ROOT) setOwnerSync(abs, e.uid, e.gid, { symlink: false, fd }); // before chmod: chown clears setuid bits
       fchmodSync(fd, e.mode);
       const cap = e.xattrs.get(CAPABILITY_XATTR);
       if (cap !== undefined && IS_ROOT) setXattr(abs, CAPABILITY_XATTR, cap);
@@ -253,10 +260,15 @@ class Applier {
         `apply layer: char device 0:0 ${JSON.stringify(rel)} would read as a whiteout`,
       );
     }
+    if (e.type !== 'fifo' && idMode().kind !== 'root') {
+      throw new RuntimeMissingError(
+        `apply layer: ${JSON.stringify(rel)} is a ${e.type} device node (${e.devmajor}:${e.devminor}): a rootless build cannot create device nodes (the kernel allows mknod only to real root); build this image as root`,
+      );
+    }
     this.#clear(abs, rel);
     const kind = e.type === 'fifo' ? 'p' : e.type === 'char' ? 'c' : 'b';
     await mknod(abs, kind, e.devmajor, e.devminor, 0o600);
-    if (IS_ROOT) lchownSync(abs, e.uid, e.gid);
+    if (IS_ROOT) setOwnerSync(abs, e.uid, e.gid, { symlink: false });
     chmodSync(abs, e.mode); // abs is the node just made; no component is a symlink
     utimesSync(abs, e.mtime, e.mtime);
     this.#made.add(rel);
@@ -269,7 +281,7 @@ class Applier {
       );
     }
     const parent = confinedParent(this.#root, rel, true) as string;
-    if (base === OPAQUE_MARKER) return setXattr(parent, OPAQUE_XATTR, 'y');
+    if (base === OPAQUE_MARKER) return setXattr(parent, opaqueXattr(), 'y');
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // AUFS metadata (.wh..wh.plnk)
     const name = base.slice(WHITEOUT_PREFIX.length);
     if (name === '..')
@@ -280,7 +292,7 @@ class Applier {
     const st = lstatOrNull(abs);
     // Whiteouts hide lower layers only: what this tar made stays; a dir of it goes opaque.
     if (st !== null) {
-      if (st.isDirectory()) setXattr(abs, OPAQUE_XATTR, 'y');
+      if (st.isDirectory()) setXattr(abs, opaqueXattr(), 'y');
       return;
     }
     await this.#whiteouts.make(abs);
@@ -293,7 +305,7 @@ class Applier {
       if (parent === null) continue;
       const abs = path.join(parent, path.posix.basename(rel));
       if (!lstatOrNull(abs)?.isDirectory()) continue;
-      if (IS_ROOT) lchownSync(abs, e.uid, e.gid);
+      if (IS_ROOT) setOwnerSync(abs, e.uid, e.gid, { symlink: false });
       chmodSync(abs, e.mode);
       utimesSync(abs, e.mtime, e.mtime);
     }

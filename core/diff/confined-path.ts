@@ -9,7 +9,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { isWhiteout, OPAQUE_XATTR, setXattr, WHITEOUT_PREFIX } from '../fs/overlay-form.js';
+import { isWhiteout, opaqueXattr, setXattr, WHITEOUT_PREFIX } from '../fs/overlay-form.js';
 import { InvalidInputError, SecurityError } from '../oci/errors.js';
 
 export const MAX_NAME = 4096;
@@ -80,7 +80,7 @@ export function confinedParent(root: string, rel: string, create: boolean): stri
     if (st !== null) rmSync(cur);
     mkdirSync(cur);
     chmodSync(cur, 0o755); // not left to the umask: the layer's bytes must not depend on it
-    if (st !== null) setXattr(cur, OPAQUE_XATTR, 'y');
+    if (st !== null) setXattr(cur, opaqueXattr(), 'y');
   }
   return cur;
 }

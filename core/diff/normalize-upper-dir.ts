@@ -4,7 +4,14 @@
 import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { LayerStack } from '../fs/layer-stack.js';
-import { isOpaqueDir, isWhiteout, listXattrs, OPAQUE_XATTR, removeXattr } from '../fs/overlay-form.js';
+import {
+  isOpaqueDir,
+  isWhiteout,
+  listXattrs,
+  OPAQUE_XATTR,
+  removeXattr,
+  USER_OPAQUE_XATTR,
+} from '../fs/overlay-form.js';
 import { InvalidInputError } from '../oci/errors.js';
 import { isOverlayXattr, sameEntry, sameMeta } from './entry-compare.js';
 
@@ -18,7 +25,8 @@ import { isOverlayXattr, sameEntry, sameMeta } from './entry-compare.js';
  *   their children are pruned, unless they are opaque;
  * - keeps whiteout devices and opaque markers;
  * - strips overlay's private xattrs (trusted.overlay.origin, impure, ...) from what stays,
- *   except `trusted.overlay.opaque`.
+ *   except the opaque marker (`trusted.overlay.opaque`, or `user.overlay.opaque` from a
+ *   rootless build's overlay).
  * A redirect or metacopy xattr (overlay mounted with redirect_dir/metacopy) cannot be
  * turned into a layer: InvalidInputError. Returns how many entries were removed.
  */
@@ -70,11 +78,11 @@ function visit(
 
 function stripOverlayXattrs(p: string): void {
   for (const n of listXattrs(p)) {
-    if (n === 'trusted.overlay.redirect' || n === 'trusted.overlay.metacopy') {
+    if (/^(trusted|user)\.overlay\.(redirect|metacopy)$/.test(n)) {
       throw new InvalidInputError(
         `normalize upper dir: ${p} has ${n}; mount overlay with redirect_dir=off,metacopy=off`,
       );
     }
-    if (isOverlayXattr(n) && n !== OPAQUE_XATTR) removeXattr(p, n);
+    if (isOverlayXattr(n) && n !== OPAQUE_XATTR && n !== USER_OPAQUE_XATTR) removeXattr(p, n);
   }
 }

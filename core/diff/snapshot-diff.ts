@@ -6,7 +6,6 @@
 import {
   chmodSync,
   copyFileSync,
-  lchownSync,
   linkSync,
   lstatSync,
   lutimesSync,
@@ -18,6 +17,7 @@ import {
   utimesSync,
 } from 'node:fs';
 import path from 'node:path';
+import { keptOwner, setOwnerSync } from '../fs/kept-owner.js';
 import {
   CAPABILITY_XATTR,
   devMajor,
@@ -139,13 +139,13 @@ class Snapshot {
     }
     if (st.isSymbolicLink()) {
       symlinkSync(readlinkSync(src), dst);
-      if (IS_ROOT) lchownSync(dst, st.uid, st.gid);
+      if (IS_ROOT) copyOwner(src, st, dst, true);
       return lutimesSync(dst, st.atime, st.mtime);
     }
     if (st.isFile()) copyFileSync(src, dst);
     else if (st.isFIFO()) await mknod(dst, 'p');
     else await mknod(dst, st.isCharacterDevice() ? 'c' : 'b', devMajor(st.rdev), devMinor(st.rdev));
-    if (IS_ROOT) lchownSync(dst, st.uid, st.gid);
+    if (IS_ROOT) copyOwner(src, st, dst, false);
     chmodSync(dst, st.mode & 0o7777);
     const cap = st.isFile() ? getXattr(src, CAPABILITY_XATTR) : null;
     if (cap !== null) setXattr(dst, CAPABILITY_XATTR, cap);
@@ -155,11 +155,18 @@ class Snapshot {
   /** Dir metadata last, so copying children does not move their mtimes. */
   finishDirs(): void {
     for (const rel of this.#made.reverse()) {
-      const st = lstatSync(path.join(this.after, rel));
+      const src = path.join(this.after, rel);
+      const st = lstatSync(src);
       const dst = path.join(this.out, rel);
-      if (IS_ROOT) lchownSync(dst, st.uid, st.gid);
+      if (IS_ROOT) copyOwner(src, st, dst, false);
       chmodSync(dst, st.mode & 0o7777);
       utimesSync(dst, st.atime, st.mtime);
     }
   }
+}
+
+/** Gives `dst` the owner `src` has as a layer records it (kept-owner xattr included). */
+function copyOwner(src: string, st: Stats, dst: string, symlink: boolean): void {
+  const o = keptOwner(src, st);
+  setOwnerSync(dst, o.uid, o.gid, { symlink });
 }

@@ -5,6 +5,7 @@
 import { close, closeSync, lstatSync, read, readdirSync, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { keptOwner } from '../fs/kept-owner.js';
 import { openWalkedSync, readLinkWalked } from '../fs/open-walked.js';
 import {
   CAPABILITY_XATTR,
@@ -182,11 +183,12 @@ class LayerWalker {
 
   async #entry(p: string, tarName: string, st: Stats): Promise<void> {
     if (isWhiteout(st)) return this.marker(tarName);
+    const owner = keptOwner(p, st);
     const base = {
       name: tarName,
       mode: st.mode & 0o7777,
-      uid: st.uid,
-      gid: st.gid,
+      uid: owner.uid,
+      gid: owner.gid,
       size: 0,
       mtime: this.#mtime(st),
     };

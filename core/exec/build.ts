@@ -59,6 +59,8 @@ export interface BuildOptions {
   secrets: SecretSource[];
   /** `--allow`: entitlements a step may use (`security.insecure` for RUN --security=insecure). */
   allow?: string[];
+  /** `--isolation`: runc (default), or chroot where the container is the sandbox. */
+  isolation?: 'runc' | 'chroot';
   /** `--ssh`: agent sockets for RUN --mount=type=ssh, by id. */
   ssh?: { id: string; socket: string }[];
   /** `--pull`: ask the registry for every base image. */
@@ -322,6 +324,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
               tmpDir: tmp,
               secrets,
               allow: new Set(o.allow ?? []),
+              isolation: o.isolation,
               ssh: new Map((o.ssh ?? []).map((a) => [a.id, a.socket])),
               env: o.env,
               extraEnv: (graph.proxyEnv ?? []).map(([k, v]) => `${k}=${v}`),

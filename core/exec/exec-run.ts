@@ -50,6 +50,8 @@ export interface RunContext {
   stageIdentity(from: NonNullable<GraphMount['from']>): Promise<string>;
   onOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void;
   signal?: AbortSignal;
+  /** How RUN steps are isolated (`strata build --isolation`); default runc. */
+  isolation?: 'runc' | 'chroot';
   /** Entitlements granted with `strata build --allow` (BuildKit's names). */
   allow: ReadonlySet<string>;
   /** SSH agent sockets by id (`strata build --ssh`). */
@@ -83,6 +85,7 @@ export async function execRun(
   // Cache-mount locks and ssh relays: released when the step ends, however it ends.
   const held: { release(): Promise<void> }[] = [];
   const tail = new OutputTail(TAIL);
+  let failed = false;
   try {
     const env = [...runEnv(state), ...rc.extraEnv];
     const mounts: RunMount[] = [];
@@ -119,6 +122,7 @@ export async function execRun(
       mounts,
       network: ins.network,
       security: ins.security,
+      isolation: rc.isolation,
       hostname: rc.hostname ?? 'strata',
       onOutput: (stream, chunk) => {
         tail.push(stream, chunk);
@@ -134,9 +138,15 @@ export async function execRun(
       );
     }
     return { snapshotter: result.snapshotter };
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
     for (const h of held) await h.release();
-    await rm(stepDir, { recursive: true, force: true });
+    // A leftover the step's own failure explains must not replace that failure.
+    await rm(stepDir, { recursive: true, force: true }).catch((err) => {
+      if (!failed) throw err;
+    });
   }
 }
 

@@ -11,6 +11,7 @@ import { destinationTree, lowerDirMeta } from '../copy/created-dirs.js';
 import { resolveOwner } from '../copy/resolve-owner.js';
 import type { UrlContent } from '../copy/url-content.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
+import { idMode } from '../fs/id-mode.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import type { Digest } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
@@ -28,6 +29,8 @@ export interface RunnerDeps {
   /** This build's private directory on the store's filesystem (overlay work dirs live there). */
   tmpDir: string;
   secrets: Map<string, SecretSource>;
+  /** `--isolation`: how RUN steps run (runc, or chroot where no namespace can be made). */
+  isolation?: 'runc' | 'chroot';
   /** Entitlements granted with `--allow`. */
   allow: ReadonlySet<string>;
   /** Agent sockets by id (`--ssh`). */
@@ -74,7 +77,8 @@ export function makeRunners(d: RunnerDeps): StepRunners {
     // exportRootfs reads an image by its config; a stage's config is stored for that.
     const { digest } = await d.store.putBlob(JSON.stringify(state.config));
     const { exportRootfs } = await import('../export/export-rootfs.js');
-    await exportRootfs(d.store, { config: digest }, out);
+    // The step sees the stage's owners, in a user namespace too (there as far as it maps).
+    await exportRootfs(d.store, { config: digest }, out, { keepOwners: idMode().kind !== 'user' });
     return out;
   };
   const contextMount = async (step: Step, source: string | undefined, dir: string): Promise<string> => {
@@ -109,6 +113,7 @@ export function makeRunners(d: RunnerDeps): StepRunners {
         contextDir: d.ctx.root,
         secrets: d.secrets,
         allow: d.allow,
+        isolation: d.isolation,
         ssh: d.ssh,
         hostEnv: d.env,
         extraEnv: d.extraEnv,

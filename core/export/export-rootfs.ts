@@ -7,6 +7,7 @@
  */
 import type { Store } from '../../store/index.js';
 import type { FileEntry } from '../fs/file-entry.js';
+import { idMode } from '../fs/id-mode.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import { writeHostTree } from '../fs/write-host-tree.js';
 import { readImage } from '../image/read-image.js';
@@ -16,13 +17,18 @@ import type { Digest } from '../oci/digest.js';
  * Writes the filesystem of `image` into `dir` (created if needed) by writeHostTree's rules:
  * files the image has are created or replace a file of the same name; everything else in
  * `dir` stays; a path where a directory meets a non-directory is left alone and reported
- * (InvalidInputError, after the rest is written). Ownership is kept when running as root;
- * device nodes are made only as root.
+ * (InvalidInputError, after the rest is written). Ownership is kept when `keepOwners`
+ * (default: as real root; a rootless build keeps owners for a step's own mounts but writes
+ * an output the user can own and delete); device nodes are made only then.
  */
-export async function exportRootfs(store: Store, image: { config: Digest }, dir: string): Promise<void> {
+export async function exportRootfs(
+  store: Store,
+  image: { config: Digest },
+  dir: string,
+  opts: { keepOwners?: boolean } = {},
+): Promise<void> {
   const stored = await readImage(store, image.config);
   const stack = new LayerStack(stored.layers.map((l) => store.diffPath(l.chainId)).reverse());
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
   await writeHostTree(
     {
       root: stack.layers[0] ?? '',
@@ -30,6 +36,6 @@ export async function exportRootfs(store: Store, image: { config: Digest }, dir:
       list: (abs) => (stack.layers.length === 0 ? [] : stack.list({ abs } as FileEntry)),
     },
     dir,
-    { keepOwners: root },
+    { keepOwners: opts.keepOwners ?? idMode().kind === 'root' },
   );
 }

@@ -19,6 +19,7 @@ import { type BigIntStats, lstatSync, readdirSync, readlinkSync, type Stats } fr
 import path from 'node:path';
 import { InvalidInputError } from '../oci/errors.js';
 import { entryFromStat, type FileEntry } from './file-entry.js';
+import { keptOwner } from './kept-owner.js';
 import { isOpaqueDir, isWhiteout } from './overlay-form.js';
 import { type PathLookup, type PathProbe, resolvePath } from './resolve-path.js';
 import type { ListedChild } from './walk-tree.js';
@@ -184,7 +185,14 @@ export class LayerStack implements PathLookup {
   stat(rel: string, abs: string): FileEntry {
     const st = lstatOr(abs, true);
     if (!st) throw new InvalidInputError(`read layer: ${abs}: ENOENT`);
-    return entryFromStat(rel, abs, st, undefined, st.isSymbolicLink() ? readlinkSync(abs) : undefined);
+    // Owners as the layer records them: a rootless build keeps some in an xattr (kept-owner.ts).
+    return entryFromStat(
+      rel,
+      abs,
+      st,
+      keptOwner(abs, st),
+      st.isSymbolicLink() ? readlinkSync(abs) : undefined,
+    );
   }
 }
 

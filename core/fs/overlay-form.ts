@@ -13,7 +13,8 @@ import type { BigIntStats, Stats } from 'node:fs';
 import { linkSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { InternalError, InvalidInputError, NoSpaceError } from '../oci/errors.js';
+import { InternalError, InvalidInputError, NoSpaceError, RuntimeMissingError } from '../oci/errors.js';
+import { hasSysAdmin, idMode } from './id-mode.js';
 
 type Xattr = typeof import('@napi-rs/xattr');
 let xattrBinding: Xattr | undefined;
@@ -28,6 +29,16 @@ function xattr(): Xattr {
 
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
 export const USER_OPAQUE_XATTR = 'user.overlay.opaque';
+
+/**
+ * The opaque xattr this process writes: the trusted form as real root; the user form
+ * otherwise, which is the only one a user namespace (or root without CAP_SYS_ADMIN, in a
+ * default container) may set, and the one overlay reads when mounted in a user namespace
+ * with `userxattr` (core/runtime/overlay.ts). Readers accept both.
+ */
+export function opaqueXattr(): string {
+  return idMode().kind === 'root' && hasSysAdmin() ? OPAQUE_XATTR : USER_OPAQUE_XATTR;
+}
 export const CAPABILITY_XATTR = 'security.capability';
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
@@ -118,6 +129,14 @@ export async function mknod(
     const stderr = String((err as { stderr?: string }).stderr ?? '');
     if (/No space left/.test(stderr))
       throw new NoSpaceError(`create device ${p}: no space left`, { cause: err });
+    if (kind === 'c' && major === 0 && minor === 0) {
+      // Root, or a user namespace, may make overlay's 0:0 whiteout, but not on every
+      // filesystem: not on overlayfs itself, which is what a container's own root is.
+      throw new RuntimeMissingError(
+        `create whiteout ${p}: the kernel refused a 0:0 device on this filesystem (${stderr.trim()}); keep the store on a real filesystem (in a container: a volume, e.g. docker run -v strata:/home/strata/.local/share/strata, README "Rootless and CI")`,
+        { cause: err },
+      );
+    }
     throw new InternalError(`create device ${p}: mknod failed (root needed): ${stderr.trim()}`, {
       cause: err,
     });

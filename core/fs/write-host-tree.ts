@@ -25,10 +25,11 @@
  * directory; overlay's own opaque markers are never copied (the merge has applied them).
  */
 import { type BigIntStats, closeSync, constants, lstatSync } from 'node:fs';
-import { copyFile, type FileHandle, lchown, link, lutimes, rename, symlink, unlink } from 'node:fs/promises';
+import { copyFile, type FileHandle, link, lutimes, rename, symlink, unlink } from 'node:fs/promises';
 import { InvalidInputError, NoSpaceError } from '../oci/errors.js';
 import { DirHandle, NotADirectoryHere } from './dir-handle.js';
 import { createExclusive, tempNameIn } from './exclusive-file.js';
+import { keptOwner, setOwnerSync } from './kept-owner.js';
 import { openWalkedSync, readLinkWalked } from './open-walked.js';
 import {
   devMajor,
@@ -147,14 +148,14 @@ async function writeNonDir(
       await writeFile(child.abs, st, p, opts);
     } else if (st.isSymbolicLink()) {
       await symlink(readLinkWalked(child.abs, 'export symlink'), p);
-      if (opts.keepOwners) await lchown(p, Number(st.uid), Number(st.gid));
+      if (opts.keepOwners) copyOwner(child.abs, st, p, {});
       await lutimes(p, seconds(st.atimeNs), seconds(st.mtimeNs));
     } else {
       const kind = st.isFIFO() ? 'p' : st.isCharacterDevice() ? 'c' : 'b';
       const rdev = Number(st.rdev);
       // mknod -m sets the mode without following; lchown and lutimes do not follow either.
       await mknod(p, kind, devMajor(rdev), devMinor(rdev), Number(st.mode) & 0o7777);
-      if (opts.keepOwners) await lchown(p, Number(st.uid), Number(st.gid));
+      if (opts.keepOwners) copyOwner(child.abs, st, p, {});
       await lutimes(p, seconds(st.atimeNs), seconds(st.mtimeNs));
     }
   };
@@ -252,7 +253,7 @@ async function setHandleAttrs(
   src: string,
   dest: string,
 ): Promise<void> {
-  if (opts.keepOwners) await fh.chown(Number(st.uid), Number(st.gid));
+  if (opts.keepOwners) copyOwner(src, st, dest, { fd: fh.fd });
   if (opts.keepXattrs) {
     for (const name of listXattrs(src)) {
       if (name === OPAQUE_XATTR || name === USER_OPAQUE_XATTR) continue;
@@ -278,4 +279,10 @@ function placeError(err: unknown, dest: string): unknown {
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENAMETOOLONG')
     return new InvalidInputError(`export to ${dest}: ${code}: ${(err as Error).message}`, { cause: err });
   return err;
+}
+
+/** Gives `p` the owner the source has as a layer records it (kept-owner.ts). */
+function copyOwner(src: string, st: BigIntStats, p: string, how: { fd?: number }): void {
+  const o = keptOwner(src, st);
+  setOwnerSync(p, o.uid, o.gid, { symlink: st.isSymbolicLink(), fd: how.fd });
 }

@@ -34,6 +34,13 @@ export interface SpecInput {
    * own process lacks, so callers pass what they hold (heldCapabilities).
    */
   insecureCapabilities?: readonly string[];
+  /**
+   * Set when strata runs as the root of a user namespace (rootless.ts): the kernel refuses a
+   * new sysfs there unless the step has its own network namespace, so /sys is the host's,
+   * bound read-only (what `runc spec --rootless` does); devpts gets gid=5 only when gid 5 can
+   * own files here (a single-id mapping has only gid 0).
+   */
+  rootless?: { ttyGroupMapped: boolean };
 }
 
 /** PATH a step gets when its env has none (BuildKit's and Docker's default). */
@@ -197,11 +204,18 @@ export function buildSpec(input: SpecInput): Spec {
   if (input.network === 'none') namespaces.push({ type: 'network' });
   if (input.cgroupNamespace) namespaces.push({ type: 'cgroup' });
   const insecure = input.security === 'insecure';
-  const mounts: Mount[] = DEFAULT_MOUNTS.map((m) => ({
-    ...m,
-    // Insecure mode: a writable /sys, as BuildKit gives it.
-    options: (m.options ?? []).filter((o) => !(insecure && m.destination === '/sys' && o === 'ro')),
-  }));
+  const rootless = input.rootless;
+  const mounts: Mount[] = DEFAULT_MOUNTS.map((m) => {
+    const options = (m.options ?? []).filter(
+      (o) =>
+        // Insecure mode: a writable /sys, as BuildKit gives it.
+        !(insecure && m.destination === '/sys' && o === 'ro') &&
+        !(rootless && !rootless.ttyGroupMapped && o === 'gid=5'),
+    );
+    if (rootless && m.type === 'sysfs')
+      return { destination: m.destination, type: 'bind', source: '/sys', options: ['rbind', ...options] };
+    return { ...m, options };
+  });
   mounts.push(
     { destination: '/etc/resolv.conf', type: 'bind', source: input.resolvConf, options: ['rbind', 'ro'] },
     { destination: '/etc/hosts', type: 'bind', source: input.hosts, options: ['rbind', 'ro'] },

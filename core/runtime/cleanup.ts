@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isUnder, mountPointsUnder, readMounts, unmountIfIdle } from '../../store/mount-table.js';
 import { isOwnerAlive } from '../../store/process-owner.js';
 import { ownerAlive, readOwner } from './owner.js';
-import { DEFAULT_RUNC_ROOT, runcDelete, runcList, runcPs } from './runc.js';
+import { defaultRuncRoot } from './rootless.js';
+import { runcDelete, runcList, runcPs } from './runc.js';
 import { findRunc } from './runc-version.js';
 
 /** A container of a dead owner that cleanupStale killed and deleted. */
@@ -53,7 +54,7 @@ function ownerFileLiveness(stateRoot: string): IsLive {
  * knows not to delete the directory under it. Steps of live processes are left alone. Does
  * not remove directories: a state dir is the caller's to delete.
  *
- * @param opts.runcRoot the runc --root the steps used (default /run/strata/runc)
+ * @param opts.runcRoot the runc --root the steps used (default defaultRuncRoot())
  * @param opts.isLive which paths belong to a live step (default: the step's owner file)
  */
 export async function cleanupStale(
@@ -61,7 +62,7 @@ export async function cleanupStale(
   opts: { runcRoot?: string; runc?: string; isLive?: IsLive } = {},
 ): Promise<StaleCleanup> {
   const root = path.resolve(stateRoot);
-  const runcRoot = opts.runcRoot ?? DEFAULT_RUNC_ROOT;
+  const runcRoot = opts.runcRoot ?? defaultRuncRoot();
   const runc = opts.runc ?? findRunc();
   const isLive = opts.isLive ?? ownerFileLiveness(root);
   const out: StaleCleanup = { containers: [], mounts: [], left: [], stateDirs: [] };

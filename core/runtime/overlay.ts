@@ -4,6 +4,7 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { release } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { idMode } from '../fs/id-mode.js';
 import { InternalError } from '../oci/errors.js';
 
 const run = promisify(execFile);
@@ -34,8 +35,15 @@ export interface OverlayOptions {
  */
 function featureOptions(): string[] {
   const out: string[] = [];
+  // In a user namespace overlay may not touch trusted.* xattrs: `userxattr` (Linux 5.11+)
+  // keeps its markers in user.overlay.*, and then redirect_dir=off is refused (it means
+  // "follow" there); nofollow neither makes nor follows redirects, which is what off does
+  // as root.
+  const userns = idMode().kind !== 'root';
+  if (userns) out.push('userxattr');
   for (const name of ['index', 'metacopy', 'redirect_dir']) {
-    if (existsSync(`/sys/module/overlay/parameters/${name}`)) out.push(`${name}=off`);
+    if (!existsSync(`/sys/module/overlay/parameters/${name}`)) continue;
+    out.push(userns && name === 'redirect_dir' ? 'redirect_dir=nofollow' : `${name}=off`);
   }
   // `volatile` (Linux 5.10+) skips the syncfs of the upper filesystem on unmount, which cost
   // hundreds of milliseconds per RUN on a busy disk. A crash mid-step loses only that step's

@@ -5,6 +5,7 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { snapshotDiff } from '../diff/snapshot-diff.js';
 import { resolveInRootRelative } from '../fs/host-tree.js';
+import { idMapped, idMode } from '../fs/id-mode.js';
 import { InternalError, InvalidInputError, RunFailedError } from '../oci/errors.js';
 import { ALL_CAPABILITIES, buildSpec, heldCapabilities } from './build-spec.js';
 import { copyTree, mergeLowers } from './copy-snapshotter.js';
@@ -15,8 +16,9 @@ import { nofileLimit } from './nofile-limit.js';
 import { mountOverlay } from './overlay.js';
 import { removeOwner, writeOwner } from './owner.js';
 import { resolveUser } from './resolve-user.js';
+import { defaultRuncRoot, userForNamespace } from './rootless.js';
 import type { RunMount, RunNetwork } from './run-mount.js';
-import { DEFAULT_RUNC_ROOT, runcDelete, runcKill } from './runc.js';
+import { runcDelete, runcKill } from './runc.js';
 import { checkRunc } from './runc-version.js';
 import { assertSafeCwd } from './safe-cwd.js';
 import { guardStep } from './signal-guard.js';
@@ -55,7 +57,13 @@ export interface RunStepOptions {
   snapshotter?: 'auto' | 'overlay' | 'copy';
   /** runc binary; default the one on PATH. Either way it passes the version gate first. */
   runc?: string;
-  /** runc --root; default /run/strata/runc. `cleanupStale` must be given the same. */
+  /**
+   * 'runc' (default): a sandbox of namespaces, seccomp and capabilities. 'chroot': no
+   * namespaces at all, for a container that cannot make any; the container is the sandbox
+   * (chroot-step.ts).
+   */
+  isolation?: 'runc' | 'chroot';
+  /** runc --root; default defaultRuncRoot() (per user when not root). `cleanupStale` must be given the same. */
   runcRoot?: string;
 }
 
@@ -97,8 +105,11 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
   }
   assertSafeCwd(o.cwd);
   o.signal?.throwIfAborted();
+  if (o.isolation === 'chroot') return (await import('./chroot-step.js')).runChrootStep(o);
   const runc = await gatedRunc(o.runc);
-  const runcRoot = o.runcRoot ?? DEFAULT_RUNC_ROOT;
+  const runcRoot = o.runcRoot ?? defaultRuncRoot();
+  const mode = idMode();
+  const rootless = mode.kind !== 'root';
   await mkdir(runcRoot, { recursive: true, mode: 0o700 });
   const stateDir = path.resolve(o.stateDir);
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -129,7 +140,7 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
     snapshotter = prepared.snapshotter;
     const cwd = assertSafeCwd(o.cwd, rootfs);
     mkdirInRoot(rootfs, cwd);
-    const user = resolveUser(rootfs, o.user);
+    const user = userForNamespace(resolveUser(rootfs, o.user), mode, JSON.stringify(o.args.join(' ')));
     const hostname = o.hostname ?? 'strata';
     const etc = await writeEtcFiles(stateDir, hostname);
     const spec = buildSpec({
@@ -144,15 +155,18 @@ export async function runStep(o: RunStepOptions): Promise<RunStepResult> {
       resolvConf: etc.resolvConf,
       hosts: etc.hosts,
       cgroupNamespace: existsSync('/sys/fs/cgroup/cgroup.controllers'),
-      cgroupsPath: `/strata/${o.id}`,
+      // In a user namespace the cgroup tree is not ours to write: runc's rootless mode runs
+      // the step in the caller's cgroup (no limits are set, so none is lost).
+      cgroupsPath: rootless ? undefined : `/strata/${o.id}`,
       nofile: nofileLimit(),
       security: o.security,
       insecureCapabilities: o.security === 'insecure' ? boundingCapabilities() : undefined,
+      rootless: mode.kind === 'userns' ? { ttyGroupMapped: idMapped(mode.gids, 5) } : undefined,
     });
     stubs = recordStubs(rootfs, rootfsTargets(spec.mounts ?? []));
     await writeFile(path.join(stateDir, 'config.json'), JSON.stringify(spec, null, 2), { mode: 0o600 });
     abort.signal.throwIfAborted();
-    const exitCode = await runContainer(runc, runcRoot, o.id, stateDir, o.onOutput, abort.signal);
+    const exitCode = await runContainer(runc, runcRoot, o.id, stateDir, rootless, o.onOutput, abort.signal);
     ran = true;
     abort.signal.throwIfAborted();
     result = { exitCode, snapshotter, durationMs: Date.now() - started };
@@ -263,13 +277,26 @@ async function runContainer(
   runcRoot: string,
   id: string,
   bundle: string,
+  rootless: boolean,
   onOutput: RunStepOptions['onOutput'],
   signal: AbortSignal,
 ): Promise<number> {
   const log = path.join(bundle, 'runc.log');
   const child = spawn(
     runc,
-    ['--root', runcRoot, '--log', log, '--log-format', 'json', 'run', '--bundle', bundle, id],
+    [
+      '--root',
+      runcRoot,
+      ...(rootless ? ['--rootless', 'true'] : []),
+      '--log',
+      log,
+      '--log-format',
+      'json',
+      'run',
+      '--bundle',
+      bundle,
+      id,
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -299,9 +326,21 @@ async function runContainer(
   const code = await exited;
   if (code !== 0 && !signal.aborted) {
     const err = await runcError(log);
-    if (err) throw new RunFailedError(`run step: runc failed to run the container: ${err}`);
+    if (err)
+      throw new RunFailedError(
+        `run step: runc failed to run the container: ${err}${runcHint(err, rootless)}`,
+      );
   }
   return code;
+}
+
+/**
+ * What to do about a runc failure a rootless build in a container meets: a new /proc is
+ * refused while the container's own /proc has masked paths (mount_too_revealing).
+ */
+function runcHint(err: string, rootless: boolean): string {
+  if (!rootless || !/mounting "proc"/.test(err)) return '';
+  return ' (in a container, run it with --security-opt systempaths=unconfined so a step can mount its own /proc; README "Rootless and CI")';
 }
 
 /** The last error runc logged, if any; a command's own non-zero exit logs none. */

@@ -4,9 +4,6 @@ import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
 
-/** Where strata keeps runc's container state unless told otherwise (tmpfs, gone on reboot). */
-export const DEFAULT_RUNC_ROOT = '/run/strata/runc';
-
 export interface RuncContainer {
   id: string;
   pid: number;

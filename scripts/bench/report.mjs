@@ -22,6 +22,33 @@ export const TARGETS = {
   'load-node': { load: 1.0 },
 };
 export const RSS_TARGET_MB = 200;
+/** Issue 16: rootless strata at most this much slower than root strata, per phase. */
+export const ROOTLESS_TARGET = 1.3;
+
+/** Rows of strata as an unprivileged user next to strata as root, where both ran. */
+function rootlessTable(sum) {
+  const rows = [];
+  for (const [wl, phases] of Object.entries(sum)) {
+    for (const [phase, b] of Object.entries(phases)) {
+      const rl = b['strata-rootless'];
+      if (!rl) continue;
+      const x = ratio(rl.median, b.strata?.median);
+      rows.push(
+        `| ${wl} | ${phase} | ${s(b.strata?.median)} | ${s(rl.median)} | ${r(x)}${verdict(x, ROOTLESS_TARGET)} |`,
+      );
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    '',
+    'Rootless (issue 16): strata as an unprivileged user (its own user namespace, subordinate ids) next to strata as root.',
+    '',
+    '| workload | phase | strata (root) | strata (rootless) | rootless/root |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ];
+}
 /** The workloads issue 3 sets the RSS bound for ("peak RSS under 200 MB throughout"). */
 export const RSS_TARGET_WORKLOADS = ['files-10k', 'files-48x8m'];
 export const PARSE_TARGET_MS = 25;
@@ -143,6 +170,7 @@ export function markdownReport(results) {
     "- strata peak RSS counts the children strata waits for: in builds with RUN steps that includes runc and the step's own processes (npm in seed-app), so it bounds strata from above.",
   );
   lines.push(...timingLines(results), ...walkFloorLines(results));
+  lines.push(...rootlessTable(sum));
   for (const note of results.notes) lines.push(`- ${note}`);
   return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@
  * the same base image ID, which determinism tests rely on.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -25,5 +25,21 @@ export async function importBusybox(root: string, name = 'busybox:latest'): Prom
     await importRootfs(store, tar, name, { created: '2024-01-01T00:00:00Z' });
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes `busybox:latest` (as importBusybox makes it) as a docker archive at `tar`, readable
+ * by every user: the one base that stores of other users, or containers, load.
+ */
+export async function busyboxArchive(tar: string): Promise<void> {
+  const store = await mkdtemp(join(tmpdir(), 'strata-bb-store-'));
+  try {
+    await importBusybox(store);
+    const { strataOk } = await import('./cli.js');
+    await strataOk(['save', '--root', store, 'busybox:latest', '-o', tar]);
+    await chmod(tar, 0o644);
+  } finally {
+    await rm(store, { recursive: true, force: true });
   }
 }

@@ -207,3 +207,25 @@ describe('buildSpec', () => {
     expect(buildSpec(input({ cgroupsPath: '/strata/x' })).linux?.cgroupsPath).toBe('/strata/x');
   });
 });
+
+describe('buildSpec in a user namespace (rootless)', () => {
+  it("binds the host's /sys read-only instead of a new sysfs the kernel would refuse", () => {
+    const sys = (s: ReturnType<typeof buildSpec>) => s.mounts?.find((m) => m.destination === '/sys');
+    expect(sys(buildSpec(input()))?.type).toBe('sysfs');
+    const m = sys(buildSpec(input({ rootless: { ttyGroupMapped: true } })));
+    expect(m).toEqual({
+      destination: '/sys',
+      type: 'bind',
+      source: '/sys',
+      options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+    });
+  });
+
+  it('gives devpts gid=5 only when gid 5 can own files in the namespace', () => {
+    const pts = (s: ReturnType<typeof buildSpec>) =>
+      s.mounts?.find((m) => m.destination === '/dev/pts')?.options ?? [];
+    expect(pts(buildSpec(input({ rootless: { ttyGroupMapped: true } })))).toContain('gid=5');
+    expect(pts(buildSpec(input({ rootless: { ttyGroupMapped: false } })))).not.toContain('gid=5');
+    expect(pts(buildSpec(input({ rootless: { ttyGroupMapped: false } })))).toContain('newinstance');
+  });
+});
