@@ -8,11 +8,12 @@
  * mtime is SOURCE_DATE_EPOCH, else the epoch, never the build time, so the layer's diffID
  * does not depend on when it was built (ko and Bazel make the same choice).
  */
+
+import { keptOwner } from '../fs/kept-owner.js';
 import type { LayerStack } from '../fs/layer-stack.js';
 import { octalChmod } from './chmod-spec.js';
 import type { Owner } from './copy-into.js';
 import { type DirMeta, WriteTree } from './write-tree.js';
-import { keptOwner } from '../fs/kept-owner.js';
 
 export interface CreatedDirOptions {
   chown?: Owner;
