@@ -13,20 +13,19 @@
 import {
   chmodSync,
   closeSync,
-  lchownSync,
   linkSync,
   lutimesSync,
   mkdirSync,
   openSync,
   symlinkSync,
 } from 'node:fs';
-import { chmod, lchown, lutimes } from 'node:fs/promises';
+import { chmod, lutimes } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createLimiter } from '../context/limit.js';
 import type { SourceSet } from '../context/source-set.js';
 import type { FileEntry } from '../fs/file-entry.js';
-import { keptOwner, setOwnerSync } from '../fs/kept-owner.js';
+import { setOwnerSync } from '../fs/kept-owner.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import { copyWalked, copyWalkedSync, inodeOfStatKey } from '../fs/open-walked.js';
 import { InvalidInputError, NoSpaceError, StrataError } from '../oci/errors.js';
