@@ -10,15 +10,7 @@
  * SOURCE_DATE_EPOCH), `--chmod` replaces the mode of every copied entry.
  */
 
-import {
-  chmodSync,
-  closeSync,
-  linkSync,
-  lutimesSync,
-  mkdirSync,
-  openSync,
-  symlinkSync,
-} from 'node:fs';
+import { chmodSync, closeSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync } from 'node:fs';
 import { chmod, lutimes } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
