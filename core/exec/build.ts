@@ -341,8 +341,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
       throw err;
     });
     if (result.misses > 0) giveAdvice();
-    // Pending keys decided as hits during execution (a pending step means something ran).
-    await store.touchCacheRecords(usedRecords());
+    // Pending keys decided as hits during execution; as above, a build that ran nothing writes nothing.
+    await store.touchCacheRecords(usedRecords(), new Date(), tmp === undefined ? 10 * 60_000 : undefined);
     const would = plan.stages.flatMap((st) => st.steps).filter((p) => p.wouldCutoffMs !== undefined);
     if (would.length > 0) {
       const s = would.reduce((t, p) => t + (p.wouldCutoffMs ?? 0), 0) / 1000;

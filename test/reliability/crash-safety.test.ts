@@ -94,9 +94,12 @@ describe('a build killed with SIGKILL', () => {
       const afterKill = await fsckStore(root);
       figures.fsckRan(afterKill.problems.length === 0);
       expect(problemLines(afterKill)).toEqual([]);
-      // fsck itself cleaned what the kill orphaned, and listed the containers it killed (and
-      // perhaps one a surviving `runc run` was still setting up when they were counted).
-      expect(afterKill.orphans.containers.map((c) => c.id)).toEqual(expect.arrayContaining(containers));
+      // fsck itself cleaned what the kill orphaned: after it nothing of the dead build runs
+      // or is mounted (asserted below). What it lists is what it killed: a container counted
+      // above may be missing, because the dead build's `runc run` (its own process group,
+      // not killed with strata) can finish the step and delete its container in between; and
+      // one may be extra, which a surviving `runc run` was still setting up when counted.
+      for (const c of afterKill.orphans.containers) expect(c.id).toMatch(/^strata-[0-9a-f]{12}$/);
       expect(afterKill.orphans.kept).toEqual([]);
       expect(await mountsUnder(root)).toEqual([]);
       expect(runcContainersUnder(root)).toEqual([]);
