@@ -5,7 +5,7 @@
  * `<root>/config.json` is applied after builds. Tagged images and the last build's cache
  * stay usable: the next build of it is fully CACHED.
  */
-import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { storeBytes } from '../../core/gc/gc-plan.js';
@@ -121,7 +121,10 @@ describe('store GC', () => {
     await mkdir(dir, { recursive: true });
     try {
       await new Promise((r) => setTimeout(r, 20));
-      await build(root, a); // reuses a's records: touched after the running build started
+      // A build that reuses a's records and runs a step of its own: it touches what it reuses
+      // (a build that runs nothing writes nothing, so it would not: see core/exec/build.ts).
+      await appendFile(join(a, 'Dockerfile'), 'RUN echo one-more-step\n');
+      await build(root, a);
       await build(root, ctxs[5]); // the last build is another
       const dry = await strataOk(['prune', '--root', root, '--keep-storage', '0', '--dry-run']);
       expect(dry.stdout).toContain('echo running-b');
