@@ -36,6 +36,10 @@ function copyCli(dir) {
   mkdirSync(join(dir, 'dist'), { recursive: true });
   cpSync(join(REPO, 'dist/cmd'), join(dir, 'dist/cmd'), { recursive: true });
   cpSync(join(REPO, 'dist/chunks'), join(dir, 'dist/chunks'), { recursive: true });
+  // The startup snapshot too, as root's strata has it: the launcher uses it only while
+  // node.stamp keeps the mtime of the node that made it.
+  if (existsSync(join(REPO, 'dist/snapshot')))
+    cpSync(join(REPO, 'dist/snapshot'), join(dir, 'dist/snapshot'), { recursive: true, preserveTimestamps: true });
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8'));
   for (const [pkg, info] of Object.entries(lock.packages)) {
