@@ -161,10 +161,6 @@ export async function run(args: string[], io: Io): Promise<number> {
   const isolation = values.isolation ?? io.env.STRATA_ISOLATION ?? 'runc';
   if (isolation !== 'runc' && isolation !== 'chroot')
     throw new InvalidInputError(`--isolation ${JSON.stringify(isolation)}: want runc or chroot`);
-  if (isolation === 'chroot')
-    io.stderr.write(
-      'strata: --isolation=chroot: RUN steps are not sandboxed; the container strata runs in is the sandbox\n',
-    );
   // BuildKit's build-arg, or the environment variable as buildx passes it on; given either
   // way, a stage that declares `ARG SOURCE_DATE_EPOCH` sees it (and its RUN steps too).
   const buildArgs = parseBuildArgs(values['build-arg'], io.env);
@@ -210,6 +206,12 @@ export async function run(args: string[], io: Io): Promise<number> {
     renderer.sink(e);
   };
   const say = (line: string) => progress({ type: 'info', message: line });
+  // Through the view, so a --progress=rawjson stream stays JSON.
+  if (isolation === 'chroot')
+    progress({
+      type: 'warning',
+      message: '--isolation=chroot: RUN steps are not sandboxed; the container strata runs in is the sandbox',
+    });
   /** Work after the steps (an export, a push) as a vertex of its own: a timer, done or error. */
   const asVertex = async (name: string, work: (id: number) => Promise<void>) => {
     const id = ++lastVertex;
