@@ -206,12 +206,13 @@ export async function run(args: string[], io: Io): Promise<number> {
     renderer.sink(e);
   };
   const say = (line: string) => progress({ type: 'info', message: line });
-  // Through the view, so a --progress=rawjson stream stays JSON.
-  if (isolation === 'chroot')
-    progress({
-      type: 'warning',
-      message: '--isolation=chroot: RUN steps are not sandboxed; the container strata runs in is the sandbox',
-    });
+  // A safety warning is said even with -q; through the view otherwise, so rawjson stays JSON.
+  if (isolation === 'chroot') {
+    const message =
+      '--isolation=chroot: RUN steps are not sandboxed; the container strata runs in is the sandbox';
+    if (progressMode === 'quiet') io.stderr.write(`strata: ${message}\n`);
+    else progress({ type: 'warning', message });
+  }
   /** Work after the steps (an export, a push) as a vertex of its own: a timer, done or error. */
   const asVertex = async (name: string, work: (id: number) => Promise<void>) => {
     const id = ++lastVertex;
