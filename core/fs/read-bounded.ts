@@ -83,6 +83,37 @@ export async function readFileBounded(path: string, maxBytes: number, what = pat
   }
 }
 
+/**
+ * A file of the user's own configuration (~/.docker/config.json): a symlink to it is followed
+ * (dotfile managers link such files), but it must be a regular file within `maxBytes`, checked
+ * on the opened descriptor. Absent is undefined.
+ */
+export async function readUserFileBounded(path: string, maxBytes: number): Promise<Buffer | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new InvalidInputError(`read ${path}: not a regular file`);
+    if (st.size > maxBytes)
+      throw new InvalidInputError(`read ${path}: ${st.size} bytes is more than the ${maxBytes} allowed`);
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const { bytesRead } = await fh.read(buf, got, st.size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The cap on an image's /etc/passwd or /etc/group (real ones are a few KiB). */
 export const MAX_ACCOUNT_FILE = 8 << 20;
 

@@ -7,10 +7,11 @@
  * Docker Hub's key is `https://index.docker.io/v1/` (formats.md 5.6); other registries are
  * keyed by host[:port], sometimes written with a scheme or path, which lookups tolerate.
  */
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../store/atomic-file.js';
+import { readUserFileBounded } from '../fs/read-bounded.js';
 import { InvalidInputError } from '../oci/errors.js';
 import { type HelperRef, helperErase, helperGet, helperStore } from './credential-helper.js';
 
@@ -86,14 +87,13 @@ function authKeysFor(config: DockerConfigFile, key: string): string[] {
   });
 }
 
+/** Docker's config holds a few auths and helper names; 4 MiB is far past any real one. */
+const MAX_DOCKER_CONFIG = 4 << 20;
+
 async function readConfig(path: string): Promise<DockerConfigFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw err;
-  }
+  const bytes = await readUserFileBounded(path, MAX_DOCKER_CONFIG);
+  if (bytes === undefined) return {};
+  const text = bytes.toString('utf8');
   try {
     const v = JSON.parse(text) as unknown;
     return v !== null && typeof v === 'object' ? (v as DockerConfigFile) : {};

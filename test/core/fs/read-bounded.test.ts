@@ -10,6 +10,7 @@ import {
   openVerifiedFile,
   readFileBounded,
   readFileBoundedSync,
+  readUserFileBounded,
   verifiedChunks,
 } from '../../../core/fs/read-bounded.js';
 import { sha256 } from '../../../core/oci/digest.js';
@@ -63,6 +64,18 @@ describe("readFileBoundedSync (an image's /etc/passwd and /etc/group)", () => {
     expect(() => readFileBoundedSync(join(dir, 'zero'), 100)).toThrow(/is a symlink; it is not followed/);
     expect(() => readFileBoundedSync(join(dir, 'small'), 4, '/etc/passwd')).toThrow(
       /\/etc\/passwd: 5 bytes is more than the 4 allowed/,
+    );
+  });
+});
+
+describe("readUserFileBounded (the user's own ~/.docker/config.json)", () => {
+  it('follows a symlink to a regular file; absent is undefined; a device, a dir or too big is refused', async () => {
+    expect((await readUserFileBounded(join(dir, 'link-to-small'), 100))?.toString()).toBe('hello');
+    expect(await readUserFileBounded(join(dir, 'absent'), 100)).toBeUndefined();
+    await expect(readUserFileBounded(join(dir, 'zero'), 100)).rejects.toThrow(/not a regular file/);
+    await expect(readUserFileBounded(join(dir, 'sub'), 100)).rejects.toThrow(/not a regular file/);
+    await expect(readUserFileBounded(join(dir, 'small'), 4)).rejects.toThrow(
+      /5 bytes is more than the 4 allowed/,
     );
   });
 });
