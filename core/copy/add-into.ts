@@ -92,8 +92,10 @@ export async function unpackArchives(
     const tmp = await mkdtemp(path.join(path.dirname(path.resolve(staging)), '.add-unpack-'));
     try {
       // applyLayer's errors (SecurityError for escapes) pass through unchanged: their class matters.
-      const res = await applyLayer(tmp, openDecompressed(file, kind), { kind: 'user' });
-      if (opts.chown) chownTree(tmp, opts.chown.uid, opts.chown.gid);
+      const res = await applyLayer(tmp, openDecompressed(file, kind), {
+        kind: 'user',
+        ...(opts.chown ? { owner: opts.chown } : {}),
+      });
       // Each archive lands where the image, with what this step staged so far, points.
       await mergeInto(tmp, await landAt(plan.path, merge), merge);
       total.files += res.entries;
@@ -120,15 +122,6 @@ async function ensureDir(
   await writeEntries(tree, { concurrency: 1 });
   const meta = tree.directories().find((d) => d.target === imagePath)?.meta;
   return { host: tree.hostPath(imagePath), mtime: meta?.mtime ?? mtime };
-}
-
-function chownTree(dir: string, uid: number, gid: number): void {
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    const st = lstatSync(p);
-    setOwnerSync(p, uid, gid, { symlink: st.isSymbolicLink() });
-    if (st.isDirectory()) chownTree(p, uid, gid);
-  }
 }
 
 interface MergeTarget {
@@ -170,7 +163,8 @@ async function mergeInto(src: string, imageDir: string, m: MergeTarget): Promise
   for (const name of readdirSync(src)) {
     const s = path.join(src, name);
     const img = path.posix.join(imageDir, name);
-    const isDir = lstatSync(s).isDirectory();
+    const st = lstatSync(s); // our own temp dir's entry, made by applyLayer
+    const isDir = st.isDirectory();
     const here = isDir ? mergedView(m).probe(img.slice(1)) : undefined;
     if (here?.kind === 'link') {
       await mergeInto(s, await landAt(img, m), m);
@@ -179,7 +173,6 @@ async function mergeInto(src: string, imageDir: string, m: MergeTarget): Promise
     const d = m.staging + img;
     const staged = lstatOr(d);
     if (isDir && here?.kind === 'dir') {
-      const st = lstatSync(s);
       if (!staged) {
         mkdirSync(d);
         const o = keptOwner(s, st);

@@ -58,6 +58,11 @@ export interface ApplyLayerOptions {
    * hold such a file (every image consumer reads it back as a deletion).
    */
   kind?: 'layer' | 'user';
+  /**
+   * Every entry's owner instead of the archive's (`ADD --chown`, as BuildKit passes its
+   * chowner to the untar): set as each entry is made, before its mode, even when not root.
+   */
+  owner?: { uid: number; gid: number };
   /** Added to the error when maxBytes is reached (what the cap is, how to raise it). */
   capHint?: string;
 }
@@ -111,11 +116,15 @@ export async function applyLayer(
     maxEntries: opts.maxEntries ?? 1_000_000,
     ...(opts.capHint ? { capHint: opts.capHint } : {}),
   });
-  const applier = new Applier(absRoot, opts.kind ?? 'layer');
+  const applier = new Applier(absRoot, opts.kind ?? 'layer', opts.owner !== undefined);
   let current = '';
   try {
     for (let e = await reader.next(); e !== null; e = await reader.next()) {
       current = e.name;
+      if (opts.owner) {
+        e.uid = opts.owner.uid;
+        e.gid = opts.owner.gid;
+      }
       await applier.apply(e, reader);
     }
     current = '';
@@ -151,10 +160,13 @@ class Applier {
   /** Directory metadata, applied at the end so child writes do not disturb mtimes. */
   readonly #dirs = new Map<string, TarEntry>();
   readonly #kind: 'layer' | 'user';
+  /** Whether owners are set: as root (the archive's), or always when one is forced. */
+  readonly #setOwners: boolean;
 
-  constructor(root: string, kind: 'layer' | 'user') {
+  constructor(root: string, kind: 'layer' | 'user', forcedOwner: boolean) {
     this.#root = root;
     this.#kind = kind;
+    this.#setOwners = IS_ROOT || forcedOwner;
     this.#whiteouts = new WhiteoutMaker(root);
   }
 
@@ -180,7 +192,7 @@ class Applier {
       case 'symlink':
         this.#clear(abs, rel);
         symlinkSync(e.linkname, abs);
-        if (IS_ROOT) setOwnerSync(abs, e.uid, e.gid, { symlink: true });
+        if (this.#setOwners) setOwnerSync(abs, e.uid, e.gid, { symlink: true });
         lutimesSync(abs, e.mtime, e.mtime);
         this.#made.add(rel);
         return;
@@ -224,7 +236,7 @@ class Applier {
         writing = writeAll(fd, chunk);
       }
       await writing;
-      if (IS_ROOT) setOwnerSync(abs, e.uid, e.gid, { symlink: false, fd }); // before chmod: chown clears setuid bits
+      if (this.#setOwners) setOwnerSync(abs, e.uid, e.gid, { symlink: false, fd }); // before chmod: chown clears setuid bits
       fchmodSync(fd, e.mode);
       const cap = e.xattrs.get(CAPABILITY_XATTR);
       if (cap !== undefined && IS_ROOT) setXattr(abs, CAPABILITY_XATTR, cap);
@@ -268,7 +280,7 @@ class Applier {
     this.#clear(abs, rel);
     const kind = e.type === 'fifo' ? 'p' : e.type === 'char' ? 'c' : 'b';
     await mknod(abs, kind, e.devmajor, e.devminor, 0o600);
-    if (IS_ROOT) setOwnerSync(abs, e.uid, e.gid, { symlink: false });
+    if (this.#setOwners) setOwnerSync(abs, e.uid, e.gid, { symlink: false });
     chmodSync(abs, e.mode); // abs is the node just made; no component is a symlink
     utimesSync(abs, e.mtime, e.mtime);
     this.#made.add(rel);
@@ -305,7 +317,7 @@ class Applier {
       if (parent === null) continue;
       const abs = path.join(parent, path.posix.basename(rel));
       if (!lstatOrNull(abs)?.isDirectory()) continue;
-      if (IS_ROOT) setOwnerSync(abs, e.uid, e.gid, { symlink: false });
+      if (this.#setOwners) setOwnerSync(abs, e.uid, e.gid, { symlink: false });
       chmodSync(abs, e.mode);
       utimesSync(abs, e.mtime, e.mtime);
     }
