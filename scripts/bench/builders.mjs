@@ -12,7 +12,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DOCKER, dockerAnswers, dockerVersion } from './docker-engine.mjs';
 import { measure } from './measure.mjs';
-import { mustRun, mustStrata, REPO, runCommand, STRATA_BIN } from './strata-cli.mjs';
+import { buildArgs, mustRun, mustStrata, REPO, runCommand, STRATA_BIN } from './strata-cli.mjs';
 import { BENCH_NS, BUSYBOX, NODE } from './workloads.mjs';
 
 const imageName = (wl) => `${BENCH_NS}/${wl.id}:latest`;
@@ -48,22 +48,9 @@ export function strataBuilder(work) {
     },
     /** With STRATA_TIMINGS=1: the result's stderr ends with where the time went. */
     build(wl, ctx) {
-      return measure(
-        STRATA_BIN,
-        [
-          'build',
-          '--root',
-          rootOf(wl),
-          '--progress',
-          'plain',
-          '-t',
-          imageName(wl),
-          '-f',
-          join(ctx, wl.dockerfile),
-          ctx,
-        ],
-        { env: { ...process.env, STRATA_TIMINGS: '1' } },
-      );
+      return measure(STRATA_BIN, buildArgs(rootOf(wl), wl, ctx, imageName(wl)), {
+        env: { ...process.env, STRATA_TIMINGS: '1' },
+      });
     },
     exportTar(wl, file) {
       return measure(STRATA_BIN, ['save', '--root', rootOf(wl), imageName(wl), '-o', file]);

@@ -12,7 +12,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { measure } from './measure.mjs';
-import { mustRun, REPO } from './strata-cli.mjs';
+import { buildArgs, mustRun, REPO } from './strata-cli.mjs';
 
 export const ROOTLESS_USER = 'strata-rootless';
 /** The workloads the rootless rows cover (one with npm, one of many files, one of RUNs). */
@@ -39,7 +39,10 @@ function copyCli(dir) {
   // The startup snapshot too, as root's strata has it: the launcher uses it only while
   // node.stamp keeps the mtime of the node that made it.
   if (existsSync(join(REPO, 'dist/snapshot')))
-    cpSync(join(REPO, 'dist/snapshot'), join(dir, 'dist/snapshot'), { recursive: true, preserveTimestamps: true });
+    cpSync(join(REPO, 'dist/snapshot'), join(dir, 'dist/snapshot'), {
+      recursive: true,
+      preserveTimestamps: true,
+    });
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8'));
   for (const [pkg, info] of Object.entries(lock.packages)) {
@@ -83,19 +86,7 @@ export async function strataRootlessBuilder(work) {
       await mustRun('cp', ['-a', baseRoot, rootOf(wl)]);
     },
     build(wl, ctx) {
-      const args = [
-        'build',
-        '--root',
-        rootOf(wl),
-        '--progress',
-        'plain',
-        '-t',
-        imageName(wl),
-        '-f',
-        join(ctx, wl.dockerfile),
-        ctx,
-      ];
-      return measure('setpriv', asUser(args), { env });
+      return measure('setpriv', asUser(buildArgs(rootOf(wl), wl, ctx, imageName(wl))), { env });
     },
     exportTar(wl, file) {
       return measure('setpriv', asUser(['save', '--root', rootOf(wl), imageName(wl), '-o', file]), { env });

@@ -3,6 +3,7 @@
  * returns its output and wall time. Scripts only; tests call the CLI in-process.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -67,4 +68,9 @@ export async function mustStrata(root, args, opts = {}) {
     throw new Error(`strata ${args.join(' ')} exited ${r.code}:\n${tail}`);
   }
   return r;
+}
+
+/** The arguments of a bench build of workload `wl` in `ctx` (root and rootless strata alike). */
+export function buildArgs(root, wl, ctx, image) {
+  return ['build', '--root', root, '--progress', 'plain', '-t', image, '-f', join(ctx, wl.dockerfile), ctx];
 }

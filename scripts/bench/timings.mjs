@@ -4,7 +4,7 @@
  * into { phases: {start: 21.3, ...}, inner: {walk: 3.1, ...}, counts: {files: 3, ...} }.
  */
 export function parseTimings(text) {
-  const m = /strata timings: ([^(\[\n]*)(?:\(([^)]*)\))?\s*(?:\[([^\]]*)\])?/.exec(text);
+  const m = /strata timings: ([^([\n]*)(?:\(([^)]*)\))?\s*(?:\[([^\]]*)\])?/.exec(text);
   if (!m) return undefined;
   const pairs = (s) =>
     Object.fromEntries([...(s ?? '').matchAll(/([a-z-]+)=([\d.]+)/g)].map(([, k, v]) => [k, Number(v)]));
