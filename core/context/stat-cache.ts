@@ -7,16 +7,24 @@
  * entry digest (header fields and content) can be cached under this key.
  *
  * Persisted through the store's meta files, one document per source root, as text lines
- * `path \t ino:mtime_ns:ctime_ns \t size \t digest-hex \t fingerprint` (the fingerprint:
- * short hashes of the content and of the kept xattrs, so a later miss can say which of them
- * changed even for a file this build did not read; a JSON object of 100,000 rows
- * took ~1.2 s to load on a 2-core machine; these lines parse in a fraction of that).
- * Written only when something changed.
+ * `path \t ino:mtime_ns:ctime_ns \t size \t digest-hex \t fingerprint`, sorted by path (the
+ * fingerprint: short hashes of the content and of the kept xattrs, so a later miss can say
+ * which of them changed even for a file this build did not read). Written only when
+ * something changed.
  *
- * Memory: each row is held as the one string after its path (a slice of the loaded text),
- * not as an object of five strings: for 100,000 rows that is ~8 MB instead of ~30 MB.
+ * Memory: the loaded document is searched in place (core/cache/sorted-rows.ts): no Map,
+ * string or object per row. Rows this build recorded are held as references to their
+ * entries, which the build holds anyway.
  */
 import { createHash } from 'node:crypto';
+import {
+  byKey,
+  escapeKey,
+  fieldEquals,
+  MAX_ROWS_DOCUMENT,
+  SortedRows,
+  unescapeKey,
+} from '../cache/sorted-rows.js';
 import type { FileEntry } from '../fs/file-entry.js';
 import type { Digest } from '../oci/digest.js';
 
@@ -26,14 +34,19 @@ export interface MetaStore {
   writeMeta(name: string, data: string): Promise<void>;
 }
 
-const HEADER = 'strata-statcache v5';
+// v6: rows sorted by path (v5 kept them in insertion order, so it is not read).
+const HEADER = 'strata-statcache v6';
 const TAB = 9;
+/** `\t` + 64 hex digits + `\t`: the digest field and its separators. */
+const HEX_FIELD = 66;
 
 export class StatCache {
   readonly #store: MetaStore | undefined;
   readonly #name: string;
-  /** host path -> `statKey \t size \t hex \t fingerprint`. */
-  #rows = new Map<string, string>();
+  /** The rows as loaded. */
+  #rows = SortedRows.EMPTY;
+  /** Rows recorded by this build, by host path: the entry, with its digest and fingerprint set. */
+  readonly #fresh = new Map<string, FileEntry>();
   #dirty = false;
   /** Directories listed whole in this build, with the names each listing held. */
   readonly #listings = new Map<string, readonly string[]>();
@@ -53,45 +66,52 @@ export class StatCache {
     const cache = new StatCache(store, StatCache.nameFor(rootAbs));
     const raw = store ? await store.readMeta(cache.#name) : undefined;
     if (!raw) return cache;
+    // A cache is only an optimisation: another version, or one too big to be a string
+    // (tens of millions of rows), is dropped, not an error.
+    if (raw.byteLength >= MAX_ROWS_DOCUMENT) return cache;
     const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
-    // A cache is only an optimisation: another version or a torn line is dropped, not an error.
-    let pos = text.indexOf('\n');
-    if ((pos < 0 ? text : text.slice(0, pos)) !== HEADER) return cache;
-    // Scanned with indexOf rather than split: no array of 100,000 lines, no per-line arrays.
-    while (pos >= 0) {
-      const start = pos + 1;
-      pos = text.indexOf('\n', start);
-      const end = pos < 0 ? text.length : pos;
-      const tab = text.indexOf('\t', start);
-      if (tab < 0 || tab >= end) continue;
-      const row = text.slice(tab + 1, end);
-      if (!wellFormed(row)) continue;
-      cache.#rows.set(unescapeKey(text.slice(start, tab)), row);
-    }
+    const first = text.indexOf('\n');
+    if (first < 0 || text.slice(0, first) !== HEADER) return cache;
+    cache.#rows = SortedRows.index(text, first + 1);
     return cache;
-  }
-
-  get size(): number {
-    return this.#rows.size;
   }
 
   /** The cached digest for `e` if its stat key is unchanged. */
   lookup(e: FileEntry): Digest | undefined {
-    const row = this.#rows.get(e.abs);
-    if (row === undefined) return undefined;
+    if (this.#fresh.size > 0) {
+      const f = this.#fresh.get(e.abs);
+      if (f !== undefined) {
+        if (f.statKey !== e.statKey || f.size !== e.size || f.digest === undefined) return undefined;
+        e.fingerprint = f.fingerprint;
+        return f.digest as Digest;
+      }
+    }
+    const key = escapeKey(e.abs);
+    const rows = this.#rows;
+    const i = rows.find(key);
+    if (i < 0) return undefined;
+    // The row after its path: `statKey \t size \t hex \t fingerprint`, compared in place.
+    const text = rows.text;
+    const at = rows.start(i) + key.length + 1;
+    const end = rows.end(i);
     const k = e.statKey.length;
-    if (!row.startsWith(e.statKey) || row.charCodeAt(k) !== TAB) return undefined;
-    const hexAt = row.indexOf('\t', k + 1);
-    if (row.slice(k + 1, hexAt) !== String(e.size)) return undefined;
-    e.fingerprint = row.slice(hexAt + 66);
-    return `sha256:${row.slice(hexAt + 1, hexAt + 65)}`;
+    if (!fieldEquals(text, at, e.statKey)) return undefined;
+    const size = String(e.size);
+    const hexAt = at + k + 1 + size.length;
+    if (!fieldEquals(text, at + k + 1, size)) return undefined;
+    if (hexAt + HEX_FIELD > end || text.charCodeAt(hexAt + HEX_FIELD - 1) !== TAB) return undefined;
+    e.fingerprint = text.slice(hexAt + HEX_FIELD, end);
+    return `sha256:${text.slice(hexAt + 1, hexAt + HEX_FIELD - 1)}`;
   }
 
-  /** Records `e`'s digest and fingerprint (content-hasher.ts) under its current stat key. */
+  /**
+   * Records `e`'s digest and fingerprint (content-hasher.ts) under its current stat key.
+   * Sets `e.digest` and `e.fingerprint`: the cache keeps the entry itself as the row.
+   */
   record(e: FileEntry, digest: Digest, fingerprint: string): void {
-    // join: one flat string; a template leaves a tree of nine cons strings per row (100,000
-    // rows: ~29 MB of them, alive until the cache is saved).
-    this.#rows.set(e.abs, [e.statKey, e.size, digest.slice('sha256:'.length), fingerprint].join('\t'));
+    e.digest = digest;
+    e.fingerprint = fingerprint;
+    this.#fresh.set(e.abs, e);
     this.#dirty = true;
   }
 
@@ -111,50 +131,48 @@ export class StatCache {
   }
 
   /**
-   * Drops rows of paths a listing showed gone; rows elsewhere are kept (not looked at). Run
-   * only when the cache is written anyway: a build that hashed nothing new (a no-op) skips
-   * the pass, and stale rows go at the next save.
+   * Writes the cache through the store if anything changed since load or the last save:
+   * the loaded rows and this build's merged in path order, less the rows of paths a listing
+   * showed gone (rows elsewhere are kept, not looked at). A build that hashed nothing new
+   * (a no-op) writes nothing, and stale rows go at the next save.
    */
-  #prune(): void {
-    if (this.#listings.size === 0) return;
-    const present = new Map<string, Set<string>>();
-    for (const k of this.#rows.keys()) {
-      const slash = k.lastIndexOf('/');
-      const parent = slash <= 0 ? '/' : k.slice(0, slash);
-      const names = this.#listings.get(parent);
-      if (names === undefined) continue;
-      let set = present.get(parent);
-      if (set === undefined) present.set(parent, (set = new Set(names)));
-      if (!set.has(k.slice(slash + 1))) this.#rows.delete(k);
-    }
-  }
-
-  /** Writes the cache through the store if anything changed since load or the last save. */
   async save(): Promise<boolean> {
     if (!this.#dirty || !this.#store) return false;
-    this.#prune();
+    const fresh = [...this.#fresh.keys()].map((abs) => [escapeKey(abs), abs] as const);
+    fresh.sort((a, b) => byKey(a[0], b[0]));
+    const present = new Map<string, Set<string> | null>();
+    const gone = (key: string): boolean => {
+      if (this.#listings.size === 0) return false;
+      const abs = unescapeKey(key);
+      const slash = abs.lastIndexOf('/');
+      const parent = slash <= 0 ? '/' : abs.slice(0, slash);
+      let set = present.get(parent);
+      if (set === undefined) {
+        const names = this.#listings.get(parent);
+        present.set(parent, (set = names === undefined ? null : new Set(names)));
+      }
+      return set !== null && !set.has(abs.slice(slash + 1));
+    };
     const parts: string[] = [HEADER];
-    for (const [k, r] of this.#rows) parts.push(`${escapeKey(k)}\t${r}`);
+    const rows = this.#rows;
+    let f = 0;
+    for (let i = 0; i < rows.count; i++) {
+      const key = rows.keyAt(i);
+      if (key === undefined) continue;
+      while (f < fresh.length && fresh[f][0] < key) parts.push(this.#freshRow(fresh[f++]));
+      if (f < fresh.length && fresh[f][0] === key) continue; // recorded again by this build
+      if (gone(key)) continue;
+      parts.push(rows.text.slice(rows.start(i), rows.end(i)));
+    }
+    while (f < fresh.length) parts.push(this.#freshRow(fresh[f++]));
     this.#dirty = false;
     await this.#store.writeMeta(this.#name, parts.join('\n'));
     return true;
   }
-}
 
-/** `statKey \t size \t 64 hex digits \t fingerprint`: anything else is a torn or foreign line. */
-function wellFormed(row: string): boolean {
-  const a = row.indexOf('\t');
-  const b = row.indexOf('\t', a + 1);
-  return a > 0 && b > a + 1 && row.charCodeAt(b + 65) === TAB && row.indexOf('\t', b + 66) < 0;
-}
-
-// Paths may hold any byte but NUL; tab, newline and backslash are escaped.
-function escapeKey(k: string): string {
-  return /[\\\t\n]/.test(k) ? k.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n') : k;
-}
-
-function unescapeKey(k: string): string {
-  return k.includes('\\')
-    ? k.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c))
-    : k;
+  #freshRow([key, abs]: readonly [string, string]): string {
+    const e = this.#fresh.get(abs) as FileEntry;
+    // join: one flat string (a template leaves a tree of cons strings).
+    return [key, e.statKey, e.size, (e.digest as string).slice('sha256:'.length), e.fingerprint].join('\t');
+  }
 }

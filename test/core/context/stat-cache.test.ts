@@ -1,0 +1,106 @@
+import { lstatSync } from 'node:fs';
+import { realpath, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openContext, StatCache } from '../../../core/context/index.js';
+import { entryFromStat, type FileEntry } from '../../../core/fs/file-entry.js';
+import type { Digest } from '../../../core/oci/digest.js';
+import { MemoryMeta, makeTree } from './helpers.js';
+
+const ROOT = { uid: 0, gid: 0 };
+const entry = (abs: string): FileEntry => entryFromStat('', abs, lstatSync(abs, { bigint: true }), ROOT);
+const digestOf = (n: number): Digest => `sha256:${n.toString(16).padStart(64, '0')}`;
+
+/** Records one row per file of `files` (abs paths) in a fresh cache and saves it into `meta`. */
+async function seed(meta: MemoryMeta, root: string, files: string[]): Promise<void> {
+  const cache = await StatCache.load(meta, root);
+  for (const [i, f] of files.entries()) cache.record(entry(f), digestOf(i + 1), `fp${i + 1}.`);
+  await cache.save();
+}
+
+const rowPaths = (meta: MemoryMeta) =>
+  (meta.data.values().next().value ?? '')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t')[0]);
+
+describe('StatCache', () => {
+  it('writes rows sorted by path and finds each row in any lookup order', async () => {
+    const names = ['b', 'a-z', 'a', 'a/x', 'c', 'a/y', 'tab\there', 'new\nline', 'back\\slash', 'é'];
+    const tree: Record<string, string | null> = { a: null };
+    for (const n of names) if (n !== 'a') tree[n] = n;
+    const dir = await realpath(await makeTree(tree));
+    const files = names.map((n) => path.join(dir, n));
+    const meta = new MemoryMeta();
+    await seed(meta, dir, files);
+    const written = rowPaths(meta);
+    expect(written).toEqual([...written].sort());
+    expect(written).toHaveLength(names.length);
+
+    const cache = await StatCache.load(meta, dir);
+    // Forwards, backwards and shuffled: the cursor helps only the first; the search does the rest.
+    for (const order of [files, [...files].reverse(), [files[4], files[0], files[9], files[2], files[7]]]) {
+      for (const f of order) {
+        const e = entry(f);
+        expect(cache.lookup(e)).toBe(digestOf(files.indexOf(f) + 1));
+        expect(e.fingerprint).toBe(`fp${files.indexOf(f) + 1}.`);
+      }
+    }
+    expect(cache.lookup(entry(dir))).toBeUndefined(); // never recorded
+  });
+
+  it('misses when the stat key or size moved, and a new record wins over the loaded row', async () => {
+    const dir = await realpath(await makeTree({ f: 'one', g: 'two' }));
+    const f = path.join(dir, 'f');
+    const meta = new MemoryMeta();
+    await seed(meta, dir, [f, path.join(dir, 'g')]);
+    await writeFile(f, 'longer content');
+    const cache = await StatCache.load(meta, dir);
+    const changed = entry(f);
+    expect(cache.lookup(changed)).toBeUndefined();
+    cache.record(changed, digestOf(99), 'fp99.');
+    expect(cache.lookup(entry(f))).toBe(digestOf(99));
+    expect(await cache.save()).toBe(true);
+    const again = await StatCache.load(meta, dir);
+    expect(again.lookup(entry(f))).toBe(digestOf(99));
+    expect(again.lookup(entry(path.join(dir, 'g')))).toBe(digestOf(2));
+    expect(rowPaths(meta)).toEqual([f, path.join(dir, 'g')]);
+  });
+
+  it('a document out of order or torn can only miss, never hit wrongly', async () => {
+    const dir = await realpath(await makeTree({ a: 'a', b: 'b', c: 'c' }));
+    const files = ['a', 'b', 'c'].map((n) => path.join(dir, n));
+    const meta = new MemoryMeta();
+    await seed(meta, dir, files);
+    const [name, text] = [...meta.data][0];
+    const [header, ...rows] = text.split('\n');
+    // Reversed rows, and the middle one cut short.
+    rows.reverse();
+    rows[1] = rows[1].slice(0, rows[1].length - 40);
+    meta.data.set(name, [header, ...rows].join('\n'));
+    const cache = await StatCache.load(meta, dir);
+    const found = files.map((f) => cache.lookup(entry(f)));
+    for (const [i, d] of found.entries()) if (d !== undefined) expect(d).toBe(digestOf(i + 1));
+    expect(found[1]).toBeUndefined();
+    // Another version's document is not read at all.
+    meta.data.set(name, text.replace('strata-statcache v6', 'strata-statcache v5'));
+    expect((await StatCache.load(meta, dir)).lookup(entry(files[0]))).toBeUndefined();
+  });
+
+  it('hashes nothing again through a whole context rebuild (the walk asks in path order)', async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) tree[`d${i % 7}/sub${i % 3}/f${i}`] = `content ${i}`;
+    const dir = await makeTree(tree);
+    const meta = new MemoryMeta();
+    const reads: string[] = [];
+    const open = () => openContext(dir, { metaStore: meta, onContentRead: (p) => reads.push(p) });
+    const first = await (await (await open()).resolveSources(['.'])).checksum();
+    expect(reads).toHaveLength(300);
+    reads.length = 0;
+    const second = await (await (await open()).resolveSources(['d3', 'd1/sub2', '.'])).checksum();
+    expect(reads).toEqual([]);
+    const third = await (await (await open()).resolveSources(['.'])).checksum();
+    expect(third.digest).toBe(first.digest);
+    expect(second.digest).not.toBe(first.digest);
+  });
+});
