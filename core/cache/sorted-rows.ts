@@ -56,10 +56,12 @@ export class SortedRows {
 
   /** The row holding `key` (escaped), or -1. */
   find(key: string): number {
-    const next = this.#cursor + 1;
-    if (next < this.count && compareAt(key, this.text, this.#starts[next]) === 0) {
-      this.#cursor = next;
-      return next;
+    // The same row again (a second question about one key), then the next one.
+    for (let i = Math.max(this.#cursor, 0); i <= this.#cursor + 1 && i < this.count; i++) {
+      if (compareAt(key, this.text, this.#starts[i]) === 0) {
+        this.#cursor = i;
+        return i;
+      }
     }
     let lo = 0;
     let hi = this.count - 1;

@@ -1,41 +1,78 @@
 /**
- * LayerFiles: what a COPY layer remembers about its regular files (a JSON blob the cache
- * record names), so the next run of the same step can link unchanged files from it and
- * copy their tar entries from a kept tar.
+ * LayerFiles: what a COPY layer remembers about its regular files (a blob the cache record
+ * names), so the next run of the same step can link unchanged files from it and copy their
+ * tar entries from a kept tar.
  *
- * Format (version 2): `{ v: 2, tar?, files: [target, digest, mtime, fromTar][] }`.
- * `mtime` is the one written (seconds, clamped); `fromTar` is 1 when the file at `target`
- * is the very inode the blob `tar` (an uncompressed layer tar, digest = its diffID) was
- * written from: linked unchanged through any number of rebuilds since. Version 1 (bare
+ * Format (version 3, text): a first line `strata-layer-files v3 \t <kept tar digest | ->`,
+ * then one row per regular file, `target \t digest-hex \t mtime \t fromTar`, sorted by
+ * target (escaped and ordered as core/cache/sorted-rows.ts says). `mtime` is the entry's
+ * (seconds, as JavaScript prints the number); `fromTar` is 1 when the file at `target` is
+ * the very inode the kept tar (an uncompressed layer tar, digest = its diffID) was written
+ * from: linked unchanged through any number of rebuilds since.
+ *
+ * Read in place, like the stat cache: a 100,000-file list is one string and a row index,
+ * where version 2's JSON (`{ v: 2, tar?, files: [target, digest, mtime, fromTar][] }`, still
+ * read) parsed into 100,000 arrays, 200,000 strings and a Map (~40 MB). Version 1 (bare
  * `[target, digest]` pairs) reuses nothing: it did not record mtimes.
  */
+import { byKey, escapeKey, fieldEquals, SortedRows } from '../cache/sorted-rows.js';
 import type { FileEntry } from '../fs/file-entry.js';
 import { type Digest, isDigest } from '../oci/digest.js';
 
-export type LayerFileRow = [target: string, digest: string, mtime: number, fromTar: 0 | 1];
+const HEADER = 'strata-layer-files v3';
+const DIGEST_PREFIX = 'sha256:'.length;
 
-export interface LayerFilesDoc {
-  v: 2;
-  tar?: Digest;
-  files: LayerFileRow[];
+/** The rows of one COPY as it writes them; serialize() makes the blob. */
+export class LayerFilesWriter {
+  // Three parallel lists rather than an array per row: the strings are the ones the copy
+  // holds anyway, and a number list of mtimes is one unboxed array.
+  readonly #targets: string[] = [];
+  readonly #digests: string[] = [];
+  readonly #mtimes: number[] = [];
+
+  get count(): number {
+    return this.#targets.length;
+  }
+
+  add(target: string, digest: string, mtime: number): void {
+    this.#targets.push(target);
+    this.#digests.push(digest);
+    this.#mtimes.push(mtime);
+  }
+
+  /** The blob text: `tar` is the kept tar, `fromTar` says which targets are its inodes. */
+  serialize(tar: Digest | undefined, fromTar: (target: string) => boolean): string {
+    const keys = this.#targets.map(escapeKey);
+    const order = keys.map((_, i) => i);
+    // A copy writes in walk order, which is usually sorted already.
+    if (keys.some((k, i) => i > 0 && byKey(keys[i - 1], k) > 0))
+      order.sort((a, b) => byKey(keys[a], keys[b]));
+    const lines = [`${HEADER}\t${tar ?? '-'}`];
+    for (const i of order) {
+      const t = this.#targets[i];
+      lines.push(
+        [keys[i], this.#digests[i].slice(DIGEST_PREFIX), this.#mtimes[i], fromTar(t) ? 1 : 0].join('\t'),
+      );
+    }
+    return lines.join('\n');
+  }
 }
 
 /** The previous result of a COPY step, as far as linking and tar copying need it. */
 export class PreviousFiles {
-  readonly #rows = new Map<string, LayerFileRow>();
+  readonly #rows: SortedRows;
   readonly #diffDir: string;
   readonly #sde: number | undefined;
   /** The kept tar whose inodes the `fromTar` rows are, if any. */
   readonly tar: Digest | undefined;
 
-  /** `doc` as read from the blob (any version); `diffDir` is the previous layer's diff dir. */
-  constructor(doc: unknown, diffDir: string, sde: number | undefined) {
+  /** `blob` as stored (any version); `diffDir` is the previous layer's diff dir. */
+  constructor(blob: Uint8Array, diffDir: string, sde: number | undefined) {
     this.#diffDir = diffDir;
     this.#sde = sde;
-    const d = doc as Partial<LayerFilesDoc> | null;
-    const ok = d !== null && typeof d === 'object' && d.v === 2 && Array.isArray(d.files);
-    this.tar = ok ? keptTarOf(d) : undefined;
-    if (ok) for (const row of d.files as LayerFileRow[]) this.#rows.set(row[0], row);
+    const doc = readDoc(blob);
+    this.#rows = doc?.rows ?? SortedRows.EMPTY;
+    this.tar = doc?.tar;
   }
 
   /**
@@ -44,24 +81,70 @@ export class PreviousFiles {
    * layer's files are immutable, and a path that is gone fails the link (then it is copied).
    */
   reuse(target: string, e: FileEntry): string | undefined {
-    const row = this.#rows.get(target);
-    if (e.digest === undefined || row === undefined || row[1] !== e.digest) return undefined;
+    if (e.digest === undefined) return undefined;
+    const key = escapeKey(target);
+    const rows = this.#rows;
+    const i = rows.find(key);
+    if (i < 0) return undefined;
+    const at = rows.start(i) + key.length + 1;
+    if (!fieldEquals(rows.text, at, e.digest, DIGEST_PREFIX)) return undefined;
     const sde = this.#sde;
-    if (row[2] !== (sde !== undefined && e.mtime > sde ? sde : e.mtime)) return undefined;
+    const mtime = String(sde !== undefined && e.mtime > sde ? sde : e.mtime);
+    if (!fieldEquals(rows.text, at + e.digest.length - DIGEST_PREFIX + 1, mtime)) return undefined;
     return this.#diffDir + target;
   }
 
   /** True when the previous layer's file at `target` is an inode `tar` was written from. */
   fromTar(target: string): boolean {
-    return this.tar !== undefined && this.#rows.get(target)?.[3] === 1;
+    if (this.tar === undefined) return false;
+    const rows = this.#rows;
+    const i = rows.find(escapeKey(target));
+    if (i < 0) return false;
+    const end = rows.end(i);
+    return rows.text.charCodeAt(end - 1) === 0x31 && rows.text.charCodeAt(end - 2) === 9;
   }
 }
 
 /**
- * The kept layer tar a layer-files document (as read from its blob, any version) names,
- * if any: gc keeps it alive while the record that names the document lives.
+ * The kept layer tar a layer-files blob (any version) names, if any: gc keeps it alive while
+ * the record that names the blob lives.
  */
-export function keptTarOf(doc: unknown): Digest | undefined {
-  const d = doc as Partial<LayerFilesDoc> | null | undefined;
-  return d?.v === 2 && typeof d.tar === 'string' && isDigest(d.tar) ? d.tar : undefined;
+export function keptTarOf(blob: Uint8Array | undefined): Digest | undefined {
+  return blob === undefined ? undefined : readDoc(blob, true)?.tar;
+}
+
+/** A blob of any version as rows; undefined for one that reuses nothing (v1, foreign, torn). */
+function readDoc(blob: Uint8Array, headerOnly = false): { tar?: Digest; rows: SortedRows } | undefined {
+  const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  if (bytes[0] === 0x7b /* { */) return fromJson(bytes, headerOnly);
+  const nl = bytes.indexOf(0x0a);
+  const first = bytes.toString('utf8', 0, nl < 0 ? bytes.length : nl).split('\t');
+  if (first[0] !== HEADER || first.length !== 2) return undefined;
+  const tar = isDigest(first[1]) ? first[1] : undefined;
+  if (headerOnly || nl < 0) return { tar, rows: SortedRows.EMPTY };
+  const text = bytes.toString('utf8');
+  return { tar, rows: SortedRows.index(text, nl + 1) };
+}
+
+/** Version 2 (JSON), rewritten as version 3 rows. */
+function fromJson(bytes: Buffer, headerOnly: boolean): { tar?: Digest; rows: SortedRows } | undefined {
+  let d: { v?: unknown; tar?: unknown; files?: unknown };
+  try {
+    d = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (d === null || typeof d !== 'object' || d.v !== 2 || !Array.isArray(d.files)) return undefined;
+  const tar = typeof d.tar === 'string' && isDigest(d.tar) ? d.tar : undefined;
+  if (headerOnly) return { tar, rows: SortedRows.EMPTY };
+  const w = new LayerFilesWriter();
+  const fromTar = new Set<string>();
+  for (const row of d.files as unknown[]) {
+    if (!Array.isArray(row) || typeof row[0] !== 'string' || typeof row[1] !== 'string') continue;
+    if (typeof row[2] !== 'number' || !isDigest(row[1])) continue;
+    w.add(row[0], row[1], row[2]);
+    if (row[3] === 1) fromTar.add(row[0]);
+  }
+  const text = w.serialize(tar, (t) => fromTar.has(t));
+  return { tar, rows: SortedRows.index(text, text.indexOf('\n') + 1 || text.length) };
 }

@@ -7,7 +7,7 @@
 import type { SourceSet } from '../context/source-set.js';
 import type { CopyOptions } from '../copy/copy-into.js';
 import { copyInto } from '../copy/copy-into.js';
-import { type LayerFileRow, type LayerFilesDoc, PreviousFiles } from '../copy/layer-files.js';
+import { LayerFilesWriter, PreviousFiles } from '../copy/layer-files.js';
 import { LayerSource } from '../copy/layer-source.js';
 import { resolveOwner } from '../copy/resolve-owner.js';
 import { measureLayerTar } from '../diff/measure-layer-tar.js';
@@ -19,7 +19,7 @@ import type { RunnerDeps } from './runners.js';
 import { diffDirs } from './runners.js';
 
 export interface CopyStepResult {
-  /** Blob listing the regular files written (a LayerFilesDoc). */
+  /** Blob listing the regular files written (core/copy/layer-files.ts). */
   layerFiles?: Digest;
   /** The layer's measurement when this step took it (then the executor need not). */
   measured?: { diffId: Digest; size: number; empty: boolean };
@@ -123,15 +123,15 @@ export async function copyStep(
   } else {
     set = await d.ctx.sourceSet(p.step, sources, ins.exclude, ins.parents);
   }
-  // Rows get their fromTar flag once the layer is measured (0 until then).
-  const written: LayerFileRow[] = [];
+  // Rows get their fromTar flag once the layer is measured.
+  const written = new LayerFilesWriter();
   const bytes = copyProgress(set, d);
   opts.onFile = (target, e) => {
-    if (e.digest) written.push([target, e.digest, e.mtime, 0]);
+    if (e.digest) written.add(target, e.digest, e.mtime);
     bytes?.add(e.size);
   };
-  const previous = await previousFiles(p, d);
-  if (previous) opts.reuse = (target, e) => previous.reuse(target, e);
+  let previous = await previousFiles(p, d);
+  if (previous) opts.reuse = previous.reuse.bind(previous);
   let measured: CopyStepResult['measured'];
   let tar: { digest?: Digest; fromTar: (target: string) => boolean } = { fromTar: () => false };
   if (ins.kind === 'add' && (!ins.from || set.origin === 'context')) {
@@ -142,17 +142,18 @@ export async function copyStep(
     // Only a step whose every byte went through copyInto (heredocs and URLs are written
     // outside its accounting), and whose files have content digests: without them the
     // next run links nothing, and a kept tar would never be read.
-    const plain = ins.kind === 'copy' && ins.heredocs.length === 0 && written.length > 0;
+    const plain = ins.kind === 'copy' && ins.heredocs.length === 0 && written.count > 0;
     const small = r.bytes / r.files <= KEEP_TAR_MAX_MEAN && r.bytes <= KEEP_TAR_MAX_BYTES;
     if (plain && r.files >= KEEP_TAR_MIN_FILES && small) {
       ({ measured, tar } = await measureCopy(staging, r.files, r.linked, previous, d));
     }
   }
   bytes?.done();
-  if (written.length === 0) return { measured };
-  for (const row of written) if (tar.fromTar(row[0])) row[3] = 1;
-  const doc: LayerFilesDoc = { v: 2, tar: tar.digest, files: written };
-  return { layerFiles: (await d.store.putBlob(JSON.stringify(doc))).digest, measured };
+  // The previous list is done with: let it go before this one is written out.
+  previous = undefined;
+  opts.reuse = undefined;
+  if (written.count === 0) return { measured };
+  return { layerFiles: (await d.store.putBlob(written.serialize(tar.digest, tar.fromTar))).digest, measured };
 }
 
 /**
@@ -189,7 +190,7 @@ async function measureCopy(
  */
 async function previousFiles(p: PlannedStep, d: RunnerDeps): Promise<PreviousFiles | undefined> {
   if (!p.previous || !(await d.store.getLayer(p.previous.chainId))) return undefined;
-  const doc = await d.store.readJsonBlob<unknown>(p.previous.layerFiles).catch(() => undefined);
-  if (doc === undefined) return undefined;
-  return new PreviousFiles(doc, d.store.diffPath(p.previous.chainId), undefined);
+  const blob = await d.store.readBlob(p.previous.layerFiles).catch(() => undefined);
+  if (blob === undefined) return undefined;
+  return new PreviousFiles(blob, d.store.diffPath(p.previous.chainId), undefined);
 }

@@ -45,7 +45,7 @@ export async function markLive(store: Store, records: readonly CacheRecord[]): P
     if (rec.layerFiles) {
       // A COPY's file list (what the next rebuild links from) and the layer tar it keeps.
       blobs.add(rec.layerFiles);
-      const tar = keptTarOf(await store.readJsonBlob<unknown>(rec.layerFiles).catch(() => undefined));
+      const tar = keptTarOf(await store.readBlob(rec.layerFiles).catch(() => undefined));
       if (tar) blobs.add(tar);
     }
     if (rec.result.chainId) {

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CacheRecord } from '../../core/cache/records.js';
+import { keptTarOf } from '../../core/copy/layer-files.js';
 import { prune } from '../../core/gc/prune.js';
 import { Store } from '../../store/index.js';
 import { importBusybox } from '../helpers/busybox-base.js';
@@ -30,14 +31,14 @@ describe('prune', () => {
     const store = await Store.open(root);
     const [rec] = (await store.listCacheRecords<CacheRecord>()).filter((r) => r.layerFiles);
     expect(rec?.layerFiles).toBeDefined();
-    const doc = await store.readJsonBlob<{ tar?: string }>(rec.layerFiles as `sha256:${string}`);
+    const tar = keptTarOf(await store.readBlob(rec.layerFiles as `sha256:${string}`));
     const orphan = (await store.putBlob('nothing refers to me')).digest;
 
     await prune(store, { all: false, cacheMountsOnly: false, graceMs: 0 });
     expect(await store.hasBlob(rec.layerFiles as `sha256:${string}`)).toBe(true);
     // 1,200 small files: the COPY keeps its layer tar for the next rebuild.
-    expect(doc.tar).toMatch(/^sha256:/);
-    expect(await store.hasBlob(doc.tar as `sha256:${string}`)).toBe(true);
+    expect(tar).toMatch(/^sha256:/);
+    expect(await store.hasBlob(tar as `sha256:${string}`)).toBe(true);
     expect(await store.hasBlob(orphan)).toBe(false);
   });
 
