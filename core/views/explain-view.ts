@@ -5,6 +5,7 @@
  * `loadExplainView` reads the store.
  */
 
+import { join } from 'node:path';
 import type { Store } from '../../store/store.js';
 import type { CacheRecord, MissCause } from '../cache/records.js';
 import type { BuildReport, StepReport } from '../exec/build-report.js';
@@ -74,7 +75,7 @@ export async function loadExplainView(store: Store, imageId?: Digest): Promise<E
     throw new NotFoundError(
       buildId !== undefined && imageId
         ? `explain image: the build report of ${imageId} (build ${buildId}) was pruned: the store keeps the newest ` +
-            "history.maxEntries reports (50 unless <root>/config.json says otherwise), the last build's and those of " +
+            `history.maxEntries reports (50 unless ${join(store.root, 'config.json')} says otherwise), the last build's and those of ` +
             'tagged images; build it again to explain it'
         : buildId !== undefined
           ? `explain: the last build's report (build ${buildId}) is missing from the store's meta/: build again`
