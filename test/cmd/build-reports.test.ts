@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strata, strataOk } from '../helpers/cli.js';
+import { requireBuiltCli, startCli } from '../reliability/helpers/cli-process.js';
 
 let dir: string;
 let root: string;
@@ -115,4 +116,34 @@ describe('build reports kept to history.maxEntries', () => {
     expect((await strataOk(['explain', '--root', root, 'app:keep'])).stdout).toContain('COPY a.txt /a.txt');
     expect((await strataOk(['explain', '--root', root])).stdout).toContain(`image ${ids[5]}`);
   });
+});
+
+describe('build reports with builds and prunes in separate processes at once', () => {
+  it('removes only old unpinned reports; every racing build keeps its report and explain answers', async () => {
+    requireBuiltCli();
+    // Six reports an hour old, then four builds (each writing a report and pruning, maxEntries 0)
+    // racing three `prune` runs: every old unpinned report goes, no racing build's report does.
+    await writeFile(join(root, 'config.json'), '{"history": {"maxEntries": 0}}');
+    for (let v = 10; v < 16; v++) await build(v);
+    await ageReports();
+    const old = await reports();
+    const pinnedBefore = [
+      `build-${JSON.parse((await strataOk(['explain', '--root', root, '--json', 'app:keep'])).stdout).buildId}.json`,
+    ];
+    const builds = [20, 21, 22, 23].map((v) =>
+      startCli(['build', '--root', root, '-q', '--build-arg', `V=${v}`, '-t', `app:race${v}`, ctx]),
+    );
+    const prunes = [0, 1, 2].map(() => startCli(['prune', '--root', root]));
+    const done = await Promise.all([...builds, ...prunes].map((p) => p.done));
+    for (const d of done) expect(d.code, d.stderr).toBe(0);
+
+    const left = await reports();
+    for (const f of old) if (!pinnedBefore.includes(f)) expect(left).not.toContain(f);
+    for (const v of [20, 21, 22, 23]) {
+      const r = await strataOk(['explain', '--root', root, '--json', `app:race${v}`]);
+      expect(left).toContain(`build-${JSON.parse(r.stdout).buildId}.json`);
+    }
+    expect((await strataOk(['explain', '--root', root])).stdout).toContain('COPY a.txt /a.txt');
+    expect(left).toContain(pinnedBefore[0]);
+  }, 60_000);
 });
