@@ -366,7 +366,11 @@ export async function run(args: string[], io: Io): Promise<number> {
       });
       await replaceFileWith(resolve(io.cwd, values['metadata-file']), `${JSON.stringify(meta, null, 2)}\n`);
     }
-    await applyGcConfig(store, values.quiet ? undefined : say);
+    await applyGcConfig(
+      store,
+      built.map((b) => b.reportsWritten),
+      values.quiet ? undefined : say,
+    );
     if (values.quiet) io.stdout.write(built.map((b) => `${b.imageId}\n`).join(''));
     else {
       for (const t of tags) say(`naming to ${t}`);
@@ -387,17 +391,32 @@ export async function run(args: string[], io: Io): Promise<number> {
  * The store's automatic GC policy (`<root>/config.json` `gc`, core/gc/gc-config.ts), applied
  * after a build as BuildKit's daemon applies its own; one line on stderr when it removed
  * something. A daemonless builder has no idle time to do it in, so it costs the build that
- * fills the store (a walk of the store's layers) and nothing when no policy is set.
+ * fills the store (a walk of the store's layers) and nothing when no policy is set. Without a
+ * policy, build reports are still kept to `history.maxEntries`: checked only every so many
+ * reports written (reportPruneDue), so a build that wrote none (a no-op) lists nothing.
  */
 async function applyGcConfig(
   store: import('../store/store.js').Store,
+  reportsWritten: (number | undefined)[],
   say: ((line: string) => void) | undefined,
 ): Promise<void> {
-  const { gcConfigPath, readGcConfig } = await import('../core/gc/gc-config.js');
-  const policy = await readGcConfig(store.root);
-  if (policy === undefined) return;
+  const { gcConfigPath, readStoreConfig } = await import('../core/gc/gc-config.js');
+  const { gc: policy, maxReports } = await readStoreConfig(store.root);
+  const { pruneReports, reportPruneDue } = await import('../core/exec/report-retention.js');
+  // A no-op build wrote no report, so it never lists meta/.
+  const reportsDue = reportsWritten.some((n) => n !== undefined && reportPruneDue(n, maxReports));
+  if (policy === undefined) {
+    if (reportsDue) await pruneReports(store, { maxEntries: maxReports, graceMs: 60_000 });
+    return;
+  }
   const { prune } = await import('../core/gc/prune.js');
-  const r = await prune(store, { all: false, cacheMountsOnly: false, graceMs: 60_000, policy });
+  const r = await prune(store, {
+    all: false,
+    cacheMountsOnly: false,
+    graceMs: 60_000,
+    policy,
+    ...(reportsDue ? { reports: { maxEntries: maxReports } } : {}),
+  });
   if (say === undefined || r.plan === undefined || r.cacheRecords + r.layers + r.blobs + r.cacheMounts === 0)
     return;
   const { humanSize } = await import('../core/inspect/image-view.js');

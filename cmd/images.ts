@@ -1,4 +1,10 @@
-/** `strata images`: the tagged images in the store, like `docker images`. */
+/**
+ * `strata images`: the tagged images in the store, like `docker images`, with nerdctl's
+ * PLATFORM column: the platform of a single image, every platform of a multi-platform name
+ * (a `--platform a,b` build, a loaded or pulled OCI index), comma-separated. SIZE is that of
+ * the image a platform-blind reader gets (the ref's `config`).
+ */
+import { refPlatforms } from '../core/image/platform-image.js';
 import { familiarRef } from '../core/image/reference.js';
 import { humanSize, imageSize, timeAgo } from '../core/inspect/image-view.js';
 import type { ImageConfig } from '../core/oci/types.js';
@@ -28,10 +34,12 @@ export async function run(args: string[], io: Io): Promise<number> {
       name.slice(at + 1),
       id,
       config.created ? timeAgo(config.created) : 'N/A',
+      [...(await refPlatforms(store, r.target)).keys()].sort().join(','),
       humanSize(await imageSize(store, config)),
     ]);
   }
-  if (!values.quiet) io.stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
+  if (!values.quiet)
+    io.stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'PLATFORM', 'SIZE'], rows));
   return 0;
 }
 

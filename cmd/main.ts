@@ -49,7 +49,7 @@ const COMMANDS: Record<string, { load: Loader; summary: string }> = {
   du: { load: () => import('./du.js'), summary: 'show disk usage of the store' },
   prune: {
     load: () => import('./prune.js'),
-    summary: 'remove unused cache records, layers, cache mounts and quarantined entries',
+    summary: 'remove unused cache records, layers, cache mounts, quarantined entries and old build reports',
   },
   fsck: {
     load: () => import('./fsck.js'),
@@ -99,7 +99,7 @@ const SYNOPSIS: Record<string, string> = {
   du: '[-v]',
   prune:
     '[--all] [--filter type=exec.cachemount|type=quarantine]\n' +
-    '       | [--keep-storage SIZE] [--filter until=DURATION] [--dry-run]   (LRU first; policy: <root>/config.json {"gc": {...}})',
+    '       | [--keep-storage SIZE] [--filter until=DURATION] [--dry-run]   (LRU first; policy: <root>/config.json {"gc": {...}, "history": {"maxEntries": 50}})',
   fsck: '[--repair] [--json]',
   root: '',
   imagetools: 'create -t TARGET [--dry-run] [--insecure-registry HOST]... SOURCE...',

@@ -3,12 +3,13 @@
  * [--keep-storage SIZE] [--dry-run]`: reclaim space in the store. `--all` also deletes what
  * `fsck --repair` quarantined. `--keep-storage` and `until=` are BuildKit's GC policy (what
  * is least recently used goes first; never what a tag, the last build or a running build
- * needs: core/gc/gc-plan.ts); `--dry-run` lists what would go and why.
+ * needs: core/gc/gc-plan.ts); `--dry-run` lists what would go and why. Build reports beyond
+ * `history.maxEntries` (`<root>/config.json`, 50) go too, all but the pinned ones with `--all`.
  */
 import { clearQuarantine } from '../core/fsck/quarantine.js';
-import { parseDuration, parseSize } from '../core/gc/gc-config.js';
+import { parseDuration, parseSize, readStoreConfig } from '../core/gc/gc-config.js';
 import { ago, type GcPlan, type GcPolicy, storeBytes } from '../core/gc/gc-plan.js';
-import { prune } from '../core/gc/prune.js';
+import { nothingPruned, prune } from '../core/gc/prune.js';
 import { humanSize } from '../core/inspect/image-view.js';
 import { InvalidInputError } from '../core/oci/errors.js';
 import { openStore, parseFlags, ROOT_OPTION } from './common.js';
@@ -47,13 +48,14 @@ export async function run(args: string[], io: Io): Promise<number> {
     );
   const r =
     types.size > 0 && !types.has('exec.cachemount')
-      ? { cacheRecords: 0, layers: 0, blobs: 0, cacheMounts: 0, cacheMountsInUse: 0, bytes: 0 }
+      ? nothingPruned()
       : await prune(store, {
           all,
           cacheMountsOnly: types.has('exec.cachemount'),
           graceMs: 60_000,
           ...(withPolicy ? { policy } : {}),
           dryRun,
+          reports: { maxEntries: (await readStoreConfig(store.root)).maxReports },
         });
   if (dryRun && r.plan) {
     io.stdout.write(formatDryRun(r.plan));
@@ -61,7 +63,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const q = all || types.has('quarantine') ? await clearQuarantine(store.root) : { entries: 0, size: 0 };
   io.stdout.write(
-    `removed ${r.cacheRecords} cache records, ${r.layers} layers, ${r.blobs} blobs, ${r.cacheMounts} cache mounts, ${q.entries} quarantined entries\n` +
+    `removed ${r.cacheRecords} cache records, ${r.layers} layers, ${r.blobs} blobs, ${r.cacheMounts} cache mounts, ${q.entries} quarantined entries, ${r.buildReports} build reports\n` +
       `Total reclaimed space: ${humanSize(r.bytes + q.size)}\n`,
   );
   if (r.plan) {

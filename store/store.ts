@@ -36,7 +36,7 @@ import type { CompressedLayer, LayerRecord } from './layer-record.js';
 import { ownedName } from './process-owner.js';
 import { RefFiles } from './ref-files.js';
 import type { RefTarget } from './ref-target.js';
-import { encodeName } from './safe-name.js';
+import { decodeName, encodeName } from './safe-name.js';
 import { deadOrUnowned, type SweepResult, sweepStale } from './stale-sweep.js';
 import { openVerified, verifyDigest } from './verified-read.js';
 
@@ -374,6 +374,35 @@ export class Store implements BlobStore {
    */
   async writeMeta(name: string, data: Uint8Array | string): Promise<void> {
     await writeFileAtomic(join(this.root, 'meta', encodeName(name, 'meta file')), data, 0o600, false);
+  }
+
+  /**
+   * The meta files whose names start with `prefix`, with their sizes and modification times
+   * (ms), in no particular order. Temp files of writes in progress (`.tmp-`) are never listed.
+   */
+  async listMeta(prefix: string): Promise<{ name: string; size: number; mtimeMs: number }[]> {
+    const dir = join(this.root, 'meta');
+    let entries: string[];
+    try {
+      entries = await readdir(dir);
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+    const out: { name: string; size: number; mtimeMs: number }[] = [];
+    for (const e of entries) {
+      const name = decodeName(e);
+      if (name === undefined || !name.startsWith(prefix)) continue;
+      // Gone between the listing and the stat: another process removed it, so it is not listed.
+      const st = await stat(join(dir, e)).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+      if (st?.isFile()) out.push({ name, size: st.size, mtimeMs: st.mtimeMs });
+    }
+    return out;
+  }
+
+  /** Removes a meta file; true if it existed. */
+  removeMeta(name: string): Promise<boolean> {
+    return removeFile(join(this.root, 'meta', encodeName(name, 'meta file')));
   }
 
   // ---- locks/<name>/ (see file-lock.ts for the protocol and its limits) ----

@@ -111,12 +111,24 @@ export async function attachLayers(store: Store, report: BuildReport): Promise<v
 }
 
 /**
+ * What last-build.json and image-<id>.json hold: the build whose report is kept; in
+ * last-build.json also the hash of its decisions (`same`) and how many reports the store has
+ * written (`written`, report-retention.ts prunes every so many).
+ */
+export interface ReportPointer {
+  buildId?: string;
+  same?: string;
+  written?: number;
+}
+
+/**
  * Keeps `report` as the last build's and, with an image, as that image's. A report that says
  * what the last kept one says (same steps, decisions and image; only the build id and times
  * differ: a no-op rebuild after a no-op rebuild) writes nothing, and `explain` keeps showing
- * the earlier, identical one. Returns whether anything was written.
+ * the earlier, identical one. Returns how many reports the store has written counting this one,
+ * or undefined when nothing was written.
  */
-export async function saveReport(store: Store, report: BuildReport): Promise<boolean> {
+export async function saveReport(store: Store, report: BuildReport): Promise<number | undefined> {
   const { buildId, startedAt: _s, finishedAt: _f, ...decisions } = report;
   const same = sha256(JSON.stringify(decisions));
   const last = await readPointer(store, 'last-build.json');
@@ -125,32 +137,43 @@ export async function saveReport(store: Store, report: BuildReport): Promise<boo
     (report.imageId === undefined ||
       (await readPointer(store, `image-${report.imageId.slice(7)}.json`))?.buildId === last.buildId)
   )
-    return false;
+    return undefined;
+  // Two builds finishing at once may both write the same count: it only paces pruning.
+  const written = (Number.isSafeInteger(last?.written) ? (last?.written as number) : 0) + 1;
   await store.writeMeta(`build-${buildId}.json`, JSON.stringify(report));
-  await store.writeMeta('last-build.json', JSON.stringify({ buildId, same }));
+  await store.writeMeta('last-build.json', JSON.stringify({ buildId, same, written }));
   if (report.imageId)
     await store.writeMeta(`image-${report.imageId.slice(7)}.json`, JSON.stringify({ buildId }));
-  return true;
+  return written;
 }
 
 /** A `{ buildId }` pointer file; undefined when missing or unreadable (it is only a pointer). */
-async function readPointer(
-  store: Store,
-  name: string,
-): Promise<{ buildId?: string; same?: string } | undefined> {
+export async function readPointer(store: Store, name: string): Promise<ReportPointer | undefined> {
   try {
     const data = await store.readMeta(name);
-    return data ? (JSON.parse(data.toString()) as { buildId?: string; same?: string }) : undefined;
+    return data ? (JSON.parse(data.toString()) as ReportPointer) : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The report of the build that last made `imageId`, or the last build when none is given. */
-export async function loadReport(store: Store, imageId?: Digest): Promise<BuildReport | undefined> {
+/**
+ * The report of the build that last made `imageId` (or of the last build): `report`, or why
+ * there is none: nothing points at one (`buildId` undefined: the image was not built here), or
+ * the pointer names a report that is gone (`buildId` set: pruned, report-retention.ts).
+ */
+export async function findReport(
+  store: Store,
+  imageId?: Digest,
+): Promise<{ report?: BuildReport; buildId?: string }> {
   const ptr = await store.readMeta(imageId ? `image-${imageId.slice(7)}.json` : 'last-build.json');
-  if (!ptr) return undefined;
+  if (!ptr) return {};
   const { buildId } = JSON.parse(ptr.toString()) as { buildId: string };
   const data = await store.readMeta(`build-${buildId}.json`);
-  return data ? (JSON.parse(data.toString()) as BuildReport) : undefined;
+  return { buildId, report: data ? (JSON.parse(data.toString()) as BuildReport) : undefined };
+}
+
+/** The report of the build that last made `imageId`, or the last build when none is given. */
+export async function loadReport(store: Store, imageId?: Digest): Promise<BuildReport | undefined> {
+  return (await findReport(store, imageId)).report;
 }

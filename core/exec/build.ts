@@ -99,6 +99,8 @@ export interface BuildOutcome {
   result?: BuildResult;
   imageId?: Digest;
   tags: string[];
+  /** How many reports the store has written, counting this build's; undefined when it wrote none. */
+  reportsWritten?: number;
 }
 
 const STEP_INDEX = 'step-index.json';
@@ -367,9 +369,9 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     if (nextIndex !== stepIndexText) await store.writeMeta(STEP_INDEX, nextIndex);
     const report = makeReport(plan, { startedAt, dryRun: false, tags, imageId, result });
     await attachLayers(store, report);
-    await saveReport(store, report);
+    const reportsWritten = await saveReport(store, report);
     await exportBuildCache(store, [plan], o);
-    return { plan, result, imageId, tags };
+    return { plan, result, imageId, tags, reportsWritten };
   } finally {
     if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
   }

@@ -9,9 +9,12 @@
  *
  * and is applied after every build that stored an image (cmd/build.ts), like BuildKit's
  * daemon-side GC (buildkitd.toml `gckeepstorage`), which a daemonless builder has to run
- * itself.
+ * itself. How many build reports are kept is BuildKit's `[history] maxEntries`, in the same file:
+ *
+ *     { "history": { "maxEntries": 50 } }
  */
 import { join } from 'node:path';
+import { DEFAULT_MAX_REPORTS } from '../exec/report-retention.js';
 import { readFileBounded } from '../fs/read-bounded.js';
 import { InvalidInputError, NotFoundError } from '../oci/errors.js';
 import type { GcPolicy } from './gc-plan.js';
@@ -46,22 +49,46 @@ export function gcConfigPath(root: string): string {
   return join(root, 'config.json');
 }
 
-/** The policy in `<root>/config.json`, or undefined when there is none (or it sets no gc). */
-export async function readGcConfig(root: string): Promise<GcPolicy | undefined> {
+/** What `<root>/config.json` says: the gc policy (none when it sets none), the report limit. */
+export interface StoreConfig {
+  gc?: GcPolicy;
+  /** How many build reports are kept besides pinned ones (core/exec/report-retention.ts). */
+  maxReports: number;
+}
+
+/** `<root>/config.json`, or the defaults when there is none. */
+export async function readStoreConfig(root: string): Promise<StoreConfig> {
   const path = gcConfigPath(root);
   let text: string;
   try {
     text = (await readFileBounded(path, 64 * 1024, path)).toString('utf8');
   } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
+    if (err instanceof NotFoundError) return { maxReports: DEFAULT_MAX_REPORTS };
     throw err;
   }
-  let gc: { keepStorage?: unknown; until?: unknown } | undefined;
+  let parsed: { gc?: { keepStorage?: unknown; until?: unknown }; history?: { maxEntries?: unknown } };
   try {
-    gc = (JSON.parse(text) as { gc?: typeof gc }).gc;
+    parsed = JSON.parse(text) ?? {};
   } catch (err) {
     throw new InvalidInputError(`read ${path}: not json`, { cause: err });
   }
+  const maxEntries = parsed.history?.maxEntries;
+  if (maxEntries !== undefined && !(Number.isSafeInteger(maxEntries) && (maxEntries as number) >= 0))
+    throw new InvalidInputError(
+      `read ${path}: history.maxEntries wants a whole number of build reports, like 50`,
+    );
+  return {
+    gc: gcPolicy(path, parsed.gc),
+    maxReports: (maxEntries as number | undefined) ?? DEFAULT_MAX_REPORTS,
+  };
+}
+
+/** The policy in `<root>/config.json`, or undefined when there is none (or it sets no gc). */
+export async function readGcConfig(root: string): Promise<GcPolicy | undefined> {
+  return (await readStoreConfig(root)).gc;
+}
+
+function gcPolicy(path: string, gc: { keepStorage?: unknown; until?: unknown } | undefined | null) {
   if (gc === undefined || gc === null) return undefined;
   const policy: GcPolicy = {};
   if (gc.keepStorage !== undefined) {

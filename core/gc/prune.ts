@@ -4,13 +4,15 @@
  * cache mounts planGc chooses, least recently used first. Runs under the store's `gc` lock so
  * two prunes never interleave; builds commit a layer before its cache record, so a layer a
  * build is about to use is reachable from a record or is younger than the grace period, and
- * is kept (unless the plan freed it: then it belonged to a record the plan removed).
+ * is kept (unless the plan freed it: then it belonged to a record the plan removed). Last,
+ * build reports beyond the retention limit go (core/exec/report-retention.ts).
  */
 import { stat } from 'node:fs/promises';
 import type { Store } from '../../store/store.js';
 import type { CacheRecord } from '../cache/records.js';
+import { pruneReports, type RemovedReport, type ReportRetention } from '../exec/report-retention.js';
 import type { Digest } from '../oci/digest.js';
-import { type GcPlan, type GcPolicy, planGc } from './gc-plan.js';
+import { ago, type GcItem, type GcPlan, type GcPolicy, planGc } from './gc-plan.js';
 import { markLive, recordUsable } from './mark-live.js';
 
 export interface PruneOptions {
@@ -24,6 +26,11 @@ export interface PruneOptions {
   policy?: GcPolicy;
   /** Plan only: return what would go (report.plan), change nothing. */
   dryRun?: boolean;
+  /**
+   * Build reports: the newest `maxEntries` are kept (with `all`, none but the pinned ones; with
+   * `policy.untilMs`, none older than that). Unset: reports are left alone.
+   */
+  reports?: { maxEntries: number };
 }
 
 export interface PruneReport {
@@ -33,25 +40,44 @@ export interface PruneReport {
   cacheMounts: number;
   /** Cache mounts kept because a running build uses them. */
   cacheMountsInUse: number;
+  /** Build reports removed (meta/build-<id>.json). */
+  buildReports: number;
   bytes: number;
   /** The plan, when a policy or a dry run asked for one. */
   plan?: GcPlan;
 }
 
-export async function prune(store: Store, o: PruneOptions): Promise<PruneReport> {
-  const report: PruneReport = {
+/** A prune that removed nothing. */
+export function nothingPruned(): PruneReport {
+  return {
     cacheRecords: 0,
     layers: 0,
     blobs: 0,
     cacheMounts: 0,
     cacheMountsInUse: 0,
+    buildReports: 0,
     bytes: 0,
   };
+}
+
+export async function prune(store: Store, o: PruneOptions): Promise<PruneReport> {
+  const report = nothingPruned();
+  const retention = (dryRun: boolean): ReportRetention | undefined =>
+    o.reports && {
+      maxEntries: o.all ? 0 : o.reports.maxEntries,
+      olderThanMs: o.policy?.untilMs,
+      graceMs: o.graceMs,
+      dryRun,
+    };
   const lock = await store.lock('gc');
   try {
     if (o.policy !== undefined || o.dryRun) {
       report.plan = await planGc(store, o.policy ?? {}, { graceMs: o.graceMs });
-      if (o.dryRun) return report;
+      const r = retention(true);
+      if (o.dryRun) {
+        if (r) report.plan.remove.push(...reportItems((await pruneReports(store, r)).removed, r));
+        return report;
+      }
     }
     const plan = report.plan;
     const planned = new Set(plan?.mounts ?? []);
@@ -102,8 +128,30 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
         report.bytes += b.size;
       }
     }
+    // After the sweep: the pointers of images it removed go with their reports.
+    const r = retention(false);
+    if (r) {
+      const removed = (await pruneReports(store, r)).removed;
+      report.buildReports = removed.length;
+      report.bytes += removed.reduce((t, x) => t + x.bytes, 0);
+    }
     return report;
   } finally {
     await lock.release();
   }
+}
+
+function reportItems(removed: RemovedReport[], r: ReportRetention): GcItem[] {
+  const now = Date.now();
+  return removed.map((x) => ({
+    kind: 'build report',
+    id: x.buildId,
+    lastUsed: x.mtimeMs,
+    bytes: x.bytes,
+    reason:
+      `written ${ago(now - x.mtimeMs)} ago: ` +
+      (x.why === 'older'
+        ? `older than until=${ago(r.olderThanMs ?? 0)}`
+        : `not among the newest ${r.maxEntries}, and not the last build's or a tagged image's`),
+  }));
 }

@@ -5,10 +5,11 @@
  * `loadExplainView` reads the store.
  */
 
+import { join } from 'node:path';
 import type { Store } from '../../store/store.js';
 import type { CacheRecord, MissCause } from '../cache/records.js';
 import type { BuildReport, StepReport } from '../exec/build-report.js';
-import { loadReport } from '../exec/build-report.js';
+import { findReport } from '../exec/build-report.js';
 import type { Digest } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 
@@ -65,15 +66,22 @@ export function explainView(
 
 /**
  * The view of the build that last made `imageId` (or the last build). NotFoundError when the
- * store holds no report for it (an imported or loaded image was never built here).
+ * store holds no report for it (an imported or loaded image was never built here, or its report
+ * was pruned: core/exec/report-retention.ts).
  */
 export async function loadExplainView(store: Store, imageId?: Digest): Promise<ExplainView> {
-  const report = await loadReport(store, imageId);
+  const { report, buildId } = await findReport(store, imageId);
   if (!report) {
     throw new NotFoundError(
-      imageId
-        ? `explain image: no build report for ${imageId}: it was not built in this store (imported or loaded images have none)`
-        : 'explain: no build report in this store yet: run strata build first',
+      buildId !== undefined && imageId
+        ? `explain image: the build report of ${imageId} (build ${buildId}) was pruned: the store keeps the newest ` +
+            `history.maxEntries reports (50 unless ${join(store.root, 'config.json')} says otherwise), the last build's and those of ` +
+            'tagged images; build it again to explain it'
+        : buildId !== undefined
+          ? `explain: the last build's report (build ${buildId}) is missing from the store's meta/: build again`
+          : imageId
+            ? `explain image: no build report for ${imageId}: it was not built in this store (imported or loaded images have none)`
+            : 'explain: no build report in this store yet: run strata build first',
     );
   }
   const madeBy = new Map<Digest, MadeBy>();

@@ -354,6 +354,23 @@ describe('meta files', () => {
     await store.writeMeta('../escape', 'x');
     expect((await readdir(join(store.root, 'meta'))).sort()).toEqual(['%2E.%2Fescape', 'stat-cache']);
   });
+
+  it('lists meta files by prefix with size and mtime, never a write in progress; removes one', async () => {
+    const store = await freshStore();
+    await store.writeMeta('build-a.json', 'aa');
+    await store.writeMeta('build-b/x.json', 'b');
+    await store.writeMeta('image-c.json', 'c');
+    await writeFile(join(store.root, 'meta', '.tmp-123-build-d.json'), 'partial');
+    const listed = await store.listMeta('build-');
+    expect(listed.map((m) => [m.name, m.size]).sort()).toEqual([
+      ['build-a.json', 2],
+      ['build-b/x.json', 1],
+    ]);
+    expect(Math.abs(listed[0].mtimeMs - Date.now())).toBeLessThan(60_000);
+    expect(await store.removeMeta('build-b/x.json')).toBe(true);
+    expect(await store.removeMeta('build-b/x.json')).toBe(false);
+    expect((await store.listMeta('')).map((m) => m.name).sort()).toEqual(['build-a.json', 'image-c.json']);
+  });
 });
 
 describe('stale entries', () => {
