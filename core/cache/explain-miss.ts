@@ -36,7 +36,7 @@ const MAX_FILES = 10;
 const GROUP_FROM = 4;
 
 /** One path that differs between two file lists. */
-interface FileChange {
+export interface FileChange {
   path: string;
   kind: 'added' | 'removed' | 'changed';
   from?: Digest;
@@ -75,7 +75,195 @@ function changedAttrs(o: FileEntry, n: FileEntry): AttributeChange[] {
   return attributeChanges(a, b);
 }
 
-function fileChanges(before: FileEntry[], after: FileEntry[]): FileChange[] {
+/**
+ * A step's per-file list: the objects, or the JSON text its record keeps (what the planner
+ * passes, so a 100,000-file miss is explained without 200,000 objects).
+ */
+export type FileList = FileEntry[] | string;
+
+function fileChanges(before: FileList, after: FileList): FileChange[] {
+  if (typeof before === 'string' && typeof after === 'string') {
+    const merged = mergeChanges(before, after);
+    if (merged !== undefined) return merged;
+  }
+  return mapChanges(asObjects(before), asObjects(after));
+}
+
+function asObjects(list: FileList): FileEntry[] {
+  if (typeof list !== 'string') return list;
+  try {
+    const parsed: unknown = JSON.parse(list);
+    return Array.isArray(parsed) ? (parsed as FileEntry[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * fileChanges of two JSON lists whose rows are in path order (a COPY's list is: the walk
+ * sorts each source's entries), merged side by side: an identical row is passed over by
+ * comparing characters in place, and only rows that differ are parsed. Undefined when a
+ * list is not in that shape or order (then the lists are parsed whole).
+ */
+export function mergeChanges(before: string, after: string): FileChange[] | undefined {
+  const a = new JsonRows(before);
+  const b = new JsonRows(after);
+  if (!a.ok || !b.ok) return undefined;
+  const out: FileChange[] = [];
+  const removed: FileChange[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.count && j < b.count) {
+    const pa = a.path(i);
+    const pb = b.path(j);
+    if (pa === undefined || pb === undefined) return undefined;
+    if (pa === pb) {
+      if (!sameRow(a, i, b, j)) {
+        const o = a.row(i);
+        const n = b.row(j);
+        if (o === undefined || n === undefined) return undefined;
+        if (o.digest !== n.digest)
+          out.push({ path: pb, kind: 'changed', from: o.digest, to: n.digest, attrs: changedAttrs(o, n) });
+      }
+      i++;
+      j++;
+    } else if (pa < pb) {
+      const o = a.row(i++);
+      if (o === undefined) return undefined;
+      removed.push({ path: pa, kind: 'removed', from: o.digest });
+    } else {
+      const n = b.row(j++);
+      if (n === undefined) return undefined;
+      out.push({ path: pb, kind: 'added', to: n.digest });
+    }
+  }
+  for (; j < b.count; j++) {
+    const n = b.row(j);
+    if (n === undefined || b.path(j) === undefined) return undefined;
+    out.push({ path: n.path, kind: 'added', to: n.digest });
+  }
+  for (; i < a.count; i++) {
+    const o = a.row(i);
+    if (o === undefined || a.path(i) === undefined) return undefined;
+    removed.push({ path: o.path, kind: 'removed', from: o.digest });
+  }
+  return [...out, ...removed];
+}
+
+function sameRow(a: JsonRows, i: number, b: JsonRows, j: number): boolean {
+  const n = a.end(i) - a.start(i);
+  if (b.end(j) - b.start(j) !== n) return false;
+  const at = a.start(i);
+  const bt = b.start(j);
+  for (let k = 0; k < n; k++) if (a.text.charCodeAt(at + k) !== b.text.charCodeAt(bt + k)) return false;
+  return true;
+}
+
+/**
+ * The rows of a JSON array of flat objects (`[{"path":...},...]`), found without parsing:
+ * where each object starts and ends, its path read on demand. Paths must rise strictly
+ * from row to row (path() answers undefined from the first that does not).
+ */
+class JsonRows {
+  readonly text: string;
+  readonly ok: boolean;
+  count = 0;
+  #spans = new Uint32Array(2048);
+  #last: string | undefined;
+  #lastIndex = -1;
+
+  constructor(text: string) {
+    this.text = text;
+    this.ok = this.#scan();
+  }
+
+  start(i: number): number {
+    return this.#spans[2 * i];
+  }
+
+  end(i: number): number {
+    return this.#spans[2 * i + 1];
+  }
+
+  /** Row i's path, asked in order (i = the last asked or the one after it). */
+  path(i: number): string | undefined {
+    if (i === this.#lastIndex) return this.#last;
+    if (i !== this.#lastIndex + 1) return undefined;
+    const t = this.text;
+    const from = this.start(i) + PATH_KEY.length;
+    if (!t.startsWith(PATH_KEY, this.start(i)) || t.charCodeAt(from) !== QUOTE) return undefined;
+    let k = from + 1;
+    let escaped = false;
+    for (; k < this.end(i); k++) {
+      const c = t.charCodeAt(k);
+      if (c === BACKSLASH) {
+        escaped = true;
+        k++;
+      } else if (c === QUOTE) break;
+    }
+    const p = escaped ? (JSON.parse(t.slice(from, k + 1)) as string) : t.slice(from + 1, k);
+    if (this.#last !== undefined && !(this.#last < p)) return undefined;
+    this.#last = p;
+    this.#lastIndex = i;
+    return p;
+  }
+
+  row(i: number): FileEntry | undefined {
+    try {
+      const r = JSON.parse(this.text.slice(this.start(i), this.end(i))) as FileEntry;
+      return typeof r.path === 'string' ? r : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #scan(): boolean {
+    const t = this.text;
+    if (t.charCodeAt(0) !== 0x5b /* [ */) return false;
+    let i = 1;
+    while (i < t.length) {
+      const c = t.charCodeAt(i);
+      if (c === 0x5d /* ] */) return i === t.length - 1;
+      if (c === 0x2c /* , */) {
+        i++;
+        continue;
+      }
+      if (c !== 0x7b /* { */) return false;
+      const start = i;
+      let inString = false;
+      for (i++; i < t.length; i++) {
+        const ch = t.charCodeAt(i);
+        if (inString) {
+          if (ch === BACKSLASH) i++;
+          else if (ch === QUOTE) inString = false;
+        } else if (ch === QUOTE) inString = true;
+        else if (ch === 0x7b || ch === 0x5b)
+          return false; // not a flat object
+        else if (ch === 0x7d /* } */) break;
+      }
+      if (i >= t.length) return false;
+      this.#push(start, ++i);
+    }
+    return false;
+  }
+
+  #push(start: number, end: number): void {
+    if (2 * this.count + 2 > this.#spans.length) {
+      const grown = new Uint32Array(this.#spans.length * 2);
+      grown.set(this.#spans);
+      this.#spans = grown;
+    }
+    this.#spans[2 * this.count] = start;
+    this.#spans[2 * this.count + 1] = end;
+    this.count++;
+  }
+}
+
+const PATH_KEY = '{"path":';
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function mapChanges(before: FileEntry[], after: FileEntry[]): FileChange[] {
   // One map, emptied as paths are matched: what is left was removed. (A second `seen` set
   // of every path cost another ~10 MB for a 100,000-file COPY.)
   const old = new Map<string, FileEntry>();
@@ -107,7 +295,7 @@ function detail(c: FileChange): string {
 }
 
 /** Lists added, removed and changed files (with what changed) between two per-file lists. */
-export function diffFiles(before: FileEntry[], after: FileEntry[]): string[] {
+export function diffFiles(before: FileList, after: FileList): string[] {
   return fileChanges(before, after).map(detail);
 }
 
@@ -170,7 +358,7 @@ export function explainMiss(
   prev: CacheRecord | undefined,
   now: KeyInputs,
   instruction: string,
-  files?: { oldFiles?: FileEntry[]; newFiles?: FileEntry[] },
+  files?: { oldFiles?: FileList; newFiles?: FileList },
 ): MissExplanation {
   if (!prev) return { cause: 'new', reason: 'no earlier build of this step', details: [] };
   const was = prev.keyInputs;

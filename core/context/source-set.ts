@@ -35,6 +35,12 @@ export interface SourceChecksum {
    * miss. Built when read (a getter), so read it once.
    */
   readonly files: FileDigest[];
+  /**
+   * `files` as JSON.stringify would write it (the list a step's record keeps), made without
+   * an object per file: for a 100,000-file COPY the objects were ~45 MB on their way to a
+   * ~15 MB string.
+   */
+  json(): string;
 }
 
 export type SourceOrigin = 'context' | 'layers';
@@ -80,6 +86,7 @@ export class SourceSet {
       get files() {
         return fileDigests(matches);
       },
+      json: () => filesJson(matches),
     };
   }
 
@@ -123,11 +130,21 @@ export class SourceSet {
   }
 }
 
+/** Where a match's entries land: the destination-relative prefix of their paths. */
+function baseOf(m: SourceMatch): string {
+  return m.parentsPath ?? (m.entries[0].type === 'dir' ? '' : path.posix.basename(m.path) || '.');
+}
+
+/** `type mode-octal uid:gid size`. */
+function attrsOf(e: FileEntry): string {
+  // join: a flat string (a template keeps a cons-string tree per file alive).
+  return [e.type, ' ', e.mode.toString(8), ' ', e.uid, ':', e.gid, ' ', e.size].join('');
+}
+
 function fileDigests(matches: SourceMatch[]): FileDigest[] {
   const files: FileDigest[] = [];
   for (const m of matches) {
-    const root = m.entries[0];
-    const base = m.parentsPath ?? (root.type === 'dir' ? '' : path.posix.basename(m.path) || '.');
+    const base = baseOf(m);
     for (const e of m.entries) {
       // l and f declared up front (JSON leaves out undefined): added later, each would grow
       // a separate property array per file.
@@ -136,8 +153,7 @@ function fileDigests(matches: SourceMatch[]): FileDigest[] {
         digest: e.digest as Digest,
         l: undefined,
         f: undefined,
-        // join: flat strings (a template keeps a cons-string tree per file alive).
-        a: [e.type, ' ', e.mode.toString(8), ' ', e.uid, ':', e.gid, ' ', e.size].join(''),
+        a: attrsOf(e),
       };
       if (e.linkTarget !== undefined) f.l = e.linkTarget;
       if (e.fingerprint !== undefined) f.f = e.fingerprint;
@@ -145,6 +161,33 @@ function fileDigests(matches: SourceMatch[]): FileDigest[] {
     }
   }
   return files;
+}
+
+/**
+ * The JSON of fileDigests(matches), byte for byte (keys in the same order, undefined ones
+ * left out), written row by row: rows are joined into chunks of 1,024 as they are made, so
+ * no more than a chunk of row strings is alive besides the text.
+ */
+function filesJson(matches: SourceMatch[]): string {
+  const chunks: string[] = [];
+  let rows: string[] = [];
+  for (const m of matches) {
+    const base = baseOf(m);
+    for (const e of m.entries) {
+      const parts = ['{"path":', JSON.stringify(joinDest(base, e.rel))];
+      if (e.digest !== undefined) parts.push(',"digest":', JSON.stringify(e.digest));
+      if (e.linkTarget !== undefined) parts.push(',"l":', JSON.stringify(e.linkTarget));
+      if (e.fingerprint !== undefined) parts.push(',"f":', JSON.stringify(e.fingerprint));
+      parts.push(',"a":', JSON.stringify(attrsOf(e)), '}');
+      rows.push(parts.join(''));
+      if (rows.length === 1024) {
+        chunks.push(rows.join(','));
+        rows = [];
+      }
+    }
+  }
+  if (rows.length > 0) chunks.push(rows.join(','));
+  return `[${chunks.join(',')}]`;
 }
 
 function joinDest(base: string, rel: string): string {

@@ -41,12 +41,7 @@ export interface PlanDeps {
    * Checksums the context files a COPY/ADD (or a RUN bind mount) selects. `files` may be a
    * getter that builds the list when read: the planner reads it only for a miss.
    */
-  checksumSources(
-    step: Step,
-    sources: string[],
-    exclude: string[],
-    from?: string,
-  ): Promise<{ digest: Digest; readonly files: FileEntry[] }>;
+  checksumSources(step: Step, sources: string[], exclude: string[], from?: string): Promise<FileChecksum>;
   /**
    * The content digest behind an `ADD <url>` (asked of the server once per build; see
    * core/copy/url-content.ts). Without it, URLs are keyed by their text.
@@ -64,7 +59,7 @@ export interface PlanDeps {
     sources: string[],
     exclude: string[],
     parents: boolean,
-  ): Promise<{ digest: Digest; readonly files: FileEntry[] }>;
+  ): Promise<FileChecksum>;
   /** Reuse a step whose whole input is unchanged although a step above it reran (opt-in). */
   earlyCutoff?: boolean;
   /** Absolute path of the Dockerfile: with stage and position, it names "the same step" across builds. */
@@ -154,6 +149,21 @@ export function resultInputsOf(step: Step, isNamedDir: (name: string) => boolean
 /** What the executor gives the keyer once results exist: the chain of a stage or image. */
 export type ChainOf = (from: SourceRef) => Promise<Digest[] | undefined>;
 
+/**
+ * What checksumming a COPY's sources gives the planner: the content digest, the per-file
+ * list (a getter: built only for a miss), and optionally that list as JSON made directly.
+ */
+export interface FileChecksum {
+  digest: Digest;
+  readonly files: FileEntry[];
+  json?(): string;
+}
+
+/** A checksum's file list as its record keeps it. */
+function listJson(sum: FileChecksum): string {
+  return sum.json ? sum.json() : JSON.stringify(sum.files);
+}
+
 export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan> {
   const planned = new Map<number, PlannedStage>();
   const finalConfigs = new Map<number, StageState>();
@@ -205,18 +215,18 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
     for (const step of stage.steps) {
       const op = stepOp(step, state, platform);
       const inputs: Record<string, string> = {};
-      let filesOf: (() => FileEntry[]) | undefined;
+      let filesOf: (() => string) | undefined;
       const ins = step.instruction;
       if (ins.kind === 'copy' || ins.kind === 'add') {
         if (ins.from?.kind === 'image' && deps.isNamedDir(ins.from.ref)) {
           const sum = await deps.checksumSources(step, ins.sources, ins.exclude, ins.from.ref);
           inputs.content = sum.digest;
-          filesOf = () => sum.files;
+          filesOf = () => listJson(sum);
         } else if (!ins.from && ins.sources.some((src) => !isUrl(src))) {
           const local = ins.sources.filter((src) => !isUrl(src));
           const sum = await deps.checksumSources(step, local, ins.exclude);
           inputs.content = sum.digest;
-          filesOf = () => sum.files;
+          filesOf = () => listJson(sum);
         }
         if (ins.kind === 'add' && !ins.from && ins.checksum === undefined && deps.resolveUrl) {
           // BuildKit keys an http source by what it downloads: a file changed on the server
@@ -349,7 +359,7 @@ async function fillResultInputs(p: PlannedStep, chainOf: ChainOf, deps: KeyerDep
     p.keyInputs.inputs[ri.name] = sum.digest;
     if (ri.name === 'content') files.push(...sum.files);
   }
-  if (missing.length === 0 && files.length > 0) p.resultFiles = () => files;
+  if (missing.length === 0 && files.length > 0) p.resultFiles = () => JSON.stringify(files);
   return missing;
 }
 
@@ -379,7 +389,7 @@ export async function keyAndDecide(
   parent: Digest,
   firstMiss: PlannedStep | undefined,
   deps: KeyerDeps,
-  filesOf: (() => FileEntry[]) | undefined,
+  filesOf: (() => string) | undefined,
 ): Promise<void> {
   const { key, chainKey } = keysOf(p, parent);
   p.key = key;
@@ -387,12 +397,6 @@ export async function keyAndDecide(
   p.pending = undefined;
   const linked = isLink(p);
   p.decision = await decide(p, key, deps, linked ? undefined : firstMiss, p.stepOptions.base, filesOf);
-  // Kept until the step's record is written, as the JSON that goes into it: one flat string
-  // is about a third of the objects it was made from (100,000 files: ~15 MB against ~45 MB).
-  if (p.files !== undefined) {
-    p.filesJson = p.files.length > 0 ? JSON.stringify(p.files) : undefined;
-    p.files = undefined;
-  }
   if (linked && p.decision.hit && firstMiss)
     p.decision = {
       ...p.decision,
@@ -478,7 +482,7 @@ async function decide(
   deps: KeyerDeps,
   firstMiss: PlannedStep | undefined,
   base: string,
-  filesOf: (() => FileEntry[]) | undefined,
+  filesOf: (() => string) | undefined,
 ): Promise<Decision> {
   const { store } = deps;
   const rec =
@@ -497,8 +501,10 @@ async function decide(
       return { hit: true, record: rec, reason };
     }
   }
-  // Only a miss needs its file list (for its record and to explain it): a hit never builds it.
-  p.files = filesOf?.();
+  // Only a miss needs its file list (for its record and to explain it): a hit never builds
+  // it. Kept as the JSON its record stores (an empty list is not stored).
+  const files = filesOf?.();
+  p.filesJson = files === '[]' ? undefined : files;
   if (deps.noCache) return { hit: false, cause: 'no-cache', reason: '--no-cache was given', details: [] };
   if (firstMiss) {
     return {
@@ -537,11 +543,18 @@ async function decide(
       details: [detail],
     };
   }
-  let oldFiles: FileEntry[] | undefined;
-  if (prev?.filesBlob && p.files && prev.keyInputs.inputs.content !== p.keyInputs.inputs.content) {
-    oldFiles = await store.readJsonBlob<FileEntry[]>(prev.filesBlob).catch(() => undefined);
+  let oldFiles: string | undefined;
+  if (
+    prev?.filesBlob &&
+    files !== undefined &&
+    prev.keyInputs.inputs.content !== p.keyInputs.inputs.content
+  ) {
+    oldFiles = await store
+      .readBlob(prev.filesBlob)
+      .then((b) => b.toString('utf8'))
+      .catch(() => undefined);
   }
-  const e = explainMiss(prev, p.keyInputs, p.stepOptions.instruction, { oldFiles, newFiles: p.files });
+  const e = explainMiss(prev, p.keyInputs, p.stepOptions.instruction, { oldFiles, newFiles: files });
   // Linking unchanged files from the last result needs the same operation on the same
   // parent: --chown names resolve against the parent's /etc/passwd.
   if (

@@ -37,13 +37,14 @@ export interface PlannedStep {
   contentKey?: Digest;
   /** Early cutoff was possible but off: the reused run's duration, for the summary. */
   wouldCutoffMs?: number;
-  /** The per-file list behind a content-keyed COPY --from input, once checksummed. */
-  resultFiles?: () => { path: string; digest: Digest }[];
+  /** The per-file list (JSON) behind a content-keyed COPY --from input, once checksummed. */
+  resultFiles?: () => string;
   /** The image config this step produces (metadata replayed; diff_ids filled at run time). */
   stepOptions: StepOptions;
-  /** For COPY/ADD from the context: the per-file list (path, digest) behind `inputs.content`. */
-  files?: { path: string; digest: Digest }[];
-  /** `files` as the JSON of the step's record, once the decision no longer needs the list. */
+  /**
+   * For a COPY/ADD that missed: the per-file list (path, digest, attributes) behind
+   * `inputs.content`, as the JSON the step's record keeps.
+   */
   filesJson?: string;
   /**
    * The last result of this same step when only its sources changed (same operation, same

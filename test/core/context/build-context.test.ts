@@ -191,6 +191,23 @@ describe('checksum', () => {
     expect(rows()).toContain(path.join(dir, 'gen/a.js'));
   });
 
+  it("writes the file list's JSON as JSON.stringify of the list, byte for byte", async () => {
+    const dir = await makeTree({
+      'src/a.js': 'a',
+      'src/q"uote\\x': 'q',
+      'src/é': 'e',
+      'src/l': { link: 'a.js' },
+      'one.txt': 'one',
+    });
+    const ctx = await openContext(dir);
+    for (const patterns of [['.'], ['src'], ['one.txt'], ['src/*', 'one.txt']]) {
+      const sum = await (await ctx.resolveSources(patterns)).checksum();
+      expect(sum.json()).toBe(JSON.stringify(sum.files));
+    }
+    const par = await (await ctx.resolveSources(['src/a.js'], { parents: true })).checksum();
+    expect(par.json()).toBe(JSON.stringify(par.files));
+  });
+
   it('keeps the checksum after an mtime-only touch (only that file is re-read)', async () => {
     const dir = await makeTree({ 'a.txt': 'aaa', 'b.txt': 'bbb' });
     const meta = new MemoryMeta();
