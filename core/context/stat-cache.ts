@@ -101,7 +101,9 @@ export class StatCache {
     if (!fieldEquals(text, at + k + 1, size)) return undefined;
     if (hexAt + HEX_FIELD > end || text.charCodeAt(hexAt + HEX_FIELD - 1) !== TAB) return undefined;
     e.fingerprint = text.slice(hexAt + HEX_FIELD, end);
-    return `sha256:${text.slice(hexAt + 1, hexAt + HEX_FIELD - 1)}`;
+    // join: one flat string. A template gives a cons string over a slice, which the first
+    // JSON.stringify flattens into a copy beside both (120 bytes a file instead of 88).
+    return ['sha256:', text.slice(hexAt + 1, hexAt + HEX_FIELD - 1)].join('') as Digest;
   }
 
   /**
@@ -166,6 +168,8 @@ export class StatCache {
     }
     while (f < fresh.length) parts.push(this.#freshRow(fresh[f++]));
     this.#dirty = false;
+    // Those directories are pruned now; their names need not stay for the rest of the build.
+    this.#listings.clear();
     await this.#store.writeMeta(this.#name, parts.join('\n'));
     return true;
   }
