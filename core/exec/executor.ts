@@ -249,7 +249,13 @@ async function runStepAndRecord(
   let created = currentCreated(image);
   if (deps.sourceDateEpoch !== undefined) created = iso(new Date(deps.sourceDateEpoch * 1000));
   let result: CacheRecord['result'] = { created };
-  let filesBlob: Digest | undefined;
+  // The list goes into its blob before the step runs, not after: the plan outlives this
+  // step, the list need not be held through it (100,000 entries are ~15 MB). A step that
+  // fails leaves the blob unreferenced, for gc; a prune running over a minute into a long
+  // step may take it first, and then only the explanation of a later miss lacks the list
+  // (every reader of a files blob treats a missing one so).
+  const filesBlob = p.filesJson === undefined ? undefined : (await store.putBlob(p.filesJson)).digest;
+  p.filesJson = undefined;
   let layerFiles: Digest | undefined;
   if (makesLayer(p.step)) {
     const staging = await store.makeStagingDir();
@@ -278,10 +284,6 @@ async function runStepAndRecord(
       await store.discardStagingDir(staging);
     }
   }
-  if (p.filesJson !== undefined) filesBlob = (await store.putBlob(p.filesJson)).digest;
-  // The list is in the blob now; the plan outlives this step, the list need not (100,000
-  // entries are ~15 MB).
-  p.filesJson = undefined;
   const rec: CacheRecord = {
     key: p.key as Digest,
     version: 1,
