@@ -47,6 +47,15 @@ export interface DiskUsage {
   cacheMounts: CacheMountInfo[];
 }
 
+/** One file in meta/ as listMeta sees it. */
+export interface MetaFileInfo {
+  name: string;
+  size: number;
+  mtimeMs: number;
+  /** Last read, as far as the filesystem keeps it (relatime: at most a day behind; noatime: never moved). */
+  atimeMs: number;
+}
+
 const SUBDIRS = [
   'blobs/sha256',
   'ingest',
@@ -377,10 +386,11 @@ export class Store implements BlobStore {
   }
 
   /**
-   * The meta files whose names start with `prefix`, with their sizes and modification times
-   * (ms), in no particular order. Temp files of writes in progress (`.tmp-`) are never listed.
+   * The meta files whose names start with `prefix`, with their sizes, modification and access
+   * times (ms), in no particular order. Temp files of writes in progress (`.tmp-`) are never
+   * listed. Listing reads no file, so it moves no access time.
    */
-  async listMeta(prefix: string): Promise<{ name: string; size: number; mtimeMs: number }[]> {
+  async listMeta(prefix: string): Promise<MetaFileInfo[]> {
     const dir = join(this.root, 'meta');
     let entries: string[];
     try {
@@ -389,13 +399,13 @@ export class Store implements BlobStore {
       if (isNotFound(err)) return [];
       throw err;
     }
-    const out: { name: string; size: number; mtimeMs: number }[] = [];
+    const out: MetaFileInfo[] = [];
     for (const e of entries) {
       const name = decodeName(e);
       if (name === undefined || !name.startsWith(prefix)) continue;
       // Gone between the listing and the stat: another process removed it, so it is not listed.
       const st = await stat(join(dir, e)).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
-      if (st?.isFile()) out.push({ name, size: st.size, mtimeMs: st.mtimeMs });
+      if (st?.isFile()) out.push({ name, size: st.size, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs });
     }
     return out;
   }

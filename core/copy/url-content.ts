@@ -51,6 +51,14 @@ export interface UrlFetcherOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * The meta file holding `href`'s validators: a pure cache (core/gc/meta-caches.ts removes it
+ * after a week unused; losing it costs one unconditional download, whose blob is then found).
+ */
+export function urlValidatorsName(href: string): string {
+  return `http-${createHash('sha256').update(href).digest('hex')}`;
+}
+
 /** Resolves URLs to content, once per URL for the fetcher's life (one build). */
 export class UrlFetcher {
   readonly #store: UrlStore;
@@ -73,7 +81,7 @@ export class UrlFetcher {
 
   async #fetch(raw: string): Promise<UrlContent> {
     const url = new URL(raw);
-    const meta = `http-${createHash('sha256').update(url.href).digest('hex')}`;
+    const meta = urlValidatorsName(url.href);
     const known = await this.#readValidators(meta, url.href);
     const headers: Record<string, string> = {};
     if (known?.etag) headers['if-none-match'] = known.etag;

@@ -20,7 +20,7 @@ import { MediaType } from '../oci/media-types.js';
 
 /** Returns the config digest of `config` with its layers' times clamped to `epoch` (seconds). */
 export async function rewriteTimestamps(store: Store, config: Digest, epoch: number): Promise<Digest> {
-  const memo = `rewrite-timestamp-${config.slice('sha256:'.length)}-${epoch}`;
+  const memo = rewriteMemoName(config, epoch);
   const known = (await store.readMeta(memo))?.toString() as Digest | undefined;
   if (known && (await store.hasBlob(known))) return known;
   const image = await readImage(store, config);
@@ -37,6 +37,14 @@ export async function rewriteTimestamps(store: Store, config: Digest, epoch: num
   const { digest } = await store.putBlob(JSON.stringify(doc));
   await store.writeMeta(memo, digest);
   return digest;
+}
+
+/**
+ * The meta file remembering `config`'s rewrite at `epoch`: a pure cache (core/gc/meta-caches.ts
+ * removes it after a week unused; losing it costs one rewrite, whose layers are then found).
+ */
+export function rewriteMemoName(config: Digest, epoch: number): string {
+  return `rewrite-timestamp-${config.slice('sha256:'.length)}-${epoch}`;
 }
 
 /** Writes one layer's clamped tar into a blob and a new layer on `parent`. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -367,6 +367,12 @@ describe('meta files', () => {
       ['build-b/x.json', 1],
     ]);
     expect(Math.abs(listed[0].mtimeMs - Date.now())).toBeLessThan(60_000);
+    // Access times too (what a read moves and a listing does not: core/gc/meta-caches.ts).
+    const old = new Date(Date.now() - 86_400_000 * 3);
+    await utimes(join(store.root, 'meta', 'image-c.json'), old, new Date());
+    const [c] = await store.listMeta('image-');
+    expect(c.atimeMs).toBe(old.getTime());
+    expect((await store.listMeta('image-'))[0].atimeMs).toBe(old.getTime());
     expect(await store.removeMeta('build-b/x.json')).toBe(true);
     expect(await store.removeMeta('build-b/x.json')).toBe(false);
     expect((await store.listMeta('')).map((m) => m.name).sort()).toEqual(['build-a.json', 'image-c.json']);
