@@ -394,6 +394,8 @@ export async function run(args: string[], io: Io): Promise<number> {
  * fills the store (a walk of the store's layers) and nothing when no policy is set. Without a
  * policy, build reports are still kept to `history.maxEntries`: checked only every so many
  * reports written (reportPruneDue), so a build that wrote none (a no-op) lists nothing.
+ * Under a policy, meta caches unused for a week (or `until`, at least a day) go too
+ * (core/gc/meta-caches.ts); without one, they are left to `strata prune`.
  */
 async function applyGcConfig(
   store: import('../store/store.js').Store,
@@ -416,13 +418,14 @@ async function applyGcConfig(
     graceMs: 60_000,
     policy,
     ...(reportsDue ? { reports: { maxEntries: maxReports } } : {}),
+    metaCaches: true,
   });
-  if (say === undefined || r.plan === undefined || r.cacheRecords + r.layers + r.blobs + r.cacheMounts === 0)
-    return;
+  const removed = r.cacheRecords + r.layers + r.blobs + r.cacheMounts + r.metaCaches;
+  if (say === undefined || r.plan === undefined || removed === 0) return;
   const { humanSize } = await import('../core/inspect/image-view.js');
   say(
     `gc (${gcConfigPath(store.root)}): removed ${r.cacheRecords} cache records, ${r.layers} layers, ${r.blobs} blobs, ` +
-      `${r.cacheMounts} cache mounts; the store held ${humanSize(r.plan.before)}, about ${humanSize(r.plan.after)} now` +
+      `${r.cacheMounts} cache mounts, ${r.metaCaches} meta caches; the store held ${humanSize(r.plan.before)}, about ${humanSize(r.plan.after)} now` +
       `${policy.keepStorage === undefined ? '' : ` (cap ${humanSize(policy.keepStorage)})`}`,
   );
 }

@@ -4,7 +4,9 @@
  * `fsck --repair` quarantined. `--keep-storage` and `until=` are BuildKit's GC policy (what
  * is least recently used goes first; never what a tag, the last build or a running build
  * needs: core/gc/gc-plan.ts); `--dry-run` lists what would go and why. Build reports beyond
- * `history.maxEntries` (`<root>/config.json`, 50) go too, all but the pinned ones with `--all`.
+ * `history.maxEntries` (`<root>/config.json`, 50) go too, all but the pinned ones with `--all`,
+ * and the meta caches (stat caches, ADD <url> validators, timestamp memos) not read or written
+ * for a week, or `until=` (at least a day), all of them with `--all` (core/gc/meta-caches.ts).
  */
 import { clearQuarantine } from '../core/fsck/quarantine.js';
 import { parseDuration, parseSize, readStoreConfig } from '../core/gc/gc-config.js';
@@ -56,6 +58,7 @@ export async function run(args: string[], io: Io): Promise<number> {
           ...(withPolicy ? { policy } : {}),
           dryRun,
           reports: { maxEntries: (await readStoreConfig(store.root)).maxReports },
+          metaCaches: true,
         });
   if (dryRun && r.plan) {
     io.stdout.write(formatDryRun(r.plan));
@@ -63,7 +66,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   }
   const q = all || types.has('quarantine') ? await clearQuarantine(store.root) : { entries: 0, size: 0 };
   io.stdout.write(
-    `removed ${r.cacheRecords} cache records, ${r.layers} layers, ${r.blobs} blobs, ${r.cacheMounts} cache mounts, ${q.entries} quarantined entries, ${r.buildReports} build reports\n` +
+    `removed ${r.cacheRecords} cache records, ${r.layers} layers, ${r.blobs} blobs, ${r.cacheMounts} cache mounts, ${q.entries} quarantined entries, ${r.buildReports} build reports, ${r.metaCaches} meta caches\n` +
       `Total reclaimed space: ${humanSize(r.bytes + q.size)}\n`,
   );
   if (r.plan) {

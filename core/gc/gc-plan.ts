@@ -33,8 +33,8 @@ export interface GcPolicy {
 }
 
 export interface GcItem {
-  kind: 'cache record' | 'cache mount' | 'layer' | 'blob' | 'build report';
-  /** A key, chainID, digest, cache-mount id or build id. */
+  kind: 'cache record' | 'cache mount' | 'layer' | 'blob' | 'build report' | 'meta cache';
+  /** A key, chainID, digest, cache-mount id, build id or meta file name. */
   id: string;
   /** More records of the same result (under its content key, for early cutoff) that go with it. */
   also?: number;

@@ -5,7 +5,9 @@
  * two prunes never interleave; builds commit a layer before its cache record, so a layer a
  * build is about to use is reachable from a record or is younger than the grace period, and
  * is kept (unless the plan freed it: then it belonged to a record the plan removed). Last,
- * build reports beyond the retention limit go (core/exec/report-retention.ts).
+ * build reports beyond the retention limit go (core/exec/report-retention.ts), and the meta
+ * caches (stat caches, ADD <url> validators, timestamp memos) unused for a week or `until=`
+ * (core/gc/meta-caches.ts).
  */
 import { stat } from 'node:fs/promises';
 import type { Store } from '../../store/store.js';
@@ -14,6 +16,7 @@ import { pruneReports, type RemovedReport, type ReportRetention } from '../exec/
 import type { Digest } from '../oci/digest.js';
 import { ago, type GcItem, type GcPlan, type GcPolicy, planGc } from './gc-plan.js';
 import { markLive, recordUsable } from './mark-live.js';
+import { metaCacheAge, removeMetaCaches, type StaleMetaCache, staleMetaCaches } from './meta-caches.js';
 
 export interface PruneOptions {
   /** Remove every cache record too (then whatever only they kept). */
@@ -31,6 +34,11 @@ export interface PruneOptions {
    * `policy.untilMs`, none older than that). Unset: reports are left alone.
    */
   reports?: { maxEntries: number };
+  /**
+   * Also remove the meta caches not used within `policy.untilMs` (else a week; never under a
+   * day: metaCacheAge), every one with `all`. Unset: they are left alone.
+   */
+  metaCaches?: boolean;
 }
 
 export interface PruneReport {
@@ -42,6 +50,8 @@ export interface PruneReport {
   cacheMountsInUse: number;
   /** Build reports removed (meta/build-<id>.json). */
   buildReports: number;
+  /** Meta caches removed (meta/statcache-*, http-*, rewrite-timestamp-*: core/gc/meta-caches.ts). */
+  metaCaches: number;
   bytes: number;
   /** The plan, when a policy or a dry run asked for one. */
   plan?: GcPlan;
@@ -56,6 +66,7 @@ export function nothingPruned(): PruneReport {
     cacheMounts: 0,
     cacheMountsInUse: 0,
     buildReports: 0,
+    metaCaches: 0,
     bytes: 0,
   };
 }
@@ -69,6 +80,7 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
       graceMs: o.graceMs,
       dryRun,
     };
+  const metaAge = metaCacheAge(o.policy?.untilMs);
   const lock = await store.lock('gc');
   try {
     if (o.policy !== undefined || o.dryRun) {
@@ -76,6 +88,10 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
       const r = retention(true);
       if (o.dryRun) {
         if (r) report.plan.remove.push(...reportItems((await pruneReports(store, r)).removed, r));
+        if (o.metaCaches)
+          report.plan.remove.push(
+            ...metaItems(await staleMetaCaches(store, { olderThanMs: metaAge }), metaAge),
+          );
         return report;
       }
     }
@@ -135,6 +151,12 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
       report.buildReports = removed.length;
       report.bytes += removed.reduce((t, x) => t + x.bytes, 0);
     }
+    if (o.metaCaches) {
+      const stale = await staleMetaCaches(store, { olderThanMs: metaAge, all: o.all });
+      const removed = await removeMetaCaches(store, stale);
+      report.metaCaches = removed.length;
+      report.bytes += removed.reduce((t, x) => t + x.bytes, 0);
+    }
     return report;
   } finally {
     await lock.release();
@@ -153,5 +175,17 @@ function reportItems(removed: RemovedReport[], r: ReportRetention): GcItem[] {
       (x.why === 'older'
         ? `older than until=${ago(r.olderThanMs ?? 0)}`
         : `not among the newest ${r.maxEntries}, and not the last build's or a tagged image's`),
+  }));
+}
+
+function metaItems(stale: StaleMetaCache[], ageMs: number): GcItem[] {
+  const now = Date.now();
+  return stale.map((c) => ({
+    kind: 'meta cache',
+    id: c.name,
+    what: c.kind.what,
+    lastUsed: c.lastUsedMs,
+    bytes: c.bytes,
+    reason: `last read or written ${ago(now - c.lastUsedMs)} ago, longer than ${ago(ageMs)}: ${c.kind.costs}`,
   }));
 }

@@ -110,7 +110,7 @@ describe('build reports kept to history.maxEntries', () => {
     ]);
     expect(await reports()).toHaveLength(3);
     const all = await strataOk(['prune', '--root', root, '--all']);
-    expect(all.stdout).toMatch(/, 1 build reports\n/);
+    expect(all.stdout).toMatch(/, 1 build reports, 1 meta caches\n/); // the context's stat cache
     expect(await reports()).toEqual(pinned);
     expect(await reports()).not.toContain(unpinned);
     expect((await strataOk(['explain', '--root', root, 'app:keep'])).stdout).toContain('COPY a.txt /a.txt');
