@@ -40,7 +40,7 @@ export interface GcItem {
   also?: number;
   /** What made it: the record's instruction, the mount's id. */
   what?: string;
-  /** Last use (ms since the epoch), for records and mounts. */
+  /** Last use (ms since the epoch), for records, mounts and meta caches. */
   lastUsed?: number;
   /** Bytes its removal frees (layers and blobs only it kept). */
   bytes: number;
