@@ -69,6 +69,9 @@ const SUBDIRS = [
 ];
 const HEX64 = /^[0-9a-f]{64}$/;
 
+/** What readMetaPieces reads at a time. */
+const META_PIECE = 4 << 20;
+
 export class Store implements BlobStore {
   readonly root: string;
   readonly #layers: LayerDirs;
@@ -374,6 +377,33 @@ export class Store implements BlobStore {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * A meta file in pieces of up to 4 MiB (one buffer, reused: each piece must be consumed
+   * before the next is asked for), or undefined when there is none. For big caches: the
+   * reader never holds the whole file as one Buffer.
+   */
+  async readMetaPieces(name: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(join(this.root, 'meta', encodeName(name, 'meta file')), 'r');
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    return (async function* pieces() {
+      const buf = Buffer.allocUnsafe(META_PIECE);
+      try {
+        for (;;) {
+          const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+          if (bytesRead === 0) return;
+          yield buf.subarray(0, bytesRead);
+        }
+      } finally {
+        await fh.close();
+      }
+    })();
   }
 
   /**

@@ -14,51 +14,73 @@
  * and writers sort rows by escaped key with JavaScript's `<`, the order compareAt uses.
  */
 
+import { StringDecoder } from 'node:string_decoder';
+
 const TAB = 9;
 const NEWLINE = 10;
 
-/** Below V8's longest string (2^29 - 24 characters), so a document always decodes. */
-export const MAX_ROWS_DOCUMENT = 2 ** 29 - 24;
-
+/**
+ * Rows are held in chunks of whole lines (a document read in pieces: no one string, and no
+ * Buffer of the whole file beside it, need exist), each chunk a flat string.
+ */
 export class SortedRows {
-  /** The whole document; rows are the lines after the first `from` characters. */
-  readonly text: string;
   readonly count: number;
+  readonly #chunks: readonly string[];
+  /** Offset of each row's first character within its chunk. */
   readonly #starts: Uint32Array;
+  /** Each row's chunk. */
+  readonly #chunkOf: Uint16Array;
   /** The row the last lookup found (the next lookup tries the row after it first). */
   #cursor = -1;
 
-  private constructor(text: string, starts: Uint32Array, count: number) {
-    this.text = text;
+  private constructor(chunks: readonly string[], starts: Uint32Array, chunkOf: Uint16Array, count: number) {
+    this.#chunks = chunks;
     this.#starts = starts;
+    this.#chunkOf = chunkOf;
     this.count = count;
   }
 
-  static readonly EMPTY = new SortedRows('', new Uint32Array(0), 0);
+  static readonly EMPTY = new SortedRows([], new Uint32Array(0), new Uint16Array(0), 0);
 
   /** Indexes the lines of `text` from offset `from` (the start of the first row). */
   static index(text: string, from: number): SortedRows {
+    return SortedRows.ofChunks([text], from);
+  }
+
+  /**
+   * Indexes the lines of `chunks` (each ending at a line end, but the last), the first
+   * chunk from offset `from`. At most 65,535 chunks.
+   */
+  static ofChunks(chunks: readonly string[], from: number): SortedRows {
+    if (chunks.length > 0xffff) throw new RangeError('SortedRows: too many chunks');
     let starts = new Uint32Array(1024);
+    let chunkOf = new Uint16Array(1024);
     let n = 0;
-    for (let pos = from; pos < text.length; ) {
-      if (n === starts.length) {
-        const grown = new Uint32Array(n * 2);
-        grown.set(starts);
-        starts = grown;
+    for (const [c, text] of chunks.entries()) {
+      for (let pos = c === 0 ? from : 0; pos < text.length; ) {
+        if (n === starts.length) {
+          const s2 = new Uint32Array(n * 2);
+          s2.set(starts);
+          starts = s2;
+          const c2 = new Uint16Array(n * 2);
+          c2.set(chunkOf);
+          chunkOf = c2;
+        }
+        starts[n] = pos;
+        chunkOf[n++] = c;
+        const nl = text.indexOf('\n', pos);
+        if (nl < 0) break;
+        pos = nl + 1;
       }
-      starts[n++] = pos;
-      const nl = text.indexOf('\n', pos);
-      if (nl < 0) break;
-      pos = nl + 1;
     }
-    return new SortedRows(text, starts, n);
+    return new SortedRows(chunks, starts, chunkOf, n);
   }
 
   /** The row holding `key` (escaped), or -1. */
   find(key: string): number {
     // The same row again (a second question about one key), then the next one.
     for (let i = Math.max(this.#cursor, 0); i <= this.#cursor + 1 && i < this.count; i++) {
-      if (compareAt(key, this.text, this.#starts[i]) === 0) {
+      if (compareAt(key, this.textOf(i), this.#starts[i]) === 0) {
         this.#cursor = i;
         return i;
       }
@@ -67,7 +89,7 @@ export class SortedRows {
     let hi = this.count - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareAt(key, this.text, this.#starts[mid]);
+      const c = compareAt(key, this.textOf(mid), this.#starts[mid]);
       if (c === 0) {
         this.#cursor = mid;
         return mid;
@@ -78,24 +100,60 @@ export class SortedRows {
     return -1;
   }
 
+  /** The chunk holding row `i`: start(i) and end(i) are offsets in it. */
+  textOf(i: number): string {
+    return this.#chunks[this.#chunkOf[i]];
+  }
+
   /** Where row `i` starts (its key). */
   start(i: number): number {
     return this.#starts[i];
   }
 
-  /** Where row `i` ends (its newline, or the end of the text). */
+  /** Where row `i` ends (its newline, or the end of its chunk). */
   end(i: number): number {
-    if (i + 1 < this.count) return this.#starts[i + 1] - 1;
-    const t = this.text;
+    if (i + 1 < this.count && this.#chunkOf[i + 1] === this.#chunkOf[i]) return this.#starts[i + 1] - 1;
+    const t = this.textOf(i);
     return t.charCodeAt(t.length - 1) === NEWLINE ? t.length - 1 : t.length;
+  }
+
+  /** Row `i` without its line end. */
+  line(i: number): string {
+    return this.textOf(i).slice(this.#starts[i], this.end(i));
   }
 
   /** Row `i`'s key, still escaped; undefined for a line without a tab. */
   keyAt(i: number): string | undefined {
+    const text = this.textOf(i);
     const start = this.#starts[i];
-    const tab = this.text.indexOf('\t', start);
-    return tab < 0 || tab > this.end(i) ? undefined : this.text.slice(start, tab);
+    const tab = text.indexOf('\t', start);
+    return tab < 0 || tab > this.end(i) ? undefined : text.slice(start, tab);
   }
+}
+
+/**
+ * Reads a document of lines from `pieces` (bytes, UTF-8) into chunks of whole lines, at most
+ * one piece of bytes alive at a time: SortedRows.ofChunks takes the result.
+ */
+export async function linesInChunks(
+  pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<string[]> {
+  const decoder = new StringDecoder('utf8');
+  const chunks: string[] = [];
+  let carry = '';
+  for await (const piece of pieces) {
+    const text = carry + decoder.write(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+    const nl = text.lastIndexOf('\n');
+    if (nl < 0) {
+      carry = text;
+      continue;
+    }
+    chunks.push(text.slice(0, nl + 1));
+    carry = text.slice(nl + 1);
+  }
+  const rest = carry + decoder.end();
+  if (rest.length > 0) chunks.push(rest);
+  return chunks;
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   byKey,
   escapeKey,
   fieldEquals,
-  MAX_ROWS_DOCUMENT,
+  linesInChunks,
   SortedRows,
   unescapeKey,
 } from '../cache/sorted-rows.js';
@@ -32,6 +32,11 @@ import type { Digest } from '../oci/digest.js';
 export interface MetaStore {
   readMeta(name: string): Promise<Uint8Array | undefined>;
   writeMeta(name: string, data: string): Promise<void>;
+  /**
+   * The meta file in pieces, when the store can read it so (then a big cache never exists
+   * as one Buffer beside its text: 160 MB each at 1,000,000 files); undefined when absent.
+   */
+  readMetaPieces?(name: string): Promise<AsyncIterable<Uint8Array> | undefined>;
 }
 
 // v6: rows sorted by path (v5 kept them in insertion order, so it is not read).
@@ -64,15 +69,12 @@ export class StatCache {
   /** Loads the cache for `rootAbs`; a missing or unreadable document gives an empty cache. */
   static async load(store: MetaStore | undefined, rootAbs: string): Promise<StatCache> {
     const cache = new StatCache(store, StatCache.nameFor(rootAbs));
-    const raw = store ? await store.readMeta(cache.#name) : undefined;
-    if (!raw) return cache;
-    // A cache is only an optimisation: another version, or one too big to be a string
-    // (tens of millions of rows), is dropped, not an error.
-    if (raw.byteLength >= MAX_ROWS_DOCUMENT) return cache;
-    const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
-    const first = text.indexOf('\n');
-    if (first < 0 || text.slice(0, first) !== HEADER) return cache;
-    cache.#rows = SortedRows.index(text, first + 1);
+    const chunks = await readChunks(store, cache.#name).catch(() => undefined);
+    // A cache is only an optimisation: a missing, unreadable or other version's document is
+    // dropped, not an error.
+    const first = chunks?.[0]?.indexOf('\n') ?? -1;
+    if (chunks === undefined || first < 0 || chunks[0].slice(0, first) !== HEADER) return cache;
+    cache.#rows = SortedRows.ofChunks(chunks, first + 1);
     return cache;
   }
 
@@ -91,7 +93,7 @@ export class StatCache {
     const i = rows.find(key);
     if (i < 0) return undefined;
     // The row after its path: `statKey \t size \t hex \t fingerprint`, compared in place.
-    const text = rows.text;
+    const text = rows.textOf(i);
     const at = rows.start(i) + key.length + 1;
     const end = rows.end(i);
     const k = e.statKey.length;
@@ -164,7 +166,7 @@ export class StatCache {
       while (f < fresh.length && fresh[f][0] < key) parts.push(this.#freshRow(fresh[f++]));
       if (f < fresh.length && fresh[f][0] === key) continue; // recorded again by this build
       if (gone(key)) continue;
-      parts.push(rows.text.slice(rows.start(i), rows.end(i)));
+      parts.push(rows.line(i));
     }
     while (f < fresh.length) parts.push(this.#freshRow(fresh[f++]));
     this.#dirty = false;
@@ -179,4 +181,16 @@ export class StatCache {
     // join: one flat string (a template leaves a tree of cons strings).
     return [key, e.statKey, e.size, (e.digest as string).slice('sha256:'.length), e.fingerprint].join('\t');
   }
+}
+
+/** The document's lines in chunks, read in pieces when the store can; undefined when absent. */
+async function readChunks(store: MetaStore | undefined, name: string): Promise<string[] | undefined> {
+  if (store === undefined) return undefined;
+  if (store.readMetaPieces) {
+    const pieces = await store.readMetaPieces(name);
+    return pieces === undefined ? undefined : linesInChunks(pieces);
+  }
+  const raw = await store.readMeta(name);
+  if (raw === undefined) return undefined;
+  return linesInChunks([raw]);
 }

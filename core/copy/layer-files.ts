@@ -86,11 +86,12 @@ export class PreviousFiles {
     const rows = this.#rows;
     const i = rows.find(key);
     if (i < 0) return undefined;
+    const text = rows.textOf(i);
     const at = rows.start(i) + key.length + 1;
-    if (!fieldEquals(rows.text, at, e.digest, DIGEST_PREFIX)) return undefined;
+    if (!fieldEquals(text, at, e.digest, DIGEST_PREFIX)) return undefined;
     const sde = this.#sde;
     const mtime = String(sde !== undefined && e.mtime > sde ? sde : e.mtime);
-    if (!fieldEquals(rows.text, at + e.digest.length - DIGEST_PREFIX + 1, mtime)) return undefined;
+    if (!fieldEquals(text, at + e.digest.length - DIGEST_PREFIX + 1, mtime)) return undefined;
     return this.#diffDir + target;
   }
 
@@ -100,8 +101,9 @@ export class PreviousFiles {
     const rows = this.#rows;
     const i = rows.find(escapeKey(target));
     if (i < 0) return false;
+    const text = rows.textOf(i);
     const end = rows.end(i);
-    return rows.text.charCodeAt(end - 1) === 0x31 && rows.text.charCodeAt(end - 2) === 9;
+    return text.charCodeAt(end - 1) === 0x31 && text.charCodeAt(end - 2) === 9;
   }
 }
 

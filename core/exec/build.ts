@@ -246,7 +246,11 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   const checksumResult = async (chain: Digest[], sources: string[], exclude: string[], parents: boolean) => {
     const { LayerSource } = await import('../copy/layer-source.js');
     const src = await LayerSource.open(chain.map((c) => store.diffPath(c)).reverse(), {
-      metaStore: { readMeta: (n) => store.readMeta(n), writeMeta: (n, data) => store.writeMeta(n, data) },
+      metaStore: {
+        readMeta: (n) => store.readMeta(n),
+        readMetaPieces: (n) => store.readMetaPieces(n),
+        writeMeta: (n, data) => store.writeMeta(n, data),
+      },
     });
     return (await src.resolveSources(sources, { exclude, parents })).checksum();
   };

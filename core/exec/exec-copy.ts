@@ -117,7 +117,11 @@ export async function copyStep(
         : (await d.lookupImage(ins.from.ref)).state.chain;
     if (!chain) throw new Error(`copy --from: stage ${JSON.stringify(ins.from)} has not run`);
     const src = await LayerSource.open(diffDirs(d.store, chain), {
-      metaStore: { readMeta: (n) => d.store.readMeta(n), writeMeta: (n, data) => d.store.writeMeta(n, data) },
+      metaStore: {
+        readMeta: (n) => d.store.readMeta(n),
+        readMetaPieces: (n) => d.store.readMetaPieces(n),
+        writeMeta: (n, data) => d.store.writeMeta(n, data),
+      },
     });
     set = await src.resolveSources(sources, { exclude: ins.exclude, parents: ins.parents });
   } else {

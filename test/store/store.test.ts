@@ -355,6 +355,20 @@ describe('meta files', () => {
     expect((await readdir(join(store.root, 'meta'))).sort()).toEqual(['%2E.%2Fescape', 'stat-cache']);
   });
 
+  it('reads a meta file in pieces that add up to the file, and a missing one as undefined', async () => {
+    const store = await freshStore();
+    expect(await store.readMetaPieces('big')).toBeUndefined();
+    const data = Buffer.alloc((9 << 20) + 1234);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    await store.writeMeta('big', data);
+    const pieces = await store.readMetaPieces('big');
+    const got: Buffer[] = [];
+    // The store reuses one buffer: each piece is copied before the next is asked for.
+    for await (const p of pieces ?? []) got.push(Buffer.from(p));
+    expect(got.length).toBeGreaterThan(1);
+    expect(Buffer.concat(got).equals(data)).toBe(true);
+  });
+
   it('lists meta files by prefix with size and mtime, never a write in progress; removes one', async () => {
     const store = await freshStore();
     await store.writeMeta('build-a.json', 'aa');

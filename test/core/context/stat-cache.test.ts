@@ -104,3 +104,48 @@ describe('StatCache', () => {
     expect(second.digest).not.toBe(first.digest);
   });
 });
+
+describe('read in pieces', () => {
+  /** Serves meta files in `size`-byte pieces, reusing one buffer as the store does. */
+  class PiecewiseMeta extends MemoryMeta {
+    constructor(readonly size: number) {
+      super();
+    }
+    async readMetaPieces(name: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+      const v = this.data.get(name);
+      if (v === undefined) return undefined;
+      const bytes = Buffer.from(v);
+      const size = this.size;
+      return (async function* () {
+        const buf = Buffer.alloc(size);
+        for (let at = 0; at < bytes.length; at += size) {
+          const n = bytes.copy(buf, 0, at, at + size);
+          yield buf.subarray(0, n);
+        }
+      })();
+    }
+  }
+
+  it('finds every row whatever the pieces cut: lines, and characters of several bytes', async () => {
+    const names = ['a', 'é-accent', 'b', 'ünï/x', 'c', '日本', 'tab\tx', 'z'];
+    const tree: Record<string, string | null> = { ünï: null };
+    for (const n of names) tree[n] = n;
+    const dir = await realpath(await makeTree(tree));
+    const files = names.map((n) => path.join(dir, n));
+    for (const size of [1, 2, 3, 7, 64, 4096]) {
+      const meta = new PiecewiseMeta(size);
+      await seed(meta, dir, files);
+      const cache = await StatCache.load(meta, dir);
+      for (const [i, f] of [...files.entries()].reverse())
+        expect(cache.lookup(entry(f))).toBe(digestOf(i + 1));
+      // A save writes back every row it read, whatever chunk each came from.
+      cache.record(entry(files[0]), digestOf(42), 'fp42.');
+      await cache.save();
+      // Rows name paths escaped (a tab as \t).
+      expect(rowPaths(meta).sort()).toEqual(files.map((f) => f.replace('\t', '\\t')).sort());
+      const again = await StatCache.load(meta, dir);
+      expect(again.lookup(entry(files[0]))).toBe(digestOf(42));
+      expect(again.lookup(entry(files[7]))).toBe(digestOf(8));
+    }
+  });
+});
