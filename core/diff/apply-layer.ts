@@ -46,6 +46,7 @@ import {
 import { confinedParent, lstatOrNull, normalizeEntryName } from './confined-path.js';
 import { decompressed } from './decompressed.js';
 import { type TarEntry, TarReader } from './tar-reader.js';
+import type { TarSplitWriter } from './tar-split.js';
 
 export interface ApplyLayerOptions {
   /** Cap on uncompressed tar bytes (default 64 GiB). */
@@ -65,6 +66,11 @@ export interface ApplyLayerOptions {
   owner?: { uid: number; gid: number };
   /** Added to the error when maxBytes is reached (what the cap is, how to raise it). */
   capHint?: string;
+  /**
+   * Records the tar as it is applied, so the diff dir can give back its exact bytes
+   * (tar-split.ts). The caller finishes or aborts it; `split.usable` says whether it can.
+   */
+  split?: TarSplitWriter;
 }
 
 export interface ApplyLayerResult {
@@ -115,8 +121,9 @@ export async function applyLayer(
     maxBytes: opts.maxBytes ?? 64 * 2 ** 30,
     maxEntries: opts.maxEntries ?? 1_000_000,
     ...(opts.capHint ? { capHint: opts.capHint } : {}),
+    ...(opts.split ? { onRaw: opts.split.raw } : {}),
   });
-  const applier = new Applier(absRoot, opts.kind ?? 'layer', opts.owner !== undefined);
+  const applier = new Applier(absRoot, opts.kind ?? 'layer', opts.owner !== undefined, opts.split);
   let current = '';
   try {
     for (let e = await reader.next(); e !== null; e = await reader.next()) {
@@ -126,6 +133,7 @@ export async function applyLayer(
         e.gid = opts.owner.gid;
       }
       await applier.apply(e, reader);
+      await opts.split?.settle();
     }
     current = '';
     applier.finishDirs();
@@ -162,9 +170,11 @@ class Applier {
   readonly #kind: 'layer' | 'user';
   /** Whether owners are set: as root (the archive's), or always when one is forced. */
   readonly #setOwners: boolean;
+  readonly #split: TarSplitWriter | undefined;
 
-  constructor(root: string, kind: 'layer' | 'user', forcedOwner: boolean) {
+  constructor(root: string, kind: 'layer' | 'user', forcedOwner: boolean, split?: TarSplitWriter) {
     this.#root = root;
+    this.#split = split;
     this.#kind = kind;
     this.#setOwners = IS_ROOT || forcedOwner;
     this.#whiteouts = new WhiteoutMaker(root);
@@ -207,6 +217,7 @@ class Applier {
   #clear(abs: string, rel: string, st: Stats | null = lstatOrNull(abs)): void {
     if (st === null) return;
     rmSync(abs, { recursive: true, force: true });
+    this.#split?.removed(rel);
     const under = `${rel}/`;
     for (const k of this.#made) if (k === rel || k.startsWith(under)) this.#made.delete(k);
     for (const k of this.#dirs.keys()) if (k === rel || k.startsWith(under)) this.#dirs.delete(k);
@@ -226,6 +237,7 @@ class Applier {
   async #file(abs: string, rel: string, e: TarEntry, reader: TarReader): Promise<void> {
     this.#clear(abs, rel);
     const fd = openSync(abs, FILE_FLAGS, 0o600);
+    this.#split?.file(rel, e.size);
     // One write in flight on the pool while the next chunk is gunzipped, hashed and parsed
     // on the main thread (writeSync here was ~25% of a 200 MB pull's main-thread time).
     // Chunks are never reused by the reader, so holding one during its write is safe.
