@@ -12,8 +12,10 @@ import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { loadArchive } from '../../../core/export/load-archive.js';
 import { writeArchiveFile } from '../../../core/export/write-output.js';
+import { findImage } from '../../../core/inspect/image-view.js';
 import type { Digest } from '../../../core/oci/digest.js';
 import { DigestMismatchError, InvalidInputError } from '../../../core/oci/errors.js';
+import { formatLayers, layerRows } from '../../../core/views/index.js';
 import { Store } from '../../../store/index.js';
 import { useTempDirs } from '../../e2e/helpers/temp-dirs.js';
 import { readTar } from './read-archive.js';
@@ -90,6 +92,11 @@ describe('load of a plain foreign layer tar', () => {
     expect(again.equals(layer)).toBe(true);
     // The export does not copy it into blobs/ either: the next export replays again.
     expect(await store.hasBlob(digestOf(layer))).toBe(false);
+    // `strata layers` shows where the index is, beside the diff dir.
+    const img = await findImage(store, 'gnu:1');
+    expect(formatLayers(img, await layerRows(store, img))).toContain(
+      `  diff     ${store.diffPath(rec.chainId)}\n  split    ${store.tarSplitPath(rec.chainId)} (export gives back the loaded tar's bytes)\n`,
+    );
   });
 
   it('a changed diff dir fails the export with a digest mismatch, whatever was changed', async () => {
