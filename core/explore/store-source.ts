@@ -46,9 +46,10 @@ export async function openStoreSource(store: Store, name: string, platform?: str
       if (l.blobDigest !== undefined) return tarEntries(store.openBlob(l.blobDigest), l.diffId, what);
       const pipe = new PassThrough({ highWaterMark: 1 << 20 });
       writeStoredLayerTar(store, l.record, pipe).catch((err) => pipe.destroy(err));
-      // The diff dir is the store's own: its tar may differ from the diffID only in clamped
-      // mtimes (SOURCE_DATE_EPOCH), which no view here shows, so it is not checked.
-      return tarEntries(pipe, undefined, what);
+      // A loaded layer's tar-split gives back its exact bytes: checked against the diffID.
+      // Any other diff dir is the store's own rendering: its tar may differ from the diffID
+      // only in clamped mtimes (SOURCE_DATE_EPOCH), which no view here shows.
+      return tarEntries(pipe, l.record.tarSplit ? l.diffId : undefined, what);
     },
     close: async () => {},
   };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
+import { openStoreSource } from '../../../core/explore/store-source.js';
 import { loadArchive } from '../../../core/export/load-archive.js';
 import { writeArchiveFile } from '../../../core/export/write-output.js';
 import { findImage } from '../../../core/inspect/image-view.js';
@@ -92,6 +93,12 @@ describe('load of a plain foreign layer tar', () => {
     expect(again.equals(layer)).toBe(true);
     // The export does not copy it into blobs/ either: the next export replays again.
     expect(await store.hasBlob(digestOf(layer))).toBe(false);
+    // explore reads it through the index too (and checks the diffID).
+    const source = await openStoreSource(store, 'gnu:1');
+    const seen = new Map<string, string | undefined>();
+    for await (const e of source.entries(0)) seen.set(e.path, e.link ?? e.digest);
+    expect(seen.get('etc/motd')).toBe(digestOf(Buffer.from('from gnu tar\n')).slice(7));
+    expect(seen.get('etc/motd.sym')).toBe('motd');
     // `strata layers` shows where the index is, beside the diff dir.
     const img = await findImage(store, 'gnu:1');
     expect(formatLayers(img, await layerRows(store, img))).toContain(
