@@ -93,6 +93,14 @@ describe('load of a plain foreign layer tar', () => {
     expect(again.equals(layer)).toBe(true);
     // The export does not copy it into blobs/ either: the next export replays again.
     expect(await store.hasBlob(digestOf(layer))).toBe(false);
+    // A gzip export (what push sends) compresses the replayed tar; it loads back to the same image.
+    const gzOut = join(await tempDir(), 'gz.tar');
+    await writeArchiveFile(store, { config }, gzOut, { format: 'oci', tags: ['gnu:1'], compression: 'gzip' });
+    const other = await Store.open(await tempDir());
+    expect(await loadArchive(other, gzOut)).toEqual([{ config, tags: ['docker.io/library/gnu:1'] }]);
+    expect((await store.getLayer(rec.chainId))?.compressed.map((c) => c.mediaType)).toEqual([
+      'application/vnd.oci.image.layer.v1.tar+gzip',
+    ]);
     // explore reads it through the index too (and checks the diffID).
     const source = await openStoreSource(store, 'gnu:1');
     const seen = new Map<string, string | undefined>();
