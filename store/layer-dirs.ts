@@ -4,13 +4,15 @@
  *   layers/<chainid-hex>/lower       ancestor chainID hexes, nearest first, ':'-joined
  *                                    (empty for a base layer), so each can be `ls`ed
  *   layers/<chainid-hex>/layer.json  the LayerRecord
+ *   layers/<chainid-hex>/tar-split.gz  only for a tar loaded from outside: how to write
+ *                                    its original bytes again (core/diff/tar-split.ts)
  * A layer dir appears in one rename of a fully prepared `.staging-<owner>` dir, so a reader
  * never sees a layer without its record, and disappears in one rename to `.trash-<owner>`.
  *
  * Durability limit: layer.json and lower are fsynced, the files in diff/ are not (fsyncing
  * every file of a large layer costs seconds); after a power cut a diff may be incomplete.
  */
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   chainId as computeChainId,
@@ -31,7 +33,15 @@ export interface CommitLayerInfo {
   diffId: Digest;
   parent?: Digest;
   size: number;
+  /**
+   * The tar-split index written beside the staged diff (at tarSplitBeside(staged)), its
+   * digest and size; it moves into the layer dir with the diff.
+   */
+  tarSplit?: { digest: Digest; size: number };
 }
+
+/** The name of a layer's tar-split index, beside its diff/. */
+export const TAR_SPLIT = 'tar-split.gz';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const STAGING = '.staging-';
@@ -117,6 +127,9 @@ export class LayerDirs {
         throw new NotFoundError(`commit layer ${chainId}: parent ${parent} not in store`);
       }
       const lower = parent === undefined ? [] : [parent, ...(await this.lowerChain(parent))];
+      if (info.tarSplit !== undefined && !(await isFile(join(wrapper, TAR_SPLIT)))) {
+        throw new InvalidInputError(`commit layer ${chainId}: no ${TAR_SPLIT} beside the staged diff`);
+      }
       const rec: LayerRecord = {
         chainId,
         diffId,
@@ -124,6 +137,9 @@ export class LayerDirs {
         size: info.size,
         createdAt: new Date().toISOString(),
         compressed: [],
+        ...(info.tarSplit !== undefined
+          ? { tarSplit: { digest: parseDigest(info.tarSplit.digest), size: info.tarSplit.size } }
+          : {}),
       };
       await writeFileAtomic(join(wrapper, 'lower'), lower.map(digestHex).join(':'), 0o644);
       await writeFileAtomic(join(wrapper, 'layer.json'), json(rec), 0o644);
@@ -192,6 +208,10 @@ export class LayerDirs {
     }
     await rm(trash, { recursive: true, force: true });
   }
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return (await lstat(p).catch(() => undefined))?.isFile() === true;
 }
 
 function json(v: unknown): string {

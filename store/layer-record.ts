@@ -21,6 +21,11 @@ export interface LayerRecord {
   createdAt: string;
   /** Compressed blobs made from this layer so far, in the order they were added. */
   compressed: CompressedLayer[];
+  /**
+   * Set for a tar loaded from outside: `tar-split.gz` beside diff/ holds what, with the
+   * diff dir, gives back the original tar bytes (core/diff/tar-split.ts); its digest and size.
+   */
+  tarSplit?: { digest: Digest; size: number };
 }
 
 /**
@@ -37,7 +42,9 @@ export async function readLayerRecord(path: string, chainId: Digest): Promise<La
     isDigest(rec.diffId) &&
     (rec.parent === undefined || isDigest(rec.parent)) &&
     typeof rec.size === 'number' &&
-    Array.isArray(rec.compressed);
+    Array.isArray(rec.compressed) &&
+    (rec.tarSplit === undefined ||
+      (isDigest(rec.tarSplit?.digest) && Number.isSafeInteger(rec.tarSplit?.size)));
   if (!ok) throw new DigestMismatchError(`read ${path}: not a layer record for ${chainId}`);
   return rec;
 }

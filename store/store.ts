@@ -11,7 +11,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   type Digest,
@@ -30,8 +30,7 @@ import { acquire, type Lock, tryAcquire } from './file-lock.js';
 import { isNotFound, mapNoSpace } from './fs-errors.js';
 import { exists, removeFile } from './fs-presence.js';
 import { FileIngestWriter, type IngestWriter } from './ingest-writer.js';
-import type { CommitLayerInfo } from './layer-dirs.js';
-import { LayerDirs } from './layer-dirs.js';
+import { type CommitLayerInfo, LayerDirs, TAR_SPLIT } from './layer-dirs.js';
 import type { CompressedLayer, LayerRecord } from './layer-record.js';
 import { ownedName } from './process-owner.js';
 import { RefFiles } from './ref-files.js';
@@ -242,6 +241,16 @@ export class Store implements BlobStore {
 
   diffPath(chainId: Digest): string {
     return join(this.#layers.path(chainId), 'diff');
+  }
+
+  /** The layer's tar-split index (present when its record has `tarSplit`). */
+  tarSplitPath(chainId: Digest): string {
+    return join(this.#layers.path(chainId), TAR_SPLIT);
+  }
+
+  /** Where the tar-split index of a staged diff (from makeStagingDir) is written. */
+  stagedTarSplitPath(staged: string): string {
+    return join(dirname(staged), TAR_SPLIT);
   }
 
   getLayer(chainId: Digest): Promise<LayerRecord | undefined> {

@@ -16,7 +16,7 @@ import type { Digest } from '../oci/digest.js';
 import { DigestMismatchError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
 import { createParallelGzip } from './parallel-gzip.js';
-import { writeLayerTar } from './write-layer-tar.js';
+import { writeStoredLayerTar } from './stored-layer-tar.js';
 
 export interface EnsureBlobOptions {
   /** Must be the epoch the layer's diffID was computed with (it changes the tar bytes). */
@@ -44,7 +44,8 @@ function kindOf(mt: string): 'gzip' | 'none' | 'other' {
  * Returns a blob of `layer` in the requested compression, present in the store.
  * If layer.json already lists one of that compression whose blob is present, it is reused
  * (with `opts.mediaType`, when given, as the type returned). Otherwise the layer's tar (a
- * stored blob named by its diffID when there is one, else the diff dir tarred) is
+ * stored blob named by its diffID when there is one, else the diff dir tarred or, for a
+ * loaded layer, its tar-split index replayed over the diff dir) is
  * compressed and ingested in one pass; the tar's sha256 must equal the recorded
  * diffID, else the diff dir was changed after commit: DigestMismatchError and nothing is
  * committed. Success means "the blob is present and recorded", not "this call wrote it".
@@ -96,14 +97,14 @@ export async function ensureCompressedBlob(
       const tar =
         kept !== undefined
           ? pipeline(store.openBlob(kept), gz).then(() => ({ diffId: kept }))
-          : writeLayerTar(store.diffPath(layer.chainId), gz, opts);
+          : writeStoredLayerTar(store, layer, gz, opts);
       const written = tar.catch((err: unknown) => {
         gz.destroy(err as Error);
         throw err;
       });
       [{ diffId }] = await Promise.all([written, piping]);
     } else {
-      ({ diffId } = await writeLayerTar(store.diffPath(layer.chainId), ingest.stream, opts));
+      ({ diffId } = await writeStoredLayerTar(store, layer, ingest.stream, opts));
     }
     if (diffId !== layer.diffId) {
       throw new DigestMismatchError(
@@ -132,7 +133,7 @@ export async function exportLayerTar(
   out: Writable,
   opts: { sourceDateEpoch?: number } = {},
 ): Promise<{ diffId: Digest; size: number }> {
-  const r = await writeLayerTar(store.diffPath(layer.chainId), out, opts);
+  const r = await writeStoredLayerTar(store, layer, out, opts);
   if (r.diffId !== layer.diffId) {
     throw new DigestMismatchError(
       `export layer ${layer.chainId}: diff dir tars to ${r.diffId}, recorded diffID is ${layer.diffId}`,

@@ -22,6 +22,12 @@ export interface TarLimits {
   label?: string;
   /** Added to the error when maxBytes is reached (what the cap is, how to raise it). */
   capHint?: string;
+  /**
+   * Sees, in order, every byte that is not entry data read through body(): headers, meta
+   * headers, padding, skipped data, the trailer and anything after it (a tar-split index,
+   * see tar-split.ts). The buffers are the reader's own: copy what is kept.
+   */
+  onRaw?: (bytes: Buffer) => void;
 }
 
 export class TarReader {
@@ -80,8 +86,10 @@ export class TarReader {
     while (this.#buffered < n) {
       if (!(await this.#pull())) throw new InvalidInputError(`${this.#label}: truncated in ${what}`);
     }
-    const out = this.#take(n);
-    return out.length === n ? out : Buffer.concat([out], n);
+    const took = this.#take(n);
+    const out = took.length === n ? took : Buffer.concat([took], n);
+    this.#limits.onRaw?.(out);
+    return out;
   }
 
   /** Takes up to n buffered bytes as one Buffer (copying only when it spans chunks). */
@@ -119,7 +127,8 @@ export class TarReader {
   }
 
   async skipBody(): Promise<void> {
-    for await (const _ of this.body());
+    const onRaw = this.#limits.onRaw;
+    for await (const chunk of this.body()) onRaw?.(chunk);
   }
 
   async #skipPadding(): Promise<void> {
@@ -151,12 +160,12 @@ export class TarReader {
 
   /** Reads to the end of the source (trailer and any padding), then returns the digest. */
   async finish(): Promise<{ digest: Digest; size: number }> {
-    this.#chunks = [];
-    this.#buffered = 0;
-    while (await this.#pull()) {
+    const onRaw = this.#limits.onRaw;
+    do {
+      if (onRaw) for (const c of this.#chunks) onRaw(c);
       this.#chunks = [];
       this.#buffered = 0;
-    }
+    } while (await this.#pull());
     return { digest: `sha256:${this.#hash.digest('hex')}`, size: this.#total };
   }
 }

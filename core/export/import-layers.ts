@@ -5,9 +5,11 @@
  *
  * A diff dir can be re-tarred into exactly the original bytes only when the original came
  * from a writer like ours (sorted, PAX, no uname...). Tars from elsewhere (GNU tar, Docker,
- * registries) would export with a different diffID, so for those the original blob is kept
- * in blobs/ and recorded in layer.json; exporters use it instead of the diff dir (Docker
- * keeps tar-split metadata for the same reason).
+ * registries) would export with a different diffID, so a plain tar is recorded as it is
+ * applied into a tar-split index beside the diff (tar-split.ts, as Docker does): exporters
+ * replay it over the diff dir, and the load reads and writes the layer once. A compressed
+ * blob is kept in blobs/ as it came (recorded in layer.json) unless the diff dir re-tars
+ * to its diffID; so is a plain tar the index cannot serve (one that names a path twice).
  */
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -16,6 +18,7 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CompressedLayer, Store } from '../../store/index.js';
 import { applyLayer } from '../diff/apply-layer.js';
+import { type TarSplitFile, TarSplitWriter } from '../diff/tar-split.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { chainId, chainIds, type Digest } from '../oci/digest.js';
 import { DigestMismatchError } from '../oci/errors.js';
@@ -39,6 +42,8 @@ export interface StagedLayer {
   size: number;
   /** Set when the diff dir does not re-tar to `diffId`: the original blob to keep. */
   keep?: CompressedLayer;
+  /** Set for a plain tar: its tar-split index, beside `dir` (see tar-split.ts). */
+  tarSplit?: TarSplitFile;
   source: LayerSource;
 }
 
@@ -91,16 +96,18 @@ export async function stageLayer(
   budget?: LoadBudget,
 ): Promise<StagedLayer> {
   const dir = await store.makeStagingDir();
+  const split = TarSplitWriter.create(store.stagedTarSplitPath(dir));
   try {
     const tap = new DigestTap();
     const input = src.open();
     input.on('error', (err) => tap.destroy(err));
     const limits = budget ? { maxBytes: budget.left, capHint: budget.exceeded() } : {};
-    const result = await applyLayer(dir, input.pipe(tap), limits);
-    const blob = tap.result();
-    if (src.blobDigest !== undefined && blob?.digest !== src.blobDigest) {
+    const result = await applyLayer(dir, input.pipe(tap), { ...limits, split });
+    // A plain tar is its own blob: its digest is the diffID (every byte of the stream).
+    const blob = tap.result() ?? { digest: result.diffId, size: result.size, mediaType: MediaType.ociLayer };
+    if (src.blobDigest !== undefined && blob.digest !== src.blobDigest) {
       throw new DigestMismatchError(
-        `load ${what}: blob hashes to ${blob?.digest ?? 'an unfinished stream'}, expected ${src.blobDigest}`,
+        `load ${what}: blob hashes to ${blob.digest}, expected ${src.blobDigest}`,
       );
     }
     if (expected !== undefined && result.diffId !== expected) {
@@ -109,12 +116,21 @@ export async function stageLayer(
       );
     }
     const staged: StagedLayer = { dir, diffId: result.diffId, size: result.size, source: src };
-    // One extra hashing pass (no writes) tells whether the diff dir alone can reproduce it.
-    if (blob !== undefined && (await writeLayerTar(dir, null)).diffId !== result.diffId) {
+    if (blob.mediaType === MediaType.ociLayer && split.usable) {
+      // The diff dir plus the index give back these very bytes: nothing else to keep.
+      staged.tarSplit = await split.finish();
+      return staged;
+    }
+    await split.abort();
+    // A compressed blob is kept as it came (its digest is what registries know), unless the
+    // diff dir re-tars to the same diffID; so is a plain tar that named one path twice (the
+    // diff dir lost the first one's data). One hashing pass, no writes, decides.
+    if ((await writeLayerTar(dir, null)).diffId !== result.diffId) {
       staged.keep = { digest: blob.digest, size: blob.size, mediaType: blob.mediaType };
     }
     return staged;
   } catch (err) {
+    await split.abort();
     await rm(dirname(dir), { recursive: true, force: true });
     throw err;
   }
@@ -142,6 +158,7 @@ export async function commitStaged(
     diffId: layer.diffId,
     size: layer.size,
     ...(parent ? { parent } : {}),
+    ...(layer.tarSplit ? { tarSplit: layer.tarSplit } : {}),
   });
   if (layer.keep !== undefined) await store.addCompressed(id, layer.keep);
   return id;
@@ -152,31 +169,42 @@ export async function discardStaged(layer: StagedLayer): Promise<void> {
   await rm(dirname(layer.dir), { recursive: true, force: true });
 }
 
-/** Hashes and counts the bytes passing through and notes their compression by magic. */
+/**
+ * Notes the compression of the bytes passing through by their magic and, only when they
+ * are compressed, hashes and counts them (a plain tar's digest is its diffID, which the
+ * tar reader computes anyway).
+ */
 class DigestTap extends Transform {
   readonly #hash = createHash('sha256');
   #size = 0;
   #head: Buffer = Buffer.alloc(0);
+  #mediaType: string | undefined;
   #done: { digest: Digest; size: number; mediaType: string } | undefined;
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#hash.update(chunk);
-    this.#size += chunk.length;
-    if (this.#head.length < 4) this.#head = Buffer.concat([this.#head, chunk.subarray(0, 4)]);
+    if (this.#mediaType === undefined) {
+      this.#head = Buffer.concat([this.#head, chunk.subarray(0, 4)]);
+      if (this.#head.length >= 4) this.#mediaType = mediaTypeOf(this.#head);
+    }
+    if (this.#mediaType !== MediaType.ociLayer) {
+      this.#hash.update(chunk);
+      this.#size += chunk.length;
+    }
     cb(null, chunk);
   }
   override _flush(cb: TransformCallback): void {
-    const h = this.#head;
-    const mediaType =
-      h[0] === 0x1f && h[1] === 0x8b
-        ? MediaType.ociLayerGzip
-        : h.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))
-          ? MediaType.ociLayerZstd
-          : MediaType.ociLayer;
-    this.#done = { digest: `sha256:${this.#hash.digest('hex')}`, size: this.#size, mediaType };
+    const mediaType = this.#mediaType ?? mediaTypeOf(this.#head);
+    if (mediaType !== MediaType.ociLayer)
+      this.#done = { digest: `sha256:${this.#hash.digest('hex')}`, size: this.#size, mediaType };
     cb();
   }
-  /** Known once the stream has ended. */
+  /** Known once the stream has ended, and only for a compressed stream. */
   result(): { digest: Digest; size: number; mediaType: string } | undefined {
     return this.#done;
   }
+}
+
+function mediaTypeOf(h: Buffer): string {
+  if (h[0] === 0x1f && h[1] === 0x8b) return MediaType.ociLayerGzip;
+  if (h.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return MediaType.ociLayerZstd;
+  return MediaType.ociLayer;
 }

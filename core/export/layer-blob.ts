@@ -8,14 +8,15 @@
  *      reproduce the original tar, see import-layers.ts), or any stored blob named by the
  *      diffID (a COPY of many small files keeps its tar, see measure-layer-tar.ts);
  *   2. a recorded gzip/zstd blob, decompressed (its tar is exactly the diffID's);
- *   3. writeLayerTar over the diff dir: no blob is needed, the common case for built layers.
+ *   3. the diff dir: writeLayerTar (no blob is needed, the common case for built layers), or
+ *      for a loaded layer its tar-split index replayed over it (the original bytes).
  */
 import { cpus } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type { CompressedLayer, LayerRecord, Store } from '../../store/index.js';
 import { decompressed } from '../diff/decompressed.js';
 import { ensureCompressedBlob } from '../diff/ensure-compressed-blob.js';
-import { writeLayerTar } from '../diff/write-layer-tar.js';
+import { writeStoredLayerTar } from '../diff/stored-layer-tar.js';
 import { DigestMismatchError } from '../oci/errors.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
@@ -80,7 +81,7 @@ export async function uncompressedLayerBlob(
   if (packed !== undefined) {
     return { record, descriptor, open: () => checkTar(decompressed(store.openBlob(packed.digest)), record) };
   }
-  return { record, descriptor, open: () => layerTarChunks(store.diffPath(record.chainId), record, opts) };
+  return { record, descriptor, open: () => layerTarChunks(store, record, opts) };
 }
 
 async function presentBlob(
@@ -93,12 +94,12 @@ async function presentBlob(
 }
 
 async function* layerTarChunks(
-  diffDir: string,
+  store: Store,
   record: LayerRecord,
   opts: LayerBlobOptions,
 ): AsyncGenerator<Uint8Array> {
   const pass = new PassThrough({ highWaterMark: 1 << 20 });
-  const written = writeLayerTar(diffDir, pass, opts);
+  const written = writeStoredLayerTar(store, record, pass, opts);
   written.catch((err: Error) => pass.destroy(err));
   for await (const chunk of pass) yield chunk as Buffer;
   const { diffId, size } = await written;

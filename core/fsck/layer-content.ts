@@ -6,8 +6,10 @@
  *   the epoch is not stored in layer.json. The caller passes candidate epochs (from the
  *   `created` times of cache records and image configs that use the layer); one of them
  *   must reproduce the diffID.
- * - Loaded foreign tars (GNU tar, Docker): the dir cannot reproduce the original bytes, so
- *   the original blob was kept (import-layers.ts). Then the blob must decompress to the
+ * - Loaded plain tars have a tar-split index (import-layers.ts): replayed over the diff dir
+ *   it must give the diffID, byte for byte.
+ * - Loaded foreign tars of older stores, and compressed ones: the dir may not reproduce the
+ *   original bytes, so the original blob was kept (import-layers.ts). Then the blob must decompress to the
  *   diffID, and applying it into a scratch dir must give a tree that tars exactly like the
  *   diff dir (the same canonical form on both sides, mtimes aside: see sameAsBlob).
  */
@@ -18,6 +20,7 @@ import type { LayerRecord } from '../../store/layer-record.js';
 import type { Store } from '../../store/store.js';
 import { applyLayer } from '../diff/apply-layer.js';
 import { decompressed } from '../diff/decompressed.js';
+import { writeStoredLayerTar } from '../diff/stored-layer-tar.js';
 import { writeLayerTar } from '../diff/write-layer-tar.js';
 import { sha256Stream } from '../export/sha256-stream.js';
 import type { Digest } from '../oci/digest.js';
@@ -36,6 +39,19 @@ export async function verifyDiffDir(
   blobs: readonly LayerRecord['compressed'][number][],
 ): Promise<DiffVerdict> {
   const dir = store.diffPath(rec.chainId);
+  if (rec.tarSplit !== undefined) {
+    // A loaded tar: its index replayed over the diff dir must give the very bytes loaded.
+    try {
+      const r = await writeStoredLayerTar(store, rec, null);
+      if (r.diffId === rec.diffId && r.size === rec.size) return { ok: true };
+      return {
+        ok: false,
+        detail: `diff dir with its tar-split index gives ${r.diffId}, expected ${rec.diffId}`,
+      };
+    } catch (err) {
+      return { ok: false, detail: `diff dir with its tar-split index: ${(err as Error).message}` };
+    }
+  }
   let plain: string;
   try {
     const r = await writeLayerTar(dir, null);

@@ -22,6 +22,7 @@ export function formatLayers(img: StoredImage, rows: readonly LayerRow[]): strin
     }
     lines.push(`  size     ${humanSize(r.size ?? 0)} (${r.size} bytes uncompressed)`);
     lines.push(`  diff     ${r.diffPath}`);
+    if (r.tarSplitPath) lines.push(`  split    ${r.tarSplitPath} (export gives back the loaded tar's bytes)`);
     if (r.lowerDiffPaths.length === 0) lines.push('  lower    (none: bottom layer)');
     else {
       lines.push(`  lower    ${r.lowerDiffPaths[0]}`);

@@ -28,6 +28,8 @@ export interface LayerRow {
   present: boolean;
   layerPath: string;
   diffPath: string;
+  /** A loaded tar's tar-split index (what gives its exact bytes back from diffPath). */
+  tarSplitPath?: string;
   /** Ancestor chainIDs, nearest first: the layer's `lower` file. */
   lower: Digest[];
   /** The ancestors' diff dirs, nearest first (what an overlay mount would stack). */
@@ -66,6 +68,7 @@ export async function layerRows(store: Store, img: StoredImage, report?: BuildRe
       present: rec !== undefined,
       layerPath: store.layerPath(chainId),
       diffPath: store.diffPath(chainId),
+      ...(rec?.tarSplit ? { tarSplitPath: store.tarSplitPath(chainId) } : {}),
       lower,
       lowerDiffPaths: lower.map((c) => store.diffPath(c)),
     });

@@ -2,11 +2,13 @@
  * Our archives against a real Docker 20.10 engine: an image made in a strata store is
  * `docker load`ed and run; a `docker save` comes back into the store unchanged.
  */
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArchive } from '../../core/export/load-archive.js';
 import { writeArchiveFile } from '../../core/export/write-output.js';
+import type { ImageConfig } from '../../core/oci/types.js';
 import { Store } from '../../store/index.js';
 import {
   docker,
@@ -92,5 +94,35 @@ describe('docker format archive and Docker 20.10', () => {
     }
     const busybox = await readFile(join(dst.diffPath(image.chainIds[0]), 'bin/busybox'));
     expect(busybox.equals(await readFile('/usr/bin/busybox'))).toBe(true);
+  });
+
+  it('an image docker imported from a GNU tar: strata load then save gives docker its layer byte for byte', async () => {
+    const dir = await tempDir();
+    await makeBusyboxRootfs(join(dir, 'rootfs'));
+    const rootfs = join(dir, 'rootfs.tar');
+    execFileSync('tar', ['-cf', rootfs, '-C', join(dir, 'rootfs'), '.']);
+    const tag = `${TAG}-gnu`;
+    await docker(['import', rootfs, tag]);
+    loadedTags.push(tag);
+    const saved = join(dir, 'docker-saved.tar');
+    await docker(['save', '-o', saved, tag]);
+    const dst = await Store.open(await tempDir());
+    const [img] = await loadArchive(dst, saved);
+    const diffId = (await dst.readJsonBlob<ImageConfig>(img.config)).rootfs.diff_ids[0];
+    const rec = await dst.getLayer(diffId);
+    expect(rec?.tarSplit).toBeDefined();
+    expect(await dst.hasBlob(diffId)).toBe(false);
+
+    const again = join(dir, 'strata-saved.tar');
+    await writeArchiveFile(dst, { config: img.config }, again, { format: 'docker', tags: [tag] });
+    const layerOf = (archive: string) => {
+      const [m] = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json']).toString());
+      return execFileSync('tar', ['-xOf', archive, m.Layers[0]], { maxBuffer: 64 << 20 });
+    };
+    expect(layerOf(again).equals(layerOf(saved))).toBe(true);
+    await docker(['rmi', '-f', tag]);
+    await docker(['load', '-i', again]);
+    const run = await docker(['run', '--rm', '--network', 'none', tag, '/bin/busybox', 'echo', 'ok']);
+    expect(run.stdout).toBe('ok\n');
   });
 });
