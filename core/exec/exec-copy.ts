@@ -19,8 +19,8 @@ import type { RunnerDeps } from './runners.js';
 import { diffDirs } from './runners.js';
 
 export interface CopyStepResult {
-  /** Blob listing the regular files written (a LayerFilesDoc). */
-  layerFiles?: Digest;
+  /** Blob listing the regular files written (a LayerFilesDoc), present once this resolves. */
+  layerFiles?: Promise<Digest>;
   /** The layer's measurement when this step took it (then the executor need not). */
   measured?: { diffId: Digest; size: number; empty: boolean };
 }
@@ -152,7 +152,8 @@ export async function copyStep(
   if (written.length === 0) return { measured };
   for (const row of written) if (tar.fromTar(row[0])) row[3] = 1;
   const doc: LayerFilesDoc = { v: 2, tar: tar.digest, files: written };
-  return { layerFiles: (await d.store.putBlob(JSON.stringify(doc))).digest, measured };
+  // Not awaited here: the executor waits for it while the layer commits.
+  return { layerFiles: d.store.putBlob(JSON.stringify(doc)).then((b) => b.digest), measured };
 }
 
 /**
