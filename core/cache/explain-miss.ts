@@ -76,6 +76,7 @@ function changedAttrs(o: FileEntry, n: FileEntry): AttributeChange[] {
 }
 
 function fileChanges(before: FileEntry[], after: FileEntry[]): FileChange[] {
+  if (ascending(before) && ascending(after)) return mergedChanges(before, after);
   // One map, emptied as paths are matched: what is left was removed. (A second `seen` set
   // of every path cost another ~10 MB for a 100,000-file COPY.)
   const old = new Map<string, FileEntry>();
@@ -92,6 +93,36 @@ function fileChanges(before: FileEntry[], after: FileEntry[]): FileChange[] {
   }
   for (const f of before) if (old.has(f.path)) out.push({ path: f.path, kind: 'removed', from: f.digest });
   return out;
+}
+
+/** Whether the paths strictly increase (so each is there once): a walked tree's list does. */
+function ascending(files: FileEntry[]): boolean {
+  for (let i = 1; i < files.length; i++) if (!(files[i - 1].path < files[i].path)) return false;
+  return true;
+}
+
+/**
+ * fileChanges of two ascending lists, in one merged pass instead of a map of every path
+ * (for 10,000 files that map was most of explaining a one-file change). The same answer:
+ * added and changed in `after`'s order, then removed in `before`'s.
+ */
+function mergedChanges(before: FileEntry[], after: FileEntry[]): FileChange[] {
+  const out: FileChange[] = [];
+  const removed: FileChange[] = [];
+  let i = 0;
+  for (const f of after) {
+    while (i < before.length && before[i].path < f.path) {
+      removed.push({ path: before[i].path, kind: 'removed', from: before[i].digest });
+      i++;
+    }
+    const o = i < before.length && before[i].path === f.path ? before[i++] : undefined;
+    if (o === undefined) out.push({ path: f.path, kind: 'added', to: f.digest });
+    else if (o.digest !== f.digest)
+      out.push({ path: f.path, kind: 'changed', from: o.digest, to: f.digest, attrs: changedAttrs(o, f) });
+  }
+  for (; i < before.length; i++)
+    removed.push({ path: before[i].path, kind: 'removed', from: before[i].digest });
+  return out.concat(removed);
 }
 
 /** Content alone (or nothing known) reads as before: `changed index.js`. */
