@@ -133,7 +133,7 @@ export async function copyStep(
   const previous = await previousFiles(p, d);
   if (previous) opts.reuse = (target, e) => previous.reuse(target, e);
   let measured: CopyStepResult['measured'];
-  let tar: { digest?: Digest; fromTar: (target: string) => boolean } = { fromTar: () => false };
+  let tar: KeptTar = { fromTar: [] };
   if (ins.kind === 'add' && (!ins.from || set.origin === 'context')) {
     const { addInto } = await import('../copy/add-into.js');
     await addInto(staging, set, dest, { ...opts, unpack: ins.unpack });
@@ -150,7 +150,7 @@ export async function copyStep(
   }
   bytes?.done();
   if (written.length === 0) return { measured };
-  for (const row of written) if (tar.fromTar(row[0])) row[3] = 1;
+  markFromTar(written, tar.fromTar);
   const doc: LayerFilesDoc = { v: 2, tar: tar.digest, files: written };
   // Not awaited here: the executor waits for it while the layer commits.
   return { layerFiles: d.store.putBlob(JSON.stringify(doc)).then((b) => b.digest), measured };
@@ -170,7 +170,7 @@ async function measureCopy(
   d: RunnerDeps,
 ): Promise<{
   measured: CopyStepResult['measured'];
-  tar: { digest?: Digest; fromTar: (t: string) => boolean };
+  tar: KeptTar;
 }> {
   const fromPrev = previous?.tar !== undefined ? linked.filter((t) => previous.fromTar(t)) : [];
   const same = new Set(fromPrev.map((t) => t.slice(1)));
@@ -178,9 +178,36 @@ async function measureCopy(
   const keep = !(earlier && fromPrev.length * 8 >= files * 7 && (await d.store.hasBlob(earlier)));
   const t = await measureLayerTar(d.store, staging, { earlier, same, keep });
   const measured = { diffId: t.diffId, size: t.size, empty: t.entries === 0 };
-  if (keep) return { measured, tar: { digest: t.diffId, fromTar: () => true } };
-  const kept = new Set(fromPrev);
-  return { measured, tar: { digest: earlier, fromTar: (target) => kept.has(target) } };
+  if (keep) return { measured, tar: { digest: t.diffId, fromTar: 'all' } };
+  return { measured, tar: { digest: earlier, fromTar: fromPrev } };
+}
+
+/** The tar a layer-files doc names, and which of its files are inodes that tar was written from. */
+interface KeptTar {
+  digest?: Digest;
+  /** Every file, or these targets, in the order the copier wrote them. */
+  fromTar: 'all' | readonly string[];
+}
+
+/**
+ * Sets the fromTar flag of the rows whose target `fromTar` lists. Rows and targets come in
+ * the copier's order, so one merged pass finds them (the very same strings, compared by
+ * reference first) instead of a set of 10,000 targets. A target not found in order is only
+ * left unflagged: the next rebuild then writes that entry afresh, never copies a wrong one.
+ */
+function markFromTar(rows: LayerFileRow[], fromTar: KeptTar['fromTar']): void {
+  if (fromTar === 'all') {
+    for (const row of rows) row[3] = 1;
+    return;
+  }
+  let j = 0;
+  for (const row of rows) {
+    if (j === fromTar.length) break;
+    if (row[0] === fromTar[j]) {
+      row[3] = 1;
+      j++;
+    }
+  }
 }
 
 /**
