@@ -103,7 +103,10 @@ export async function ensureCompressedBlob(
       });
       [{ diffId }] = await Promise.all([written, piping]);
     } else {
-      ({ diffId } = await writeLayerTar(store.diffPath(layer.chainId), ingest.stream, opts));
+      ({ diffId } = await writeLayerTar(store.diffPath(layer.chainId), ingest.stream, {
+        ...opts,
+        hashedBy: ingest,
+      }));
     }
     if (diffId !== layer.diffId) {
       throw new DigestMismatchError(

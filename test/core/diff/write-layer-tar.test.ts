@@ -5,6 +5,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeLayerTar } from '../../../core/diff/write-layer-tar.js';
 import { sha256 } from '../../../core/oci/digest.js';
+import { InternalError } from '../../../core/oci/errors.js';
+import { Store } from '../../../store/store.js';
 import { cleanup, readBack, tempDir } from './fixtures.js';
 
 const dirs: string[] = [];
@@ -155,6 +157,25 @@ describe('writeLayerTar', () => {
       list.map((n) => `${dir}/${n}`).sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
     expect(names).toEqual(['m', ...bytewise('m', mixed), 'p', ...bytewise('p', ascii)]);
     expect(names.indexOf('m/\u{1f600}')).toBeGreaterThan(names.indexOf('m/\uff5e'));
+  });
+
+  it("into a blob ingest, takes the ingest's digest as the diffID: the same as hashing the bytes here", async () => {
+    const a = tempDir();
+    const root = tempDir();
+    dirs.push(a, root);
+    makeTree(a);
+    const own = await tarOf(a);
+    const store = await Store.open(root);
+    const ingest = await store.ingest();
+    const r = await writeLayerTar(a, ingest.stream, { hashedBy: ingest });
+    expect(r).toEqual({ diffId: own.diffId, size: own.size, entries: own.entries });
+    await ingest.commit({ digest: r.diffId, size: r.size });
+    expect(sha256(await store.readBlob(r.diffId))).toBe(own.diffId);
+    // An output that says it hashed other bytes than were written is a bug, not a diffID.
+    const out = new PassThrough();
+    out.resume();
+    const liar = { digest: async () => ({ digest: own.diffId, size: own.size + 512 }) };
+    await expect(writeLayerTar(a, out, { hashedBy: liar })).rejects.toBeInstanceOf(InternalError);
   });
 
   it('is read by GNU tar without complaint, long and non-ASCII names intact', async () => {
