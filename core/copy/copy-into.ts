@@ -150,9 +150,20 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
   for (const [target, e] of tree.entries()) {
     if (e.type === 'dir') continue;
     const host = tree.hostPath(target);
+    files++;
+    if (e.type === 'file') {
+      bytes += e.size;
+      o.onFile?.(target, e);
+      const earlier = o.reuse?.(target, e);
+      // A linked file needs nothing more (its owner, mode and mtime are already right): in a
+      // one-file rebuild that is every file but one, so nothing else is worked out for it.
+      if (earlier !== undefined && tryLink(earlier, host)) {
+        linked.push(target);
+        continue;
+      }
+    }
     const owner = ownerOf(e);
     const mode = o.chmod ? o.chmod(e.mode, false) : e.mode;
-    files++;
     if (e.type === 'symlink') {
       guard(target, () => {
         symlinkSync(e.linkTarget ?? '', host);
@@ -165,15 +176,6 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
     // A socket cannot be copied; BuildKit (fsutil) writes an empty regular file in its place.
     if (e.type === 'socket') guard(target, () => closeSync(openSync(host, 'wx', 0o600)));
     else if (e.type !== 'file') guard(target, () => makeSpecial(e, host, mode));
-    else {
-      bytes += e.size;
-      o.onFile?.(target, e);
-      const earlier = o.reuse?.(target, e);
-      if (earlier !== undefined && tryLink(earlier, host)) {
-        linked.push(target);
-        continue;
-      }
-    }
     const chowned = owner.uid !== euid || owner.gid !== egid;
     // chown clears setuid/setgid, and copyFile keeps only what the source had.
     const needChmod = chowned || o.chmod !== undefined || (mode & 0o7000) !== 0 || e.type === 'socket';

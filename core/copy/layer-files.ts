@@ -40,8 +40,24 @@ export class LayerFilesWriter {
     this.#mtimes.push(mtime);
   }
 
-  /** The blob text: `tar` is the kept tar, `fromTar` says which targets are its inodes. */
-  serialize(tar: Digest | undefined, fromTar: (target: string) => boolean): string {
+  /**
+   * The blob text. `tar` is the kept tar; `fromTar` says which targets are inodes it was
+   * written from: every one, or these, in the order they were added (one merged pass finds
+   * them, the very same strings, instead of a set of every target; a target not found in
+   * order is only left unflagged, and the next rebuild then writes that entry afresh).
+   */
+  serialize(tar: Digest | undefined, fromTar: 'all' | readonly string[]): string {
+    const n = this.#targets.length;
+    const flags = new Uint8Array(n);
+    if (fromTar === 'all') flags.fill(1);
+    else {
+      for (let i = 0, j = 0; i < n && j < fromTar.length; i++) {
+        if (this.#targets[i] === fromTar[j]) {
+          flags[i] = 1;
+          j++;
+        }
+      }
+    }
     const keys = this.#targets.map(escapeKey);
     const order = keys.map((_, i) => i);
     // A copy writes in walk order, which is usually sorted already.
@@ -49,10 +65,7 @@ export class LayerFilesWriter {
       order.sort((a, b) => byKey(keys[a], keys[b]));
     const lines = [`${HEADER}\t${tar ?? '-'}`];
     for (const i of order) {
-      const t = this.#targets[i];
-      lines.push(
-        [keys[i], this.#digests[i].slice(DIGEST_PREFIX), this.#mtimes[i], fromTar(t) ? 1 : 0].join('\t'),
-      );
+      lines.push([keys[i], this.#digests[i].slice(DIGEST_PREFIX), this.#mtimes[i], flags[i]].join('\t'));
     }
     return lines.join('\n');
   }
@@ -140,13 +153,13 @@ function fromJson(bytes: Buffer, headerOnly: boolean): { tar?: Digest; rows: Sor
   const tar = typeof d.tar === 'string' && isDigest(d.tar) ? d.tar : undefined;
   if (headerOnly) return { tar, rows: SortedRows.EMPTY };
   const w = new LayerFilesWriter();
-  const fromTar = new Set<string>();
+  const fromTar: string[] = [];
   for (const row of d.files as unknown[]) {
     if (!Array.isArray(row) || typeof row[0] !== 'string' || typeof row[1] !== 'string') continue;
     if (typeof row[2] !== 'number' || !isDigest(row[1])) continue;
     w.add(row[0], row[1], row[2]);
-    if (row[3] === 1) fromTar.add(row[0]);
+    if (row[3] === 1) fromTar.push(row[0]);
   }
-  const text = w.serialize(tar, (t) => fromTar.has(t));
+  const text = w.serialize(tar, fromTar);
   return { tar, rows: SortedRows.index(text, text.indexOf('\n') + 1 || text.length) };
 }

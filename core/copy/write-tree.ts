@@ -86,7 +86,7 @@ export class WriteTree {
   directories(): PlannedDir[] {
     const dirs = new Map<string, PlannedDir>();
     const addParents = (t: string): void => {
-      for (let p = path.posix.dirname(t); p !== '/' && !dirs.has(p); p = path.posix.dirname(p)) {
+      for (let p = parentOf(t); p !== '/' && !dirs.has(p); p = parentOf(p)) {
         const e = this.#entries.get(p);
         if (e?.type === 'dir') break; // handled by its own entry, which adds its parents
         dirs.set(p, { target: p, meta: this.#existingMeta(p) ?? this.#opts.defaultDir });
@@ -112,6 +112,16 @@ export class WriteTree {
     // join; path.join's own normalisation was ~35 ms over 10,000 files.
     return this.#root === '/' ? target : this.#root + target;
   }
+}
+
+/**
+ * path.posix.dirname of a normal absolute path, by one lastIndexOf: called for every planned
+ * entry, where dirname's own scan (a JS loop per call) showed in 10,000-file COPYs.
+ */
+function parentOf(p: string): string {
+  if (p.length > 1 && p.charCodeAt(p.length - 1) === 0x2f) return path.posix.dirname(p);
+  const slash = p.lastIndexOf('/');
+  return slash <= 0 ? '/' : p.slice(0, slash);
 }
 
 function depth(p: string): number {

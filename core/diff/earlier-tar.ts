@@ -86,8 +86,32 @@ export class EarlierTar {
    * for `sink` and returns true; false when the earlier tar has no regular file by that
    * name at this point in the order. Entries before `name` are passed over. Runs of
    * adjacent entries are pushed as one span: call flush() before pushing anything else.
+   * The answer is a promise only when bytes had to be pushed to `sink` on the way.
    */
-  async copy(name: string, sink: HashingSink): Promise<boolean> {
+  copy(name: string, sink: HashingSink): boolean | Promise<boolean> {
+    // Synchronous unless a queued span must be pushed first: an await per entry (promises
+    // and a microtask each) adds up over 10,000 entries, in a loop that runs once per build
+    // and so mostly in the interpreter. `!==` first for the same reason: the entry asked for
+    // is nearly always the next one, and comparePaths walks equal names char by char.
+    while (this.#cur !== null && this.#cur.name !== name && comparePaths(this.#cur.name, name) < 0) {
+      if (this.#mustPush()) return this.#copyAsync(name, sink);
+      this.#advance();
+    }
+    const cur = this.#cur;
+    if (cur === null || cur.name !== name || !cur.file) return false;
+    if (cur.start !== this.#spanEnd) {
+      if (this.#spanEnd >= 0) return this.#copyAsync(name, sink);
+      this.#spanStart = cur.start;
+    }
+    this.#spanEnd = cur.end;
+    this.copied++;
+    if (this.#mustPush()) return this.#next(sink).then(() => true);
+    this.#advance();
+    return true;
+  }
+
+  /** copy() when the queued span must be pushed on the way. */
+  async #copyAsync(name: string, sink: HashingSink): Promise<boolean> {
     while (this.#cur !== null && comparePaths(this.#cur.name, name) < 0) await this.#next(sink);
     const cur = this.#cur;
     if (cur === null || cur.name !== name || !cur.file) return false;
@@ -107,9 +131,13 @@ export class EarlierTar {
    * bytes a second time.
    */
   async #next(sink: HashingSink): Promise<void> {
-    const end = this.#winStart + this.#win.length;
-    if (this.#spanEnd >= 0 && this.#off + LOOKAHEAD > end) await this.flush(sink);
+    if (this.#mustPush()) await this.flush(sink);
     this.#advance();
+  }
+
+  /** Whether the queued span must be pushed before moving on (see #next). */
+  #mustPush(): boolean {
+    return this.#spanEnd >= 0 && this.#off + LOOKAHEAD > this.#winStart + this.#win.length;
   }
 
   /** Pushes the queued span. Window-sized slices go through uncopied. */
@@ -182,12 +210,16 @@ export class EarlierTar {
     let longName: string | undefined;
     let paxSize: number | undefined;
     for (;;) {
-      const block = this.#bytes(off, BLOCK);
-      if (isZeroBlock(block)) {
+      // Read in place when the window holds the block: a subarray per entry was an object
+      // per entry for the collector.
+      const inWindow = off >= this.#winStart && off + BLOCK <= this.#winStart + this.#win.length;
+      const block = inWindow ? this.#win : this.#bytes(off, BLOCK);
+      const at = inWindow ? off - this.#winStart : 0;
+      if (block[at] === 0 && isZeroBlock(block.subarray(at, at + BLOCK))) {
         this.#cur = null;
         return;
       }
-      const h = quickHeader(block);
+      const h = quickHeader(block, at);
       off += BLOCK;
       const flag = h.typeflag;
       if (flag === 0x78 || flag === 0x67 || flag === 0x4c || flag === 0x4b) {
@@ -206,7 +238,8 @@ export class EarlierTar {
       const file = flag === 0x30 || flag === 0;
       const size = file ? (paxSize ?? h.size) : 0;
       off += size + padding(size);
-      const name = (paxPath ?? longName ?? h.name).replace(/\/+$/, '');
+      const raw = paxPath ?? longName ?? h.name;
+      const name = raw.charCodeAt(raw.length - 1) === 0x2f ? raw.replace(/\/+$/, '') : raw;
       this.#cur = { name, file, start, end: off };
       this.#off = off;
       return;
@@ -240,15 +273,15 @@ export function comparePaths(a: string, b: string): number {
  * header shows as a name that matches nothing, and the entry is then written afresh).
  * Unusual encodings (base-256) go to decodeHeader.
  */
-function quickHeader(b: Buffer): { name: string; typeflag: number; size: number } {
-  if (b[124] & 0x80) {
-    const h = decodeHeader(b);
+function quickHeader(b: Buffer, at: number): { name: string; typeflag: number; size: number } {
+  if (b[at + 124] & 0x80) {
+    const h = decodeHeader(b.subarray(at, at + BLOCK));
     return { name: h.name, typeflag: h.typeflag, size: h.size };
   }
-  let name = cString(b, 0, 100);
-  if (b[345] !== 0 && b.toString('latin1', 257, 263) === 'ustar\u0000')
-    name = `${cString(b, 345, 155)}/${name}`;
-  return { name, typeflag: b[156], size: octal(b, 124, 12) };
+  let name = cString(b, at, 100);
+  if (b[at + 345] !== 0 && b.toString('latin1', at + 257, at + 263) === 'ustar\u0000')
+    name = `${cString(b, at + 345, 155)}/${name}`;
+  return { name, typeflag: b[at + 156], size: octal(b, at + 124, 12) };
 }
 
 function cString(b: Buffer, off: number, len: number): string {

@@ -104,7 +104,7 @@ export async function ensureCompressedBlob(
       });
       [{ diffId }] = await Promise.all([written, piping]);
     } else {
-      ({ diffId } = await writeStoredLayerTar(store, layer, ingest.stream, opts));
+      ({ diffId } = await writeStoredLayerTar(store, layer, ingest.stream, { ...opts, hashedBy: ingest }));
     }
     if (diffId !== layer.diffId) {
       throw new DigestMismatchError(

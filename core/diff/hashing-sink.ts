@@ -1,7 +1,8 @@
 /**
- * Where tar bytes go: a sha256 (always) and an optional Writable, with small writes
- * coalesced into ~1 MiB chunks so 10,000 tiny files do not mean 30,000 stream writes.
- * Honors backpressure on the Writable; an error on it fails the next push.
+ * Where tar bytes go: a sha256 and an optional Writable, with small writes coalesced into
+ * ~1 MiB chunks so 10,000 tiny files do not mean 30,000 stream writes. Honors backpressure
+ * on the Writable; an error on it fails the next push. Without `hash` (for a Writable that
+ * hashes what it is given itself, as a blob ingest does) the bytes are only passed on.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Writable } from 'node:stream';
@@ -10,7 +11,7 @@ import type { Digest } from '../oci/digest.js';
 const COALESCE = 1 << 20;
 
 export class HashingSink {
-  readonly #hash: Hash = createHash('sha256');
+  readonly #hash: Hash | undefined;
   readonly #out: Writable | null;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -20,7 +21,8 @@ export class HashingSink {
     this.#error ??= err;
   };
 
-  constructor(out: Writable | null) {
+  constructor(out: Writable | null, opts: { hash?: boolean } = {}) {
+    this.#hash = opts.hash === false ? undefined : createHash('sha256');
     this.#out = out;
     out?.on('error', this.#onError);
   }
@@ -54,7 +56,7 @@ export class HashingSink {
 
   async #send(data: Buffer): Promise<void> {
     if (this.#error) throw this.#error;
-    this.#hash.update(data);
+    this.#hash?.update(data);
     this.#size += data.length;
     const out = this.#out;
     if (out === null || out.write(data)) return;
@@ -74,12 +76,12 @@ export class HashingSink {
     });
   }
 
-  /** Flushes, ends the Writable (if any) and returns the sha256 of everything pushed. */
-  async finish(): Promise<{ digest: Digest; size: number }> {
+  /** Flushes, ends the Writable (if any) and returns the sha256 of everything pushed (unless made without `hash`). */
+  async finish(): Promise<{ digest?: Digest; size: number }> {
     await this.flush();
     if (this.#error) throw this.#error;
     this.#out?.end();
-    return { digest: `sha256:${this.#hash.digest('hex')}`, size: this.#size };
+    return { digest: this.#hash && `sha256:${this.#hash.digest('hex')}`, size: this.#size };
   }
 
   /** Stops listening on the Writable; call on every path out. */

@@ -66,7 +66,9 @@ async function measureOnce(
   if (!keep) return { ...(await writeLayerTar(dir, null, { earlier })), copied: tar?.copied ?? 0 };
   const ingest = await store.ingest();
   try {
-    const r = await writeLayerTar(dir, ingest.stream, { earlier });
+    // The ingest hashes what it writes: that digest is the diffID (commit checks nothing
+    // more then, and the tar is hashed once).
+    const r = await writeLayerTar(dir, ingest.stream, { earlier, hashedBy: ingest });
     await ingest.commit({ digest: r.diffId, size: r.size });
     return { ...r, copied: tar?.copied ?? 0 };
   } catch (err) {

@@ -238,7 +238,8 @@ export async function replayTarSplit(
       if (sink.size > opts.size) throw damaged('the tar-split index is longer than the layer');
     }
     await feeding;
-    return await sink.finish().then(({ digest, size }) => ({ diffId: digest, size }));
+    // The sink hashes (made without `hash: false`), so the digest is there.
+    return await sink.finish().then(({ digest, size }) => ({ diffId: digest as Digest, size }));
   } catch (err) {
     if (String((err as NodeJS.ErrnoException).code ?? '').startsWith('Z_'))
       throw damaged(`the tar-split index is damaged (${(err as Error).message})`);

@@ -19,8 +19,8 @@ import type { RunnerDeps } from './runners.js';
 import { diffDirs } from './runners.js';
 
 export interface CopyStepResult {
-  /** Blob listing the regular files written (core/copy/layer-files.ts). */
-  layerFiles?: Digest;
+  /** Blob listing the regular files written (core/copy/layer-files.ts), present once this resolves. */
+  layerFiles?: Promise<Digest>;
   /** The layer's measurement when this step took it (then the executor need not). */
   measured?: { diffId: Digest; size: number; empty: boolean };
 }
@@ -137,7 +137,7 @@ export async function copyStep(
   let previous = await previousFiles(p, d);
   if (previous) opts.reuse = previous.reuse.bind(previous);
   let measured: CopyStepResult['measured'];
-  let tar: { digest?: Digest; fromTar: (target: string) => boolean } = { fromTar: () => false };
+  let tar: KeptTar = { fromTar: [] };
   if (ins.kind === 'add' && (!ins.from || set.origin === 'context')) {
     const { addInto } = await import('../copy/add-into.js');
     await addInto(staging, set, dest, { ...opts, unpack: ins.unpack });
@@ -157,7 +157,9 @@ export async function copyStep(
   previous = undefined;
   opts.reuse = undefined;
   if (written.count === 0) return { measured };
-  return { layerFiles: (await d.store.putBlob(written.serialize(tar.digest, tar.fromTar))).digest, measured };
+  const text = written.serialize(tar.digest, tar.fromTar);
+  // Not awaited here: the executor waits for it while the layer commits.
+  return { layerFiles: d.store.putBlob(text).then((b) => b.digest), measured };
 }
 
 /**
@@ -174,7 +176,7 @@ async function measureCopy(
   d: RunnerDeps,
 ): Promise<{
   measured: CopyStepResult['measured'];
-  tar: { digest?: Digest; fromTar: (t: string) => boolean };
+  tar: KeptTar;
 }> {
   const fromPrev = previous?.tar !== undefined ? linked.filter((t) => previous.fromTar(t)) : [];
   const same = new Set(fromPrev.map((t) => t.slice(1)));
@@ -182,9 +184,15 @@ async function measureCopy(
   const keep = !(earlier && fromPrev.length * 8 >= files * 7 && (await d.store.hasBlob(earlier)));
   const t = await measureLayerTar(d.store, staging, { earlier, same, keep });
   const measured = { diffId: t.diffId, size: t.size, empty: t.entries === 0 };
-  if (keep) return { measured, tar: { digest: t.diffId, fromTar: () => true } };
-  const kept = new Set(fromPrev);
-  return { measured, tar: { digest: earlier, fromTar: (target) => kept.has(target) } };
+  if (keep) return { measured, tar: { digest: t.diffId, fromTar: 'all' } };
+  return { measured, tar: { digest: earlier, fromTar: fromPrev } };
+}
+
+/** The tar a layer-files doc names, and which of its files are inodes that tar was written from. */
+interface KeptTar {
+  digest?: Digest;
+  /** Every file, or these targets, in the order the copier wrote them. */
+  fromTar: 'all' | readonly string[];
 }
 
 /**

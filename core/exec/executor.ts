@@ -21,15 +21,16 @@ import type { BuildEvent, ProgressSink } from '../progress/events.js';
 /** The effectful parts of a step, injected so this loop stays about order and records. */
 export interface StepRunners {
   /**
-   * Fills `staging` with the files a COPY/ADD writes; may name a blob listing them, and may
-   * measure the layer itself (then `measure` is not called for it).
+   * Fills `staging` with the files a COPY/ADD writes; may name a blob listing them (still
+   * being written: the promise says when it is present), and may measure the layer itself
+   * (then `measure` is not called for it).
    */
   copy(
     p: PlannedStep,
     state: StageState,
     image: ImageState,
     staging: string,
-  ): Promise<{ layerFiles?: Digest; measured?: { diffId: Digest; size: number; empty: boolean } }>;
+  ): Promise<{ layerFiles?: Promise<Digest>; measured?: { diffId: Digest; size: number; empty: boolean } }>;
   /** Runs a RUN step; its overlay upper dir is left in `upper`. */
   run(p: PlannedStep, state: StageState, image: ImageState, upper: string): Promise<void>;
   /** Creates WORKDIR in `staging` unless it already exists in the image; false if nothing to do. */
@@ -249,14 +250,18 @@ async function runStepAndRecord(
   let created = currentCreated(image);
   if (deps.sourceDateEpoch !== undefined) created = iso(new Date(deps.sourceDateEpoch * 1000));
   let result: CacheRecord['result'] = { created };
-  // The list goes into its blob before the step runs, not after: the plan outlives this
-  // step, the list need not be held through it (100,000 entries are ~15 MB). A step that
-  // fails leaves the blob unreferenced, for gc; a prune running over a minute into a long
-  // step may take it first, and then only the explanation of a later miss lacks the list
-  // (every reader of a files blob treats a missing one so).
-  const filesBlob = p.filesJson === undefined ? undefined : (await store.putBlob(p.filesJson)).digest;
+  // The step's blobs are written while it runs and its layer commits, each waiting on its
+  // own fsyncs, rather than one after another at the end; the record names them only once
+  // every one is present. A failed step may leave such a blob, complete and unreferenced
+  // (gc removes it), as a failed commit always could; a prune running over a minute into a
+  // long step may take the files list first, and then only the explanation of a later miss
+  // lacks it (every reader of a files blob treats a missing one so).
+  const filesPut = p.filesJson === undefined ? undefined : store.putBlob(p.filesJson);
+  filesPut?.catch(() => {}); // awaited below
+  // The list is in the blob's buffer now; the plan outlives this step, the list need not
+  // (100,000 entries are ~15 MB).
   p.filesJson = undefined;
-  let layerFiles: Digest | undefined;
+  let layerFilesPut: Promise<Digest> | undefined;
   if (makesLayer(p.step)) {
     const staging = await store.makeStagingDir();
     try {
@@ -269,7 +274,8 @@ async function runStepAndRecord(
       } else if (kind === 'workdir') {
         produced = await runners.workdir(p, st, image, staging);
       } else {
-        ({ layerFiles, measured } = await runners.copy(p, st, image, staging));
+        ({ layerFiles: layerFilesPut, measured } = await runners.copy(p, st, image, staging));
+        layerFilesPut?.catch(() => {}); // awaited below
       }
       const m = measured ?? (produced ? await runners.measure(staging) : undefined);
       // Every RUN, COPY, ADD and WORKDIR (but `WORKDIR /`) makes a layer, an empty one too,
@@ -277,13 +283,19 @@ async function runStepAndRecord(
       if (m) {
         const parent = image.chain[image.chain.length - 1];
         const cid = chainId(parent, m.diffId);
-        await store.commitLayer(staging, { chainId: cid, diffId: m.diffId, parent, size: m.size });
+        await settle([
+          store.commitLayer(staging, { chainId: cid, diffId: m.diffId, parent, size: m.size }),
+          layerFilesPut,
+          filesPut,
+        ]);
         result = { ...result, diffId: m.diffId, chainId: cid };
       }
     } finally {
       await store.discardStagingDir(staging);
     }
   }
+  const layerFiles = await layerFilesPut;
+  const filesBlob = (await filesPut)?.digest;
   const rec: CacheRecord = {
     key: p.key as Digest,
     version: 1,
@@ -308,6 +320,11 @@ async function runStepAndRecord(
     await store.putCacheRecord(alias);
   }
   return rec;
+}
+
+/** Waits for all of `work` to finish, then throws the first failure: nothing is left running behind an error. */
+async function settle(work: (Promise<unknown> | undefined)[]): Promise<void> {
+  for (const r of await Promise.allSettled(work)) if (r.status === 'rejected') throw r.reason;
 }
 
 /** Applies a step's result (hit or fresh) to the image state: layer, config, history. */

@@ -8,7 +8,9 @@
 import { appendFile, chmod, mkdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { CacheRecord } from '../../core/cache/records.js';
 import { chainIds, type Digest } from '../../core/oci/digest.js';
+import { Store } from '../../store/index.js';
 import { importBusybox } from '../helpers/busybox-base.js';
 import { strataOk } from '../helpers/cli.js';
 import { requireRoot, useTempDirs } from './helpers/index.js';
@@ -124,6 +126,38 @@ describe('COPY rebuild: entries copied from the previous layer tar', () => {
     });
     const warm = await diffIds('t:warm');
     await expect(stat(join(root, 'blobs/sha256', warm[warm.length - 1].slice(7)))).resolves.toBeDefined();
+  });
+
+  it('the rebuild names the same kept tar and flags every file linked from it, the changed one not', async () => {
+    await appendFile(join(ctx, 'data/d06/f060.txt'), 'changed\n');
+    await build('t:flags-1');
+    const store = await Store.open(root);
+    // The layer-files blob (core/copy/layer-files.ts, version 3): a header naming the kept
+    // tar, then `target \t digest-hex \t mtime \t fromTar` rows.
+    const latestDoc = async (): Promise<{ tar: string; files: [string, string, string, number][] }> => {
+      const recs = (await store.listCacheRecords<CacheRecord>()).filter((r) => r.layerFiles);
+      recs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1));
+      const text = (await store.readBlob(recs[recs.length - 1].layerFiles as Digest)).toString('utf8');
+      const [header, ...rows] = text.split('\n');
+      expect(header.split('\t')[0]).toBe('strata-layer-files v3');
+      return {
+        tar: header.split('\t')[1],
+        files: rows.map((r) => {
+          const [target, hex, mtime, fromTar] = r.split('\t');
+          return [target, hex, mtime, Number(fromTar)];
+        }),
+      };
+    };
+    const kept = (await latestDoc()).tar;
+    await appendFile(join(ctx, 'data/d02/f020.txt'), 'changed\n');
+    await build('t:flags-2');
+    const doc = await latestDoc();
+    // Spliced from the tar the last build named, not a new one (one file in 1,201 changed).
+    expect(doc.tar).toBe(kept);
+    const flag = new Map(doc.files.map(([target, , , fromTar]) => [target, fromTar]));
+    expect(flag.get('/data/d02/f020.txt')).toBe(0);
+    expect(flag.get('/data/d06/f060.txt')).toBe(0); // changed by the build before: not that tar's inode
+    expect(doc.files.filter((r) => r[3] === 1).length).toBe(DIRS * PER_DIR + 1 - 2);
   });
 
   it('a changed file under a long (PAX) name, and the first and last files', async () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffFiles, explainMiss, type FileEntry, mergeChanges } from '../../../core/cache/explain-miss.js';
 import type { CacheRecord, KeyInputs } from '../../../core/cache/records.js';
@@ -86,6 +87,50 @@ describe('explainMiss', () => {
   });
   it('diffFiles lists nothing for equal lists', () => {
     expect(diffFiles([{ path: 'a', digest: d('1') }], [{ path: 'a', digest: d('1') }])).toEqual([]);
+  });
+  it('diffFiles gives the same answer for sorted lists (merged) as for any other (by path map)', () => {
+    // The by-path rule, written out: each new path against the last old entry of that path,
+    // then the old paths never matched, in old order.
+    const byMap = (before: FileEntry[], after: FileEntry[]): string[] => {
+      const old = new Map(before.map((x) => [x.path, x]));
+      const out: string[] = [];
+      for (const x of after) {
+        const o = old.get(x.path);
+        if (o === undefined) out.push(`added ${x.path}`);
+        else {
+          old.delete(x.path);
+          if (o.digest !== x.digest) out.push(`changed ${x.path}`);
+        }
+      }
+      for (const x of before) if (old.has(x.path)) out.push(`removed ${x.path}`);
+      return out;
+    };
+    const kindAndPath = (line: string) => (/^(\w+) (\S+?)(?::| \()/.exec(line) ?? []).slice(1, 3).join(' ');
+    const entry = fc.record({
+      path: fc.stringMatching(/^[a-d./-]{1,3}$/),
+      digest: fc.constantFrom('1', '2'),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 12 }),
+        fc.array(entry, { maxLength: 12 }),
+        fc.boolean(),
+        (b, a, sort) => {
+          const files = (l: { path: string; digest: string }[]) => {
+            const out = l.map((x) => ({ path: x.path, digest: d(x.digest) }));
+            if (!sort) return out;
+            const seen = new Set<string>();
+            return out
+              .filter((x) => !seen.has(x.path) && seen.add(x.path))
+              .sort((x, y) => (x.path < y.path ? -1 : 1));
+          };
+          const before = files(b);
+          const after = files(a);
+          expect(diffFiles(before, after).map(kindAndPath)).toEqual(byMap(before, after));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 import { chmod, realpath, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openContext } from '../../../core/context/index.js';
+import { type FileDigest, openContext } from '../../../core/context/index.js';
+import { sha256 } from '../../../core/oci/digest.js';
 import { NotFoundError, SecurityError } from '../../../core/oci/errors.js';
 import { MemoryMeta, makeTree } from './helpers.js';
 
@@ -261,6 +262,36 @@ describe('checksum', () => {
     expect((await digestOf(dir, ['one.txt'])).digest).toBe((await digestOf(dir, ['two.txt'])).digest);
     // Through a wildcard the matched names count.
     expect((await digestOf(dir, ['one*'])).digest).not.toBe((await digestOf(dir, ['two*'])).digest);
+  });
+
+  it('folds each directory as its own digest, then (name, digest) of every child in name order', async () => {
+    // Sorted by path, `a-b` and `a.b` fall between `a` and `a/x`: the fold must still give
+    // each directory exactly its own children, however they interleave.
+    const dir = await makeTree({
+      'a/x': '1',
+      'a/y/z': '2',
+      'a/y/z-1': '3',
+      'a-b': '4',
+      'a.b/q': '5',
+      'a b/r': '6',
+      b: '7',
+      'c/d/e/f': '8',
+      'c/d-e': '9',
+    });
+    const sum = await digestOf(dir, ['.']);
+    const own = new Map(sum.files.map((f) => [f.path, f]));
+    const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '.');
+    const fold = (p: string): string => {
+      const f = own.get(p) as FileDigest;
+      if (!f.a?.startsWith('dir')) return f.digest;
+      const kids = [...own.keys()]
+        .filter((k) => k !== '.' && parentOf(k) === p)
+        .map((k) => `${k.slice(k.lastIndexOf('/') + 1)}\0${fold(k)}\n`)
+        .sort();
+      return sha256(`.\0${f.digest}\n${kids.join('')}`);
+    };
+    // One plain source: the set's digest is the hash of its one match's digest.
+    expect(sum.digest).toBe(sha256(fold('.')));
   });
 
   it('includes symlink targets and removals', async () => {

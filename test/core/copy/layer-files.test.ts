@@ -33,7 +33,7 @@ function written(): LayerFilesWriter {
 
 describe('layer files', () => {
   it('round-trips: each target links only with its own digest and mtime, in any order', () => {
-    const text = written().serialize(TAR, (t) => t.startsWith('/a'));
+    const text = written().serialize(TAR, ['/a/z', '/a/y', '/a-b']);
     const keys = text
       .split('\n')
       .slice(1)
@@ -56,7 +56,7 @@ describe('layer files', () => {
   });
 
   it('without a kept tar nothing is from a tar', () => {
-    const text = written().serialize(undefined, () => true);
+    const text = written().serialize(undefined, 'all');
     expect(keptTarOf(Buffer.from(text))).toBeUndefined();
     const prev = new PreviousFiles(Buffer.from(text), '/d', undefined);
     expect(prev.fromTar('/a/y')).toBe(false);
@@ -90,7 +90,7 @@ describe('layer files', () => {
   it('clamps the wanted mtime to SOURCE_DATE_EPOCH when one is given', () => {
     const w = new LayerFilesWriter();
     w.add('/f', dg(1), 1000);
-    const prev = new PreviousFiles(Buffer.from(w.serialize(undefined, () => false)), '/d', 1000);
+    const prev = new PreviousFiles(Buffer.from(w.serialize(undefined, [])), '/d', 1000);
     expect(prev.reuse('/f', entry(dg(1), 5000))).toBe('/d/f');
     expect(prev.reuse('/f', entry(dg(1), 999))).toBeUndefined();
   });

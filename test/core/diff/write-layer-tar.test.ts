@@ -5,6 +5,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeLayerTar } from '../../../core/diff/write-layer-tar.js';
 import { sha256 } from '../../../core/oci/digest.js';
+import { InternalError } from '../../../core/oci/errors.js';
+import { Store } from '../../../store/store.js';
 import { cleanup, readBack, tempDir } from './fixtures.js';
 
 const dirs: string[] = [];
@@ -129,6 +131,51 @@ describe('writeLayerTar', () => {
     expect(byName.get('noperm')?.header.mode).toBe(0);
     expect(byName.get('big.bin')?.body.equals(Buffer.alloc(3 * 1024 * 1024 + 17, 7))).toBe(true);
     expect(byName.get('héllo wörld')?.body.toString()).toBe('utf8\n');
+  });
+
+  it('orders each directory bytewise: files, dirs and symlinks mixed, astral names after high-BMP ones', async () => {
+    const a = tempDir();
+    dirs.push(a);
+    // UTF-16 order puts U+1F600 (a surrogate pair, D83D DE00) before U+FF5E; UTF-8 bytes
+    // (F0 9F 98 80 against EF BD 9E) put it after, and the tar must follow the bytes.
+    const mixed = ['b', 'a', 'a-dir', 'z', '\u00e9', '\uff5e', '\u{1f600}', '\u{1f600}x'];
+    mkdirSync(path.join(a, 'm'));
+    for (const n of mixed) {
+      if (n === 'a-dir') mkdirSync(path.join(a, 'm', n));
+      else writeFileSync(path.join(a, 'm', n), n);
+    }
+    const ascii = ['x.txt', 'X', 'x', 'x-1', 'x.d', '_'];
+    mkdirSync(path.join(a, 'p'));
+    for (const n of ascii) {
+      if (n === 'x.d') mkdirSync(path.join(a, 'p', n));
+      else if (n === '_') symlinkSync('x', path.join(a, 'p', n));
+      else writeFileSync(path.join(a, 'p', n), n);
+    }
+    const { tar } = await tarOf(a);
+    const names = (await readBack(tar)).map((e) => e.header.name.replace(/\/$/, ''));
+    const bytewise = (dir: string, list: string[]) =>
+      list.map((n) => `${dir}/${n}`).sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect(names).toEqual(['m', ...bytewise('m', mixed), 'p', ...bytewise('p', ascii)]);
+    expect(names.indexOf('m/\u{1f600}')).toBeGreaterThan(names.indexOf('m/\uff5e'));
+  });
+
+  it("into a blob ingest, takes the ingest's digest as the diffID: the same as hashing the bytes here", async () => {
+    const a = tempDir();
+    const root = tempDir();
+    dirs.push(a, root);
+    makeTree(a);
+    const own = await tarOf(a);
+    const store = await Store.open(root);
+    const ingest = await store.ingest();
+    const r = await writeLayerTar(a, ingest.stream, { hashedBy: ingest });
+    expect(r).toEqual({ diffId: own.diffId, size: own.size, entries: own.entries });
+    await ingest.commit({ digest: r.diffId, size: r.size });
+    expect(sha256(await store.readBlob(r.diffId))).toBe(own.diffId);
+    // An output that says it hashed other bytes than were written is a bug, not a diffID.
+    const out = new PassThrough();
+    out.resume();
+    const liar = { digest: async () => ({ digest: own.diffId, size: own.size + 512 }) };
+    await expect(writeLayerTar(a, out, { hashedBy: liar })).rejects.toBeInstanceOf(InternalError);
   });
 
   it('is read by GNU tar without complaint, long and non-ASCII names intact', async () => {
