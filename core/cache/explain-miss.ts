@@ -153,10 +153,8 @@ export function mergeChanges(before: string, after: string): FileChange[] | unde
 function sameRow(a: JsonRows, i: number, b: JsonRows, j: number): boolean {
   const n = a.end(i) - a.start(i);
   if (b.end(j) - b.start(j) !== n) return false;
-  const at = a.start(i);
-  const bt = b.start(j);
-  for (let k = 0; k < n; k++) if (a.text.charCodeAt(at + k) !== b.text.charCodeAt(bt + k)) return false;
-  return true;
+  // Two slices (no copy) compared by the engine: faster than a loop over their characters.
+  return a.text.slice(a.start(i), a.end(i)) === b.text.slice(b.start(j), b.end(j));
 }
 
 /**
@@ -192,15 +190,17 @@ class JsonRows {
     const t = this.text;
     const from = this.start(i) + PATH_KEY.length;
     if (!t.startsWith(PATH_KEY, this.start(i)) || t.charCodeAt(from) !== QUOTE) return undefined;
-    let k = from + 1;
-    let escaped = false;
-    for (; k < this.end(i); k++) {
-      const c = t.charCodeAt(k);
-      if (c === BACKSLASH) {
-        escaped = true;
-        k++;
-      } else if (c === QUOTE) break;
+    let k = t.indexOf('"', from + 1);
+    // Only a backslash before that quote can mean it is escaped (a slice is no copy).
+    const escaped = k >= 0 && t.slice(from + 1, k).includes('\\');
+    if (escaped) {
+      for (k = from + 1; k < this.end(i); k++) {
+        const c = t.charCodeAt(k);
+        if (c === BACKSLASH) k++;
+        else if (c === QUOTE) break;
+      }
     }
+    if (k < 0 || k >= this.end(i)) return undefined;
     const p = escaped ? (JSON.parse(t.slice(from, k + 1)) as string) : t.slice(from + 1, k);
     if (this.#last !== undefined && !(this.#last < p)) return undefined;
     this.#last = p;
@@ -217,34 +217,24 @@ class JsonRows {
     }
   }
 
+  /**
+   * Finds the rows by their delimiter, `},{"path":`. It cannot occur inside a string: its
+   * quote would be unescaped there, and end the string. (The text is a blob strata wrote,
+   * read back verified against its digest; anything else fails later, in path() or row().)
+   */
   #scan(): boolean {
     const t = this.text;
-    if (t.charCodeAt(0) !== 0x5b /* [ */) return false;
-    let i = 1;
-    while (i < t.length) {
-      const c = t.charCodeAt(i);
-      if (c === 0x5d /* ] */) return i === t.length - 1;
-      if (c === 0x2c /* , */) {
-        i++;
-        continue;
-      }
-      if (c !== 0x7b /* { */) return false;
-      const start = i;
-      let inString = false;
-      for (i++; i < t.length; i++) {
-        const ch = t.charCodeAt(i);
-        if (inString) {
-          if (ch === BACKSLASH) i++;
-          else if (ch === QUOTE) inString = false;
-        } else if (ch === QUOTE) inString = true;
-        else if (ch === 0x7b || ch === 0x5b)
-          return false; // not a flat object
-        else if (ch === 0x7d /* } */) break;
-      }
-      if (i >= t.length) return false;
-      this.#push(start, ++i);
+    if (t === '[]') return true;
+    if (!t.startsWith('[{"path":') || !t.endsWith('}]')) return false;
+    let start = 1;
+    for (;;) {
+      const next = t.indexOf(ROW_DELIMITER, start);
+      if (next < 0) break;
+      this.#push(start, next + 1);
+      start = next + 2;
     }
-    return false;
+    this.#push(start, t.length - 1);
+    return true;
   }
 
   #push(start: number, end: number): void {
@@ -260,6 +250,7 @@ class JsonRows {
 }
 
 const PATH_KEY = '{"path":';
+const ROW_DELIMITER = '},{"path":';
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 

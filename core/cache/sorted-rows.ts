@@ -78,9 +78,13 @@ export class SortedRows {
 
   /** The row holding `key` (escaped), or -1. */
   find(key: string): number {
-    // The same row again (a second question about one key), then the next one.
-    for (let i = Math.max(this.#cursor, 0); i <= this.#cursor + 1 && i < this.count; i++) {
-      if (compareAt(key, this.textOf(i), this.#starts[i]) === 0) {
+    // The row after the last one found (a walk asks in order), then that row again (a
+    // second question about one key): compared by the engine, not character by character.
+    for (const i of [this.#cursor + 1, this.#cursor]) {
+      if (i < 0 || i >= this.count) continue;
+      const text = this.textOf(i);
+      const start = this.#starts[i];
+      if (text.startsWith(key, start) && text.charCodeAt(start + key.length) === TAB) {
         this.#cursor = i;
         return i;
       }
@@ -173,10 +177,11 @@ export function compareAt(key: string, text: string, start: number): number {
 
 /** True when `text` holds `s` (from `sFrom` to its end) at `at`, followed by a tab or line end. */
 export function fieldEquals(text: string, at: number, s: string, sFrom = 0): boolean {
-  const n = s.length - sFrom;
-  for (let j = 0; j < n; j++) if (text.charCodeAt(at + j) !== s.charCodeAt(sFrom + j)) return false;
-  const after = text.charCodeAt(at + n);
-  return after === TAB || after === NEWLINE || at + n === text.length;
+  // startsWith compares in the engine; a slice of `s` is no copy.
+  if (!text.startsWith(sFrom === 0 ? s : s.slice(sFrom), at)) return false;
+  const end = at + s.length - sFrom;
+  const after = text.charCodeAt(end);
+  return after === TAB || after === NEWLINE || end === text.length;
 }
 
 export function escapeKey(k: string): string {

@@ -174,12 +174,11 @@ function filesJson(matches: SourceMatch[]): string {
   for (const m of matches) {
     const base = baseOf(m);
     for (const e of m.entries) {
-      const parts = ['{"path":', JSON.stringify(joinDest(base, e.rel))];
-      if (e.digest !== undefined) parts.push(',"digest":', JSON.stringify(e.digest));
-      if (e.linkTarget !== undefined) parts.push(',"l":', JSON.stringify(e.linkTarget));
-      if (e.fingerprint !== undefined) parts.push(',"f":', JSON.stringify(e.fingerprint));
-      parts.push(',"a":', JSON.stringify(attrsOf(e)), '}');
-      rows.push(parts.join(''));
+      let row = `{"path":${jsonString(joinDest(base, e.rel))}`;
+      if (e.digest !== undefined) row += `,"digest":${jsonString(e.digest)}`;
+      if (e.linkTarget !== undefined) row += `,"l":${jsonString(e.linkTarget)}`;
+      if (e.fingerprint !== undefined) row += `,"f":${jsonString(e.fingerprint)}`;
+      rows.push(`${row},"a":${jsonString(attrsOf(e))}}`);
       if (rows.length === 1024) {
         chunks.push(rows.join(','));
         rows = [];
@@ -188,6 +187,14 @@ function filesJson(matches: SourceMatch[]): string {
   }
   if (rows.length > 0) chunks.push(rows.join(','));
   return `[${chunks.join(',')}]`;
+}
+
+/** What JSON.stringify must escape in a string: quote, backslash, controls, lone surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(s), without the call for the plain strings nearly every path is. */
+function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
 function joinDest(base: string, rel: string): string {

@@ -144,18 +144,22 @@ export class StatCache {
     if (!this.#dirty || !this.#store) return false;
     const fresh = [...this.#fresh.keys()].map((abs) => [escapeKey(abs), abs] as const);
     fresh.sort((a, b) => byKey(a[0], b[0]));
-    const present = new Map<string, Set<string> | null>();
+    // Rows come sorted, so a directory's files come together: its listing is looked up once
+    // for the run of them (a Map lookup and two slices a row were half of a save).
+    let parent: string | undefined;
+    let names: Set<string> | null = null;
     const gone = (key: string): boolean => {
       if (this.#listings.size === 0) return false;
       const abs = unescapeKey(key);
       const slash = abs.lastIndexOf('/');
-      const parent = slash <= 0 ? '/' : abs.slice(0, slash);
-      let set = present.get(parent);
-      if (set === undefined) {
-        const names = this.#listings.get(parent);
-        present.set(parent, (set = names === undefined ? null : new Set(names)));
+      const sameParent =
+        parent !== undefined && slash === parent.length && abs.startsWith(parent) && slash > 0;
+      if (!sameParent) {
+        parent = slash <= 0 ? '/' : abs.slice(0, slash);
+        const listed = this.#listings.get(parent);
+        names = listed === undefined ? null : new Set(listed);
       }
-      return set !== null && !set.has(abs.slice(slash + 1));
+      return names !== null && !names.has(abs.slice(slash + 1));
     };
     const parts: string[] = [HEADER];
     const rows = this.#rows;

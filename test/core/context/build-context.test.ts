@@ -197,6 +197,8 @@ describe('checksum', () => {
       'src/a.js': 'a',
       'src/q"uote\\x': 'q',
       'src/é': 'e',
+      'src/ctl\u0001\ttab': 'c',
+      'src/😀': 'emoji',
       'src/l': { link: 'a.js' },
       'one.txt': 'one',
     });
