@@ -7,4 +7,4 @@ export type { CommitLayerInfo } from './layer-dirs.js';
 export type { CompressedLayer, LayerRecord } from './layer-record.js';
 export { MemoryBlobStore } from './memory-blob-store.js';
 export type { RefTarget } from './ref-target.js';
-export { type DiskUsage, type MetaFileInfo, Store } from './store.js';
+export { type DiskUsage, type MetaFileInfo, type StagedBlob, Store } from './store.js';

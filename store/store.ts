@@ -68,6 +68,15 @@ const SUBDIRS = [
 ];
 const HEX64 = /^[0-9a-f]{64}$/;
 
+/** A blob written into ingest/, not yet published (Store.stageBlob). */
+export interface StagedBlob {
+  readonly digest: Digest;
+  /** Publishes it into blobs/ (verified against `digest`). */
+  publish(): Promise<Digest>;
+  /** Removes the staged bytes; nothing is published. */
+  discard(): Promise<void>;
+}
+
 /** What readMetaPieces reads at a time. */
 const META_PIECE = 4 << 20;
 
@@ -175,6 +184,33 @@ export class Store implements BlobStore {
     const w = await this.ingest();
     w.stream.end(bytes);
     return w.commit({ digest, size: bytes.length });
+  }
+
+  /**
+   * Writes `data` into ingest/ now and publishes it as a blob only on publish(): for the
+   * blobs a step's record names, written while the step runs, so that a step that fails
+   * leaves none behind (discard() removes the bytes; a process that dies first leaves an
+   * ingest entry the next open() sweeps). A blob already present is not written again.
+   */
+  async stageBlob(data: Uint8Array | string): Promise<StagedBlob> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const digest = sha256(bytes);
+    const size = bytes.length;
+    if (await this.hasBlob(digest)) return { digest, publish: async () => digest, discard: async () => {} };
+    const w = await this.ingest();
+    w.stream.end(bytes);
+    // Written and hashed (and any failure, a full disk, known) before the caller goes on.
+    try {
+      await w.digest();
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+    return {
+      digest,
+      publish: async () => (await w.commit({ digest, size })).digest,
+      discard: () => w.abort(),
+    };
   }
 
   async ingest(): Promise<IngestWriter> {

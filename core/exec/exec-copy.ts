@@ -4,6 +4,7 @@
  * `staging`, which becomes the step's layer. A COPY of many small files also measures its
  * layer itself, keeping the tar for the next rebuild (see layer-tar-blob.ts).
  */
+import type { StagedBlob } from '../../store/store.js';
 import type { SourceSet } from '../context/source-set.js';
 import type { CopyOptions } from '../copy/copy-into.js';
 import { copyInto } from '../copy/copy-into.js';
@@ -19,8 +20,8 @@ import type { RunnerDeps } from './runners.js';
 import { diffDirs } from './runners.js';
 
 export interface CopyStepResult {
-  /** Blob listing the regular files written (core/copy/layer-files.ts), present once this resolves. */
-  layerFiles?: Promise<Digest>;
+  /** Blob listing the regular files written (core/copy/layer-files.ts): staged, for the executor to publish. */
+  layerFiles?: Promise<StagedBlob>;
   /** The layer's measurement when this step took it (then the executor need not). */
   measured?: { diffId: Digest; size: number; empty: boolean };
 }
@@ -159,7 +160,7 @@ export async function copyStep(
   if (written.count === 0) return { measured };
   const text = written.serialize(tar.digest, tar.fromTar);
   // Not awaited here: the executor waits for it while the layer commits.
-  return { layerFiles: d.store.putBlob(text).then((b) => b.digest), measured };
+  return { layerFiles: d.store.stageBlob(text), measured };
 }
 
 /**

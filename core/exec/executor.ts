@@ -6,7 +6,7 @@
 
 import { rmdirSync } from 'node:fs';
 import type { Step } from '../../frontend/graph/types.js';
-import type { Store } from '../../store/store.js';
+import type { StagedBlob, Store } from '../../store/store.js';
 import { contentParent } from '../cache/cache-key.js';
 import { linkTree } from '../fs/link-tree.js';
 import type { Digest } from '../oci/digest.js';
@@ -21,8 +21,9 @@ import type { BuildEvent, ProgressSink } from '../progress/events.js';
 /** The effectful parts of a step, injected so this loop stays about order and records. */
 export interface StepRunners {
   /**
-   * Fills `staging` with the files a COPY/ADD writes; may name a blob listing them (still
-   * being written: the promise says when it is present), and may measure the layer itself
+   * Fills `staging` with the files a COPY/ADD writes; may stage a blob listing them (still
+   * being written: the promise says when it is staged; the executor publishes it once the
+   * layer is committed, or discards it), and may measure the layer itself
    * (then `measure` is not called for it).
    */
   copy(
@@ -30,7 +31,10 @@ export interface StepRunners {
     state: StageState,
     image: ImageState,
     staging: string,
-  ): Promise<{ layerFiles?: Promise<Digest>; measured?: { diffId: Digest; size: number; empty: boolean } }>;
+  ): Promise<{
+    layerFiles?: Promise<StagedBlob>;
+    measured?: { diffId: Digest; size: number; empty: boolean };
+  }>;
   /** Runs a RUN step; its overlay upper dir is left in `upper`. */
   run(p: PlannedStep, state: StageState, image: ImageState, upper: string): Promise<void>;
   /** Creates WORKDIR in `staging` unless it already exists in the image; false if nothing to do. */
@@ -250,52 +254,55 @@ async function runStepAndRecord(
   let created = currentCreated(image);
   if (deps.sourceDateEpoch !== undefined) created = iso(new Date(deps.sourceDateEpoch * 1000));
   let result: CacheRecord['result'] = { created };
-  // The step's blobs are written while it runs and its layer commits, each waiting on its
-  // own fsyncs, rather than one after another at the end; the record names them only once
-  // every one is present. A failed step may leave such a blob, complete and unreferenced
-  // (gc removes it), as a failed commit always could; a prune running over a minute into a
-  // long step may take the files list first, and then only the explanation of a later miss
-  // lacks it (every reader of a files blob treats a missing one so).
-  const filesPut = p.filesJson === undefined ? undefined : store.putBlob(p.filesJson);
-  filesPut?.catch(() => {}); // awaited below
-  // The list is in the blob's buffer now; the plan outlives this step, the list need not
-  // (100,000 entries are ~15 MB).
+  // The step's blobs are written (into ingest/) while it runs and its layer commits, each
+  // waiting on its own fsyncs, rather than one after another at the end, and published once
+  // the layer is in: a step that fails leaves none of them behind. The plan outlives this
+  // step; the list, now in the staged blob, need not (100,000 entries are ~15 MB).
+  const filesStage = p.filesJson === undefined ? undefined : store.stageBlob(p.filesJson);
+  filesStage?.catch(() => {}); // awaited below
   p.filesJson = undefined;
-  let layerFilesPut: Promise<Digest> | undefined;
-  if (makesLayer(p.step)) {
-    const staging = await store.makeStagingDir();
-    try {
-      let produced = true;
-      let measured: Awaited<ReturnType<StepRunners['measure']>> | undefined;
-      if (kind === 'run') {
-        await runners.run(p, st, image, staging);
-        // A RUN is when new content is made; its time is what the image's created says.
-        if (deps.sourceDateEpoch === undefined) result.created = iso(deps.now());
-      } else if (kind === 'workdir') {
-        produced = await runners.workdir(p, st, image, staging);
-      } else {
-        ({ layerFiles: layerFilesPut, measured } = await runners.copy(p, st, image, staging));
-        layerFilesPut?.catch(() => {}); // awaited below
+  let layerFilesStage: Promise<StagedBlob> | undefined;
+  let filesBlob: Digest | undefined;
+  let layerFiles: Digest | undefined;
+  try {
+    if (makesLayer(p.step)) {
+      const staging = await store.makeStagingDir();
+      try {
+        let produced = true;
+        let measured: Awaited<ReturnType<StepRunners['measure']>> | undefined;
+        if (kind === 'run') {
+          await runners.run(p, st, image, staging);
+          // A RUN is when new content is made; its time is what the image's created says.
+          if (deps.sourceDateEpoch === undefined) result.created = iso(deps.now());
+        } else if (kind === 'workdir') {
+          produced = await runners.workdir(p, st, image, staging);
+        } else {
+          ({ layerFiles: layerFilesStage, measured } = await runners.copy(p, st, image, staging));
+          layerFilesStage?.catch(() => {}); // awaited below
+        }
+        const m = measured ?? (produced ? await runners.measure(staging) : undefined);
+        // Every RUN, COPY, ADD and WORKDIR (but `WORKDIR /`) makes a layer, an empty one too,
+        // as BuildKit commits every exec and file op (testExportedHistory: `RUN ls` has one).
+        if (m) {
+          const parent = image.chain[image.chain.length - 1];
+          const cid = chainId(parent, m.diffId);
+          await settle([
+            store.commitLayer(staging, { chainId: cid, diffId: m.diffId, parent, size: m.size }),
+            layerFilesStage,
+            filesStage,
+          ]);
+          result = { ...result, diffId: m.diffId, chainId: cid };
+        }
+      } finally {
+        await store.discardStagingDir(staging);
       }
-      const m = measured ?? (produced ? await runners.measure(staging) : undefined);
-      // Every RUN, COPY, ADD and WORKDIR (but `WORKDIR /`) makes a layer, an empty one too,
-      // as BuildKit commits every exec and file op (testExportedHistory: `RUN ls` has one).
-      if (m) {
-        const parent = image.chain[image.chain.length - 1];
-        const cid = chainId(parent, m.diffId);
-        await settle([
-          store.commitLayer(staging, { chainId: cid, diffId: m.diffId, parent, size: m.size }),
-          layerFilesPut,
-          filesPut,
-        ]);
-        result = { ...result, diffId: m.diffId, chainId: cid };
-      }
-    } finally {
-      await store.discardStagingDir(staging);
     }
+    layerFiles = await (await layerFilesStage)?.publish();
+    filesBlob = await (await filesStage)?.publish();
+  } catch (err) {
+    await settle([discardStaged(layerFilesStage), discardStaged(filesStage)]).catch(() => {});
+    throw err;
   }
-  const layerFiles = await layerFilesPut;
-  const filesBlob = (await filesPut)?.digest;
   const rec: CacheRecord = {
     key: p.key as Digest,
     version: 1,
@@ -320,6 +327,12 @@ async function runStepAndRecord(
     await store.putCacheRecord(alias);
   }
   return rec;
+}
+
+/** Removes a staged blob that will not be published (one whose staging failed has nothing to remove). */
+async function discardStaged(stage: Promise<StagedBlob> | undefined): Promise<void> {
+  const staged = await stage?.catch(() => undefined);
+  await staged?.discard();
 }
 
 /** Waits for all of `work` to finish, then throws the first failure: nothing is left running behind an error. */

@@ -355,6 +355,22 @@ describe('meta files', () => {
     expect((await readdir(join(store.root, 'meta'))).sort()).toEqual(['%2E.%2Fescape', 'stat-cache']);
   });
 
+  it('stages a blob in ingest/: published on publish(), gone without a trace on discard()', async () => {
+    const store = await freshStore();
+    const kept = await store.stageBlob('kept list');
+    expect(await store.hasBlob(kept.digest)).toBe(false);
+    expect(await kept.publish()).toBe(sha256('kept list'));
+    expect((await store.readBlob(kept.digest)).toString()).toBe('kept list');
+    const dropped = await store.stageBlob('a list of a step that failed');
+    await dropped.discard();
+    expect(await store.hasBlob(dropped.digest)).toBe(false);
+    expect(await readdir(join(store.root, 'ingest'))).toEqual([]);
+    // A blob the store has is not written again, and discarding that handle removes nothing.
+    const again = await store.stageBlob('kept list');
+    await again.discard();
+    expect(await store.hasBlob(kept.digest)).toBe(true);
+  });
+
   it('reads a meta file in pieces that add up to the file, and a missing one as undefined', async () => {
     const store = await freshStore();
     expect(await store.readMetaPieces('big')).toBeUndefined();
