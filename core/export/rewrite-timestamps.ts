@@ -27,7 +27,7 @@ export async function rewriteTimestamps(store: Store, config: Digest, epoch: num
   const diffIds: Digest[] = [];
   let parent: Digest | undefined;
   for (const layer of image.layers) {
-    const { diffId, size } = await rewriteLayer(store, store.diffPath(layer.chainId), epoch, parent);
+    const { diffId } = await rewriteLayer(store, store.diffPath(layer.chainId), epoch, parent);
     parent = chainId(parent, diffId);
     diffIds.push(diffId);
   }

@@ -4,7 +4,7 @@
  */
 
 import type { BuildGraph, Stage, Step } from '../../frontend/graph/types.js';
-import type { CacheRecord, Decision, KeyInputs, StepOptions } from '../cache/records.js';
+import type { Decision, KeyInputs, StepOptions } from '../cache/records.js';
 import type { Digest } from '../oci/digest.js';
 
 export type { CacheRecord, Decision, KeyInputs, MissCause, StepOptions } from '../cache/records.js';

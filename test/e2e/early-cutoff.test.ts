@@ -76,7 +76,7 @@ describe('early cutoff', () => {
       (k: number) => `ENV V=${k % 2}`,
       (k: number) =>
         `RUN mkdir -p /d && (cat /d/f${k % 3} 2>/dev/null || echo none) > /d/c${k % 2} && touch -t 200001010000 /d/c${k % 2} /d`,
-      (k: number) => `RUN echo "$V" > /v.txt && touch -t 200001010000 /v.txt`,
+      (_k: number) => `RUN echo "$V" > /v.txt && touch -t 200001010000 /v.txt`,
     ];
     const steps = Array.from({ length: 5 }, () => [rand(vocabulary.length), rand(6)]);
     let cutoffs = 0;
