@@ -90,7 +90,13 @@ async function matchAt(
     return undefined;
   }
   const r = await view.resolve(named, true, pattern);
-  if (!r.exists) throw notFound(pattern);
+  // A dangling symlink (named, or matched by a wildcard) fails as BuildKit's copy does, but
+  // says which link it was: "src/* not found" alone would be wrong about the pattern.
+  if (!r.exists)
+    throw notFound(
+      pattern,
+      r.rel !== named ? `${named} is a symlink to /${r.rel}, which does not exist` : undefined,
+    );
   // Docker matches both the link and its target: a link must not smuggle in an ignored file.
   if (r.rel !== named && ignored(r.rel)) {
     if (literal) throw notFound(pattern, 'its symlink target is excluded by .dockerignore');

@@ -128,6 +128,24 @@ describe('resolveSources', () => {
     );
   });
 
+  it('names a dangling symlink a source or a wildcard reaches', async () => {
+    const dir = await makeTree({
+      'src/a.js': 'a',
+      'src/l': { link: '../elsewhere/x' },
+      top: { link: 'gone' },
+    });
+    const ctx = await openContext(dir);
+    await expect(ctx.resolveSources(['src/*'])).rejects.toThrow(
+      'copy: source "src/*" not found in the build context (src/l is a symlink to /elsewhere/x, which does not exist)',
+    );
+    await expect(ctx.resolveSources(['top'])).rejects.toThrow(
+      'copy: source "top" not found in the build context (top is a symlink to /gone, which does not exist)',
+    );
+    await expect(ctx.resolveSources(['missing'])).rejects.toThrow(
+      /^copy: source "missing" not found in the build context$/,
+    );
+  });
+
   it('applies --exclude relative to the source and keeps --parents paths', async () => {
     const dir = await makeTree({
       'src/a.js': 'a',
