@@ -173,9 +173,9 @@ export class StatCache {
       parts.push(rows.line(i));
     }
     while (f < fresh.length) parts.push(this.#freshRow(fresh[f++]));
+    // The listings stay: a later save this build still writes the rows loaded at the start,
+    // and must drop the same gone ones again.
     this.#dirty = false;
-    // Those directories are pruned now; their names need not stay for the rest of the build.
-    this.#listings.clear();
     await this.#store.writeMeta(this.#name, parts.join('\n'));
     return true;
   }

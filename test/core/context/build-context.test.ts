@@ -229,6 +229,22 @@ describe('checksum', () => {
     expect(par.json()).toBe(JSON.stringify(par.files));
   });
 
+  it('a second save in one build does not bring back a row the first one dropped', async () => {
+    const dir = await makeTree({ 'gen/a.js': 'a', 'gen/b.js': 'b', 'other/x': 'x' });
+    const meta = new MemoryMeta();
+    await digestOf(dir, ['.'], meta);
+    await rm(path.join(dir, 'gen/b.js'));
+    await writeFile(path.join(dir, 'gen/c.js'), 'c');
+    // One build, two COPY sources: gen/ first (its save drops gen/b.js), then other/ changed.
+    const ctx = await openContext(dir, { metaStore: meta });
+    await (await ctx.resolveSources(['gen'])).checksum();
+    await writeFile(path.join(dir, 'other/x'), 'x2');
+    await (await ctx.resolveSources(['other'])).checksum();
+    const rows = (meta.data.values().next().value ?? '').split('\n').map((l) => l.split('\t')[0]);
+    expect(rows).toContain(path.join(dir, 'gen/c.js'));
+    expect(rows).not.toContain(path.join(dir, 'gen/b.js'));
+  });
+
   it('keeps the checksum after an mtime-only touch (only that file is re-read)', async () => {
     const dir = await makeTree({ 'a.txt': 'aaa', 'b.txt': 'bbb' });
     const meta = new MemoryMeta();
