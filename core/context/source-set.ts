@@ -174,11 +174,13 @@ function filesJson(matches: SourceMatch[]): string {
   for (const m of matches) {
     const base = baseOf(m);
     for (const e of m.entries) {
+      // Digests, fingerprints (hex) and attributes (a type name and numbers) never need
+      // escaping; paths and link targets may.
       let row = `{"path":${jsonString(joinDest(base, e.rel))}`;
-      if (e.digest !== undefined) row += `,"digest":${jsonString(e.digest)}`;
+      if (e.digest !== undefined) row += `,"digest":"${e.digest}"`;
       if (e.linkTarget !== undefined) row += `,"l":${jsonString(e.linkTarget)}`;
-      if (e.fingerprint !== undefined) row += `,"f":${jsonString(e.fingerprint)}`;
-      rows.push(`${row},"a":${jsonString(attrsOf(e))}}`);
+      if (e.fingerprint !== undefined) row += `,"f":"${e.fingerprint}"`;
+      rows.push(`${row},"a":"${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.size}"}`);
       if (rows.length === 1024) {
         chunks.push(rows.join(','));
         rows = [];
