@@ -4,7 +4,7 @@
  * after a crash at most a `.tmp-<owner>` file remains, which Store.open() sweeps once its
  * owner is dead.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DigestMismatchError } from '../core/oci/index.js';
 import { isNotFound, mapNoSpace } from './fs-errors.js';
@@ -32,12 +32,36 @@ export async function writeFileAtomic(
   mode = 0o600,
   durable = true,
 ): Promise<void> {
+  await replaceAtomically(path, mode, durable, (fh) => fh.writeFile(data));
+}
+
+/**
+ * writeFileAtomic for data made in pieces (a document too big to be one string, or not worth
+ * holding as one): each piece is written as it comes.
+ */
+export async function writeFileAtomicPieces(
+  path: string,
+  pieces: Iterable<string>,
+  mode = 0o600,
+  durable = true,
+): Promise<void> {
+  await replaceAtomically(path, mode, durable, async (fh) => {
+    for (const piece of pieces) await fh.write(piece);
+  });
+}
+
+async function replaceAtomically(
+  path: string,
+  mode: number,
+  durable: boolean,
+  fill: (fh: FileHandle) => Promise<void>,
+): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, ownedName('.tmp-'));
   try {
     const fh = await open(tmp, 'wx', mode);
     try {
-      await fh.writeFile(data);
+      await fill(fh);
       if (durable) await fh.sync();
     } finally {
       await fh.close();

@@ -21,7 +21,7 @@ import {
   parseDigest,
   sha256,
 } from '../core/oci/index.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic, writeFileAtomicPieces } from './atomic-file.js';
 import { type BlobStore, parseJsonBlob } from './blob-store.js';
 import { type CacheMountInfo, type CacheMountInit, CacheMounts, type CacheMountUse } from './cache-mounts.js';
 import { CacheRecords } from './cache-records.js';
@@ -458,6 +458,11 @@ export class Store implements BlobStore {
    */
   async writeMeta(name: string, data: Uint8Array | string): Promise<void> {
     await writeFileAtomic(join(this.root, 'meta', encodeName(name, 'meta file')), data, 0o600, false);
+  }
+
+  /** writeMeta for a document made in pieces (written as they come, never joined). */
+  async writeMetaPieces(name: string, pieces: Iterable<string>): Promise<void> {
+    await writeFileAtomicPieces(join(this.root, 'meta', encodeName(name, 'meta file')), pieces, 0o600, false);
   }
 
   /**

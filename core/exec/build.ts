@@ -250,6 +250,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
         readMeta: (n) => store.readMeta(n),
         readMetaPieces: (n) => store.readMetaPieces(n),
         writeMeta: (n, data) => store.writeMeta(n, data),
+        writeMetaPieces: (n, pieces) => store.writeMetaPieces(n, pieces),
       },
     });
     return (await src.resolveSources(sources, { exclude, parents })).checksum();

@@ -122,6 +122,7 @@ export async function copyStep(
         readMeta: (n) => d.store.readMeta(n),
         readMetaPieces: (n) => d.store.readMetaPieces(n),
         writeMeta: (n, data) => d.store.writeMeta(n, data),
+        writeMetaPieces: (n, pieces) => d.store.writeMetaPieces(n, pieces),
       },
     });
     set = await src.resolveSources(sources, { exclude: ins.exclude, parents: ins.parents });

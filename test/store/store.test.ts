@@ -383,6 +383,10 @@ describe('meta files', () => {
     for await (const p of pieces ?? []) got.push(Buffer.from(p));
     expect(got.length).toBeGreaterThan(1);
     expect(Buffer.concat(got).equals(data)).toBe(true);
+    // And written in pieces: the file is their concatenation, replaced at once.
+    await store.writeMetaPieces('big', ['first ', 'second ', 'é third']);
+    expect((await store.readMeta('big'))?.toString('utf8')).toBe('first second é third');
+    expect((await readdir(join(store.root, 'meta'))).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
   });
 
   it('lists meta files by prefix with size and mtime, never a write in progress; removes one', async () => {

@@ -3,6 +3,7 @@ import { realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openContext, StatCache } from '../../../core/context/index.js';
+import { inPieces } from '../../../core/context/stat-cache.js';
 import { entryFromStat, type FileEntry } from '../../../core/fs/file-entry.js';
 import type { Digest } from '../../../core/oci/digest.js';
 import { MemoryMeta, makeTree } from './helpers.js';
@@ -111,6 +112,12 @@ describe('read in pieces', () => {
     constructor(readonly size: number) {
       super();
     }
+    pieceCounts: number[] = [];
+    async writeMetaPieces(name: string, pieces: Iterable<string>): Promise<void> {
+      const all = [...pieces];
+      this.pieceCounts.push(all.length);
+      await this.writeMeta(name, all.join(''));
+    }
     async readMetaPieces(name: string): Promise<AsyncIterable<Uint8Array> | undefined> {
       const v = this.data.get(name);
       if (v === undefined) return undefined;
@@ -147,5 +154,28 @@ describe('read in pieces', () => {
       expect(again.lookup(entry(files[0]))).toBe(digestOf(42));
       expect(again.lookup(entry(files[7]))).toBe(digestOf(8));
     }
+  });
+
+  it('cuts a document into pieces that add up to the lines joined', () => {
+    const lines = Array.from({ length: 50 }, (_, i) => `row ${i} ${'x'.repeat(i)}`);
+    for (const chars of [1, 10, 100, 1e9]) {
+      const pieces = [...inPieces(lines, chars)];
+      expect(pieces.join('')).toBe(lines.join('\n'));
+      if (chars <= 100) expect(pieces.length).toBeGreaterThan(1);
+    }
+    expect([...inPieces([])]).toEqual([]);
+  });
+
+  it('writes in pieces the very document a single write gives', async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) tree[`d${i % 5}/${'n'.repeat(40)}${i}`] = String(i);
+    const dir = await realpath(await makeTree(tree));
+    const files = Object.keys(tree).map((r) => path.join(dir, r));
+    const whole = new MemoryMeta();
+    const piecewise = new PiecewiseMeta(4096);
+    await seed(whole, dir, files);
+    await seed(piecewise, dir, files);
+    expect([...piecewise.data.values()]).toEqual([...whole.data.values()]);
+    expect(piecewise.pieceCounts).toEqual([1]);
   });
 });
