@@ -16,6 +16,7 @@ import { applyLayer } from '../diff/apply-layer.js';
 import type { SourceMatch } from '../fs/file-entry.js';
 import { keptOwner, setOwnerSync } from '../fs/kept-owner.js';
 import { LayerStack } from '../fs/layer-stack.js';
+import { lstatQuiet } from '../fs/lstat-quiet.js';
 import { detectArchive, openDecompressed } from './archive-detect.js';
 import { type CopyOptions, type CopyResult, copyInto, writeEntries } from './copy-into.js';
 import { createdMtime, destinationTree, landingPath } from './created-dirs.js';
@@ -171,7 +172,7 @@ async function mergeInto(src: string, imageDir: string, m: MergeTarget): Promise
       continue;
     }
     const d = m.staging + img;
-    const staged = lstatOr(d);
+    const staged = lstatQuiet(d);
     if (isDir && here?.kind === 'dir') {
       if (!staged) {
         mkdirSync(d);
@@ -188,14 +189,6 @@ async function mergeInto(src: string, imageDir: string, m: MergeTarget): Promise
   }
 }
 
-function lstatOr(p: string): ReturnType<typeof lstatSync> | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
-}
-
 function isStagedDir(p: string): boolean {
-  return lstatOr(p)?.isDirectory() ?? false;
+  return lstatQuiet(p)?.isDirectory() ?? false;
 }

@@ -1,7 +1,8 @@
 import type { Stats } from 'node:fs';
-import { lstatSync, lutimesSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lutimesSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { resolveInRootRelative } from '../fs/host-tree.js';
+import { lstatQuiet } from '../fs/lstat-quiet.js';
 import type { Mount } from './spec.js';
 
 /**
@@ -45,14 +46,14 @@ export function recordStubs(rootfs: string, targets: string[]): MountStub[] {
     const parts = resolveInRootRelative(rootfs, t).split('/').filter(Boolean);
     for (let i = 0; i < parts.length; i++) {
       const rel = parts.slice(0, i + 1).join('/');
-      const st = lstatOrUndefined(path.join(rootfs, rel));
+      const st = lstatQuiet(path.join(rootfs, rel));
       if (st) continue;
       if (seen.has(rel)) continue;
       const created: string[] = [];
       for (let j = i; j < parts.length; j++) created.push(parts.slice(0, j + 1).join('/'));
       for (const c of created) seen.add(c);
       const parent = parts.slice(0, i).join('/');
-      const pst = lstatSyncBig(path.join(rootfs, parent));
+      const pst = lstatQuiet(path.join(rootfs, parent), true);
       stubs.push({ created, parent, atimeNs: pst?.atimeNs, mtimeNs: pst?.mtimeNs });
       break;
     }
@@ -92,7 +93,7 @@ export function removeStubs(root: string, stubs: MountStub[]): string[] {
   for (const s of stubs) {
     if (s.mtimeNs === undefined || s.atimeNs === undefined || !removed.includes(s.created[0] as string))
       continue;
-    const st = s.parent === '' ? lstatOrUndefined(root) : walkNoFollow(root, s.parent);
+    const st = s.parent === '' ? lstatQuiet(root) : walkNoFollow(root, s.parent);
     if (!st?.isDirectory()) continue;
     try {
       // One syscall, not two touch(1) processes per stub (they were a visible part of every
@@ -117,25 +118,9 @@ export function walkNoFollow(root: string, rel: string): Stats | undefined {
   let st: Stats | undefined;
   for (let i = 0; i < parts.length; i++) {
     cur = path.join(cur, parts[i] as string);
-    st = lstatOrUndefined(cur);
+    st = lstatQuiet(cur);
     if (!st || st.isSymbolicLink()) return undefined;
     if (i < parts.length - 1 && !st.isDirectory()) return undefined;
   }
   return st;
-}
-
-function lstatSyncBig(p: string) {
-  try {
-    return lstatSync(p, { bigint: true });
-  } catch {
-    return undefined;
-  }
-}
-
-function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
 }
