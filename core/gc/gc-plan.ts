@@ -119,7 +119,9 @@ export async function planGc(
     const lastUsed = await store.cacheRecordsLastUsed();
     const cutoff = policy.untilMs === undefined ? Number.POSITIVE_INFINITY : now - policy.untilMs;
 
-    type Candidate = { lastUsed: number; take: () => boolean };
+    // take() removes a candidate, or says it frees nothing yet: a parent record whose layer a
+    // younger child record still reaches (the child touched it when it was made, or later).
+    type Candidate = { lastUsed: number; shared: number; take: () => boolean };
     const candidates: Candidate[] = [];
     let current = before;
     // A layer's records go together: a run is recorded under its key and its content key
@@ -141,14 +143,12 @@ export async function planGc(
       else
         candidates.push({
           lastUsed: used,
+          shared: group.length,
           take: () => {
             // The layers only these records still reach, and the blobs that go with them.
             const n = group.length;
             const freed = chain.filter((c) => refs.get(c) === n && !live.tagged.has(c));
-            if (freed.length === 0) {
-              plan.kept.shared += n;
-              return false;
-            }
+            if (freed.length === 0) return false;
             const blobs = group
               .flatMap((r) => [r.filesBlob, r.layerFiles])
               .filter((b): b is Digest => b !== undefined);
@@ -183,6 +183,7 @@ export async function planGc(
       }
       candidates.push({
         lastUsed: m.lastUsedMs,
+        shared: 0,
         take: () => {
           plan.mounts.push(m.path);
           plan.remove.push({
@@ -198,10 +199,29 @@ export async function planGc(
       });
     }
     candidates.sort((a, b) => a.lastUsed - b.lastUsed);
+    // Least recently used first. A record that frees nothing yet waits: once the child records
+    // that share its layers go, it is tried again (children before parents, whatever order
+    // their times put them in: a parent reused by the build that made the child can be the
+    // older by a millisecond).
+    const waiting: Candidate[] = [];
+    const overCap = () => policy.keepStorage === undefined || current > policy.keepStorage;
     for (const c of candidates) {
-      if (policy.keepStorage !== undefined && current <= policy.keepStorage) break;
-      c.take();
+      if (!overCap()) break;
+      if (!c.take()) {
+        waiting.push(c);
+        continue;
+      }
+      for (let retried = true; retried && overCap(); ) {
+        retried = false;
+        for (let i = 0; i < waiting.length && overCap(); i++)
+          if (waiting[i].take()) {
+            waiting.splice(i, 1);
+            retried = true;
+            break;
+          }
+      }
     }
+    for (const c of waiting) plan.kept.shared += c.shared;
   }
 
   // What the sweep removes after the plan: what nothing kept reaches, unless too young to

@@ -111,6 +111,41 @@ describe('store GC', () => {
     expect(bad.stderr).toContain('until=yesterday: want a duration like 24h');
   });
 
+  it('removes a parent record with its child though the parent was used less recently', async () => {
+    // A chain of two runs: the child reaches the parent's layer, so the parent frees nothing
+    // while the child stays. Least recently used first tries the parent first; it must be
+    // tried again once the child has gone, not kept as "shared".
+    const ctx = await tmp();
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      'FROM busybox\n' +
+        'RUN echo chain-parent > /p && dd if=/dev/urandom of=/p.bin bs=1048576 count=2 2>/dev/null\n' +
+        'RUN echo chain-child > /c && dd if=/dev/urandom of=/c.bin bs=1048576 count=2 2>/dev/null\n',
+    );
+    await build(root, ctx);
+    await build(root, ctxs[5]); // the last build is another
+    const records = await store.listCacheRecords<{
+      key: `sha256:${string}`;
+      options: { instruction: string };
+    }>();
+    const hours = (h: number) => new Date(Date.now() - h * 3600 * 1000);
+    for (const rec of records) {
+      const at = rec.options.instruction.includes('chain-parent')
+        ? hours(2)
+        : rec.options.instruction.includes('chain-child')
+          ? hours(1)
+          : undefined;
+      if (at) await utimes(join(root, 'cache', `${rec.key.slice(7)}.json`), at, at);
+    }
+    const dry = await strataOk(['prune', '--root', root, '--keep-storage', '0', '--dry-run']);
+    const would = dry.stdout.split('\n').filter((l) => l.startsWith('would remove cache record'));
+    const child = would.findIndex((l) => l.includes('echo chain-child'));
+    const parent = would.findIndex((l) => l.includes('echo chain-parent'));
+    expect(child).toBeGreaterThanOrEqual(0);
+    expect(parent).toBeGreaterThan(child);
+    expect(would[parent]).toMatch(/\(2\.\d+MB\): last used 2h ago/);
+  });
+
   it('keeps what a running build has used since it started', async () => {
     const a = await bigContext('running-a');
     const b = await bigContext('running-b');
