@@ -2,6 +2,7 @@
 
 import type { CacheRecord } from '../core/cache/records.js';
 import { quarantineUsage } from '../core/fsck/quarantine.js';
+import { metaCacheKind } from '../core/gc/meta-caches.js';
 import { humanSize } from '../core/inspect/image-view.js';
 import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import { table } from './images.js';
@@ -15,6 +16,11 @@ export async function run(args: string[], io: Io): Promise<number> {
   const layerBytes = du.layers.reduce((a, l) => a + l.size, 0);
   const blobBytes = du.blobs.reduce((a, b) => a + b.size, 0);
   const mountBytes = du.cacheMounts.reduce((a, m) => a + m.size, 0);
+  // meta/: the caches that only save time (the GC's to remove), and the rest (build reports,
+  // their pointers, the step index: kept to history.maxEntries, not by size).
+  const metaCaches = du.meta.filter((f) => metaCacheKind(f.name) !== undefined);
+  const metaCacheBytes = metaCaches.reduce((a, f) => a + f.size, 0);
+  const historyBytes = du.meta.reduce((a, f) => a + f.size, 0) - metaCacheBytes;
   if (values.verbose) {
     const records = await store.listCacheRecords<CacheRecord>();
     const byChain = new Map(
@@ -43,6 +49,8 @@ export async function run(args: string[], io: Io): Promise<number> {
         ['blobs', String(du.blobs.length), humanSize(blobBytes)],
         ['cache records', String(du.cacheRecords), ''],
         ['exec.cachemount', String(du.cacheMounts.length), humanSize(mountBytes)],
+        ['meta caches', String(metaCaches.length), humanSize(metaCacheBytes)],
+        ['build history', String(du.meta.length - metaCaches.length), humanSize(historyBytes)],
         ['quarantine (fsck)', String(quarantined.entries), humanSize(quarantined.size)],
       ],
     ),

@@ -44,6 +44,8 @@ export interface DiskUsage {
   blobs: { digest: Digest; size: number }[];
   cacheRecords: number;
   cacheMounts: CacheMountInfo[];
+  /** Every file in meta/ (build reports, the step index, stat caches, ...). */
+  meta: MetaFileInfo[];
 }
 
 /** One file in meta/ as listMeta sees it. */
@@ -523,6 +525,7 @@ export class Store implements BlobStore {
       blobs: await this.listBlobs(),
       cacheRecords: (await this.#cache.files()).length,
       cacheMounts: await this.listCacheMounts(),
+      meta: await this.listMeta(''),
     };
   }
 }

@@ -7,7 +7,8 @@
  *   the oldest running build started (a running build touches what it reuses, build.ts).
  * - `untilMs` (`--filter until=24h`): only what was last used longer ago than that.
  * - `keepStorage` (`--keep-storage 10GB`): least recently used first, until the store is at or
- *   under the cap; without it, every candidate goes.
+ *   under the cap; without it, every candidate goes. Meta caches (stat caches and the like,
+ *   meta-caches.ts) count toward the cap and are candidates too, unless used within a day.
  * - Removing a record frees the layers no tag and no other record reaches any more (children
  *   before parents, since a hit on a step is a hit on every step above it). A record that
  *   frees nothing (its layers are a tag's or a kept record's) is kept: dropping it would
@@ -24,9 +25,10 @@ import { oldestLiveBuild } from '../exec/build-dirs.js';
 import { loadReport } from '../exec/build-report.js';
 import type { Digest } from '../oci/digest.js';
 import { markLive, recordUsable } from './mark-live.js';
+import { lastUsed as metaLastUsed, META_CACHE_FLOOR_MS, metaCacheKind } from './meta-caches.js';
 
 export interface GcPolicy {
-  /** Bytes the store may hold (layers, blobs and cache mounts, as `strata du` counts them). */
+  /** Bytes the store may hold (layers, blobs, cache mounts and meta caches, as `strata du` counts them). */
   keepStorage?: number;
   /** Only what was last used longer ago than this many ms is removed. */
   untilMs?: number;
@@ -59,6 +61,8 @@ export interface GcPlan {
   records: Digest[];
   /** Cache mounts the plan removes, by path. */
   mounts: string[];
+  /** Meta caches the plan removes (under a size cap). */
+  metaCaches: { name: string; bytes: number }[];
   /** Layers and blobs the plan frees: the sweep removes them though they are young. */
   freedLayers: Set<Digest>;
   freedBlobs: Set<Digest>;
@@ -73,7 +77,8 @@ export async function planGc(
   const du = await store.du();
   const layerSize = new Map(du.layers.map((l) => [l.chainId, l.size]));
   const blobSize = new Map(du.blobs.map((b) => [b.digest, b.size]));
-  const before = sum([...du.layers, ...du.blobs, ...du.cacheMounts].map((x) => x.size));
+  const metaCaches = du.meta.filter((f) => metaCacheKind(f.name) !== undefined);
+  const before = sum([...du.layers, ...du.blobs, ...du.cacheMounts, ...metaCaches].map((x) => x.size));
   const plan: GcPlan = {
     policy,
     before,
@@ -82,6 +87,7 @@ export async function planGc(
     kept: { tagged: 0, lastBuild: 0, running: 0, shared: 0, recent: 0 },
     records: [],
     mounts: [],
+    metaCaches: [],
     freedLayers: new Set(),
     freedBlobs: new Set(),
   };
@@ -198,6 +204,33 @@ export async function planGc(
         },
       });
     }
+    // Meta caches count toward the cap, so they may go under it, least recently used first
+    // with the rest; never one used within a day (META_CACHE_FLOOR_MS). Under `until=` alone
+    // their own age rule applies instead (prune.ts), not this one.
+    if (policy.keepStorage !== undefined) {
+      for (const f of metaCaches) {
+        const used = metaLastUsed(f);
+        if (now - used < META_CACHE_FLOOR_MS || used >= cutoff) continue;
+        const kind = metaCacheKind(f.name);
+        candidates.push({
+          lastUsed: used,
+          shared: 0,
+          take: () => {
+            plan.metaCaches.push({ name: f.name, bytes: f.size });
+            plan.remove.push({
+              kind: 'meta cache',
+              id: f.name,
+              what: kind?.what,
+              lastUsed: used,
+              bytes: f.size,
+              reason: `${reasonFor(policy, used, now)}: ${kind?.costs}`,
+            });
+            current -= f.size;
+            return true;
+          },
+        });
+      }
+    }
     candidates.sort((a, b) => a.lastUsed - b.lastUsed);
     // Least recently used first. A record that frees nothing yet waits: once the child records
     // that share its layers go, it is tried again (children before parents, whatever order
@@ -251,10 +284,11 @@ export async function planGc(
   return plan;
 }
 
-/** What the store holds, in bytes, as `strata du` counts it (layers, blobs, cache mounts). */
+/** What the store holds, in bytes, as `strata du` counts it (layers, blobs, cache mounts, meta caches). */
 export async function storeBytes(store: Store): Promise<number> {
   const du = await store.du();
-  return sum([...du.layers, ...du.blobs, ...du.cacheMounts].map((x) => x.size));
+  const metaCaches = du.meta.filter((f) => metaCacheKind(f.name) !== undefined);
+  return sum([...du.layers, ...du.blobs, ...du.cacheMounts, ...metaCaches].map((x) => x.size));
 }
 
 function reasonFor(policy: GcPolicy, used: number, now: number): string {

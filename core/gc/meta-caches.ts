@@ -66,12 +66,19 @@ export const META_CACHES: readonly MetaCacheKind[] = [
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Under a size cap a meta cache may go before it is a week unused, least recently used first
+ * like everything else, but never one used within a day: relatime moves atime at most daily,
+ * so a younger one may be the cache this very build read.
+ */
+export const META_CACHE_FLOOR_MS = DAY_MS;
+
 /** Unused this long, a meta cache goes when no `until=` says otherwise. */
 export const DEFAULT_META_CACHE_AGE_MS = 7 * DAY_MS;
 
 /** The age past which a meta cache goes: `until=` (else a week), never under a day (above). */
 export function metaCacheAge(untilMs: number | undefined): number {
-  return Math.max(untilMs ?? DEFAULT_META_CACHE_AGE_MS, DAY_MS);
+  return Math.max(untilMs ?? DEFAULT_META_CACHE_AGE_MS, META_CACHE_FLOOR_MS);
 }
 
 export interface StaleMetaCache {
@@ -80,6 +87,11 @@ export interface StaleMetaCache {
   bytes: number;
   /** The later of mtime and atime (ms since the epoch). */
   lastUsedMs: number;
+}
+
+/** The kind of meta cache `name` is, if it is one (allow-listed and of its kind's shape). */
+export function metaCacheKind(name: string): MetaCacheKind | undefined {
+  return META_CACHES.find((k) => name.startsWith(k.prefix) && k.pattern.test(name));
 }
 
 /** When a meta file was last written or read, as far as the filesystem tells. */
@@ -99,7 +111,7 @@ export async function staleMetaCaches(
   const out: StaleMetaCache[] = [];
   for (const kind of META_CACHES) {
     for (const f of await store.listMeta(kind.prefix)) {
-      if (!kind.pattern.test(f.name)) continue;
+      if (metaCacheKind(f.name) !== kind) continue;
       const used = lastUsed(f);
       if (o.all || now - used > o.olderThanMs)
         out.push({ name: f.name, kind, bytes: f.size, lastUsedMs: used });

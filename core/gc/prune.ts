@@ -88,10 +88,11 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
       const r = retention(true);
       if (o.dryRun) {
         if (r) report.plan.remove.push(...reportItems((await pruneReports(store, r)).removed, r));
-        if (o.metaCaches)
-          report.plan.remove.push(
-            ...metaItems(await staleMetaCaches(store, { olderThanMs: metaAge }), metaAge),
-          );
+        if (o.metaCaches) {
+          const planned = new Set(report.plan.metaCaches.map((c) => c.name));
+          const stale = await staleMetaCaches(store, { olderThanMs: metaAge });
+          report.plan.remove.push(...metaItems(stale.filter((c) => !planned.has(c.name)), metaAge));
+        }
         return report;
       }
     }
@@ -151,10 +152,17 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
       report.buildReports = removed.length;
       report.bytes += removed.reduce((t, x) => t + x.bytes, 0);
     }
+    // The meta caches the plan chose (a size cap), then those past their age.
+    for (const c of plan?.metaCaches ?? []) {
+      if (await store.removeMeta(c.name)) {
+        report.metaCaches++;
+        report.bytes += c.bytes;
+      }
+    }
     if (o.metaCaches) {
       const stale = await staleMetaCaches(store, { olderThanMs: metaAge, all: o.all });
       const removed = await removeMetaCaches(store, stale);
-      report.metaCaches = removed.length;
+      report.metaCaches += removed.length;
       report.bytes += removed.reduce((t, x) => t + x.bytes, 0);
     }
     return report;

@@ -9,10 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { StatCache } from '../../../core/context/stat-cache.js';
 import { urlValidatorsName } from '../../../core/copy/url-content.js';
 import { rewriteMemoName } from '../../../core/export/rewrite-timestamps.js';
+import { storeBytes } from '../../../core/gc/gc-plan.js';
 import { META_CACHES, metaCacheAge, staleMetaCaches } from '../../../core/gc/meta-caches.js';
 import { prune } from '../../../core/gc/prune.js';
 import { sha256 } from '../../../core/oci/digest.js';
 import type { Store } from '../../../store/store.js';
+import { strata } from '../../helpers/cli.js';
 import { freshStore } from '../views/plan-fixture.js';
 
 const HOUR = 3_600_000;
@@ -126,6 +128,44 @@ describe('meta caches', () => {
     );
     expect(await metaFiles(store)).toEqual(before);
     expect(r.metaCaches).toBe(0);
+  });
+
+  it('count toward --keep-storage and go under it least recently used first, never one used within a day', async () => {
+    const store = await storeAged(8 * DAY);
+    await setTimes(store, CACHES.context, 3 * DAY, 3 * DAY);
+    await setTimes(store, CACHES.layers, 2 * DAY, 2 * DAY);
+    await setTimes(store, CACHES.url, 2 * HOUR, 30 * DAY);
+    const size = (n: string) => `content of ${n}\n`.length;
+    const caches = Object.values(CACHES).reduce((t, n) => t + size(n), 0);
+    // The store holds nothing else that counts: its size is the caches'.
+    expect(await storeBytes(store)).toBe(caches);
+    // A cap that the oldest one's removal meets: only it goes (memo, 8 days).
+    const cap = caches - size(CACHES.memo);
+    const one = await prune(store, { ...opts, policy: { keepStorage: cap }, dryRun: true });
+    expect(one.plan?.before).toBe(caches);
+    expect(one.plan?.metaCaches.map((c) => c.name)).toEqual([CACHES.memo]);
+    // Listed once, though the week-long age rule would list it too.
+    const items = one.plan?.remove.filter((i) => i.kind === 'meta cache') ?? [];
+    expect(items.map((i) => i.id)).toEqual([CACHES.memo]);
+    expect(items[0].reason).toMatch(/^last used 8d ago: least recently used while the store is over its \d+-byte cap: the clamped config/);
+    // Cap 0: every one unused for a day goes, oldest first; the one read 2 hours ago stays.
+    const r = await prune(store, { ...opts, policy: { keepStorage: 0 } });
+    expect(r.plan?.metaCaches.map((c) => c.name)).toEqual([CACHES.memo, CACHES.context, CACHES.layers]);
+    expect(r.metaCaches).toBe(3);
+    expect(r.bytes).toBe(caches - size(CACHES.url));
+    const left = await metaFiles(store);
+    expect(left).toEqual([...KEEP, CACHES.url].sort());
+    expect(await storeBytes(store)).toBe(size(CACHES.url));
+  });
+
+  it('strata du shows meta caches and the rest of meta/ with their sizes', async () => {
+    const store = await storeAged(0);
+    const r = await strata(['du', '--root', store.root]);
+    expect(r.code).toBe(0);
+    const caches = Object.values(CACHES).reduce((t, n) => t + `content of ${n}\n`.length, 0);
+    const rest = KEEP.reduce((t, n) => t + `content of ${n}\n`.length, 0);
+    expect(r.stdout).toMatch(new RegExp(`\\nmeta caches +4 +${caches}B\\n`));
+    expect(r.stdout).toMatch(new RegExp(`\\nbuild history +${KEEP.length} +${rest}B\\n`));
   });
 
   it('without metaCaches, prune leaves them alone; listing moves no atime', async () => {
