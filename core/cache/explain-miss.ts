@@ -106,8 +106,12 @@ function asObjects(list: FileList): FileEntry[] {
  * list is not in that shape or order (then the lists are parsed whole).
  */
 export function mergeChanges(before: string, after: string): FileChange[] | undefined {
-  const a = new JsonRows(before);
-  const b = new JsonRows(after);
+  // The texts' common start and common end hold the same rows in both, at the same places:
+  // only the rows between are read (one rebuild after a one-file change: a row or two of
+  // 100,000). A path in the common rows is in both lists, so the middle cannot add or remove it.
+  const [lo, hiA, hiB] = middleOf(before, after);
+  const a = new JsonRows(before, lo, hiA);
+  const b = new JsonRows(after, lo, hiB);
   if (!a.ok || !b.ok) return undefined;
   const out: FileChange[] = [];
   const removed: FileChange[] = [];
@@ -158,6 +162,57 @@ function own(path: string): string {
   return Buffer.from(path, 'utf8').toString('utf8');
 }
 
+/**
+ * Where the rows that differ can be: `[lo, hiA, hiB]`, from the start of the first row not
+ * wholly in the texts' common start (the same place in both) to the end of the last row not
+ * wholly in their common end (hiA in `a`, hiB in `b`). A row is wholly in the common start when
+ * the delimiter after it is, since that decides where it ends (and likewise at the end).
+ */
+function middleOf(a: string, b: string): [number, number, number] {
+  const prefix = commonPrefix(a, b);
+  const before = prefix < ROW_DELIMITER.length ? -1 : a.lastIndexOf(ROW_DELIMITER, prefix - ROW_DELIMITER.length);
+  const lo = before < 0 ? 1 : before + 2;
+  const suffix = commonSuffix(a, b, Math.max(0, Math.min(a.length, b.length) - lo));
+  const after = a.indexOf(ROW_DELIMITER, a.length - suffix);
+  if (after < 0) return [lo, a.length - 1, b.length - 1];
+  return [lo, after + 1, after + 1 - a.length + b.length];
+}
+
+const BLOCK = 1 << 16;
+
+/** Length of the longest common start of `x` and `y`, compared a block at a time. */
+function commonPrefix(x: string, y: string): number {
+  const n = Math.min(x.length, y.length);
+  let at = 0;
+  let size = BLOCK;
+  while (at < n) {
+    const len = Math.min(size, n - at);
+    if (x.slice(at, at + len) === y.slice(at, at + len)) {
+      at += len;
+      continue;
+    }
+    if (len === 1) break;
+    size = len >> 1; // the difference is in this block: halve it
+  }
+  return at;
+}
+
+/** Length of the longest common end of `x` and `y`, at most `max`. */
+function commonSuffix(x: string, y: string, max: number): number {
+  let at = 0;
+  let size = BLOCK;
+  while (at < max) {
+    const len = Math.min(size, max - at);
+    if (x.slice(x.length - at - len, x.length - at) === y.slice(y.length - at - len, y.length - at)) {
+      at += len;
+      continue;
+    }
+    if (len === 1) break;
+    size = len >> 1;
+  }
+  return at;
+}
+
 function sameRow(a: JsonRows, i: number, b: JsonRows, j: number): boolean {
   const n = a.end(i) - a.start(i);
   if (b.end(j) - b.start(j) !== n) return false;
@@ -178,9 +233,10 @@ class JsonRows {
   #last: string | undefined;
   #lastIndex = -1;
 
-  constructor(text: string) {
+  /** The rows between `lo` (a row's start) and `hi` (a row's end); the whole list by default. */
+  constructor(text: string, lo = 1, hi = text.length - 1) {
     this.text = text;
-    this.ok = this.#scan();
+    this.ok = this.#scan(lo, hi);
   }
 
   start(i: number): number {
@@ -231,18 +287,18 @@ class JsonRows {
    * quote would be unescaped there, and end the string. (The text is a blob strata wrote,
    * read back verified against its digest; anything else fails later, in path() or row().)
    */
-  #scan(): boolean {
+  #scan(lo: number, hi: number): boolean {
     const t = this.text;
     if (t === '[]') return true;
-    if (!t.startsWith('[{"path":') || !t.endsWith('}]')) return false;
-    let start = 1;
+    if (!t.startsWith('[{"path":') || !t.endsWith('}]') || hi <= lo) return false;
+    let start = lo;
     for (;;) {
       const next = t.indexOf(ROW_DELIMITER, start);
-      if (next < 0) break;
+      if (next < 0 || next + 1 >= hi) break;
       this.#push(start, next + 1);
       start = next + 2;
     }
-    this.#push(start, t.length - 1);
+    this.#push(start, hi);
     return true;
   }
 

@@ -243,11 +243,59 @@ describe('file lists as JSON', () => {
       // Every fourth case out of path order: the side-by-side merge must not be trusted then.
       if (seed % 4 === 0) after.reverse();
       const [jb, ja] = [JSON.stringify(before), JSON.stringify(after)];
-      // In order, the lists are merged side by side; out of order, they are parsed whole.
+      // In order, the lists are merged side by side; out of order, they are parsed whole
+      // (unless the disorder is all in rows both lists share, which need no order).
       const sorted = seed % 4 !== 0 || after.length < 2;
-      expect(mergeChanges(jb, ja) !== undefined).toBe(sorted);
+      if (sorted) expect(mergeChanges(jb, ja)).toBeDefined();
+      else if (before.length === 0) expect(mergeChanges(jb, ja)).toBeUndefined();
       expect(diffFiles(jb, ja)).toEqual(diffFiles(before, after));
       expect(reason(jb as unknown as FileEntry[], ja as unknown as FileEntry[])).toBe(reason(before, after));
+    }
+  });
+
+  it('passes over the rows both lists start and end with, and still finds every change', () => {
+    const rows = (n: number, tag: (i: number) => string) =>
+      Array.from({ length: n }, (_, i) => f(`dir/f${String(i).padStart(5, '0')}`, tag(i), 'file 644 0:0 3', 'aaaaaaaaaaaaaaaa.'));
+    const base = rows(5000, (i) => String(i % 10));
+    const cases: [string, FileEntry[]][] = [
+      ['one in the middle', base.map((r, i) => (i === 2500 ? { ...r, digest: d('c') } : r))],
+      ['the first', base.map((r, i) => (i === 0 ? { ...r, digest: d('c') } : r))],
+      ['the last', base.map((r, i) => (i === 4999 ? { ...r, digest: d('c') } : r))],
+      ['one removed', base.filter((_, i) => i !== 1234)],
+      ['one added at the end', [...base, f('zzz', '1', 'file 644 0:0 3', 'aaaaaaaaaaaaaaaa.')]],
+      ['one added at the start', [f('a', '1', 'file 644 0:0 3', 'aaaaaaaaaaaaaaaa.'), ...base]],
+      ['a mode at both ends', base.map((r, i) => (i === 0 || i === 4999 ? { ...r, digest: d('e'), a: 'file 755 0:0 3' } : r))],
+      ['nothing', base.map((r) => ({ ...r }))],
+      // Same text length, one character apart: a digest that differs only in its last digit.
+      ['the last digit', base.map((r, i) => (i === 10 ? { ...r, digest: `${r.digest.slice(0, -1)}x` as typeof r.digest } : r))],
+    ];
+    for (const [what, after] of cases) {
+      const [jb, ja] = [JSON.stringify(base), JSON.stringify(after)];
+      expect(mergeChanges(jb, ja), what).toBeDefined();
+      expect(diffFiles(jb, ja), what).toEqual(diffFiles(base, after));
+      expect(diffFiles(ja, jb), what).toEqual(diffFiles(after, base));
+    }
+  });
+
+  it('finds random edits among many shared rows as the objects do', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = rng(seed);
+      const base = Array.from({ length: 300 }, (_, i) =>
+        f(`p/${String(i * 2).padStart(4, '0')}`, String(i % 10), 'file 644 0:0 3', 'aaaaaaaaaaaaaaaa.'),
+      );
+      const after: FileEntry[] = [];
+      for (const [i, row] of base.entries()) {
+        const x = r();
+        if (x < 0.01) continue; // removed
+        if (x < 0.02) after.push({ ...row, digest: d('e') });
+        else if (x < 0.03) after.push({ ...row, digest: d('e'), a: 'file 600 0:0 3' });
+        else after.push(row);
+        if (r() < 0.01) after.push(f(`p/${String(i * 2 + 1).padStart(4, '0')}`, '1', 'file 644 0:0 3'));
+      }
+      const [jb, ja] = [JSON.stringify(base), JSON.stringify(after)];
+      expect(mergeChanges(jb, ja)).toBeDefined();
+      expect(diffFiles(jb, ja)).toEqual(diffFiles(base, after));
+      expect(diffFiles(ja, jb)).toEqual(diffFiles(after, base));
     }
   });
 
