@@ -127,7 +127,13 @@ export function mergeChanges(before: string, after: string): FileChange[] | unde
         const n = b.row(j);
         if (o === undefined || n === undefined) return undefined;
         if (o.digest !== n.digest)
-          out.push({ path: own(pb), kind: 'changed', from: o.digest, to: n.digest, attrs: changedAttrs(o, n) });
+          out.push({
+            path: own(pb),
+            kind: 'changed',
+            from: o.digest,
+            to: n.digest,
+            attrs: changedAttrs(o, n),
+          });
       }
       i++;
       j++;
@@ -170,7 +176,8 @@ function own(path: string): string {
  */
 function middleOf(a: string, b: string): [number, number, number] {
   const prefix = commonPrefix(a, b);
-  const before = prefix < ROW_DELIMITER.length ? -1 : a.lastIndexOf(ROW_DELIMITER, prefix - ROW_DELIMITER.length);
+  const before =
+    prefix < ROW_DELIMITER.length ? -1 : a.lastIndexOf(ROW_DELIMITER, prefix - ROW_DELIMITER.length);
   const lo = before < 0 ? 1 : before + 2;
   const suffix = commonSuffix(a, b, Math.max(0, Math.min(a.length, b.length) - lo));
   const after = a.indexOf(ROW_DELIMITER, a.length - suffix);

@@ -25,7 +25,7 @@ import { oldestLiveBuild } from '../exec/build-dirs.js';
 import { loadReport } from '../exec/build-report.js';
 import type { Digest } from '../oci/digest.js';
 import { markLive, recordUsable } from './mark-live.js';
-import { lastUsed as metaLastUsed, META_CACHE_FLOOR_MS, metaCacheKind } from './meta-caches.js';
+import { META_CACHE_FLOOR_MS, metaCacheKind, lastUsed as metaLastUsed } from './meta-caches.js';
 
 export interface GcPolicy {
   /** Bytes the store may hold (layers, blobs, cache mounts and meta caches, as `strata du` counts them). */

@@ -91,7 +91,12 @@ export async function prune(store: Store, o: PruneOptions): Promise<PruneReport>
         if (o.metaCaches) {
           const planned = new Set(report.plan.metaCaches.map((c) => c.name));
           const stale = await staleMetaCaches(store, { olderThanMs: metaAge });
-          report.plan.remove.push(...metaItems(stale.filter((c) => !planned.has(c.name)), metaAge));
+          report.plan.remove.push(
+            ...metaItems(
+              stale.filter((c) => !planned.has(c.name)),
+              metaAge,
+            ),
+          );
         }
         return report;
       }

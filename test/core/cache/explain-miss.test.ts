@@ -255,7 +255,9 @@ describe('file lists as JSON', () => {
 
   it('passes over the rows both lists start and end with, and still finds every change', () => {
     const rows = (n: number, tag: (i: number) => string) =>
-      Array.from({ length: n }, (_, i) => f(`dir/f${String(i).padStart(5, '0')}`, tag(i), 'file 644 0:0 3', 'aaaaaaaaaaaaaaaa.'));
+      Array.from({ length: n }, (_, i) =>
+        f(`dir/f${String(i).padStart(5, '0')}`, tag(i), 'file 644 0:0 3', 'aaaaaaaaaaaaaaaa.'),
+      );
     const base = rows(5000, (i) => String(i % 10));
     const cases: [string, FileEntry[]][] = [
       ['one in the middle', base.map((r, i) => (i === 2500 ? { ...r, digest: d('c') } : r))],
@@ -264,10 +266,16 @@ describe('file lists as JSON', () => {
       ['one removed', base.filter((_, i) => i !== 1234)],
       ['one added at the end', [...base, f('zzz', '1', 'file 644 0:0 3', 'aaaaaaaaaaaaaaaa.')]],
       ['one added at the start', [f('a', '1', 'file 644 0:0 3', 'aaaaaaaaaaaaaaaa.'), ...base]],
-      ['a mode at both ends', base.map((r, i) => (i === 0 || i === 4999 ? { ...r, digest: d('e'), a: 'file 755 0:0 3' } : r))],
+      [
+        'a mode at both ends',
+        base.map((r, i) => (i === 0 || i === 4999 ? { ...r, digest: d('e'), a: 'file 755 0:0 3' } : r)),
+      ],
       ['nothing', base.map((r) => ({ ...r }))],
       // Same text length, one character apart: a digest that differs only in its last digit.
-      ['the last digit', base.map((r, i) => (i === 10 ? { ...r, digest: `${r.digest.slice(0, -1)}x` as typeof r.digest } : r))],
+      [
+        'the last digit',
+        base.map((r, i) => (i === 10 ? { ...r, digest: `${r.digest.slice(0, -1)}x` as typeof r.digest } : r)),
+      ],
     ];
     for (const [what, after] of cases) {
       const [jb, ja] = [JSON.stringify(base), JSON.stringify(after)];

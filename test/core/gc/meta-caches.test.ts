@@ -147,7 +147,9 @@ describe('meta caches', () => {
     // Listed once, though the week-long age rule would list it too.
     const items = one.plan?.remove.filter((i) => i.kind === 'meta cache') ?? [];
     expect(items.map((i) => i.id)).toEqual([CACHES.memo]);
-    expect(items[0].reason).toMatch(/^last used 8d ago: least recently used while the store is over its \d+-byte cap: the clamped config/);
+    expect(items[0].reason).toMatch(
+      /^last used 8d ago: least recently used while the store is over its \d+-byte cap: the clamped config/,
+    );
     // Cap 0: every one unused for a day goes, oldest first; the one read 2 hours ago stays.
     const r = await prune(store, { ...opts, policy: { keepStorage: 0 } });
     expect(r.plan?.metaCaches.map((c) => c.name)).toEqual([CACHES.memo, CACHES.context, CACHES.layers]);
