@@ -80,14 +80,10 @@ export class SortedRows {
   find(key: string): number {
     // The row after the last one found (a walk asks in order), then that row again (a
     // second question about one key): compared by the engine, not character by character.
-    for (const i of [this.#cursor + 1, this.#cursor]) {
-      if (i < 0 || i >= this.count) continue;
-      const text = this.textOf(i);
-      const start = this.#starts[i];
-      if (text.startsWith(key, start) && text.charCodeAt(start + key.length) === TAB) {
-        this.#cursor = i;
-        return i;
-      }
+    for (let i = this.#cursor + 1, tries = 0; tries < 2; i--, tries++) {
+      if (i < 0 || i >= this.count || !this.keyIs(i, key)) continue;
+      this.#cursor = i;
+      return i;
     }
     let lo = 0;
     let hi = this.count - 1;
@@ -102,6 +98,46 @@ export class SortedRows {
       else lo = mid + 1;
     }
     return -1;
+  }
+
+  /**
+   * The first row at or after `from` whose key is not below `key` (escaped), or `count`: where
+   * a row for `key` goes. Gallops from `from`, so a merge in key order costs little per row.
+   */
+  lowerBound(key: string, from = 0): number {
+    let lo = from;
+    let step = 1;
+    let hi = from;
+    // Find a row at or past the place, doubling the stride from `from`.
+    while (hi < this.count && compareAt(key, this.textOf(hi), this.#starts[hi]) > 0) {
+      lo = hi + 1;
+      hi += step;
+      step *= 2;
+    }
+    hi = Math.min(hi, this.count);
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareAt(key, this.textOf(mid), this.#starts[mid]) > 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** True when row `i`'s key is `key` (escaped). */
+  keyIs(i: number, key: string): boolean {
+    const text = this.textOf(i);
+    const start = this.#starts[i];
+    return text.startsWith(key, start) && text.charCodeAt(start + key.length) === TAB;
+  }
+
+  /** True when rows `i` and `k` are in one chunk (then lines(i, k + 1) is one slice). */
+  sameChunk(i: number, k: number): boolean {
+    return this.#chunkOf[i] === this.#chunkOf[k];
+  }
+
+  /** Rows `i` to `k - 1` (one chunk), newline-separated, without the last line end. */
+  lines(i: number, k: number): string {
+    return this.textOf(i).slice(this.#starts[i], this.end(k - 1));
   }
 
   /** The chunk holding row `i`: start(i) and end(i) are offsets in it. */

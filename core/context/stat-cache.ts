@@ -58,6 +58,8 @@ export class StatCache {
   /** Rows recorded by this build, by host path: the entry, with its digest and fingerprint set. */
   readonly #fresh = new Map<string, FileEntry>();
   #dirty = false;
+  /** Loaded rows whose file this build found (lookup), by row. */
+  #seen: Uint8Array | undefined;
   /** Directories listed whole in this build, with the names each listing held. */
   readonly #listings = new Map<string, readonly string[]>();
 
@@ -97,6 +99,9 @@ export class StatCache {
     const rows = this.#rows;
     const i = rows.find(key);
     if (i < 0) return undefined;
+    // Its file is still there: a save keeps the row as it is, with no listing to consult.
+    this.#seen ??= new Uint8Array(rows.count);
+    this.#seen[i] = 1;
     // The row after its path: `statKey \t size \t hex \t fingerprint`, compared in place.
     const text = rows.textOf(i);
     const at = rows.start(i) + key.length + 1;
@@ -176,20 +181,40 @@ export class StatCache {
     return true;
   }
 
-  /** The document, row by row: the loaded rows and this build's merged in path order. */
+  /**
+   * The document: the loaded rows and this build's merged in path order. Yields lines, or runs
+   * of lines: loaded rows this build found (most of them, in a rebuild) go out as one slice a
+   * run, between the rows it recorded again or anew.
+   */
   *#lines(fresh: readonly (readonly [string, string])[], gone: (key: string) => boolean): Generator<string> {
     yield HEADER;
     const rows = this.#rows;
-    let f = 0;
-    for (let i = 0; i < rows.count; i++) {
-      const key = rows.keyAt(i);
-      if (key === undefined) continue;
-      while (f < fresh.length && fresh[f][0] < key) yield this.#freshRow(fresh[f++]);
-      if (f < fresh.length && fresh[f][0] === key) continue; // recorded again by this build
-      if (gone(key)) continue;
-      yield rows.line(i);
+    let i = 0;
+    for (const f of fresh) {
+      const at = rows.lowerBound(f[0], i);
+      yield* this.#loaded(i, at, gone);
+      yield this.#freshRow(f);
+      i = at < rows.count && rows.keyIs(at, f[0]) ? at + 1 : at; // recorded again: replaced
     }
-    while (f < fresh.length) yield this.#freshRow(fresh[f++]);
+    yield* this.#loaded(i, rows.count, gone);
+  }
+
+  /** Loaded rows `from` to `to - 1` that stay: found this build, or not shown gone by a listing. */
+  *#loaded(from: number, to: number, gone: (key: string) => boolean): Generator<string> {
+    const rows = this.#rows;
+    const seen = this.#seen;
+    for (let i = from; i < to; ) {
+      if (seen?.[i]) {
+        let k = i + 1;
+        while (k < to && seen[k] && rows.sameChunk(i, k)) k++;
+        yield rows.lines(i, k);
+        i = k;
+        continue;
+      }
+      const key = rows.keyAt(i);
+      if (key !== undefined && !gone(key)) yield rows.line(i);
+      i++;
+    }
   }
 
   #freshRow([key, abs]: readonly [string, string]): string {

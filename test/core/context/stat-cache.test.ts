@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs';
-import { realpath, writeFile } from 'node:fs/promises';
+import { realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openContext, StatCache } from '../../../core/context/index.js';
@@ -164,6 +164,35 @@ describe('read in pieces', () => {
       if (chars <= 100) expect(pieces.length).toBeGreaterThan(1);
     }
     expect([...inPieces([])]).toEqual([]);
+  });
+
+  it('a rebuild writes the document a cold build of the same tree writes: changed, added and deleted files', async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 400; i++) tree[`d${i % 4}/f${String(i).padStart(3, '0')}`] = `content ${i}`;
+    const dir = await realpath(await makeTree(tree));
+    const checksum = async (meta: MemoryMeta) =>
+      (await (await openContext(dir, { metaStore: meta })).resolveSources(['.'])).checksum();
+    // Chunks of a few rows each: runs of found rows end at chunk boundaries too.
+    for (const size of [200, 1000, 1 << 20]) {
+      const meta = new PiecewiseMeta(size);
+      await checksum(meta);
+      // Changed (the first row, one in the middle, the last), deleted, and added files.
+      await writeFile(path.join(dir, 'd0/f000'), 'changed first');
+      await writeFile(path.join(dir, 'd2/f202'), 'changed middle');
+      await writeFile(path.join(dir, 'd3/f399'), 'changed last');
+      await rm(path.join(dir, 'd1/f101'));
+      await rm(path.join(dir, 'd3/f003'));
+      await writeFile(path.join(dir, 'd1/f101a'), 'added');
+      await writeFile(path.join(dir, 'd3/zzz'), 'added at the end');
+      await writeFile(path.join(dir, 'a-first'), 'added at the start');
+      const rebuilt = await checksum(meta);
+      const cold = new PiecewiseMeta(size);
+      expect((await checksum(cold)).digest).toBe(rebuilt.digest);
+      expect([...meta.data.values()]).toEqual([...cold.data.values()]);
+      // Put the tree back for the next piece size.
+      for (const [rel, content] of Object.entries(tree)) await writeFile(path.join(dir, rel), content);
+      for (const rel of ['d1/f101a', 'd3/zzz', 'a-first']) await rm(path.join(dir, rel));
+    }
   });
 
   it('writes in pieces the very document a single write gives', async () => {
