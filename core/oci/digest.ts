@@ -26,7 +26,9 @@ export function digestHex(d: Digest): string {
 }
 
 export function sha256(data: string | Uint8Array): Digest {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  // join, not a template: one flat 71-character string. A template gives a cons string over
+  // the hex (112 bytes instead of 88), and a build keeps one digest per file it copies.
+  return ['sha256:', createHash('sha256').update(data).digest('hex')].join('') as Digest;
 }
 
 /** chainID(L1) = diffID(L1); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
