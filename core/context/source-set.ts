@@ -205,29 +205,48 @@ function joinDest(base: string, rel: string): string {
 }
 
 /**
- * Folds per-entry digests into directory digests. `entries` is sorted parents first, so
- * walking it backwards finishes every child before its parent.
+ * Folds per-entry digests into directory digests: a directory's is the sha256 of
+ * `.\0<its own digest or "implied">\n` and then `<name>\0<digest>\n` for each child, by name.
+ * `entries` is sorted by rel, parents first, so walking it backwards finishes every child
+ * before its parent, and a directory's children come in descending name order (a sibling's
+ * subtree may come between, never another directory's child).
  */
 function foldDirs(entries: FileEntry[], own: Digest[]): Digest {
+  // Children by parent rel: names and digests side by side, as they come (backwards).
   const children = new Map<string, string[]>();
-  const folded = new Array<Digest>(entries.length);
+  let parent: string | undefined;
+  let list: string[] = [];
+  let d = own[0];
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i];
-    let d = own[i];
-    if (e.type === 'dir') {
-      const kids = (children.get(e.rel) ?? []).sort();
-      const header = e.implied ? 'implied' : own[i];
-      d = sha256(`.\0${header}\n${kids.join('')}`);
+    d = own[i];
+    if (e.type === 'dir') d = dirDigest(e.implied ? 'implied' : own[i], children.get(e.rel));
+    if (i === 0) break;
+    const rel = e.rel;
+    const slash = rel.lastIndexOf('/');
+    // Siblings mostly come together: the previous entry's list, without slicing and hashing
+    // the parent's rel again.
+    if (parent === undefined || slash !== parent.length || !rel.startsWith(parent)) {
+      parent = slash < 0 ? '' : rel.slice(0, slash);
+      const known = children.get(parent);
+      if (known) list = known;
+      else children.set(parent, (list = []));
     }
-    folded[i] = d;
-    if (i > 0) {
-      const slash = e.rel.lastIndexOf('/');
-      const parent = slash < 0 ? '' : e.rel.slice(0, slash);
-      const name = slash < 0 ? e.rel : e.rel.slice(slash + 1);
-      let list = children.get(parent);
-      if (!list) children.set(parent, (list = []));
-      list.push(`${name}\0${d}\n`);
-    }
+    list.push(slash < 0 ? rel : rel.slice(slash + 1), d);
   }
-  return folded[0];
+  return d;
+}
+
+/** sha256 of a directory's header and its children (`kids`: name, digest, ... backwards). */
+function dirDigest(header: string, kids: string[] | undefined): Digest {
+  const parts = ['.\0', header, '\n'];
+  if (kids !== undefined) {
+    // Backwards they are in descending name order; anything else is sorted here.
+    let sorted = true;
+    for (let k = 2; k < kids.length && sorted; k += 2) sorted = kids[k] < kids[k - 2];
+    const order = Array.from({ length: kids.length / 2 }, (_, k) => kids.length - 2 - 2 * k);
+    if (!sorted) order.sort((a, b) => (kids[a] < kids[b] ? -1 : kids[a] > kids[b] ? 1 : 0));
+    for (const k of order) parts.push(kids[k], '\0', kids[k + 1], '\n');
+  }
+  return sha256(parts.join(''));
 }

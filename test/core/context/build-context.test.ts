@@ -229,6 +229,47 @@ describe('checksum', () => {
     expect(par.json()).toBe(JSON.stringify(par.files));
   });
 
+  it('folds directory digests as the plain definition does, whatever sits between siblings', async () => {
+    // The definition: a directory's digest is sha256 of ".\0<own>\n" and "<name>\0<digest>\n"
+    // of each child, sorted by name; children fold first.
+    const reference = (entries: { rel: string; type: string; implied?: boolean; digest?: string }[]) => {
+      const fold = (i: number): string => {
+        const e = entries[i];
+        if (e.type !== 'dir') return e.digest as string;
+        const prefix = e.rel === '' ? '' : `${e.rel}/`;
+        const kids = entries
+          .map((c, k) => [c, k] as const)
+          .filter(([c]) => c.rel !== e.rel && c.rel.startsWith(prefix) && !c.rel.slice(prefix.length).includes('/'))
+          .map(([c, k]) => `${c.rel.slice(prefix.length)}\0${fold(k)}\n`)
+          .sort();
+        return sha256(`.\0${e.implied ? 'implied' : e.digest}\n${kids.join('')}`);
+      };
+      return fold(0);
+    };
+    // Names that sort between a directory and its children ('-', '.', ' ' are below '/').
+    const tree: Record<string, string | null> = {};
+    for (const top of ['a', 'a-b', 'a.c', 'a b', 'ab', 'z']) {
+      tree[`${top}/f`] = top;
+      tree[`${top}/g-h/x`] = 'x';
+      tree[`${top}/g/y`] = 'y';
+      tree[`${top}/g.txt`] = 'g';
+      tree[`${top}/empty`] = null;
+      tree[`${top}.txt`] = top;
+    }
+    const dir = await makeTree(tree);
+    const ctx = await openContext(dir, { ignoreText: 'a-b/g\n!a-b/g/y\n' });
+    for (const patterns of [['.'], ['a'], ['a-b']]) {
+      const set = await ctx.resolveSources(patterns);
+      const sum = await set.checksum();
+      const m = set.matches[0];
+      expect(m.entries.length).toBeGreaterThan(5);
+      expect(sum.digest).toBe(sha256(reference(m.entries)));
+    }
+    // An implied directory (excluded, entered for an exception) folds as "implied".
+    const all = (await ctx.resolveSources(['.'])).matches[0].entries;
+    expect(all.find((e) => e.rel === 'a-b/g')?.implied).toBe(true);
+  });
+
   it('a second save in one build does not bring back a row the first one dropped', async () => {
     const dir = await makeTree({ 'gen/a.js': 'a', 'gen/b.js': 'b', 'other/x': 'x' });
     const meta = new MemoryMeta();
