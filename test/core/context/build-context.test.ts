@@ -239,7 +239,9 @@ describe('checksum', () => {
         const prefix = e.rel === '' ? '' : `${e.rel}/`;
         const kids = entries
           .map((c, k) => [c, k] as const)
-          .filter(([c]) => c.rel !== e.rel && c.rel.startsWith(prefix) && !c.rel.slice(prefix.length).includes('/'))
+          .filter(
+            ([c]) => c.rel !== e.rel && c.rel.startsWith(prefix) && !c.rel.slice(prefix.length).includes('/'),
+          )
           .map(([c, k]) => `${c.rel.slice(prefix.length)}\0${fold(k)}\n`)
           .sort();
         return sha256(`.\0${e.implied ? 'implied' : e.digest}\n${kids.join('')}`);
