@@ -234,3 +234,26 @@ export function unescapeKey(k: string): string {
 export function byKey(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * Lines joined with newlines into pieces of about `chars` characters (4 Mi by default: what is
+ * held at once while writing); the pieces concatenated are the lines joined.
+ */
+export function* inPieces(lines: Iterable<string>, chars = PIECE_CHARS): Generator<string> {
+  let batch: string[] = [];
+  let size = 0;
+  let first = true;
+  for (const line of lines) {
+    batch.push(line);
+    size += line.length + 1;
+    if (size >= chars) {
+      yield (first ? '' : '\n') + batch.join('\n');
+      first = false;
+      batch = [];
+      size = 0;
+    }
+  }
+  if (batch.length > 0) yield (first ? '' : '\n') + batch.join('\n');
+}
+
+const PIECE_CHARS = 4 << 20;

@@ -15,7 +15,7 @@
  * read) parsed into 100,000 arrays, 200,000 strings and a Map (~40 MB). Version 1 (bare
  * `[target, digest]` pairs) reuses nothing: it did not record mtimes.
  */
-import { byKey, escapeKey, fieldEquals, SortedRows } from '../cache/sorted-rows.js';
+import { byKey, escapeKey, fieldEquals, inPieces, SortedRows } from '../cache/sorted-rows.js';
 import type { FileEntry } from '../fs/file-entry.js';
 import { type Digest, isDigest } from '../oci/digest.js';
 
@@ -47,6 +47,15 @@ export class LayerFilesWriter {
    * order is only left unflagged, and the next rebuild then writes that entry afresh).
    */
   serialize(tar: Digest | undefined, fromTar: 'all' | readonly string[]): string {
+    return [...this.pieces(tar, fromTar, Number.POSITIVE_INFINITY)].join('');
+  }
+
+  /** serialize()'s text in pieces of about `chars` characters, made as they are written. */
+  pieces(tar: Digest | undefined, fromTar: 'all' | readonly string[], chars?: number): Generator<string> {
+    return inPieces(this.#lines(tar, fromTar), chars);
+  }
+
+  *#lines(tar: Digest | undefined, fromTar: 'all' | readonly string[]): Generator<string> {
     const n = this.#targets.length;
     const flags = new Uint8Array(n);
     if (fromTar === 'all') flags.fill(1);
@@ -59,15 +68,17 @@ export class LayerFilesWriter {
       }
     }
     const keys = this.#targets.map(escapeKey);
-    const order = keys.map((_, i) => i);
     // A copy writes in walk order, which is usually sorted already.
-    if (keys.some((k, i) => i > 0 && byKey(keys[i - 1], k) > 0))
+    let order: number[] | undefined;
+    if (keys.some((k, i) => i > 0 && byKey(keys[i - 1], k) > 0)) {
+      order = keys.map((_, i) => i);
       order.sort((a, b) => byKey(keys[a], keys[b]));
-    const lines = [`${HEADER}\t${tar ?? '-'}`];
-    for (const i of order) {
-      lines.push([keys[i], this.#digests[i].slice(DIGEST_PREFIX), this.#mtimes[i], flags[i]].join('\t'));
     }
-    return lines.join('\n');
+    yield `${HEADER}\t${tar ?? '-'}`;
+    for (let k = 0; k < n; k++) {
+      const i = order === undefined ? k : order[k];
+      yield [keys[i], this.#digests[i].slice(DIGEST_PREFIX), this.#mtimes[i], flags[i]].join('\t');
+    }
   }
 }
 

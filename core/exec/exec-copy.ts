@@ -118,12 +118,7 @@ export async function copyStep(
         : (await d.lookupImage(ins.from.ref)).state.chain;
     if (!chain) throw new Error(`copy --from: stage ${JSON.stringify(ins.from)} has not run`);
     const src = await LayerSource.open(diffDirs(d.store, chain), {
-      metaStore: {
-        readMeta: (n) => d.store.readMeta(n),
-        readMetaPieces: (n) => d.store.readMetaPieces(n),
-        writeMeta: (n, data) => d.store.writeMeta(n, data),
-        writeMetaPieces: (n, pieces) => d.store.writeMetaPieces(n, pieces),
-      },
+      metaStore: d.store,
     });
     set = await src.resolveSources(sources, { exclude: ins.exclude, parents: ins.parents });
   } else {
@@ -159,9 +154,9 @@ export async function copyStep(
   previous = undefined;
   opts.reuse = undefined;
   if (written.count === 0) return { measured };
-  const text = written.serialize(tar.digest, tar.fromTar);
-  // Not awaited here: the executor waits for it while the layer commits.
-  return { layerFiles: d.store.stageBlob(text), measured };
+  // Not awaited here: the executor waits for it while the layer commits. Written in pieces
+  // as its rows are made: the whole text of a 100,000-file list never exists at once.
+  return { layerFiles: d.store.stageBlobPieces(written.pieces(tar.digest, tar.fromTar)), measured };
 }
 
 /**

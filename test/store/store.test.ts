@@ -371,6 +371,27 @@ describe('meta files', () => {
     expect(await store.hasBlob(kept.digest)).toBe(true);
   });
 
+  it('stages a blob given in pieces: hashed and written as they come, nothing left when they fail', async () => {
+    const store = await freshStore();
+    // Many pieces, some multi-byte, more than the stream buffers at once (backpressure).
+    const pieces = Array.from({ length: 400 }, (_, i) => `row ${i} é ${'x'.repeat(i * 97)}\n`);
+    const staged = await store.stageBlobPieces(pieces);
+    expect(staged.digest).toBe(sha256(pieces.join('')));
+    expect(await store.hasBlob(staged.digest)).toBe(false);
+    expect(await staged.publish()).toBe(staged.digest);
+    expect((await store.readBlob(staged.digest)).toString()).toBe(pieces.join(''));
+    // A piece that cannot be made (the generator throws) stages nothing and leaves nothing.
+    function* torn(): Generator<string> {
+      yield 'first piece\n';
+      throw new Error('row source failed');
+    }
+    await expect(store.stageBlobPieces(torn())).rejects.toThrow('row source failed');
+    const again = await store.stageBlobPieces(['another']);
+    await again.discard();
+    expect(await readdir(join(store.root, 'ingest'))).toEqual([]);
+    expect(await store.hasBlob(again.digest)).toBe(false);
+  });
+
   it('reads a meta file in pieces that add up to the file, and a missing one as undefined', async () => {
     const store = await freshStore();
     expect(await store.readMetaPieces('big')).toBeUndefined();
