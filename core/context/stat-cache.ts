@@ -21,6 +21,7 @@ import {
   byKey,
   escapeKey,
   fieldEquals,
+  inPieces,
   linesInChunks,
   SortedRows,
   unescapeKey,
@@ -60,6 +61,8 @@ export class StatCache {
   #dirty = false;
   /** Loaded rows whose file this build found (lookup), by row. */
   #seen: Uint8Array | undefined;
+  /** release() was called. */
+  #released = false;
   /** Directories listed whole in this build, with the names each listing held. */
   readonly #listings = new Map<string, readonly string[]>();
 
@@ -83,6 +86,18 @@ export class StatCache {
     if (chunks === undefined || first < 0 || chunks[0].slice(0, first) !== HEADER) return cache;
     cache.#rows = SortedRows.ofChunks(chunks, first + 1);
     return cache;
+  }
+
+  /**
+   * Drops the rows (loaded and recorded) and stops saving: for when no more checksums are
+   * coming. A lookup after it misses; a save writes nothing (it would lose the rows).
+   */
+  release(): void {
+    this.#rows = SortedRows.EMPTY;
+    this.#seen = undefined;
+    this.#fresh.clear();
+    this.#listings.clear();
+    this.#released = true;
   }
 
   /** The cached digest for `e` if its stat key is unchanged. */
@@ -112,7 +127,11 @@ export class StatCache {
     const hexAt = at + k + 1 + size.length;
     if (!fieldEquals(text, at + k + 1, size)) return undefined;
     if (hexAt + HEX_FIELD > end || text.charCodeAt(hexAt + HEX_FIELD - 1) !== TAB) return undefined;
-    e.fingerprint = text.slice(hexAt + HEX_FIELD, end);
+    // join: a copy. A slice (13 characters or more) would keep the whole document alive for
+    // as long as the entry lives, past release().
+    const fp = hexAt + HEX_FIELD;
+    const mid = Math.min(fp + 8, end);
+    e.fingerprint = [text.slice(fp, mid), text.slice(mid, end)].join('');
     // join: one flat string. A template gives a cons string over a slice, which the first
     // JSON.stringify flattens into a copy beside both (120 bytes a file instead of 88).
     return ['sha256:', text.slice(hexAt + 1, hexAt + HEX_FIELD - 1)].join('') as Digest;
@@ -125,6 +144,7 @@ export class StatCache {
   record(e: FileEntry, digest: Digest, fingerprint: string): void {
     e.digest = digest;
     e.fingerprint = fingerprint;
+    if (this.#released) return;
     this.#fresh.set(e.abs, e);
     this.#dirty = true;
   }
@@ -136,6 +156,7 @@ export class StatCache {
    * node_modules) would only grow, and every build loads all of it.
    */
   noteListing(dirAbs: string, children: readonly { name: string }[]): void {
+    if (this.#released) return;
     // Names only (the strings the listing already holds): keeping the children themselves
     // would keep one more object per file alive for the whole build.
     this.#listings.set(
@@ -151,7 +172,7 @@ export class StatCache {
    * (a no-op) writes nothing, and stale rows go at the next save.
    */
   async save(): Promise<boolean> {
-    if (!this.#dirty || !this.#store) return false;
+    if (!this.#dirty || !this.#store || this.#released) return false;
     const fresh = [...this.#fresh.keys()].map((abs) => [escapeKey(abs), abs] as const);
     fresh.sort((a, b) => byKey(a[0], b[0]));
     // Rows come sorted, so a directory's files come together: its listing is looked up once
@@ -235,26 +256,3 @@ async function readChunks(store: MetaStore | undefined, name: string): Promise<s
   if (raw === undefined) return undefined;
   return linesInChunks([raw]);
 }
-
-/**
- * Lines joined with newlines into pieces of about `chars` characters (4 Mi by default: what is
- * held at once while writing); the pieces concatenated are the lines joined.
- */
-export function* inPieces(lines: Iterable<string>, chars = PIECE_CHARS): Generator<string> {
-  let batch: string[] = [];
-  let size = 0;
-  let first = true;
-  for (const line of lines) {
-    batch.push(line);
-    size += line.length + 1;
-    if (size >= chars) {
-      yield (first ? '' : '\n') + batch.join('\n');
-      first = false;
-      batch = [];
-      size = 0;
-    }
-  }
-  if (batch.length > 0) yield (first ? '' : '\n') + batch.join('\n');
-}
-
-const PIECE_CHARS = 4 << 20;

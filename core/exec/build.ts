@@ -246,12 +246,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   const checksumResult = async (chain: Digest[], sources: string[], exclude: string[], parents: boolean) => {
     const { LayerSource } = await import('../copy/layer-source.js');
     const src = await LayerSource.open(chain.map((c) => store.diffPath(c)).reverse(), {
-      metaStore: {
-        readMeta: (n) => store.readMeta(n),
-        readMetaPieces: (n) => store.readMetaPieces(n),
-        writeMeta: (n, data) => store.writeMeta(n, data),
-        writeMetaPieces: (n, pieces) => store.writeMetaPieces(n, pieces),
-      },
+      metaStore: store,
     });
     return (await src.resolveSources(sources, { exclude, parents })).checksum();
   };
@@ -275,6 +270,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     isNamedDir: ctx.isNamedDir,
     dockerfilePath: dockerfile,
   });
+  // Every checksum of the context is known now: the copies need not keep its stat cache.
+  await ctx.releaseCaches();
   const anyMiss = plan.stages.some((st) => st.steps.some((p) => !p.decision.hit));
   if (o.dryRun) {
     if (anyMiss) giveAdvice();

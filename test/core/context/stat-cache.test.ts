@@ -2,8 +2,8 @@ import { lstatSync } from 'node:fs';
 import { realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { inPieces } from '../../../core/cache/sorted-rows.js';
 import { openContext, StatCache } from '../../../core/context/index.js';
-import { inPieces } from '../../../core/context/stat-cache.js';
 import { entryFromStat, type FileEntry } from '../../../core/fs/file-entry.js';
 import type { Digest } from '../../../core/oci/digest.js';
 import { MemoryMeta, makeTree } from './helpers.js';
@@ -86,6 +86,51 @@ describe('StatCache', () => {
     // Another version's document is not read at all.
     meta.data.set(name, text.replace('strata-statcache v6', 'strata-statcache v5'));
     expect((await StatCache.load(meta, dir)).lookup(entry(files[0]))).toBeUndefined();
+  });
+
+  it('after release() it answers nothing and saves nothing, and a checksum is still right', async () => {
+    const dir = await realpath(await makeTree({ a: 'a', 'd/b': 'b' }));
+    const meta = new MemoryMeta();
+    const reads: string[] = [];
+    const ctx = await openContext(dir, { metaStore: meta, onContentRead: (p) => reads.push(p) });
+    const first = await (await ctx.resolveSources(['.'])).checksum();
+    const saved = [...meta.data.values()];
+    const writes = meta.writes;
+    ctx.releaseCache();
+    // The same context, asked again: read from the files (nothing cached), the same digest,
+    // and the document is left as it was.
+    reads.length = 0;
+    const again = await (await ctx.resolveSources(['d', 'a'])).checksum();
+    expect(reads.sort()).toEqual([path.join(dir, 'a'), path.join(dir, 'd/b')]);
+    const cold = await (await (await openContext(dir)).resolveSources(['d', 'a'])).checksum();
+    expect(again.digest).toBe(cold.digest);
+    expect(meta.writes).toBe(writes);
+    expect([...meta.data.values()]).toEqual(saved);
+    // A later build reads the saved rows as before.
+    reads.length = 0;
+    const next = await (
+      await (
+        await openContext(dir, { metaStore: meta, onContentRead: (p) => reads.push(p) })
+      ).resolveSources(['.'])
+    ).checksum();
+    expect(next.digest).toBe(first.digest);
+    expect(reads).toEqual([]);
+  });
+
+  it('a fingerprint read from a row is the one recorded, short or long', async () => {
+    const dir = await realpath(await makeTree({ a: 'a', b: 'b', c: 'c' }));
+    const files = ['a', 'b', 'c'].map((n) => path.join(dir, n));
+    const meta = new MemoryMeta();
+    const cache = await StatCache.load(meta, dir);
+    const fps = ['.', '0123456789abcdef.', '0123456789abcdef.fedcba9876543210'];
+    for (const [i, f] of files.entries()) cache.record(entry(f), digestOf(i + 1), fps[i]);
+    await cache.save();
+    const loaded = await StatCache.load(meta, dir);
+    for (const [i, f] of files.entries()) {
+      const e = entry(f);
+      expect(loaded.lookup(e)).toBe(digestOf(i + 1));
+      expect(e.fingerprint).toBe(fps[i]);
+    }
   });
 
   it('hashes nothing again through a whole context rebuild (the walk asks in path order)', async () => {
