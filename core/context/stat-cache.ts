@@ -1,5 +1,5 @@
 /**
- * The stat cache: (host path, inode, size, mtime_ns, ctime_ns) -> entry digest, so an
+ * The stat cache: (host path, inode, size, mtime, ctime) -> entry digest, so an
  * unchanged rebuild never re-reads a file. ctime is part of the key on purpose: BuildKit's
  * transfer compares only size and mtime, so a same-size edit that kept the mtime
  * (`touch -r`, checkouts, some editors) is missed there; ctime cannot be set from user
@@ -7,7 +7,7 @@
  * entry digest (header fields and content) can be cached under this key.
  *
  * Persisted through the store's meta files, one document per source root, as text lines
- * `path \t ino:mtime_ns:ctime_ns \t size \t digest-hex \t fingerprint`, sorted by path (the
+ * `path \t ino:mtime:ctime \t size \t digest-hex \t fingerprint`, sorted by path (the
  * fingerprint: short hashes of the content and of the kept xattrs, so a later miss can say
  * which of them changed even for a file this build did not read). Written only when
  * something changed.

@@ -94,9 +94,9 @@ export function entryTypeOf(st: Stats | BigIntStats): EntryType {
  * recorded as 0:0 because that is how BuildKit receives them (ownership of the client's
  * files is never part of the image or the checksum).
  *
- * Bigint stats give nanosecond keys (the stat cache's contract); number stats are accepted
- * for callers that have only those, with millisecond-double keys that never collide with
- * nanosecond ones (a row keyed the other way simply misses).
+ * Bigint stats give nanosecond keys (layer stacks); number stats millisecond-double keys (the
+ * build context: context-view.ts says why), which never collide with nanosecond ones (a row
+ * keyed the other way simply misses).
  */
 export function entryFromStat(
   rel: string,
