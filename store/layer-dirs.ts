@@ -141,8 +141,12 @@ export class LayerDirs {
           ? { tarSplit: { digest: parseDigest(info.tarSplit.digest), size: info.tarSplit.size } }
           : {}),
       };
-      await writeFileAtomic(join(wrapper, 'lower'), lower.map(digestHex).join(':'), 0o644);
-      await writeFileAtomic(join(wrapper, 'layer.json'), json(rec), 0o644);
+      // Both inside the wrapper, which is renamed into place only once both are durable:
+      // written side by side, their fsyncs overlap (a commit waited on four in a row).
+      await Promise.all([
+        writeFileAtomic(join(wrapper, 'lower'), lower.map(digestHex).join(':'), 0o644),
+        writeFileAtomic(join(wrapper, 'layer.json'), json(rec), 0o644),
+      ]);
       try {
         await rename(wrapper, this.path(chainId));
       } catch (err) {
