@@ -160,7 +160,7 @@ describe('COPY rebuild: entries copied from the previous layer tar', () => {
     expect(doc.files.filter((r) => r[3] === 1).length).toBe(DIRS * PER_DIR + 1 - 2);
   });
 
-  it('a file whose link fails (gone from the previous layer) is copied, and not flagged as the tar\'s inode', async () => {
+  it("a file whose link fails (gone from the previous layer) is copied, and not flagged as the tar's inode", async () => {
     await appendFile(join(ctx, 'data/d01/f011.txt'), 'changed\n');
     await build('t:warm'); // the result the next rebuild links from
     const ids = await diffIds('t:warm');
