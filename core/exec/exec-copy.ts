@@ -12,6 +12,7 @@ import { LayerFilesWriter, PreviousFiles } from '../copy/layer-files.js';
 import { LayerSource } from '../copy/layer-source.js';
 import { resolveOwner } from '../copy/resolve-owner.js';
 import { measureLayerTar } from '../diff/measure-layer-tar.js';
+import { sameFiles } from '../diff/same-files.js';
 import type { Digest } from '../oci/digest.js';
 import type { StageState } from '../plan/config-apply.js';
 import { isUrl, resolveDest } from '../plan/step-ops.js';
@@ -182,7 +183,7 @@ async function measureCopy(
   tar: KeptTar;
 }> {
   const fromPrev = previous?.tar !== undefined ? previous.linkedFromTar(linked) : [];
-  const same = new Set(fromPrev.map((t) => t.slice(1)));
+  const same = sameFiles(fromPrev);
   const earlier = previous?.tar;
   const keep = !(earlier && fromPrev.length * 8 >= files * 7 && (await d.store.hasBlob(earlier)));
   const t = await measureLayerTar(d.store, staging, { earlier, same, keep });
