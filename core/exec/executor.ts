@@ -298,7 +298,12 @@ async function runStepAndRecord(
       }
     }
     // Each publish waits on two fsyncs (the blob, its directory): side by side they overlap.
-    [layerFiles, filesBlob] = await Promise.all([publishStaged(layerFilesStage), publishStaged(filesStage)]);
+    // Both settle before a failure is raised, so the discard below never races a publish.
+    const published = publishStaged(layerFilesStage);
+    const publishedFiles = publishStaged(filesStage);
+    await settle([published, publishedFiles]);
+    layerFiles = await published;
+    filesBlob = await publishedFiles;
   } catch (err) {
     await settle([discardStaged(layerFilesStage), discardStaged(filesStage)]).catch(() => {});
     throw err;
