@@ -141,8 +141,14 @@ export class LayerDirs {
           ? { tarSplit: { digest: parseDigest(info.tarSplit.digest), size: info.tarSplit.size } }
           : {}),
       };
-      await writeFileAtomic(join(wrapper, 'lower'), lower.map(digestHex).join(':'), 0o644);
-      await writeFileAtomic(join(wrapper, 'layer.json'), json(rec), 0o644);
+      // Both inside the wrapper, which is renamed into place only once both are durable:
+      // written side by side, their fsyncs overlap (a commit waited on four in a row). Both
+      // settle before a failure is raised, so the wrapper is never removed under a write.
+      const written = await Promise.allSettled([
+        writeFileAtomic(join(wrapper, 'lower'), lower.map(digestHex).join(':'), 0o644),
+        writeFileAtomic(join(wrapper, 'layer.json'), json(rec), 0o644),
+      ]);
+      for (const w of written) if (w.status === 'rejected') throw w.reason;
       try {
         await rename(wrapper, this.path(chainId));
       } catch (err) {

@@ -99,10 +99,16 @@ export class PreviousFiles {
     this.tar = doc?.tar;
   }
 
+  /** Targets reuse() answered whose file is an inode of `tar`, in the order it answered them. */
+  readonly #fromTarAnswers: string[] = [];
+  /** How many times reuse() answered with a file. */
+  #answers = 0;
+
   /**
    * The previous layer's file to hard-link for `target`, when it has the same content and
    * the mtime this copy would write (owner and mode are the same operation's). No stat: a
    * layer's files are immutable, and a path that is gone fails the link (then it is copied).
+   * Whether the file is an inode of the kept tar is noted in the same lookup (linkedFromTar).
    */
   reuse(target: string, e: FileEntry): string | undefined {
     if (e.digest === undefined) return undefined;
@@ -116,18 +122,24 @@ export class PreviousFiles {
     const sde = this.#sde;
     const mtime = String(sde !== undefined && e.mtime > sde ? sde : e.mtime);
     if (!fieldEquals(text, at + e.digest.length - DIGEST_PREFIX + 1, mtime)) return undefined;
+    this.#answers++;
+    if (this.tar !== undefined) {
+      const end = rows.end(i);
+      if (text.charCodeAt(end - 1) === 0x31 && text.charCodeAt(end - 2) === 9)
+        this.#fromTarAnswers.push(target);
+    }
     return this.#diffDir + target;
   }
 
-  /** True when the previous layer's file at `target` is an inode `tar` was written from. */
-  fromTar(target: string): boolean {
-    if (this.tar === undefined) return false;
-    const rows = this.#rows;
-    const i = rows.find(escapeKey(target));
-    if (i < 0) return false;
-    const text = rows.textOf(i);
-    const end = rows.end(i);
-    return text.charCodeAt(end - 1) === 0x31 && text.charCodeAt(end - 2) === 9;
+  /**
+   * Of `linked` (targets reuse() answered, each asked once, whose links were made), those
+   * whose file is an inode of `tar`, in the order reuse() answered them. The usual case,
+   * every answer linked, is the list as noted: no lookup per file again.
+   */
+  linkedFromTar(linked: readonly string[]): readonly string[] {
+    if (linked.length === this.#answers) return this.#fromTarAnswers;
+    const made = new Set(linked);
+    return this.#fromTarAnswers.filter((t) => made.has(t));
   }
 }
 

@@ -15,13 +15,14 @@
 import type { Store } from '../../store/store.js';
 import type { Digest } from '../oci/digest.js';
 import { EarlierTar, EarlierTarUnusable } from './earlier-tar.js';
+import type { SameFiles } from './same-files.js';
 import { type LayerTarResult, writeLayerTar } from './write-layer-tar.js';
 
 export interface MeasureLayerTarOptions {
   /** A kept tar (blob digest = that layer's diffID) to copy entries from, if present. */
   earlier?: Digest;
-  /** Tar names (no leading `/`) of regular files in `dir` that are inodes `earlier` was written from. */
-  same?: ReadonlySet<string>;
+  /** Regular files in `dir` that are inodes `earlier` was written from (sameFiles). */
+  same?: SameFiles;
   /** Also store this layer's tar as blob `diffId`. */
   keep: boolean;
 }
@@ -60,7 +61,7 @@ async function measureOnce(
   dir: string,
   keep: boolean,
   tar: EarlierTar | undefined,
-  same: ReadonlySet<string> | undefined,
+  same: SameFiles | undefined,
 ): Promise<MeasureLayerTarResult> {
   const earlier = tar && same ? { tar, files: same } : undefined;
   if (!keep) return { ...(await writeLayerTar(dir, null, { earlier })), copied: tar?.copied ?? 0 };

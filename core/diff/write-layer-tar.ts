@@ -23,19 +23,20 @@ import { InternalError } from '../oci/errors.js';
 import type { EarlierTar } from './earlier-tar.js';
 import { HashingSink } from './hashing-sink.js';
 import { pushFileBytes } from './push-file-bytes.js';
+import type { SameFiles } from './same-files.js';
 import { encodeHeader, padding, type TarHeader } from './tar-header.js';
 
 export interface WriteLayerTarOptions {
   /** Entries with a later mtime get this one (seconds since the epoch). */
   sourceDateEpoch?: number;
   /**
-   * An earlier tar to copy unchanged entries from. `files` names (as tar names) regular
+   * An earlier tar to copy unchanged entries from. `files` (made by sameFiles) names regular
    * files under `root` that are hard links to the very inodes `tar` was written from, so
    * their header and data bytes there are exactly what this walk would write: those are
    * copied without a stat or a read. Anything else is written as usual. The caller closes
    * `tar`; EarlierTarUnusable from it means "start over without it".
    */
-  earlier?: { tar: EarlierTar; files: ReadonlySet<string> };
+  earlier?: { tar: EarlierTar; files: SameFiles };
   /**
    * `out` hashes what it is given (a blob ingest): the diffID is its digest, and the bytes
    * are not hashed a second time here (a 46 MB layer tar: ~35 ms).
@@ -157,9 +158,10 @@ class LayerWalker {
     // child of a big directory until its turn kept them past the young generation, and
     // 100,000 promoted Stats grew RSS by ~80 MB. Only a char device (a possible whiteout,
     // which sorts under another name) is stat'ed up front.
-    // A regular file is just its tar name, sorted by the built-in sort (no comparator call
-    // per comparison, no record per file: most of a big layer); anything else keeps a Child,
-    // found again by its tar name.
+    // A regular file is just its name in this directory as the tar spells it (a whiteout `x`
+    // as `.wh.x`), sorted by the built-in sort (no comparator call per comparison, no record
+    // per file: most of a big layer); the names share the prefix `rel`, so they sort as the
+    // tar names do. Anything else keeps a Child, found again by that name.
     const names: string[] = [];
     let others: Map<string, Child> | undefined;
     const dir = abs.endsWith('/') ? abs : `${abs}/`;
@@ -169,18 +171,20 @@ class LayerWalker {
       const whiteout = st !== undefined && isWhiteout(st);
       // A file named .wh.* would read back as a deletion: refuse it (core/fs/overlay-form.ts).
       if (!whiteout && d.name.startsWith(WHITEOUT_PREFIX)) throw reservedName('write layer', rel + d.name);
-      const tarName = rel + (whiteout ? WHITEOUT_PREFIX + d.name : d.name);
-      names.push(tarName);
-      if (!d.isFile()) (others ??= new Map()).set(tarName, { name: d.name, tarName, st });
+      const name = whiteout ? WHITEOUT_PREFIX + d.name : d.name;
+      names.push(name);
+      if (!d.isFile()) (others ??= new Map()).set(name, { name: d.name, tarName: rel + name, st });
     }
     // The default sort orders by UTF-16 code units, which is byte order unless a name holds
     // a code unit from U+D800 up (one regex test per directory, on all its names at once).
     if (/[\ud800-\uffff]/.test(names.join(''))) names.sort(byteCompare);
     else names.sort();
     const earlier = this.#earlier;
-    for (const tarName of names) {
-      const c = others?.get(tarName);
-      if (c === undefined && earlier?.files.has(tarName)) {
+    const same = earlier?.files.get(rel);
+    for (const name of names) {
+      const c = others?.get(name);
+      const tarName = c === undefined ? rel + name : c.tarName;
+      if (c === undefined && earlier !== undefined && same?.has(name)) {
         const copied = earlier.tar.copy(tarName, this.sink);
         // Awaited only when it is a promise: most copies finish synchronously.
         if (typeof copied === 'boolean' ? copied : await copied) {
@@ -189,7 +193,7 @@ class LayerWalker {
         }
       }
       if (earlier) await earlier.tar.flush(this.sink); // copied bytes go before this entry
-      const p = dir + (c === undefined ? tarName.slice(rel.length) : c.name);
+      const p = dir + (c === undefined ? name : c.name);
       const st = c?.st ?? lstatSync(p);
       // Changed type since the listing: the diff dir must not change during the call.
       if (st.isSocket()) continue;

@@ -12,10 +12,12 @@ import { LayerFilesWriter, PreviousFiles } from '../copy/layer-files.js';
 import { LayerSource } from '../copy/layer-source.js';
 import { resolveOwner } from '../copy/resolve-owner.js';
 import { measureLayerTar } from '../diff/measure-layer-tar.js';
+import { sameFiles } from '../diff/same-files.js';
 import type { Digest } from '../oci/digest.js';
 import type { StageState } from '../plan/config-apply.js';
 import { isUrl, resolveDest } from '../plan/step-ops.js';
 import type { ImageState, PlannedStep } from '../plan/types.js';
+import { timed } from '../progress/timings.js';
 import type { RunnerDeps } from './runners.js';
 import { diffDirs } from './runners.js';
 
@@ -139,14 +141,14 @@ export async function copyStep(
     const { addInto } = await import('../copy/add-into.js');
     await addInto(staging, set, dest, { ...opts, unpack: ins.unpack });
   } else {
-    const r = await copyInto(staging, set, dest, opts);
+    const r = await timed('copy', () => copyInto(staging, set, dest, opts));
     // Only a step whose every byte went through copyInto (heredocs and URLs are written
     // outside its accounting), and whose files have content digests: without them the
     // next run links nothing, and a kept tar would never be read.
     const plain = ins.kind === 'copy' && ins.heredocs.length === 0 && written.count > 0;
     const small = r.bytes / r.files <= KEEP_TAR_MAX_MEAN && r.bytes <= KEEP_TAR_MAX_BYTES;
     if (plain && r.files >= KEEP_TAR_MIN_FILES && small) {
-      ({ measured, tar } = await measureCopy(staging, r.files, r.linked, previous, d));
+      ({ measured, tar } = await timed('tar', () => measureCopy(staging, r.files, r.linked, previous, d)));
     }
   }
   bytes?.done();
@@ -175,8 +177,8 @@ async function measureCopy(
   measured: CopyStepResult['measured'];
   tar: KeptTar;
 }> {
-  const fromPrev = previous?.tar !== undefined ? linked.filter((t) => previous.fromTar(t)) : [];
-  const same = new Set(fromPrev.map((t) => t.slice(1)));
+  const fromPrev = previous?.tar !== undefined ? previous.linkedFromTar(linked) : [];
+  const same = sameFiles(fromPrev);
   const earlier = previous?.tar;
   const keep = !(earlier && fromPrev.length * 8 >= files * 7 && (await d.store.hasBlob(earlier)));
   const t = await measureLayerTar(d.store, staging, { earlier, same, keep });

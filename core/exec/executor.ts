@@ -297,8 +297,13 @@ async function runStepAndRecord(
         await store.discardStagingDir(staging);
       }
     }
-    layerFiles = await (await layerFilesStage)?.publish();
-    filesBlob = await (await filesStage)?.publish();
+    // Each publish waits on two fsyncs (the blob, its directory): side by side they overlap.
+    // Both settle before a failure is raised, so the discard below never races a publish.
+    const published = publishStaged(layerFilesStage);
+    const publishedFiles = publishStaged(filesStage);
+    await settle([published, publishedFiles]);
+    layerFiles = await published;
+    filesBlob = await publishedFiles;
   } catch (err) {
     await settle([discardStaged(layerFilesStage), discardStaged(filesStage)]).catch(() => {});
     throw err;
@@ -327,6 +332,10 @@ async function runStepAndRecord(
     await store.putCacheRecord(alias);
   }
   return rec;
+}
+
+async function publishStaged(stage: Promise<StagedBlob> | undefined): Promise<Digest | undefined> {
+  return (await stage)?.publish();
 }
 
 /** Removes a staged blob that will not be published (one whose staging failed has nothing to remove). */

@@ -5,7 +5,7 @@
  * a --no-cache build of the same context makes: same diffID, and fsck agrees with the diff
  * dir. Needs root (the busybox base is imported as root-owned files).
  */
-import { appendFile, chmod, mkdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, link, mkdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CacheRecord } from '../../core/cache/records.js';
@@ -158,6 +158,36 @@ describe('COPY rebuild: entries copied from the previous layer tar', () => {
     expect(flag.get('/data/d02/f020.txt')).toBe(0);
     expect(flag.get('/data/d06/f060.txt')).toBe(0); // changed by the build before: not that tar's inode
     expect(doc.files.filter((r) => r[3] === 1).length).toBe(DIRS * PER_DIR + 1 - 2);
+  });
+
+  it("a file whose link fails (gone from the previous layer) is copied, and not flagged as the tar's inode", async () => {
+    await appendFile(join(ctx, 'data/d01/f011.txt'), 'changed\n');
+    await build('t:warm'); // the result the next rebuild links from
+    const ids = await diffIds('t:warm');
+    const prevLayer = join(root, 'layers', chainIds(ids)[ids.length - 1].slice(7), 'diff');
+    const gone = 'data/d09/f090.txt';
+    const dirBefore = await stat(join(prevLayer, 'data/d09'));
+    await rm(join(prevLayer, gone));
+    await appendFile(join(ctx, 'data/d01/f010.txt'), 'changed\n');
+    const warm = await build('t:warm');
+    const warmIds = await diffIds('t:warm');
+    const layer = join(root, 'layers', chainIds(warmIds)[warmIds.length - 1].slice(7), 'diff');
+    // Copied from the context, so an inode of its own; its neighbours were linked.
+    expect((await stat(join(layer, gone))).nlink).toBe(1);
+    expect((await stat(join(layer, 'data/d09/f091.txt'))).nlink).toBeGreaterThan(1);
+    // Repair the damaged layer (same bytes and metadata) so fsck below judges only the new one.
+    await link(join(layer, gone), join(prevLayer, gone));
+    await utimes(join(prevLayer, 'data/d09'), dirBefore.atime, dirBefore.mtime);
+    const store = await Store.open(root);
+    const recs = (await store.listCacheRecords<CacheRecord>()).filter((r) => r.layerFiles);
+    recs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1));
+    const text = (await store.readBlob(recs[recs.length - 1].layerFiles as Digest)).toString('utf8');
+    const row = text.split('\n').find((r) => r.startsWith(`/${gone}\t`));
+    expect(row?.split('\t')[3]).toBe('0');
+    const cold = await build('t:cold', '--no-cache');
+    expect(warm).toBe(cold);
+    const fsck = await strataOk(['fsck', '--root', root]);
+    expect(fsck.stdout + fsck.stderr).not.toMatch(/mismatch|corrupt/i);
   });
 
   it('a changed file under a long (PAX) name, and the first and last files', async () => {

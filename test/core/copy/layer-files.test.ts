@@ -47,7 +47,6 @@ describe('layer files', () => {
         expect(prev.reuse(t, entry(dg(i + 1), 1_700_000_000.123 + i))).toBe(`/layer/diff${t}`);
         expect(prev.reuse(t, entry(dg(i + 2), 1_700_000_000.123 + i))).toBeUndefined();
         expect(prev.reuse(t, entry(dg(i + 1), 1_700_000_000.124 + i))).toBeUndefined();
-        expect(prev.fromTar(t)).toBe(t.startsWith('/a'));
       }
     }
     expect(prev.reuse('/missing', entry(dg(1), 1_700_000_000.123))).toBeUndefined();
@@ -55,12 +54,24 @@ describe('layer files', () => {
     expect(keptTarOf(Buffer.from(text))).toBe(TAR);
   });
 
+  it('notes which answers are inodes of the kept tar, in the order it answered them', () => {
+    const text = written().serialize(TAR, ['/a/z', '/a/y', '/a-b']);
+    const prev = new PreviousFiles(Buffer.from(text), '/layer/diff', undefined);
+    const answered = TARGETS.filter((t, i) => prev.reuse(t, entry(dg(i + 1), 1_700_000_000.123 + i)));
+    expect(answered).toEqual(TARGETS);
+    expect(prev.reuse('/a/z', entry(dg(99), 1))).toBeUndefined(); // a refusal notes nothing
+    expect(prev.linkedFromTar(answered)).toEqual(['/a/z', '/a/y', '/a-b']);
+    // A link that failed (the file was copied instead) is not an inode of the tar.
+    expect(prev.linkedFromTar(answered.filter((t) => t !== '/a/y'))).toEqual(['/a/z', '/a-b']);
+    expect(prev.linkedFromTar([])).toEqual([]);
+  });
+
   it('without a kept tar nothing is from a tar', () => {
     const text = written().serialize(undefined, 'all');
     expect(keptTarOf(Buffer.from(text))).toBeUndefined();
     const prev = new PreviousFiles(Buffer.from(text), '/d', undefined);
-    expect(prev.fromTar('/a/y')).toBe(false);
     expect(prev.reuse('/a/y', entry(dg(3), 1_700_000_002.123))).toBe('/d/a/y');
+    expect(prev.linkedFromTar(['/a/y'])).toEqual([]);
   });
 
   it('still reads version 2 (JSON), and reuses nothing from version 1 or a foreign blob', () => {
@@ -76,8 +87,7 @@ describe('layer files', () => {
     const prev = new PreviousFiles(Buffer.from(JSON.stringify(v2)), '/d', undefined);
     expect(prev.reuse('/a', entry(dg(1), 5))).toBe('/d/a');
     expect(prev.reuse('/b', entry(dg(2), 6))).toBe('/d/b');
-    expect(prev.fromTar('/a')).toBe(true);
-    expect(prev.fromTar('/b')).toBe(false);
+    expect(prev.linkedFromTar(['/a', '/b'])).toEqual(['/a']);
     expect(prev.reuse('/c', entry(dg(3), 7))).toBeUndefined();
     expect(keptTarOf(Buffer.from(JSON.stringify(v2)))).toBe(TAR);
     for (const other of [JSON.stringify([['/a', dg(1)]]), 'not a list', '{torn']) {

@@ -5,6 +5,7 @@ import { finished } from 'node:stream/promises';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { comparePaths, EarlierTar, EarlierTarUnusable } from '../../../core/diff/earlier-tar.js';
+import { sameFiles } from '../../../core/diff/same-files.js';
 import { type WriteLayerTarOptions, writeLayerTar } from '../../../core/diff/write-layer-tar.js';
 import { cleanup, readBack, tempDir } from './fixtures.js';
 
@@ -82,11 +83,29 @@ describe('writeLayerTar with an earlier tar', () => {
     const fresh = await tarBytes(next);
     const tar = EarlierTar.open(prevTar);
     try {
-      const spliced = await tarBytes(next, { earlier: { tar, files: same } });
+      const spliced = await tarBytes(next, { earlier: { tar, files: sameFiles(same) } });
       expect(spliced.diffId).toBe(fresh.diffId);
       expect(spliced.tar.equals(fresh.tar)).toBe(true);
       expect(spliced.entries).toBe(fresh.entries);
       expect(tar.copied).toBe(same.size);
+    } finally {
+      tar.close();
+    }
+  });
+
+  it('takes a listed name only in its own directory (f00 in a/, not in a-b/ or b/), and at the root', async () => {
+    const prev = dir();
+    const files = makeLayer(prev);
+    const prevTar = path.join(dir(), 'prev.tar');
+    await tarFile(prev, prevTar);
+    const next = dir();
+    linkLayer(prev, next, files, new Set());
+    symlinkSync('a/f00', path.join(next, 'link'));
+    const tar = EarlierTar.open(prevTar);
+    try {
+      const spliced = await tarBytes(next, { earlier: { tar, files: sameFiles(['a/f00', 'big']) } });
+      expect(spliced.tar.equals((await tarBytes(next)).tar)).toBe(true);
+      expect(tar.copied).toBe(2);
     } finally {
       tar.close();
     }
@@ -105,7 +124,7 @@ describe('writeLayerTar with an earlier tar', () => {
     const tar = EarlierTar.open(prevTar);
     try {
       const claims = new Set([...same, 'zz-new', 'link', 'link2']);
-      const spliced = await tarBytes(next, { earlier: { tar, files: claims } });
+      const spliced = await tarBytes(next, { earlier: { tar, files: sameFiles(claims) } });
       expect(spliced.tar.equals((await tarBytes(next)).tar)).toBe(true);
       expect(tar.copied).toBe(same.size);
     } finally {
@@ -125,7 +144,7 @@ describe('writeLayerTar with an earlier tar', () => {
     const same = linkLayer(prev, next, ['d/a', 'd/b', 'd/c'], new Set());
     const tar = EarlierTar.open(prevTar);
     try {
-      await expect(tarBytes(next, { earlier: { tar, files: same } })).rejects.toBeInstanceOf(
+      await expect(tarBytes(next, { earlier: { tar, files: sameFiles(same) } })).rejects.toBeInstanceOf(
         EarlierTarUnusable,
       );
     } finally {
@@ -197,7 +216,7 @@ describe('EarlierTar with recycled windows', () => {
     ] as const) {
       const tar = EarlierTar.open(prevTar, { recycle, window });
       try {
-        const r = await writeLayerTar(next, null, { earlier: { tar, files: same } });
+        const r = await writeLayerTar(next, null, { earlier: { tar, files: sameFiles(same) } });
         expect(r.diffId).toBe(fresh.diffId);
         expect(tar.copied).toBe(same.size);
         // One pass: a span is pushed before the window moves past it, never read twice.
