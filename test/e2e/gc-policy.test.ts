@@ -151,6 +151,10 @@ describe('store GC', () => {
     const b = await bigContext('running-b');
     await build(root, a);
     await build(root, b);
+    // b's records were last used before the running build starts: their mtimes come from the
+    // fine clock (utimes), the build dir's birth time from the kernel's coarse one (a tick of
+    // up to 10 ms), so the two are kept well apart.
+    await new Promise((r) => setTimeout(r, 50));
     // A build dir owned by a live process (this one) is a running build, started now.
     const dir = join(root, 'builds', ownedName());
     await mkdir(dir, { recursive: true });
