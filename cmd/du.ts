@@ -2,7 +2,7 @@
 
 import type { CacheRecord } from '../core/cache/records.js';
 import { quarantineUsage } from '../core/fsck/quarantine.js';
-import { metaCacheKind } from '../core/gc/meta-caches.js';
+import { metaCacheFiles } from '../core/gc/meta-caches.js';
 import { humanSize } from '../core/inspect/image-view.js';
 import { openStore, parseFlags, ROOT_OPTION } from './common.js';
 import { table } from './images.js';
@@ -18,7 +18,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const mountBytes = du.cacheMounts.reduce((a, m) => a + m.size, 0);
   // meta/: the caches that only save time (the GC's to remove), and the rest (build reports,
   // their pointers, the step index: kept to history.maxEntries, not by size).
-  const metaCaches = du.meta.filter((f) => metaCacheKind(f.name) !== undefined);
+  const metaCaches = metaCacheFiles(du.meta);
   const metaCacheBytes = metaCaches.reduce((a, f) => a + f.size, 0);
   const historyBytes = du.meta.reduce((a, f) => a + f.size, 0) - metaCacheBytes;
   if (values.verbose) {

@@ -1,12 +1,13 @@
 /**
  * The build context as a SourceView: a plain host directory. Entries are recorded as 0:0
  * (BuildKit receives context files as root-owned), listings use `readdir` with file types
- * so ignored names are dropped before any stat, and stats are numbers (see stat()).
+ * so ignored names are dropped before any stat, and stats are numbers where exact
+ * (core/fs/file-entry.ts lstatForKey).
  * Calls are synchronous on purpose (see walk-tree.ts for the measurements).
  */
-import { type BigIntStats, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { entryFromStat, type FileEntry } from '../fs/file-entry.js';
+import { entryFromStat, type FileEntry, lstatForKey } from '../fs/file-entry.js';
 import type { ListedChild } from '../fs/walk-tree.js';
 import { InvalidInputError } from '../oci/errors.js';
 import { resolveInContext } from './context-path.js';
@@ -54,18 +55,10 @@ export class ContextView implements SourceView {
     }
   }
 
-  /**
-   * Number stats, not bigint: a bigint lstat makes fourteen BigInts and four Dates a call,
-   * and a walk of 100,000 files took ~13% longer for them (the no-op build is mostly this
-   * walk). The stat-cache key then holds mtime and ctime as millisecond doubles, exact to a
-   * quarter of a microsecond (Linux takes file times from a clock that ticks far coarser,
-   * but for the rare fine-grained ctime), and the inode exactly: one past 2^53, which a
-   * double would round (overlayfs with xino), has its file stat'ed again as bigint.
-   */
+  /** Number stats where they are exact (core/fs/file-entry.ts lstatForKey says why). */
   stat(rel: string, abs: string): FileEntry {
     try {
-      let st: Stats | BigIntStats = lstatSync(abs);
-      if (st.ino > Number.MAX_SAFE_INTEGER) st = lstatSync(abs, { bigint: true });
+      const st = lstatForKey(abs);
       const target = st.isSymbolicLink() ? readlinkSync(abs) : undefined;
       return entryFromStat(rel, abs, st, ROOT_OWNER, target);
     } catch (err) {

@@ -3,7 +3,7 @@
  * or from a stack of layer diff dirs: a list of matches, each a root entry and its subtree.
  * Checksums (source-set.ts) and the copier (core/copy) only ever see these records.
  */
-import type { BigIntStats, Stats } from 'node:fs';
+import { type BigIntStats, lstatSync, type Stats } from 'node:fs';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'char' | 'block' | 'socket';
 
@@ -87,6 +87,20 @@ export function entryTypeOf(st: Stats | BigIntStats): EntryType {
     default:
       return 'file';
   }
+}
+
+/**
+ * lstat for a walk that keys the stat cache: number stats, not bigint (a bigint lstat makes
+ * fourteen BigInts and four Dates a call; a walk of 100,000 files took ~13% longer for
+ * them). mtime and ctime are then millisecond doubles, exact to a quarter of a microsecond
+ * (Linux takes file times from a clock that ticks far coarser, but for the rare fine-grained
+ * ctime), and the inode exact: one past 2^53, which a double would round (overlayfs with
+ * xino) and the no-follow open (open-walked.ts) would take for a replaced file, is stat'ed
+ * again as bigint.
+ */
+export function lstatForKey(abs: string): Stats | BigIntStats {
+  const st = lstatSync(abs);
+  return st.ino > Number.MAX_SAFE_INTEGER ? lstatSync(abs, { bigint: true }) : st;
 }
 
 /**

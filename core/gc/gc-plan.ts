@@ -19,13 +19,18 @@
  * prune --dry-run` prints it); prune() applies it.
  */
 import { stat } from 'node:fs/promises';
-import type { Store } from '../../store/store.js';
+import type { DiskUsage, Store } from '../../store/store.js';
 import type { CacheRecord } from '../cache/records.js';
 import { oldestLiveBuild } from '../exec/build-dirs.js';
 import { loadReport } from '../exec/build-report.js';
 import type { Digest } from '../oci/digest.js';
 import { markLive, recordUsable } from './mark-live.js';
-import { META_CACHE_FLOOR_MS, metaCacheKind, lastUsed as metaLastUsed } from './meta-caches.js';
+import {
+  META_CACHE_FLOOR_MS,
+  metaCacheFiles,
+  metaCacheKind,
+  lastUsed as metaLastUsed,
+} from './meta-caches.js';
 
 export interface GcPolicy {
   /** Bytes the store may hold (layers, blobs, cache mounts and meta caches, as `strata du` counts them). */
@@ -77,8 +82,8 @@ export async function planGc(
   const du = await store.du();
   const layerSize = new Map(du.layers.map((l) => [l.chainId, l.size]));
   const blobSize = new Map(du.blobs.map((b) => [b.digest, b.size]));
-  const metaCaches = du.meta.filter((f) => metaCacheKind(f.name) !== undefined);
-  const before = sum([...du.layers, ...du.blobs, ...du.cacheMounts, ...metaCaches].map((x) => x.size));
+  const metaCaches = metaCacheFiles(du.meta);
+  const before = heldBytes(du);
   const plan: GcPlan = {
     policy,
     before,
@@ -286,9 +291,11 @@ export async function planGc(
 
 /** What the store holds, in bytes, as `strata du` counts it (layers, blobs, cache mounts, meta caches). */
 export async function storeBytes(store: Store): Promise<number> {
-  const du = await store.du();
-  const metaCaches = du.meta.filter((f) => metaCacheKind(f.name) !== undefined);
-  return sum([...du.layers, ...du.blobs, ...du.cacheMounts, ...metaCaches].map((x) => x.size));
+  return heldBytes(await store.du());
+}
+
+function heldBytes(du: DiskUsage): number {
+  return sum([...du.layers, ...du.blobs, ...du.cacheMounts, ...metaCacheFiles(du.meta)].map((x) => x.size));
 }
 
 function reasonFor(policy: GcPolicy, used: number, now: number): string {

@@ -94,6 +94,11 @@ export function metaCacheKind(name: string): MetaCacheKind | undefined {
   return META_CACHES.find((k) => name.startsWith(k.prefix) && k.pattern.test(name));
 }
 
+/** The meta files that are meta caches (`strata du` and the size cap count them). */
+export function metaCacheFiles(files: readonly MetaFileInfo[]): MetaFileInfo[] {
+  return files.filter((f) => metaCacheKind(f.name) !== undefined);
+}
+
 /** When a meta file was last written or read, as far as the filesystem tells. */
 export function lastUsed(f: MetaFileInfo): number {
   return Math.max(f.mtimeMs, f.atimeMs);

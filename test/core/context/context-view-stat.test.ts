@@ -1,5 +1,5 @@
 /**
- * The context walk stats with numbers (context-view.ts: a bigint lstat costs fourteen BigInts
+ * The context walk stats with numbers (core/fs/file-entry.ts lstatForKey: a bigint lstat costs fourteen BigInts
  * and four Dates a call), except for an inode past 2^53, which a double would round and the
  * no-follow open (core/fs/open-walked.ts) would then take for a replaced file. Such inodes
  * (overlayfs with xino) cannot be made here, so lstat is wrapped to report one for one name.
