@@ -97,9 +97,10 @@ export function removeStubs(root: string, stubs: MountStub[]): string[] {
     if (!st?.isDirectory()) continue;
     try {
       // One syscall, not two touch(1) processes per stub (they were a visible part of every
-      // RUN). A double keeps microseconds; layers record whole seconds, so nothing is lost.
+      // RUN). A double of seconds keeps about a quarter microsecond, and the call may keep
+      // only microseconds; layers record whole seconds, so nothing is lost.
       const target = path.join(root, s.parent);
-      lutimesSync(target, Number(s.atimeNs) / 1e9, Number(s.mtimeNs) / 1e9);
+      lutimesSync(target, seconds(s.atimeNs), seconds(s.mtimeNs));
     } catch {
       // Times are cosmetic for the layer; never fail a step over them.
     }
@@ -123,4 +124,9 @@ export function walkNoFollow(root: string, rel: string): Stats | undefined {
     if (i < parts.length - 1 && !st.isDirectory()) return undefined;
   }
   return st;
+}
+
+/** Nanoseconds as seconds, rounded once (Number(ns) / 1e9 rounds twice). */
+function seconds(ns: bigint): number {
+  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
 }

@@ -69,11 +69,13 @@ describe('recordStubs / removeStubs', () => {
     await writeFile(path.join(root, 'etc/resolv.conf'), '');
     removeStubs(root, stubs);
     const after = await lstat(path.join(root, 'etc'), { bigint: true });
-    // Back to the microsecond: layers record whole seconds, and one utimes call is far
-    // cheaper than the two touch(1) processes nanoseconds would need.
+    // Back to about the microsecond: layers record whole seconds, and one utimes call is far
+    // cheaper than the two touch(1) processes nanoseconds would need. A double of seconds
+    // keeps ~0.24 us at today's dates, and the call may cut to whole microseconds (1,043 ns
+    // was seen under load against a bound of 1,000): within 2 us.
     // Number, not a boolean: a failure then says how far off the time was.
     const drift = Number(after.mtimeNs - before.mtimeNs);
-    expect(Math.abs(drift)).toBeLessThan(1000);
+    expect(Math.abs(drift)).toBeLessThan(2000);
     expect(after.mtimeNs / 1_000_000_000n).toBe(before.mtimeNs / 1_000_000_000n);
   });
 
