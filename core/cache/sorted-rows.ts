@@ -236,8 +236,12 @@ export function byKey(a: string, b: string): number {
 }
 
 /**
- * Lines joined with newlines into pieces of about `chars` characters (4 Mi by default: what is
- * held at once while writing); the pieces concatenated are the lines joined.
+ * Lines joined with newlines into pieces of about `chars` characters; the pieces concatenated
+ * are the lines joined. The default, 64 Ki, keeps a piece below V8's large-object size (128
+ * KiB), so it is made in the young generation and dies there once written. 4 Mi pieces went
+ * straight into the old generation and counted toward its next collection: writing a
+ * 100,000-file COPY's layer-files list and stat cache (16 MB each) raised the build's peak
+ * RSS by ~30 MB.
  */
 export function* inPieces(lines: Iterable<string>, chars = PIECE_CHARS): Generator<string> {
   let batch: string[] = [];
@@ -256,4 +260,4 @@ export function* inPieces(lines: Iterable<string>, chars = PIECE_CHARS): Generat
   if (batch.length > 0) yield (first ? '' : '\n') + batch.join('\n');
 }
 
-const PIECE_CHARS = 4 << 20;
+const PIECE_CHARS = 64 << 10;

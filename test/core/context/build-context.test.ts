@@ -229,6 +229,16 @@ describe('checksum', () => {
     expect(par.json()).toBe(JSON.stringify(par.files));
   });
 
+  it('writes a list of more than one 1,024-row chunk as JSON.stringify does', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 2100; i++) files[`d${i % 3}/f${i}`] = String(i % 7);
+    const ctx = await openContext(await makeTree(files));
+    const sum = await (await ctx.resolveSources(['.'])).checksum();
+    // The root, three directories and every file: past two chunk boundaries.
+    expect(sum.files).toHaveLength(2104);
+    expect(sum.json()).toBe(JSON.stringify(sum.files));
+  });
+
   it('folds directory digests as the plain definition does, whatever sits between siblings', async () => {
     // The definition: a directory's digest is sha256 of ".\0<own>\n" and "<name>\0<digest>\n"
     // of each child, sorted by name; children fold first.
