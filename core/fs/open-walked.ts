@@ -35,12 +35,16 @@ export function openWalkedSync(p: string, seen: WalkedFile, what = 'read file'):
     throw new InvalidInputError(`${what}: ${p}: ${code ?? 'error'}`, { cause: err });
   }
   try {
-    const st = fstatSync(fd, { bigint: true });
+    // Number stats (a bigint fstat makes fourteen BigInts and four Dates: every file a cold
+    // COPY hashes, copies and tars passes here), the inode again as bigint past 2^53, where
+    // a double rounds it. An inode that fits is exact either way, so it compares with a
+    // number, bigint or decimal `seen.ino` alike.
+    const st = fstatSync(fd);
     if (!st.isFile()) throw changed(what, p, 'it is no longer a regular file');
-    // A number inode is compared as a number (number stats round inodes above 2^53 alike).
+    const ino = st.ino > Number.MAX_SAFE_INTEGER ? fstatSync(fd, { bigint: true }).ino : st.ino;
     const sameIno =
-      typeof seen.ino === 'number' ? Number(st.ino) === seen.ino : String(st.ino) === String(seen.ino);
-    if (!sameIno || (seen.dev !== undefined && Number(st.dev) !== Number(seen.dev)))
+      typeof seen.ino === 'number' ? Number(ino) === seen.ino : String(ino) === String(seen.ino);
+    if (!sameIno || (seen.dev !== undefined && st.dev !== Number(seen.dev)))
       throw changed(what, p, 'it was replaced');
     return fd;
   } catch (err) {
