@@ -146,7 +146,7 @@ export class EarlierTar {
       const piece = this.#piece(a, this.#spanEnd);
       a += piece.length;
       if (piece.length >= 64 * 1024) await sink.pushLarge(piece);
-      else await sink.push(this.#recycle ? Buffer.from(piece) : piece);
+      else await sink.push(piece); // copied into the sink: the window may be recycled
     }
     this.#spanStart = this.#spanEnd = -1;
   }

@@ -18,8 +18,10 @@ const CHUNK = 1 << 20;
  */
 export async function pushFileBytes(sink: HashingSink, fd: number, p: string, size: number): Promise<void> {
   if (size <= SMALL_FILE) {
+    // Read straight into the sink's slab: no Buffer per file.
     try {
-      await sink.push(readSmall(fd, p, size));
+      readSmall(fd, p, await sink.reserve(size));
+      sink.commit(size);
     } finally {
       closeSync(fd);
     }
@@ -46,15 +48,14 @@ function changed(p: string): InvalidInputError {
   return new InvalidInputError(`write layer tar: ${p} changed size while being read`);
 }
 
-function readSmall(fd: number, p: string, size: number): Buffer {
-  const buf = Buffer.allocUnsafe(size);
+/** Fills `buf` from offset 0 of `fd`. */
+function readSmall(fd: number, p: string, buf: Buffer): void {
   let off = 0;
-  while (off < size) {
-    const n = readSync(fd, buf, off, size - off, off);
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, off);
     if (n === 0) throw changed(p);
     off += n;
   }
-  return buf;
 }
 
 /** Positional reads on the libuv pool from a descriptor we opened (and close). */
