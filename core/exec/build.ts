@@ -23,7 +23,7 @@ import type { NamedContext } from '../plan/named-contexts.js';
 import { decidePending, lookupByContent, planBuild, stepIndexNames } from '../plan/planner.js';
 import type { ImageState, Plan } from '../plan/types.js';
 import type { ProgressSink } from '../progress/events.js';
-import { mark } from '../progress/timings.js';
+import { mark, timed } from '../progress/timings.js';
 import type { CacheSpec } from '../registry/cache-spec.js';
 import type { ResolvedImage } from './base-image.js';
 import { resolveImage } from './base-image.js';
@@ -32,6 +32,7 @@ import { attachLayers, makeReport, saveReport } from './build-report.js';
 import type { SecretSource } from './exec-run.js';
 import type { BuildResult, StepRunners } from './executor.js';
 import { executePlan } from './executor.js';
+import { collectIfLarge } from './heap.js';
 import { PullVertices } from './pull-vertices.js';
 
 export interface BuildOptions {
@@ -273,6 +274,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   // Every checksum of the context is known now: the copies need not keep its stat cache.
   await ctx.releaseCaches();
   const anyMiss = plan.stages.some((st) => st.steps.some((p) => !p.decision.hit));
+  // Planning's garbage goes before any step runs (heap.ts says why; a no-op ends here anyway).
+  if (anyMiss && !o.dryRun) await timed('gc', collectIfLarge);
   if (o.dryRun) {
     if (anyMiss) giveAdvice();
     return { plan, tags };
