@@ -76,6 +76,13 @@ export interface WalkDirOptions {
    * directory's root-relative path. Keys must be distinct.
    */
   sortKey?: (name: string, kind: EntryKind, lstat: () => Stats, parent: string) => string | null;
+  /**
+   * 'empty': a directory (the root too) that is gone when the walk opens it is walked as an
+   * empty one (enter, then leave), for trees something else may be deleting from (sizes of
+   * store dirs). A child gone before its lstat throws from `st` as usual (ENOENT), for the
+   * visitor to catch. Default: a vanished directory is an error.
+   */
+  vanished?: 'error' | 'empty';
 }
 
 /** A step of the walk, for a driver: see walkDirSync. `descend` is what the visitor answers. */
@@ -179,7 +186,14 @@ export function* walkDirSteps(
   const base = root.endsWith('/') && root.length > 1 ? root.slice(0, -1) : root;
   const stack: Frame[] = [];
   try {
-    const rootFd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
+    let rootFd: number;
+    try {
+      rootFd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
+    } catch (err) {
+      if (!(opts.vanished === 'empty' && isNotFound(err))) throw err;
+      yield { type: 'enter', dir: undefined, rel: '', at: root, keys: [] };
+      return;
+    }
     stack.push(listFrame(rootFd, '', undefined, opts));
     const top = stack[0];
     yield { type: 'enter', dir: undefined, rel: '', at: top.at.slice(0, -1), keys: top.keys };
@@ -198,7 +212,12 @@ export function* walkDirSteps(
       if (enter !== true) continue;
       const st = v.st;
       if (!st.isDirectory()) throw new InvalidInputError(`walk ${v.path}: not a directory, not entered`);
-      const fd = openDir(v, st);
+      const fd = openDir(v, st, opts);
+      if (fd === undefined) {
+        yield { type: 'enter', dir: v, rel: v.rel, at: v.at, keys: [] };
+        yield { type: 'leave', visit: v };
+        continue;
+      }
       stack.push(listFrame(fd, v.rel, v, opts));
       const nf = stack[stack.length - 1];
       yield { type: 'enter', dir: v, rel: v.rel, at: nf.at.slice(0, -1), keys: nf.keys };
@@ -254,12 +273,14 @@ class Visit implements WalkVisit {
   }
 }
 
-function openDir(v: WalkVisit, st: Stats): number {
+/** Opens the directory `v`, checked to be the inode `st` says; undefined when it vanished and that is allowed. */
+function openDir(v: WalkVisit, st: Stats, opts: WalkDirOptions): number | undefined {
   let fd: number;
   try {
     fd = openSync(v.at, DIR_FLAGS);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && opts.vanished === 'empty') return undefined;
     if (code === 'ELOOP' || code === 'ENOTDIR') throw changed(v.path, 'it is no longer a directory');
     throw err;
   }
@@ -271,6 +292,10 @@ function openDir(v: WalkVisit, st: Stats): number {
     closeSync(fd);
     throw err;
   }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
 function changed(p: string, how: string): InvalidInputError {

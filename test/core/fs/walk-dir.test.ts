@@ -228,6 +228,33 @@ describe('walkDirSync', () => {
     expect(got).toEqual(readdirSync(root));
   });
 
+  it("with vanished: 'empty', walks a directory deleted before it is opened (and a missing root) as empty", () => {
+    const events: string[] = [];
+    walkDirSync(
+      root,
+      {
+        enter: (rel, keys) => events.push(`enter ${rel || '.'} ${keys.length}`),
+        visit(v) {
+          if (v.rel !== 'a') return false;
+          const st = v.st;
+          rmSync(path.join(root, 'a'), { recursive: true });
+          return st.isDirectory();
+        },
+        leave: (v) => events.push(`leave ${v.rel}`),
+      },
+      { vanished: 'empty' },
+    );
+    expect(events).toEqual(['enter . 5', 'enter a 0', 'leave a']);
+    const missing: string[] = [];
+    walkDirSync(
+      path.join(tmp, 'missing'),
+      { enter: (rel) => missing.push(`enter ${rel || '.'}`), visit: () => false },
+      { vanished: 'empty' },
+    );
+    expect(missing).toEqual(['enter .']);
+    expect(() => walkDirSync(path.join(tmp, 'missing'), { visit: () => false })).toThrow(/ENOENT/);
+  });
+
   it('closes its descriptors when the visitor throws', () => {
     const fds = () => readdirSync('/proc/self/fd').length;
     const before = fds();
