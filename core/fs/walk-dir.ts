@@ -183,7 +183,7 @@ export function* walkDirSteps(
   root: string,
   opts: WalkDirOptions = {},
 ): Generator<WalkStep, void, boolean | undefined> {
-  const base = root.endsWith('/') && root.length > 1 ? root.slice(0, -1) : root;
+  const base = root.replace(/\/+$/, ''); // `/` becomes '', so paths read `/etc`, not `//etc`
   const stack: Frame[] = [];
   try {
     let rootFd: number;
@@ -236,6 +236,7 @@ class Visit implements WalkVisit {
   readonly #dirAt: string;
   #st: Stats | undefined;
   #at: string | undefined;
+  #rel: string | undefined;
 
   constructor(base: string, f: Frame, key: string, o: Listed | undefined) {
     this.#base = base;
@@ -248,7 +249,8 @@ class Visit implements WalkVisit {
   }
 
   get rel(): string {
-    return this.parent === '' ? this.name : `${this.parent}/${this.name}`;
+    this.#rel ??= this.parent === '' ? this.name : `${this.parent}/${this.name}`;
+    return this.#rel;
   }
 
   get at(): string {
