@@ -167,6 +167,10 @@ async function mergeInto(src: string, imageDir: string, m: MergeTarget): Promise
   const dirs: { imageDir: string; made?: { d: string; st: Stats } }[] = [{ imageDir }];
   // `src` is our own temp dir, made by applyLayer; it is walked (and its entries renamed
   // away) through core/fs's walker, which names each entry in the directory it holds open.
+  // The staging side is written by path: `d`'s parent is an image directory landAt resolved
+  // through the merged view (where the staging dir is the top layer, so a staged symlink
+  // is followed with chroot semantics, never written through) or one this merge just
+  // found or made a real directory, and only this step writes the staging dir.
   await walkDir(
     src,
     {
