@@ -1,7 +1,7 @@
 /**
  * walkDir: the one recursive walk of a host directory tree in strata (the context walk,
- * walk-tree.ts, walks a TreeSource instead). The diff writers, the RUN upper-dir cleaner and
- * the ADD merger all go through it, so the symlink rules live here once:
+ * walk-tree.ts, walks a TreeSource instead). The diff writers, the RUN upper-dir cleaner, the
+ * ADD merger and `strata du` all go through it, so the symlink rules live here once:
  *
  * - a directory is listed through a descriptor opened O_DIRECTORY|O_NOFOLLOW and checked
  *   (fstat) to be the very inode its lstat saw, never by reading a path a second time;
@@ -321,18 +321,25 @@ function kindOf(d: Dirent): EntryKind {
  * found again by its key.
  */
 function listFrame(fd: number, rel: string, dir: WalkVisit | undefined, opts: WalkDirOptions): Frame {
-  const at = `/proc/${process.pid}/fd/${fd}/`;
-  const keys: string[] = [];
-  let others: Map<string, Listed> | undefined;
-  let dirents: Dirent[];
   try {
-    dirents = readdirSync(at, { withFileTypes: true });
+    const at = `/proc/${process.pid}/fd/${fd}/`;
+    const { keys, others } = listChildren(at, rel, opts);
+    return { fd, at, rel, keys, others, next: 0, dir };
   } catch (err) {
-    closeSync(fd);
+    closeSync(fd); // not on the walk's stack yet
     throw err;
   }
+}
+
+function listChildren(
+  at: string,
+  rel: string,
+  opts: WalkDirOptions,
+): { keys: string[]; others: Map<string, Listed> | undefined } {
+  const keys: string[] = [];
+  let others: Map<string, Listed> | undefined;
   const hook = opts.sortKey;
-  for (const d of dirents) {
+  for (const d of readdirSync(at, { withFileTypes: true })) {
     const name = d.name;
     const kind = d.isFile() ? 'file' : kindOf(d);
     let st: Stats | undefined;
@@ -351,15 +358,19 @@ function listFrame(fd: number, rel: string, dir: WalkVisit | undefined, opts: Wa
       key = k;
     }
     keys.push(key);
-    if (kind !== 'file' || key !== name || st !== undefined) {
-      others ??= new Map();
-      if (others.has(key))
-        throw new InvalidInputError(`walk ${rel}: two entries sort as ${JSON.stringify(key)}`);
-      others.set(key, { name, kind, st });
-    }
+    if (kind !== 'file' || key !== name || st !== undefined)
+      (others ??= new Map()).set(key, { name, kind, st });
   }
   if (opts.order !== 'listing') sortBytes(keys);
-  return { fd, at, rel, keys, others, next: 0, dir };
+  if (hook !== undefined) {
+    // Names are distinct; keys a hook gave may not be (sorted, a repeat is adjacent).
+    const sorted = opts.order === 'listing' ? sortBytes([...keys]) : keys;
+    for (let i = 1; i < sorted.length; i++) {
+      if (sorted[i] === sorted[i - 1])
+        throw new InvalidInputError(`walk ${rel || '.'}: two entries sort as ${JSON.stringify(sorted[i])}`);
+    }
+  }
+  return { keys, others };
 }
 
 function byteCompare(a: string, b: string): number {

@@ -222,6 +222,28 @@ describe('walkDirSync', () => {
     expect(got).toEqual(['a=a', '~abs-link=abs-link', '~dangling=dangling', '~rel-link=rel-link']);
   });
 
+  it('refuses two children under one key, and closes the directory when listing fails', () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const visit = () => false;
+    expect(() => walkDirSync(root, { visit }, { sortKey: (name) => (name === 'top' ? 'a' : name) })).toThrow(
+      /two entries sort as "a"/,
+    );
+    expect(() =>
+      walkDirSync(
+        root,
+        { visit: (v) => v.st.isDirectory() },
+        {
+          sortKey: (name, _kind, _lstat, parent) => {
+            if (parent === 'a/b') throw new Error(`refused ${name}`);
+            return name;
+          },
+        },
+      ),
+    ).toThrow('refused c');
+    expect(fds()).toBe(before);
+  });
+
   it('keeps the listing order when asked', () => {
     const got: string[] = [];
     walkDirSync(root, { visit: (v) => void got.push(v.name) }, { order: 'listing' });
