@@ -8,7 +8,7 @@
  * fresh temp dir beside the staging dir, and is then moved into place. Entries keep the
  * archive's owners unless --chown is given (BuildKit passes its chowner to the untar).
  */
-import { chmodSync, lstatSync, lutimesSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, lutimesSync, mkdirSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceSet } from '../context/source-set.js';
@@ -17,6 +17,7 @@ import type { SourceMatch } from '../fs/file-entry.js';
 import { keptOwner, setOwnerSync } from '../fs/kept-owner.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import { lstatQuiet } from '../fs/lstat-quiet.js';
+import { walkDir } from '../fs/walk-dir.js';
 import { detectArchive, openDecompressed } from './archive-detect.js';
 import { type CopyOptions, type CopyResult, copyInto, writeEntries } from './copy-into.js';
 import { createdMtime, destinationTree, landingPath } from './created-dirs.js';
@@ -161,32 +162,50 @@ async function landAt(imagePath: string, m: MergeTarget): Promise<string> {
  * directory is merged entry by entry (a symlink may lie deeper); elsewhere it is moved whole.
  */
 async function mergeInto(src: string, imageDir: string, m: MergeTarget): Promise<void> {
-  for (const name of readdirSync(src)) {
-    const s = path.join(src, name);
-    const img = path.posix.join(imageDir, name);
-    const st = lstatSync(s); // our own temp dir's entry, made by applyLayer
-    const isDir = st.isDirectory();
-    const here = isDir ? mergedView(m).probe(img.slice(1)) : undefined;
-    if (here?.kind === 'link') {
-      await mergeInto(s, await landAt(img, m), m);
-      continue;
-    }
-    const d = m.staging + img;
-    const staged = lstatQuiet(d);
-    if (isDir && here?.kind === 'dir') {
-      if (!staged) {
-        mkdirSync(d);
-        const o = keptOwner(s, st);
-        setOwnerSync(d, o.uid, o.gid, { symlink: false });
-        chmodSync(d, st.mode & 0o7777);
-      }
-      await mergeInto(s, img, m);
-      if (!staged) lutimesSync(d, st.atime, st.mtime);
-      continue;
-    }
-    if (staged) rmSync(d, { recursive: true, force: true });
-    renameSync(s, d);
-  }
+  // The image directory each directory of `src` being walked lands in, root first; `made`:
+  // a directory this merge created, whose times are put back after its children.
+  const dirs: { imageDir: string; made?: { d: string; st: Stats } }[] = [{ imageDir }];
+  // `src` is our own temp dir, made by applyLayer; it is walked (and its entries renamed
+  // away) through core/fs's walker, which names each entry in the directory it holds open.
+  // The staging side is written by path: `d`'s parent is an image directory landAt resolved
+  // through the merged view (where the staging dir is the top layer, so a staged symlink
+  // is followed with chroot semantics, never written through) or one this merge just
+  // found or made a real directory, and only this step writes the staging dir.
+  await walkDir(
+    src,
+    {
+      async visit(v) {
+        const img = path.posix.join(dirs[dirs.length - 1].imageDir, v.name);
+        const st = v.st;
+        const isDir = st.isDirectory();
+        const here = isDir ? mergedView(m).probe(img.slice(1)) : undefined;
+        if (here?.kind === 'link') {
+          dirs.push({ imageDir: await landAt(img, m) });
+          return true;
+        }
+        const d = m.staging + img;
+        const staged = lstatQuiet(d);
+        if (isDir && here?.kind === 'dir') {
+          if (!staged) {
+            mkdirSync(d);
+            const o = keptOwner(v.at, st);
+            setOwnerSync(d, o.uid, o.gid, { symlink: false });
+            chmodSync(d, st.mode & 0o7777);
+          }
+          dirs.push({ imageDir: img, made: staged ? undefined : { d, st } });
+          return true;
+        }
+        if (staged) rmSync(d, { recursive: true, force: true });
+        renameSync(v.at, d);
+        return false;
+      },
+      leave() {
+        const made = dirs.pop()?.made;
+        if (made) lutimesSync(made.d, made.st.atime, made.st.mtime);
+      },
+    },
+    { order: 'listing' },
+  );
 }
 
 function isStagedDir(p: string): boolean {

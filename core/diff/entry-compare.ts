@@ -4,7 +4,8 @@
  * number, and xattrs other than overlay's own. Not mtime: a copy-up keeps it anyway, and
  * layers clamp mtimes for reproducibility, so a touch without change is not a change.
  */
-import { closeSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { closeSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { openWalkedSync } from '../fs/open-walked.js';
 import { getXattr, listXattrs } from '../fs/overlay-form.js';
 
 /** True for xattrs overlayfs keeps for itself (trusted.overlay.*, user.overlay.*). */
@@ -40,14 +41,25 @@ export function sameEntry(a: string, sa: Stats, b: string, sb: Stats): boolean {
   if (sa.isCharacterDevice() || sa.isBlockDevice()) {
     if (sa.rdev !== sb.rdev) return false;
   }
-  if (sa.isFile() && !sameContent(a, b, sa.size)) return false;
+  if (sa.isFile() && !sameContent(a, sa, b, sb)) return false;
   return sameXattrs(a, b);
 }
 
-function sameContent(a: string, b: string, size: number): boolean {
+/**
+ * Compares the bytes of the regular files the caller lstat'ed as `sa` and `sb`, opened
+ * no-follow and checked to be those very inodes (the upper side is a tree a container wrote).
+ */
+function sameContent(a: string, sa: Stats, b: string, sb: Stats): boolean {
+  const size = sa.size;
   if (size === 0) return true;
-  const fa = openSync(a, 'r');
-  const fb = openSync(b, 'r');
+  const fa = openWalkedSync(a, sa, 'compare file');
+  let fb: number;
+  try {
+    fb = openWalkedSync(b, sb, 'compare file');
+  } catch (err) {
+    closeSync(fa);
+    throw err;
+  }
   try {
     const len = Math.min(size, 1 << 20);
     const ba = Buffer.allocUnsafe(len);

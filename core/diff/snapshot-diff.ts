@@ -3,21 +3,11 @@
  * merged tree before a step and the full tree after it, writes the step's change as a diff
  * dir in overlay form.
  */
-import {
-  chmodSync,
-  copyFileSync,
-  linkSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  readdirSync,
-  readlinkSync,
-  type Stats,
-  symlinkSync,
-  utimesSync,
-} from 'node:fs';
+import { chmodSync, linkSync, lutimesSync, mkdirSync, type Stats, symlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
-import { keptOwner, setOwnerSync } from '../fs/kept-owner.js';
+import { keptOwner, type Owner, setOwnerSync } from '../fs/kept-owner.js';
+import { LayerStack } from '../fs/layer-stack.js';
+import { copyWalkedSync, readLinkWalked } from '../fs/open-walked.js';
 import {
   CAPABILITY_XATTR,
   devMajor,
@@ -27,6 +17,7 @@ import {
   setXattr,
   WhiteoutMaker,
 } from '../fs/overlay-form.js';
+import { type WalkVisit, walkDir } from '../fs/walk-dir.js';
 import { lstatOrNull } from './confined-path.js';
 import { sameEntry, sameMeta } from './entry-compare.js';
 
@@ -47,7 +38,11 @@ export async function snapshotDiff(
 ): Promise<{ changed: number }> {
   const s = new Snapshot(path.resolve(lowerMerged), path.resolve(after), path.resolve(out));
   try {
-    await s.visit('');
+    await walkDir(s.after, {
+      enter: (rel, keys) => s.enter(rel, keys),
+      visit: (v) => s.visit(v),
+      leave: () => s.leave(),
+    });
     s.finishDirs();
     return { changed: s.changed };
   } finally {
@@ -55,82 +50,112 @@ export async function snapshotDiff(
   }
 }
 
+/** A directory of `after` being walked, and how its children are treated. */
+interface AfterDir {
+  rel: string;
+  /** `compare`: it is a directory in the lower tree too; `copy`: it is new, copied whole. */
+  mode: 'compare' | 'copy';
+  /** Its visit (undefined for the root): metadata for the out dir, valid while walked. */
+  visit: WalkVisit | undefined;
+  /** Made in `out` already. */
+  made: boolean;
+}
+
+/** An out dir made, with the metadata it gets once its children are written. */
+interface MadeDir {
+  rel: string;
+  st: Stats;
+  owner: Owner | undefined;
+}
+
+/**
+ * The walk over `after` (the container's rootfs after the step: untrusted) goes through
+ * core/fs's walker, so every read of it names an entry inside a directory held open by
+ * descriptor (`v.at`) and files are copied from the inode the walk saw (copyWalkedSync).
+ * The lower tree (strata's own merged copy made before the step) is read by path, and `out`
+ * is a fresh directory only this walk writes to.
+ */
 class Snapshot {
   changed = 0;
   readonly whiteouts: WhiteoutMaker;
-  readonly #made: string[] = [];
+  readonly #made: MadeDir[] = [];
   readonly #links = new Map<string, string>();
+  /** The directories from the root down to the one whose children are being visited. */
+  readonly #dirs: AfterDir[] = [{ rel: '', mode: 'compare', visit: undefined, made: true }];
+  readonly #lower: LayerStack;
   constructor(
     readonly lower: string,
     readonly after: string,
     readonly out: string,
   ) {
     this.whiteouts = new WhiteoutMaker(out);
+    this.#lower = new LayerStack([lower]);
   }
 
-  async visit(rel: string): Promise<void> {
-    const afterNames = readdirSync(path.join(this.after, rel));
+  /** A directory's listing, before its children: names gone from the lower tree become whiteouts. */
+  async enter(rel: string, keys: readonly string[]): Promise<void> {
+    const top = this.#dirs.length - 1;
+    if (this.#dirs[top].mode !== 'compare') return;
     const lowerDir = lstatOrNull(path.join(this.lower, rel));
-    const lowerNames = lowerDir?.isDirectory() ? readdirSync(path.join(this.lower, rel)) : [];
-    const present = new Set(afterNames);
-    for (const name of lowerNames.sort()) {
+    if (!lowerDir?.isDirectory()) return;
+    const present = new Set(keys);
+    for (const name of [...this.#lower.namesIn([0], rel)].sort()) {
       if (present.has(name)) continue;
-      this.#ensureDir(rel);
+      this.#ensureDir(top);
       await this.whiteouts.make(path.join(this.out, rel, name));
       this.changed++;
     }
-    for (const name of afterNames.sort()) {
-      const r = rel === '' ? name : `${rel}/${name}`;
-      const a = lstatSync(path.join(this.after, r));
-      if (a.isSocket()) continue;
-      const l = lstatOrNull(path.join(this.lower, r));
-      if (a.isDirectory()) {
-        if (l?.isDirectory()) {
-          if (!sameMeta(path.join(this.after, r), a, path.join(this.lower, r), l)) this.#ensureDir(r);
-          await this.visit(r);
-        } else {
-          this.#ensureDir(r);
-          this.changed++;
-          await this.#copyTree(r);
-        }
-        continue;
+  }
+
+  async visit(v: WalkVisit): Promise<boolean> {
+    const a = v.st;
+    if (a.isSocket()) return false;
+    const parent = this.#dirs.length - 1;
+    if (this.#dirs[parent].mode === 'copy') {
+      if (!a.isDirectory()) {
+        await this.#copy(v, a);
+        return false;
       }
-      if (
-        l !== null &&
-        !l.isDirectory() &&
-        sameEntry(path.join(this.after, r), a, path.join(this.lower, r), l)
-      )
-        continue;
-      this.#ensureDir(rel);
-      await this.#copy(r, a);
-      this.changed++;
+      this.#dirs.push({ rel: v.rel, mode: 'copy', visit: v, made: false });
+      this.#ensureDir(parent + 1);
+      return true;
     }
-  }
-
-  /** Makes out/rel and its missing parents, each with the metadata it has in `after`. */
-  #ensureDir(rel: string): void {
-    if (rel === '' || lstatOrNull(path.join(this.out, rel)) !== null) return;
-    this.#ensureDir(path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel));
-    const dst = path.join(this.out, rel);
-    mkdirSync(dst);
-    this.#made.push(rel);
-  }
-
-  async #copyTree(rel: string): Promise<void> {
-    for (const name of readdirSync(path.join(this.after, rel)).sort()) {
-      const r = `${rel}/${name}`;
-      const a = lstatSync(path.join(this.after, r));
-      if (a.isSocket()) continue;
-      if (a.isDirectory()) {
-        this.#ensureDir(r);
-        await this.#copyTree(r);
-      } else await this.#copy(r, a);
+    const lowerPath = path.join(this.lower, v.rel);
+    const l = lstatOrNull(lowerPath);
+    if (a.isDirectory()) {
+      const same = l?.isDirectory() === true;
+      this.#dirs.push({ rel: v.rel, mode: same ? 'compare' : 'copy', visit: v, made: false });
+      if (!same) {
+        this.#ensureDir(parent + 1);
+        this.changed++;
+      } else if (!sameMeta(v.at, a, lowerPath, l)) this.#ensureDir(parent + 1);
+      return true;
     }
+    if (l !== null && !l.isDirectory() && sameEntry(v.at, a, lowerPath, l)) return false;
+    this.#ensureDir(parent);
+    await this.#copy(v, a);
+    this.changed++;
+    return false;
   }
 
-  async #copy(rel: string, st: Stats): Promise<void> {
-    const src = path.join(this.after, rel);
-    const dst = path.join(this.out, rel);
+  leave(): void {
+    this.#dirs.pop();
+  }
+
+  /** Makes the out dir of #dirs[i] and its missing parents; their metadata is set by finishDirs. */
+  #ensureDir(i: number): void {
+    const d = this.#dirs[i];
+    if (d.made) return;
+    this.#ensureDir(i - 1);
+    mkdirSync(path.join(this.out, d.rel));
+    d.made = true;
+    const v = d.visit as WalkVisit; // only the root has none, and it is made
+    this.#made.push({ rel: d.rel, st: v.st, owner: IS_ROOT ? keptOwner(v.at, v.st) : undefined });
+  }
+
+  async #copy(v: WalkVisit, st: Stats): Promise<void> {
+    const src = v.at;
+    const dst = path.join(this.out, v.rel);
     if (st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
       const first = this.#links.get(key);
@@ -138,11 +163,11 @@ class Snapshot {
       this.#links.set(key, dst);
     }
     if (st.isSymbolicLink()) {
-      symlinkSync(readlinkSync(src), dst);
+      symlinkSync(readLinkWalked(src, 'snapshot diff', v.path), dst);
       if (IS_ROOT) copyOwner(src, st, dst, true);
       return lutimesSync(dst, st.atime, st.mtime);
     }
-    if (st.isFile()) copyFileSync(src, dst);
+    if (st.isFile()) copyWalkedSync(src, st, dst, 'snapshot diff', v.path);
     else if (st.isFIFO()) await mknod(dst, 'p');
     else await mknod(dst, st.isCharacterDevice() ? 'c' : 'b', devMajor(st.rdev), devMinor(st.rdev));
     if (IS_ROOT) copyOwner(src, st, dst, false);
@@ -154,11 +179,9 @@ class Snapshot {
 
   /** Dir metadata last, so copying children does not move their mtimes. */
   finishDirs(): void {
-    for (const rel of this.#made.reverse()) {
-      const src = path.join(this.after, rel);
-      const st = lstatSync(src);
+    for (const { rel, st, owner } of this.#made.reverse()) {
       const dst = path.join(this.out, rel);
-      if (IS_ROOT) copyOwner(src, st, dst, false);
+      if (owner !== undefined) setOwnerSync(dst, owner.uid, owner.gid, { symlink: false });
       chmodSync(dst, st.mode & 0o7777);
       utimesSync(dst, st.atime, st.mtime);
     }

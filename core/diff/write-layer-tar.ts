@@ -2,11 +2,11 @@
  * writeLayerTar: a diff dir in overlay form -> one deterministic layer tar, hashed as it is
  * written (the diffID).
  */
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { closeSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { keptOwner } from '../fs/kept-owner.js';
-import { openWalkedSync, readLinkWalked } from '../fs/open-walked.js';
+import { readLinkWalked } from '../fs/open-walked.js';
 import {
   CAPABILITY_XATTR,
   devMajor,
@@ -18,6 +18,7 @@ import {
   reservedName,
   WHITEOUT_PREFIX,
 } from '../fs/overlay-form.js';
+import { type WalkVisit, walkDir } from '../fs/walk-dir.js';
 import type { Digest } from '../oci/digest.js';
 import { InternalError } from '../oci/errors.js';
 import type { EarlierTar } from './earlier-tar.js';
@@ -85,7 +86,7 @@ export async function writeLayerTar(
   const w = new LayerWalker(out, opts.sourceDateEpoch, opts.earlier, hashedBy === undefined);
   try {
     if (isOpaqueDir(root)) await w.marker(OPAQUE_MARKER);
-    await w.walk(path.resolve(root), '');
+    await w.walk(path.resolve(root));
     await opts.earlier?.tar.flush(w.sink);
     await w.sink.push(ZERO_BLOCKS);
     const { digest, size } = await w.sink.finish();
@@ -97,21 +98,6 @@ export async function writeLayerTar(
   } finally {
     w.sink.release();
   }
-}
-
-/** A child that is not a regular file by its directory entry. */
-interface Child {
-  name: string;
-  tarName: string;
-  /** Only for char devices, whose stat decides whether they are whiteouts. */
-  st?: Stats;
-}
-
-function byteCompare(a: string, b: string): number {
-  // UTF-16 order equals UTF-8 byte order except around surrogates; go to bytes only then.
-  if (/[\ud800-\uffff]/.test(a) || /[\ud800-\uffff]/.test(b))
-    return Buffer.compare(Buffer.from(a), Buffer.from(b));
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 class LayerWalker {
@@ -126,6 +112,9 @@ class LayerWalker {
   readonly #links = new Map<number, Map<number, string>>();
 
   readonly #earlier: WriteLayerTarOptions['earlier'];
+  /** The earlier tar's same files in the directory `#sameDir` (a tar name). */
+  #sameDir: string | undefined;
+  #same: ReadonlySet<string> | undefined;
 
   constructor(
     out: Writable | null,
@@ -153,58 +142,71 @@ class LayerWalker {
     await this.#header({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 });
   }
 
-  async walk(abs: string, rel: string): Promise<void> {
-    // Sorted from the listing alone and stat'ed one by one as written: holding a Stats per
-    // child of a big directory until its turn kept them past the young generation, and
-    // 100,000 promoted Stats grew RSS by ~80 MB. Only a char device (a possible whiteout,
-    // which sorts under another name) is stat'ed up front.
-    // A regular file is just its name in this directory as the tar spells it (a whiteout `x`
-    // as `.wh.x`), sorted by the built-in sort (no comparator call per comparison, no record
-    // per file: most of a big layer); the names share the prefix `rel`, so they sort as the
-    // tar names do. Anything else keeps a Child, found again by that name.
-    const names: string[] = [];
-    let others: Map<string, Child> | undefined;
-    const dir = abs.endsWith('/') ? abs : `${abs}/`;
-    for (const d of readdirSync(abs, { withFileTypes: true })) {
-      if (d.isSocket()) continue; // sockets cannot live in a layer
-      const st = d.isCharacterDevice() ? lstatSync(dir + d.name) : undefined;
-      const whiteout = st !== undefined && isWhiteout(st);
-      // A file named .wh.* would read back as a deletion: refuse it (core/fs/overlay-form.ts).
-      if (!whiteout && d.name.startsWith(WHITEOUT_PREFIX)) throw reservedName('write layer', rel + d.name);
-      const name = whiteout ? WHITEOUT_PREFIX + d.name : d.name;
-      names.push(name);
-      if (!d.isFile()) (others ??= new Map()).set(name, { name: d.name, tarName: rel + name, st });
-    }
-    // The default sort orders by UTF-16 code units, which is byte order unless a name holds
-    // a code unit from U+D800 up (one regex test per directory, on all its names at once).
-    if (/[\ud800-\uffff]/.test(names.join(''))) names.sort(byteCompare);
-    else names.sort();
-    const earlier = this.#earlier;
-    const same = earlier?.files.get(rel);
-    for (const name of names) {
-      const c = others?.get(name);
-      const tarName = c === undefined ? rel + name : c.tarName;
-      if (c === undefined && earlier !== undefined && same?.has(name)) {
-        const copied = earlier.tar.copy(tarName, this.sink);
-        // Awaited only when it is a promise: most copies finish synchronously.
-        if (typeof copied === 'boolean' ? copied : await copied) {
-          this.entries++;
-          continue;
-        }
-      }
-      if (earlier) await earlier.tar.flush(this.sink); // copied bytes go before this entry
-      const p = dir + (c === undefined ? name : c.name);
-      const st = c?.st ?? lstatSync(p);
-      // Changed type since the listing: the diff dir must not change during the call.
-      if (st.isSocket()) continue;
-      await this.#entry(p, tarName, st);
-    }
+  /**
+   * Walks `root` through core/fs's walker, in tar-name order. Children are stat'ed one by one
+   * as written, not up front: holding a Stats per child of a big directory until its turn
+   * kept them past the young generation, and 100,000 promoted Stats grew RSS by ~80 MB. Only
+   * a char device (a possible whiteout, which sorts under another name) is stat'ed as its
+   * directory is listed, and a file copied from the earlier tar is never stat'ed at all.
+   */
+  async walk(root: string): Promise<void> {
+    await walkDir(
+      root,
+      { visit: (v) => this.#visit(v) },
+      {
+        sortKey: (name, kind, lstat, parent) => {
+          if (kind === 'socket') return null; // sockets cannot live in a layer
+          const whiteout = kind === 'char' && isWhiteout(lstat());
+          // A file named .wh.* would read back as a deletion: refuse it (core/fs/overlay-form.ts).
+          if (!whiteout && name.startsWith(WHITEOUT_PREFIX))
+            throw reservedName('write layer', parent === '' ? name : `${parent}/${name}`);
+          return whiteout ? WHITEOUT_PREFIX + name : name;
+        },
+      },
+    );
   }
 
-  async #entry(p: string, tarName: string, st: Stats): Promise<void> {
-    if (isWhiteout(st)) return this.marker(tarName);
+  /** Writes one child; true to go on with its children (a directory). */
+  async #visit(v: WalkVisit): Promise<boolean> {
+    const tarName = v.parent === '' ? v.key : `${v.parent}/${v.key}`;
+    const earlier = this.#earlier;
+    if (earlier !== undefined && v.parent !== this.#sameDir) {
+      // Once per directory (its children come in a row, between subtrees): SameFiles is
+      // keyed by the tar name of the directory with a trailing `/`.
+      this.#sameDir = v.parent;
+      this.#same = earlier.files.get(v.parent === '' ? '' : `${v.parent}/`);
+    }
+    if (earlier !== undefined && v.kind === 'file' && this.#same?.has(v.name)) {
+      const copied = earlier.tar.copy(tarName, this.sink);
+      // Awaited only when it is a promise: most copies finish synchronously.
+      if (typeof copied === 'boolean' ? copied : await copied) {
+        this.entries++;
+        return false;
+      }
+    }
+    if (earlier) await earlier.tar.flush(this.sink); // copied bytes go before this entry
+    // A regular file by its listing is opened first (no-follow, through the directory the
+    // walk holds) and its stat taken from the descriptor: one lookup, and the bytes read are
+    // those of the inode the header describes. A file swapped for a symlink meanwhile (a RUN
+    // writing a cache mount being exported) is refused, never followed.
+    if (v.kind === 'file') {
+      await this.#file(v, tarName, v.openFile('write layer tar'));
+      return false;
+    }
+    const st = v.st;
+    // Changed type since the listing: the diff dir must not change during the call.
+    if (st.isSocket()) return false;
+    if (st.isFile()) {
+      // Listed without a type (some filesystems): checked against the lstat on open.
+      await this.#file(v, tarName, v.openFile('write layer tar'));
+      return false;
+    }
+    return this.#other(v, tarName, st);
+  }
+
+  #base(p: string, tarName: string, st: Stats): Omit<TarHeader, 'type'> {
     const owner = keptOwner(p, st);
-    const base = {
+    return {
       name: tarName,
       mode: st.mode & 0o7777,
       uid: owner.uid,
@@ -212,35 +214,66 @@ class LayerWalker {
       size: 0,
       mtime: this.#mtime(st),
     };
+  }
+
+  /** The tar name of an earlier path of `st`'s inode; else undefined, and `tarName` becomes it. */
+  #firstLink(st: Stats, tarName: string): string | undefined {
+    let byIno = this.#links.get(st.dev);
+    if (!byIno) this.#links.set(st.dev, (byIno = new Map()));
+    const first = byIno.get(st.ino);
+    if (first === undefined) byIno.set(st.ino, tarName);
+    return first;
+  }
+
+  /** Anything but a regular file; true for a directory, whose children come next. */
+  async #other(v: WalkVisit, tarName: string, st: Stats): Promise<boolean> {
+    if (isWhiteout(st)) {
+      await this.marker(tarName);
+      return false;
+    }
+    const p = v.at;
+    const base = this.#base(p, tarName, st);
     if (st.isDirectory()) {
       await this.#header({ ...base, type: 'dir' });
       if (isOpaqueDir(p)) await this.marker(`${tarName}/${OPAQUE_MARKER}`);
-      return this.walk(p, `${tarName}/`);
+      return true;
     }
-    if (st.nlink > 1) {
-      let byIno = this.#links.get(st.dev);
-      if (!byIno) this.#links.set(st.dev, (byIno = new Map()));
-      const first = byIno.get(st.ino);
-      if (first !== undefined) return this.#header({ ...base, type: 'link', linkname: first });
-      byIno.set(st.ino, tarName);
-    }
-    if (st.isSymbolicLink())
-      return this.#header({ ...base, type: 'symlink', linkname: readLinkWalked(p, 'write layer tar') });
-    if (st.isCharacterDevice() || st.isBlockDevice()) {
+    const first = st.nlink > 1 ? this.#firstLink(st, tarName) : undefined;
+    if (first !== undefined) await this.#header({ ...base, type: 'link', linkname: first });
+    else if (st.isSymbolicLink()) {
+      const linkname = readLinkWalked(p, 'write layer tar', v.path);
+      await this.#header({ ...base, type: 'symlink', linkname });
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       const type = st.isCharacterDevice() ? 'char' : 'block';
-      return this.#header({ ...base, type, devmajor: devMajor(st.rdev), devminor: devMinor(st.rdev) });
+      await this.#header({ ...base, type, devmajor: devMajor(st.rdev), devminor: devMinor(st.rdev) });
+    } else if (st.isFIFO()) await this.#header({ ...base, type: 'fifo' });
+    return false;
+  }
+
+  /**
+   * A regular file's header and bytes, read from `fd` (open on the inode `v.st` describes);
+   * closes `fd`, also on failure.
+   */
+  async #file(v: WalkVisit, tarName: string, fd: number): Promise<void> {
+    let handed = false;
+    try {
+      const st = v.st;
+      const p = v.at;
+      const base = this.#base(p, tarName, st);
+      const first = st.nlink > 1 ? this.#firstLink(st, tarName) : undefined;
+      if (first !== undefined) return await this.#header({ ...base, type: 'link', linkname: first });
+      let xattrs: Map<string, Buffer> | undefined;
+      if (st.mode & 0o111) {
+        const cap = getXattr(p, CAPABILITY_XATTR);
+        if (cap !== null) xattrs = new Map([[CAPABILITY_XATTR, cap]]);
+      }
+      await this.#header({ ...base, type: 'file', size: st.size, xattrs });
+      handed = true; // pushFileBytes closes it
+      await pushFileBytes(this.sink, fd, v.path, st.size);
+      const pad = padding(st.size);
+      if (pad > 0) await this.sink.push(ZERO_BLOCKS.subarray(0, pad));
+    } finally {
+      if (!handed) closeSync(fd);
     }
-    if (st.isFIFO()) return this.#header({ ...base, type: 'fifo' });
-    let xattrs: Map<string, Buffer> | undefined;
-    if (st.mode & 0o111) {
-      const cap = getXattr(p, CAPABILITY_XATTR);
-      if (cap !== null) xattrs = new Map([[CAPABILITY_XATTR, cap]]);
-    }
-    await this.#header({ ...base, type: 'file', size: st.size, xattrs });
-    // Opened no-follow and checked against the lstat above: a file swapped for a symlink
-    // meanwhile (a RUN writing a cache mount being exported) is refused, never followed.
-    await pushFileBytes(this.sink, openWalkedSync(p, st, 'write layer tar'), p, st.size);
-    const pad = padding(st.size);
-    if (pad > 0) await this.sink.push(ZERO_BLOCKS.subarray(0, pad));
   }
 }

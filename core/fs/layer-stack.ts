@@ -97,6 +97,16 @@ export class LayerStack implements PathLookup {
     return null;
   }
 
+  /**
+   * Every name directory `rel` holds in the given layers (whiteouts included): what an opaque
+   * directory over them hides. A flat listing of our own layer dirs.
+   */
+  namesIn(layers: readonly number[], rel: string): Set<string> {
+    const out = new Set<string>();
+    for (const i of layers) for (const n of readdirSync(path.join(this.layers[i], rel))) out.add(n);
+    return out;
+  }
+
   /** The layers (indexes, top first) in which directory `rel` shows; null if it is no directory there. */
   dirLayers(rel: string): readonly number[] | null {
     const known = this.#dirLayers.get(rel);

@@ -9,7 +9,16 @@
  * on the descriptor that it holds the very inode the walk saw, a regular file. A swapped
  * parent directory cannot redirect the open either: the inode check would fail.
  */
-import { closeSync, constants, copyFileSync, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  fstatSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  type Stats,
+} from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { InvalidInputError } from '../oci/errors.js';
 
@@ -24,29 +33,40 @@ const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK; 
 /**
  * Opens `p` for reading, refusing a symlink and anything other than the regular file `seen`
  * names (InvalidInputError: the tree changed while it was read). The caller closes the fd.
+ * Messages name `shown` (the path a user knows, when `p` is a walker's descriptor path).
  */
-export function openWalkedSync(p: string, seen: WalkedFile, what = 'read file'): number {
-  let fd: number;
-  try {
-    fd = openSync(p, FLAGS);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw changed(what, p, 'it became a symlink');
-    throw new InvalidInputError(`${what}: ${p}: ${code ?? 'error'}`, { cause: err });
-  }
+export function openWalkedSync(p: string, seen: WalkedFile, what = 'read file', shown = p): number {
+  const fd = openNoFollow(p, what, shown);
   try {
     // Number stats (a bigint fstat makes fourteen BigInts and four Dates: every file a cold
     // COPY hashes, copies and tars passes here), the inode again as bigint past 2^53, where
     // a double rounds it. An inode that fits is exact either way, so it compares with a
     // number, bigint or decimal `seen.ino` alike.
     const st = fstatSync(fd);
-    if (!st.isFile()) throw changed(what, p, 'it is no longer a regular file');
+    if (!st.isFile()) throw changed(what, shown, 'it is no longer a regular file');
     const ino = st.ino > Number.MAX_SAFE_INTEGER ? fstatSync(fd, { bigint: true }).ino : st.ino;
     const sameIno =
       typeof seen.ino === 'number' ? Number(ino) === seen.ino : String(ino) === String(seen.ino);
     if (!sameIno || (seen.dev !== undefined && st.dev !== Number(seen.dev)))
-      throw changed(what, p, 'it was replaced');
+      throw changed(what, shown, 'it was replaced');
     return fd;
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * Opens `p` for reading when no lstat was taken yet: O_NOFOLLOW, and the fstat of the
+ * descriptor must say regular file. That fstat is the file's stat (one path lookup instead
+ * of an lstat and an open). The caller closes the fd.
+ */
+export function openRegularSync(p: string, what = 'read file', shown = p): { fd: number; st: Stats } {
+  const fd = openNoFollow(p, what, shown);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw changed(what, shown, 'it is no longer a regular file');
+    return { fd, st };
   } catch (err) {
     closeSync(fd);
     throw err;
@@ -58,8 +78,14 @@ export function openWalkedSync(p: string, seen: WalkedFile, what = 'read file'):
  * fastest path (reflink, copy_file_range): the copy reads through /proc/self/fd, the
  * descriptor openWalkedSync checked, never through `src` again.
  */
-export function copyWalkedSync(src: string, seen: WalkedFile, dest: string, what = 'copy file'): void {
-  const fd = openWalkedSync(src, seen, what);
+export function copyWalkedSync(
+  src: string,
+  seen: WalkedFile,
+  dest: string,
+  what = 'copy file',
+  shown = src,
+): void {
+  const fd = openWalkedSync(src, seen, what, shown);
   try {
     copyFileSync(`/proc/self/fd/${fd}`, dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
   } finally {
@@ -103,13 +129,13 @@ export async function copyWalked(
 }
 
 /** The target of the symlink a walk saw at `p`; one that is no longer a symlink is an error. */
-export function readLinkWalked(p: string, what = 'read link'): string {
+export function readLinkWalked(p: string, what = 'read link', shown = p): string {
   try {
     return readlinkSync(p);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EINVAL' || code === 'ENOENT') throw changed(what, p, 'it is no longer a symlink');
-    throw new InvalidInputError(`${what}: ${p}: ${code ?? 'error'}`, { cause: err });
+    if (code === 'EINVAL' || code === 'ENOENT') throw changed(what, shown, 'it is no longer a symlink');
+    throw new InvalidInputError(`${what}: ${shown}: ${code ?? 'error'}`, { cause: err });
   }
 }
 
@@ -117,6 +143,16 @@ export function readLinkWalked(p: string, what = 'read link'): string {
 export function inodeOfStatKey(statKey: string): string {
   const i = statKey.indexOf(':');
   return i < 0 ? statKey : statKey.slice(0, i);
+}
+
+function openNoFollow(p: string, what: string, shown: string): number {
+  try {
+    return openSync(p, FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw changed(what, shown, 'it became a symlink');
+    throw new InvalidInputError(`${what}: ${shown}: ${code ?? 'error'}`, { cause: err });
+  }
 }
 
 function changed(what: string, p: string, how: string): InvalidInputError {

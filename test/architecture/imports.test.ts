@@ -4,19 +4,9 @@
  * store -> core/oci and core/fs only, core/fs -> core/oci only, core/oci -> nothing of ours,
  * frontend -> nothing outside frontend (no Node modules or packages either: text in, data out).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const TOP = ['cmd', 'core', 'frontend', 'store'];
-
-interface SourceFile {
-  /** Repo-relative, `/`-separated. */
-  path: string;
-  text: string;
-}
+import { ROOT, type SourceFile, sourceFiles, TOP } from './source-files.js';
 
 /** Every module specifier in `import ... from`, `export ... from`, bare `import '...'` and `import('...')`. */
 function specifiers(text: string): string[] {
@@ -68,19 +58,6 @@ function checkImports(files: readonly SourceFile[]): string[] {
     }
   }
   return problems;
-}
-
-function sourceFiles(): SourceFile[] {
-  const out: SourceFile[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-      const p = `${dir}/${e.name}`;
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts')) out.push({ path: p, text: readFileSync(join(ROOT, p), 'utf8') });
-    }
-  };
-  for (const top of TOP) walk(top);
-  return out;
 }
 
 /**
