@@ -34,6 +34,7 @@ export interface IngestExpectation {
 }
 
 export interface IngestWriter {
+  /** Takes the blob's bytes; done with a chunk (written and hashed) when its write callback fires. */
   readonly stream: Writable;
   /** Where the bytes are going while in progress (for progress display and debugging). */
   readonly path: string;

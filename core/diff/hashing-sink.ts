@@ -1,9 +1,12 @@
 /**
- * Where tar bytes go: a sha256 and an optional Writable. Small writes are copied into one of
- * two 1 MiB slabs, so 10,000 tiny files mean neither 30,000 stream writes nor 30,000 Buffers:
- * a full slab is hashed and written while the other fills, and is filled again only once its
- * write has finished. Reading a small file straight into the slab (reserve/commit) saves the
- * Buffer per file too. Before, each header and file was a Buffer of its own, queued and then
+ * Where tar bytes go: a sha256 and an optional Writable. Small writes are copied into a 1 MiB
+ * slab, so 10,000 tiny files mean neither 30,000 stream writes nor 30,000 Buffers, and a
+ * small file is read straight into it (reserve/commit). A full slab is hashed and written.
+ * Whether it is filled again depends on the output: a Writable that is done with a chunk's
+ * bytes when its write callback fires (a file, a blob ingest: `reuse`) gets two slabs in turn,
+ * each refilled only once its write has finished; any other (a PassThrough keeps the very
+ * Buffer in its readable side until someone reads it) is handed each slab for good, and a new
+ * one is made. Without an output the one slab is reused at once. Before, each header and file was a Buffer of its own, queued and then
  * concatenated into a fresh 1 MiB Buffer per write: at 100,000 files ~40 MB of dead Buffers
  * waited for a full collection at the end of a cold COPY. Without `hash` (for a Writable
  * that hashes what it is given itself, as a blob ingest does) the bytes are only passed on.
@@ -32,9 +35,13 @@ export class HashingSink {
     this.#error ??= err;
   };
 
-  constructor(out: Writable | null, opts: { hash?: boolean } = {}) {
+  readonly #reuse: boolean;
+
+  /** `reuse`: `out` is done with a chunk's bytes once its write callback fires (see above). */
+  constructor(out: Writable | null, opts: { hash?: boolean; reuse?: boolean } = {}) {
     this.#hash = opts.hash === false ? undefined : createHash('sha256');
     this.#out = out;
+    this.#reuse = opts.reuse === true;
     out?.on('error', this.#onError);
   }
 
@@ -87,8 +94,10 @@ export class HashingSink {
     // The spare slab is filled next: its own write must be over first.
     await this.#writing;
     this.#send(data);
-    this.#slab = this.#spare;
-    this.#spare = slab;
+    if (this.#reuse) {
+      this.#slab = this.#spare;
+      this.#spare = slab;
+    } else this.#slab = undefined; // `out` may hold on to it: a new one is made
   }
 
   #current(): Buffer {

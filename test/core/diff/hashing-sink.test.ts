@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Writable } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { HashingSink } from '../../../core/diff/hashing-sink.js';
 
@@ -63,20 +63,34 @@ async function feed(sink: HashingSink): Promise<Buffer> {
 }
 
 describe('HashingSink', () => {
-  it('writes and hashes exactly what was pushed, never refilling a slab still being written', async () => {
-    const out = new SlowOut();
-    const sink = new HashingSink(out as unknown as Writable);
+  it.each([false, true])(
+    'writes and hashes exactly what was pushed, never refilling a slab still being written (reuse %s)',
+    async (reuse) => {
+      const out = new SlowOut();
+      const sink = new HashingSink(out as unknown as Writable, { reuse });
+      const want = await feed(sink);
+      const { digest, size } = await sink.finish();
+      sink.release();
+      const got = Buffer.concat(out.chunks);
+      expect(got.equals(want)).toBe(true);
+      expect(size).toBe(want.length);
+      expect(digest).toBe(`sha256:${createHash('sha256').update(want).digest('hex')}`);
+      expect(out.ended).toBe(true);
+      expect(out.reusedEarly).toBe(0);
+      expect(out.maxOutstanding).toBeLessThanOrEqual(2);
+      expect(out.chunks.length).toBeGreaterThan(3);
+    },
+  );
+
+  it('leaves each slab to a PassThrough, whose reader takes the very Buffer later', async () => {
+    const out = new PassThrough({ highWaterMark: 1 << 30 }); // accepts everything, read only at the end
+    const sink = new HashingSink(out);
     const want = await feed(sink);
-    const { digest, size } = await sink.finish();
+    await sink.finish();
     sink.release();
-    const got = Buffer.concat(out.chunks);
-    expect(got.equals(want)).toBe(true);
-    expect(size).toBe(want.length);
-    expect(digest).toBe(`sha256:${createHash('sha256').update(want).digest('hex')}`);
-    expect(out.ended).toBe(true);
-    expect(out.reusedEarly).toBe(0);
-    expect(out.maxOutstanding).toBeLessThanOrEqual(2);
-    expect(out.chunks.length).toBeGreaterThan(3);
+    const got: Buffer[] = [];
+    for await (const c of out) got.push(c as Buffer);
+    expect(Buffer.concat(got).equals(want)).toBe(true);
   });
 
   it('only hashes without an output', async () => {
