@@ -6,11 +6,13 @@
  * bytes when its write callback fires (a file, a blob ingest: `reuse`) gets two slabs in turn,
  * each refilled only once its write has finished; any other (a PassThrough keeps the very
  * Buffer in its readable side until someone reads it) is handed each slab for good, and a new
- * one is made. Without an output the one slab is reused at once. Before, each header and file was a Buffer of its own, queued and then
- * concatenated into a fresh 1 MiB Buffer per write: at 100,000 files ~40 MB of dead Buffers
- * waited for a full collection at the end of a cold COPY. Without `hash` (for a Writable
- * that hashes what it is given itself, as a blob ingest does) the bytes are only passed on.
- * An error on the Writable fails the next push.
+ * one is made. Without an output the one slab is reused at once.
+ *
+ * Before, each header and file was a Buffer of its own, queued and then concatenated into a
+ * fresh 1 MiB Buffer per write: at 100,000 files ~40 MB of dead Buffers waited for a full
+ * collection at the end of a cold COPY. Without `hash` (for a Writable that hashes what it is
+ * given itself, as a blob ingest does) the bytes are only passed on. An error on the Writable
+ * fails the next push.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Writable } from 'node:stream';
@@ -111,7 +113,7 @@ export class HashingSink {
     this.#size += data.length;
   }
 
-  /** Hashes `data` and hands it to `out` once the previous write is over (the caller awaited it). */
+  /** Hashes `data` and hands it to `out` (writes are taken in order); #writing settles when `out` is done with it. */
   #send(data: Buffer): void {
     this.#account(data);
     const out = this.#out;
