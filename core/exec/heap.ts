@@ -1,5 +1,7 @@
 /**
- * One full garbage collection between planning and the steps that run, in big builds only.
+ * A full garbage collection at the points of a big build where most of what was allocated
+ * is dead: between planning and the steps that run, and before the tar of a COPY that wrote
+ * many files anew is measured (exec-copy.ts).
  *
  * Planning a COPY of a big context makes most of its garbage where V8 keeps it longest: the
  * walk's and the checksums' short-lived objects outlive a young-generation collection or two
