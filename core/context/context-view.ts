@@ -7,7 +7,8 @@
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { entryFromStat, type FileEntry, lstatForKey } from '../fs/file-entry.js';
+import { EntryTable } from '../fs/entry-table.js';
+import { type FileEntry, lstatForKey } from '../fs/file-entry.js';
 import type { ListedChild } from '../fs/walk-tree.js';
 import { InvalidInputError } from '../oci/errors.js';
 import { resolveInContext } from './context-path.js';
@@ -20,6 +21,8 @@ export class ContextView implements SourceView {
   readonly ignore: PathFilter | undefined;
 
   readonly #onListed: ((dirAbs: string, children: ListedChild[]) => void) | undefined;
+  /** Where stat puts entries: a new table for each match root (core/fs/entry-table.ts). */
+  #table: EntryTable | undefined;
 
   /** `onListed` hears every directory listing (the stat cache drops rows of deleted files). */
   constructor(
@@ -55,12 +58,17 @@ export class ContextView implements SourceView {
     }
   }
 
-  /** Number stats where they are exact (core/fs/file-entry.ts lstatForKey says why). */
+  /**
+   * Number stats where they are exact (core/fs/file-entry.ts lstatForKey says why). The
+   * entries are rows of a table, which a match root (rel `''`) starts anew: a match's rows
+   * die with it, and its host paths are derived from its root.
+   */
   stat(rel: string, abs: string): FileEntry {
     try {
       const st = lstatForKey(abs);
       const target = st.isSymbolicLink() ? readlinkSync(abs) : undefined;
-      return entryFromStat(rel, abs, st, ROOT_OWNER, target);
+      if (rel === '' || this.#table === undefined) this.#table = new EntryTable(ROOT_OWNER);
+      return this.#table.add(rel, abs, st, target);
     } catch (err) {
       throw unreadable(this.rootAbs, abs, err);
     }
