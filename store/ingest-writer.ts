@@ -73,6 +73,16 @@ export class FileIngestWriter implements IngestWriter {
           (err) => cb(err as Error),
         );
       },
+      // Chunks that queued while a write was under way go down in one write: a document
+      // written in 64 KiB pieces (store.ts stageBlobPieces) is then a few writes, not one
+      // trip through the thread pool per piece.
+      writev: (chunks, cb) => {
+        const bufs = chunks.map((c) => c.chunk as Buffer);
+        this.#write(bufs.length === 1 ? bufs[0] : Buffer.concat(bufs)).then(
+          () => cb(),
+          (err) => cb(err as Error),
+        );
+      },
     });
     // Destroyed before finishing (e.g. pipeline() saw its source fail): the bytes can never
     // be committed, so drop the file now rather than rely on the caller calling abort().

@@ -80,6 +80,9 @@ export interface StagedBlob {
   discard(): Promise<void>;
 }
 
+/** How many bytes of a document's pieces may wait to be written (stageBlobPieces). */
+const PIECES_QUEUED = 4 << 20;
+
 /** What readMetaPieces reads at a time. */
 const META_PIECE = 4 << 20;
 
@@ -221,10 +224,16 @@ export class Store implements BlobStore {
    * never exists as one string or Buffer (a 100,000-file COPY's layer-files list is ~10 MB,
    * and as one string, its lines and its bytes it was ~30 MB at the end of the step).
    */
-  async stageBlobPieces(pieces: Iterable<string>): Promise<StagedBlob> {
+  async stageBlobPieces(
+    pieces: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
+  ): Promise<StagedBlob> {
     const w = await this.ingest();
     try {
-      for (const piece of pieces) if (!w.stream.write(piece)) await once(w.stream, 'drain');
+      // Pieces queue (up to PIECES_QUEUED bytes) while a write is under way, and go down
+      // together (ingest-writer.ts writev): waiting for each to drain was a thread-pool trip
+      // per 64 KiB piece.
+      for await (const piece of pieces)
+        if (!w.stream.write(piece) && w.stream.writableLength >= PIECES_QUEUED) await once(w.stream, 'drain');
       const { digest, size } = await w.digest();
       return {
         digest,

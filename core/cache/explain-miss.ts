@@ -63,7 +63,7 @@ function attrsOf(f: FileEntry): FileAttrs | undefined {
 }
 
 /** What changed on one path, when both sides say; [] when they cannot tell. */
-function changedAttrs(o: FileEntry, n: FileEntry): AttributeChange[] {
+export function changedAttrs(o: FileEntry, n: FileEntry): AttributeChange[] {
   const a = attrsOf(o);
   const b = attrsOf(n);
   if (a === undefined || b === undefined) return [];
@@ -81,7 +81,7 @@ function changedAttrs(o: FileEntry, n: FileEntry): AttributeChange[] {
  */
 export type FileList = FileEntry[] | string;
 
-function fileChanges(before: FileList, after: FileList): FileChange[] {
+export function fileChanges(before: FileList, after: FileList): FileChange[] {
   if (typeof before === 'string' && typeof after === 'string') {
     const merged = mergeChanges(before, after);
     if (merged !== undefined) return merged;
@@ -415,13 +415,14 @@ function envDiff(before: string[], after: string[]): string[] {
 
 /**
  * Compares this step's inputs with the previous record's. `oldFiles`/`newFiles` are the
- * per-file lists for COPY/ADD (the old one read from the record's files blob).
+ * per-file lists for COPY/ADD (the old one read from the record's files blob), or `changes`
+ * what they differ in, when the caller has compared them (list-merge.ts).
  */
 export function explainMiss(
   prev: CacheRecord | undefined,
   now: KeyInputs,
   instruction: string,
-  files?: { oldFiles?: FileList; newFiles?: FileList },
+  files?: { oldFiles?: FileList; newFiles?: FileList; changes?: FileChange[] },
 ): MissExplanation {
   if (!prev) return { cause: 'new', reason: 'no earlier build of this step', details: [] };
   const was = prev.keyInputs;
@@ -455,7 +456,9 @@ export function explainMiss(
   const inputsChanged = canonicalJson(was.inputs) !== canonicalJson(now.inputs);
   if (inputsChanged) {
     if (now.inputs.content !== undefined && was.inputs.content !== now.inputs.content) {
-      const changes = files?.oldFiles && files.newFiles ? fileChanges(files.oldFiles, files.newFiles) : [];
+      const changes =
+        files?.changes ??
+        (files?.oldFiles && files.newFiles ? fileChanges(files.oldFiles, files.newFiles) : []);
       const details = changes.map(detail);
       const what = changes.length > 0 ? `: ${summarizeChanges(changes)}` : '';
       return { cause: 'sources', reason: `COPY/ADD sources changed${what}`, details };

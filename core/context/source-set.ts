@@ -41,6 +41,11 @@ export interface SourceChecksum {
    * ~15 MB string.
    */
   json(): string;
+  /**
+   * json()'s rows one at a time, in list order (what a miss writes out and compares as it
+   * goes: core/cache/list-merge.ts).
+   */
+  rows(): Iterable<string>;
 }
 
 export type SourceOrigin = 'context' | 'layers';
@@ -87,6 +92,7 @@ export class SourceSet {
         return fileDigests(matches);
       },
       json: () => filesJson(matches),
+      rows: () => fileRows(matches),
     };
   }
 
@@ -180,14 +186,8 @@ function filesJson(matches: SourceMatch[]): string {
   for (const m of matches) {
     const base = baseOf(m);
     for (const e of m.entries) {
-      // Digests, fingerprints (hex) and attributes (a type name and numbers) never need
-      // escaping; paths and link targets may.
-      let row = `{"path":${jsonString(joinDest(base, e.rel))}`;
-      if (e.digest !== undefined) row += `,"digest":"${e.digest}"`;
-      if (e.linkTarget !== undefined) row += `,"l":${jsonString(e.linkTarget)}`;
-      if (e.fingerprint !== undefined) row += `,"f":"${e.fingerprint}"`;
       if (count++ > 0) rows.push(',');
-      row = `${row},"a":"${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.size}"}`;
+      const row = rowOf(joinDest(base, e.rel), e);
       rows.push(row);
       chars += row.length + 1;
       if (chars >= JSON_CHUNK_CHARS) {
@@ -200,6 +200,24 @@ function filesJson(matches: SourceMatch[]): string {
   rows.push(']');
   chunks.push(rows.join(''));
   return chunks.length === 1 ? chunks[0] : chunks.join('');
+}
+
+function* fileRows(matches: SourceMatch[]): Generator<string> {
+  for (const m of matches) {
+    const base = baseOf(m);
+    for (const e of m.entries) yield rowOf(joinDest(base, e.rel), e);
+  }
+}
+
+/** One row of the list, as JSON.stringify writes a FileDigest. */
+function rowOf(path: string, e: FileEntry): string {
+  // Digests, fingerprints (hex) and attributes (a type name and numbers) never need
+  // escaping; paths and link targets may.
+  let row = `{"path":${jsonString(path)}`;
+  if (e.digest !== undefined) row += `,"digest":"${e.digest}"`;
+  if (e.linkTarget !== undefined) row += `,"l":${jsonString(e.linkTarget)}`;
+  if (e.fingerprint !== undefined) row += `,"f":"${e.fingerprint}"`;
+  return `${row},"a":"${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.size}"}`;
 }
 
 const JSON_CHUNK_CHARS = 64 << 10;

@@ -19,6 +19,7 @@ import type { Digest } from '../oci/digest.js';
 import { InvalidInputError } from '../oci/errors.js';
 import { canonicalPlatform, hostPlatform } from '../oci/platform.js';
 import { openBuildContext } from '../plan/build-context.js';
+import { discardStagedLists } from '../plan/miss-list.js';
 import type { NamedContext } from '../plan/named-contexts.js';
 import { decidePending, lookupByContent, planBuild, stepIndexNames } from '../plan/planner.js';
 import type { ImageState, Plan } from '../plan/types.js';
@@ -277,6 +278,7 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
   // Planning's garbage goes before any step runs (heap.ts says why; a no-op ends here anyway).
   if (anyMiss && !o.dryRun) await timed('gc', collectIfLarge);
   if (o.dryRun) {
+    await discardStagedLists(plan.stages.flatMap((st) => st.steps));
     if (anyMiss) giveAdvice();
     return { plan, tags };
   }
@@ -378,6 +380,8 @@ export async function build(store: Store, o: BuildOptions): Promise<BuildOutcome
     await exportBuildCache(store, [plan], o);
     return { plan, result, imageId, tags, reportsWritten };
   } finally {
+    // Lists staged for steps that did not run (a failure stopped the build first).
+    await discardStagedLists(plan.stages.flatMap((st) => st.steps));
     if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
   }
 }

@@ -256,11 +256,10 @@ async function runStepAndRecord(
   let result: CacheRecord['result'] = { created };
   // The step's blobs are written (into ingest/) while it runs and its layer commits, each
   // waiting on its own fsyncs, rather than one after another at the end, and published once
-  // the layer is in: a step that fails leaves none of them behind. The plan outlives this
-  // step; the list, now in the staged blob, need not (100,000 entries are ~15 MB).
-  const filesStage = p.filesJson === undefined ? undefined : store.stageBlob(p.filesJson);
-  filesStage?.catch(() => {}); // awaited below
-  p.filesJson = undefined;
+  // the layer is in: a step that fails leaves none of them behind. The file list was staged
+  // when the step was planned (core/plan/miss-list.ts); this step now owns it.
+  const filesStage = p.filesStaged;
+  p.filesStaged = undefined;
   let layerFilesStage: Promise<StagedBlob> | undefined;
   let filesBlob: Digest | undefined;
   let layerFiles: Digest | undefined;
@@ -334,12 +333,14 @@ async function runStepAndRecord(
   return rec;
 }
 
-async function publishStaged(stage: Promise<StagedBlob> | undefined): Promise<Digest | undefined> {
+async function publishStaged(
+  stage: Promise<StagedBlob | undefined> | undefined,
+): Promise<Digest | undefined> {
   return (await stage)?.publish();
 }
 
 /** Removes a staged blob that will not be published (one whose staging failed has nothing to remove). */
-async function discardStaged(stage: Promise<StagedBlob> | undefined): Promise<void> {
+async function discardStaged(stage: Promise<StagedBlob | undefined> | undefined): Promise<void> {
   const staged = await stage?.catch(() => undefined);
   await staged?.discard();
 }

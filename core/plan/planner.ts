@@ -9,13 +9,15 @@ import type { BuildGraph, SourceRef, Stage, Step } from '../../frontend/graph/ty
 import type { Store } from '../../store/store.js';
 import { cacheKey, contentParent, LINKED, rootKey } from '../cache/cache-key.js';
 import type { FileEntry } from '../cache/explain-miss.js';
-import { explainMiss, short } from '../cache/explain-miss.js';
+import { explainMiss, type FileChange, short } from '../cache/explain-miss.js';
 import { chainId, type Digest, sha256 } from '../oci/digest.js';
 import { NotFoundError } from '../oci/errors.js';
 import { canonicalPlatform } from '../oci/platform.js';
 import type { ImageConfig } from '../oci/types.js';
+import { timed } from '../progress/timings.js';
 import type { StageState } from './config-apply.js';
 import { applyStep, inheritStageState, initStageState } from './config-apply.js';
+import { discardStagedLists, type FileRows, MissList } from './miss-list.js';
 import { isUrl, stepOp } from './step-ops.js';
 import type {
   CacheRecord,
@@ -157,11 +159,19 @@ export interface FileChecksum {
   digest: Digest;
   readonly files: FileEntry[];
   json?(): string;
+  rows?(): Iterable<string>;
 }
 
 /** A checksum's file list as its record keeps it. */
 function listJson(sum: FileChecksum): string {
   return sum.json ? sum.json() : JSON.stringify(sum.files);
+}
+
+/** A miss's file list, as rows when the checksum can give them. */
+function listOf(sum: FileChecksum): string | FileRows {
+  if (!sum.json || !sum.rows) return listJson(sum);
+  const s = sum as Required<FileChecksum>;
+  return { json: () => s.json(), rows: () => s.rows() };
 }
 
 /** JSON arrays joined into one. */
@@ -171,6 +181,17 @@ function joinLists(texts: string[]): string {
 }
 
 export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan> {
+  const steps: PlannedStep[] = [];
+  try {
+    return await planStages(graph, deps, steps);
+  } catch (err) {
+    // The lists missed steps staged are not wanted by a plan that will not run.
+    await discardStagedLists(steps);
+    throw err;
+  }
+}
+
+async function planStages(graph: BuildGraph, deps: PlanDeps, all: PlannedStep[]): Promise<Plan> {
   const planned = new Map<number, PlannedStage>();
   const finalConfigs = new Map<number, StageState>();
   const multi = graph.stages.length > 1;
@@ -221,18 +242,18 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
     for (const step of stage.steps) {
       const op = stepOp(step, state, platform);
       const inputs: Record<string, string> = {};
-      let filesOf: (() => string) | undefined;
+      let filesOf: (() => string | FileRows) | undefined;
       const ins = step.instruction;
       if (ins.kind === 'copy' || ins.kind === 'add') {
         if (ins.from?.kind === 'image' && deps.isNamedDir(ins.from.ref)) {
           const sum = await deps.checksumSources(step, ins.sources, ins.exclude, ins.from.ref);
           inputs.content = sum.digest;
-          filesOf = () => listJson(sum);
+          filesOf = () => listOf(sum);
         } else if (!ins.from && ins.sources.some((src) => !isUrl(src))) {
           const local = ins.sources.filter((src) => !isUrl(src));
           const sum = await deps.checksumSources(step, local, ins.exclude);
           inputs.content = sum.digest;
-          filesOf = () => listJson(sum);
+          filesOf = () => listOf(sum);
         }
         if (ins.kind === 'add' && !ins.from && ins.checksum === undefined && deps.resolveUrl) {
           // BuildKit keys an http source by what it downloads: a file changed on the server
@@ -282,6 +303,7 @@ export async function planBuild(graph: BuildGraph, deps: PlanDeps): Promise<Plan
         if (!p.decision.hit && !firstMiss) firstMiss = p;
       }
       steps.push(p);
+      all.push(p);
       applyStep(state, step);
       parent = p.chainKey;
     }
@@ -397,7 +419,7 @@ export async function keyAndDecide(
   parent: Digest,
   firstMiss: PlannedStep | undefined,
   deps: KeyerDeps,
-  filesOf: (() => string) | undefined,
+  filesOf: (() => string | FileRows) | undefined,
 ): Promise<void> {
   const { key, chainKey } = keysOf(p, parent);
   p.key = key;
@@ -490,7 +512,7 @@ async function decide(
   deps: KeyerDeps,
   firstMiss: PlannedStep | undefined,
   base: string,
-  filesOf: (() => string) | undefined,
+  filesOf: (() => string | FileRows) | undefined,
 ): Promise<Decision> {
   const { store } = deps;
   const rec =
@@ -510,9 +532,31 @@ async function decide(
     }
   }
   // Only a miss needs its file list (for its record and to explain it): a hit never builds
-  // it. Kept as the JSON its record stores (an empty list is not stored).
+  // it. Written out now, as the JSON its record stores (an empty list is not stored).
   const files = filesOf?.();
-  p.filesJson = files === '[]' ? undefined : files;
+  const list = files === undefined ? undefined : new MissList(store, files);
+  let d: Decision;
+  try {
+    d = await whyMissed(p, key, deps, firstMiss, base, rec, list);
+  } catch (err) {
+    await list?.discard();
+    throw err;
+  }
+  p.filesStaged = list?.staged();
+  return d;
+}
+
+/** The miss half of decide: why the step missed, comparing file lists through `list`. */
+async function whyMissed(
+  p: PlannedStep,
+  key: Digest,
+  deps: KeyerDeps,
+  firstMiss: PlannedStep | undefined,
+  base: string,
+  rec: CacheRecord | undefined,
+  list: MissList | undefined,
+): Promise<Decision> {
+  const { store } = deps;
   if (deps.noCache) return { hit: false, cause: 'no-cache', reason: '--no-cache was given', details: [] };
   if (firstMiss) {
     return {
@@ -551,18 +595,11 @@ async function decide(
       details: [detail],
     };
   }
-  let oldFiles: string | undefined;
-  if (
-    prev?.filesBlob &&
-    files !== undefined &&
-    prev.keyInputs.inputs.content !== p.keyInputs.inputs.content
-  ) {
-    oldFiles = await store
-      .readBlob(prev.filesBlob)
-      .then((b) => b.toString('utf8'))
-      .catch(() => undefined);
-  }
-  const e = explainMiss(prev, p.keyInputs, p.stepOptions.instruction, { oldFiles, newFiles: files });
+  let changes: FileChange[] | undefined;
+  const oldList = prev?.filesBlob;
+  if (oldList && list !== undefined && prev?.keyInputs.inputs.content !== p.keyInputs.inputs.content)
+    changes = (await timed('list', () => list.compareWith(oldList))) ?? [];
+  const e = explainMiss(prev, p.keyInputs, p.stepOptions.instruction, { changes });
   // Linking unchanged files from the last result needs the same operation on the same
   // parent: --chown names resolve against the parent's /etc/passwd.
   if (

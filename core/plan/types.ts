@@ -4,6 +4,7 @@
  */
 
 import type { BuildGraph, Stage, Step } from '../../frontend/graph/types.js';
+import type { StagedBlob } from '../../store/store.js';
 import type { Decision, KeyInputs, StepOptions } from '../cache/records.js';
 import type { Digest } from '../oci/digest.js';
 
@@ -43,9 +44,12 @@ export interface PlannedStep {
   stepOptions: StepOptions;
   /**
    * For a COPY/ADD that missed: the per-file list (path, digest, attributes) behind
-   * `inputs.content`, as the JSON the step's record keeps.
+   * `inputs.content`, the JSON the step's record keeps, staged in the store (written out as
+   * planning made it: a 100,000-file list is ~16 MB). The executor publishes it with the
+   * step's record; a plan whose step never runs discards it (discardStagedLists).
+   * Resolves to undefined for an empty list (not stored).
    */
-  filesJson?: string;
+  filesStaged?: Promise<StagedBlob | undefined>;
   /**
    * The last result of this same step when only its sources changed (same operation, same
    * parent): its unchanged files can be linked from that layer instead of copied.

@@ -6,9 +6,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { rootKey } from '../../../core/cache/cache-key.js';
 import type { Digest } from '../../../core/oci/digest.js';
 import { chainId, sha256 } from '../../../core/oci/digest.js';
+import { discardStagedLists } from '../../../core/plan/miss-list.js';
 import { decidePending, emptyImageConfig, planBuild } from '../../../core/plan/planner.js';
 import type { CacheRecord, Plan } from '../../../core/plan/types.js';
 import { parse, toGraph } from '../../../frontend/index.js';
@@ -36,7 +38,7 @@ export async function plan(
     targetPlatform: 'linux/amd64',
     buildPlatform: 'linux/amd64',
   });
-  return planBuild(graph, {
+  const planned = await planBuild(graph, {
     store,
     dockerfilePath: '/ctx/Dockerfile',
     buildId: o.buildId,
@@ -57,6 +59,9 @@ export async function plan(
     isNamedDir: () => false,
     stepIndex: o.stepIndex ?? {},
   });
+  // What a build does with the lists of steps it did not run (pretendExecuted takes the rest).
+  onTestFinished(() => discardStagedLists(planned.stages.flatMap((st) => st.steps)));
+  return planned;
 }
 
 /**
@@ -93,7 +98,10 @@ export async function pretendExecuted(
         result: { created: '2026-03-01T10:00:00Z' },
         options: s.stepOptions,
       };
-      if (s.filesJson) rec.filesBlob = (await store.putBlob(s.filesJson)).digest;
+      // The list the planner staged, published as the executor does.
+      const list = await s.filesStaged;
+      s.filesStaged = undefined;
+      if (list) rec.filesBlob = await list.publish();
       const size = Object.entries(layers).find(([label]) => s.name.includes(label))?.[1];
       if (size !== undefined) {
         const staged = await store.makeStagingDir();

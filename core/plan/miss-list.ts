@@ -1,0 +1,120 @@
+/**
+ * A missed COPY's file list on its way into the store, where the step's record will name
+ * it, compared on the way with the previous run's list when the miss is explained.
+ *
+ * A list given as rows (a checksum of the context or of layers) is written a piece at a
+ * time and merged with the previous list as that is read (core/cache/list-merge.ts), so
+ * neither list is ever held whole. A list given as text (a COPY --from result's) is
+ * written and compared as text.
+ */
+import type { StagedBlob } from '../../store/store.js';
+import { type FileChange, fileChanges } from '../cache/explain-miss.js';
+import { ListMerge, listPieces } from '../cache/list-merge.js';
+import type { Digest } from '../oci/digest.js';
+import type { PlannedStep } from './types.js';
+
+/** What the list needs of the store. */
+export interface ListStore {
+  stageBlob(data: string): Promise<StagedBlob>;
+  stageBlobPieces(pieces: AsyncIterable<string | Uint8Array>): Promise<StagedBlob>;
+  openBlob(d: Digest): import('node:stream').Readable;
+  readBlob(d: Digest): Promise<Buffer>;
+}
+
+/** A list that can be written (and compared) row by row as it is made. */
+export interface FileRows {
+  json(): string;
+  rows(): Iterable<string>;
+}
+
+export class MissList {
+  readonly #store: ListStore;
+  readonly #files: string | FileRows;
+  #staged: Promise<StagedBlob | undefined> | undefined;
+
+  constructor(store: ListStore, files: string | FileRows) {
+    this.#store = store;
+    this.#files = files;
+  }
+
+  /**
+   * Writes the list out, compared with the list in blob `old` on the way: what differs, or
+   * undefined when the old list cannot be read.
+   */
+  async compareWith(old: Digest): Promise<FileChange[] | undefined> {
+    const files = this.#files;
+    if (typeof files === 'string') {
+      this.staged();
+      const before = await this.#oldText(old);
+      return before === undefined ? undefined : fileChanges(before, files);
+    }
+    let merge: ListMerge | undefined;
+    try {
+      merge = new ListMerge(this.#store.openBlob(old));
+    } catch {
+      merge = undefined; // the blob is gone: written out without a comparison
+    }
+    await this.#stageRows(files, merge);
+    const changes = await merge?.result();
+    if (changes !== undefined || merge === undefined) return changes;
+    // Not two lists in path order (several sources, or an older list's shape): compared
+    // whole, the slower way that does not depend on order.
+    const before = await this.#oldText(old);
+    return before === undefined ? undefined : fileChanges(before, files.json());
+  }
+
+  /** The list staged (written out now, if compareWith did not). */
+  staged(): Promise<StagedBlob | undefined> {
+    if (this.#staged === undefined) {
+      const files = this.#files;
+      this.#staged =
+        typeof files === 'string'
+          ? files === '[]'
+            ? Promise.resolve(undefined)
+            : this.#store.stageBlob(files)
+          : this.#stageRows(files, undefined);
+      this.#staged.catch(() => {}); // observed by whoever awaits it
+    }
+    return this.#staged;
+  }
+
+  /** Removes what was staged (the decision failed). */
+  async discard(): Promise<void> {
+    const s = await this.#staged?.catch(() => undefined);
+    await s?.discard();
+  }
+
+  #stageRows(files: FileRows, merge: ListMerge | undefined): Promise<StagedBlob | undefined> {
+    const written = { rows: 0 };
+    const staged = this.#store.stageBlobPieces(listPieces(files.rows(), merge, written)).then(async (s) => {
+      if (written.rows > 0) return s;
+      await s.discard(); // an empty list is not stored
+      return undefined;
+    });
+    this.#staged = staged;
+    staged.catch(() => {});
+    return staged;
+  }
+
+  async #oldText(old: Digest): Promise<string | undefined> {
+    return this.#store
+      .readBlob(old)
+      .then((b) => b.toString('utf8'))
+      .catch(() => undefined);
+  }
+}
+
+/**
+ * Discards the staged lists of steps that will not run (the build failed, or only planned):
+ * the executor takes a step's list when it runs it.
+ */
+export async function discardStagedLists(steps: Iterable<PlannedStep>): Promise<void> {
+  const waits: Promise<void>[] = [];
+  for (const p of steps) {
+    const staged = p.filesStaged;
+    if (staged === undefined) continue;
+    p.filesStaged = undefined;
+    waits.push(staged.then((s) => s?.discard()).catch(() => {}));
+  }
+  await Promise.all(waits);
+}
