@@ -19,6 +19,7 @@ import {
   WHITEOUT_PREFIX,
 } from '../fs/overlay-form.js';
 import { type WalkVisit, walkDir } from '../fs/walk-dir.js';
+import { collectIfLarge } from '../exec/heap.js';
 import type { Digest } from '../oci/digest.js';
 import { InternalError } from '../oci/errors.js';
 import type { EarlierTar } from './earlier-tar.js';
@@ -102,9 +103,13 @@ export async function writeLayerTar(
   }
 }
 
+/** Entries between two looks at the heap (heap.ts collects only a big one). */
+const COLLECT_EVERY = 16_384;
+
 class LayerWalker {
   readonly sink: HashingSink;
   entries = 0;
+  #visited = 0;
   readonly #epoch: number | undefined;
   /**
    * First tar name of each multiply-linked inode, by dev then ino. Numeric keys rather than
@@ -170,6 +175,10 @@ class LayerWalker {
 
   /** Writes one child; true to go on with its children (a directory). */
   async #visit(v: WalkVisit): Promise<boolean> {
+    // A big layer's per-entry garbage outlives young collections (the entries are written
+    // through promises) and piles up in the old generation: at 100,000 files the heap grew
+    // from ~45 MB live to ~108 MB before V8 collected it, the peak of a cold COPY.
+    if (++this.#visited % COLLECT_EVERY === 0) await collectIfLarge();
     const tarName = v.parent === '' ? v.key : `${v.parent}/${v.key}`;
     const earlier = this.#earlier;
     if (earlier !== undefined && v.parent !== this.#sameDir) {

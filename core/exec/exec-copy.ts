@@ -145,6 +145,7 @@ export async function copyStep(
     await addInto(staging, set, dest, { ...opts, unpack: ins.unpack });
   } else {
     const r = await timed('copy', () => copyInto(staging, set, dest, opts));
+    previous?.doneReusing();
     // Only a step whose every byte went through copyInto (heredocs and URLs are written
     // outside its accounting), and whose files have content digests: without them the
     // next run links nothing, and a kept tar would never be read.

@@ -64,6 +64,12 @@ describe('layer files', () => {
     // A link that failed (the file was copied instead) is not an inode of the tar.
     expect(prev.linkedFromTar(answered.filter((t) => t !== '/a/y'))).toEqual(['/a/z', '/a-b']);
     expect(prev.linkedFromTar([])).toEqual([]);
+    // Once the copy is done with it, the list's rows are let go: it links nothing more, and
+    // still knows which of its answers are inodes of the tar.
+    prev.doneReusing();
+    expect(prev.reuse('/b/x', entry(dg(1), 1_700_000_000.123))).toBeUndefined();
+    expect(prev.linkedFromTar(answered)).toEqual(['/a/z', '/a/y', '/a-b']);
+    expect(prev.tar).toBe(TAR);
   });
 
   it('without a kept tar nothing is from a tar', () => {
