@@ -5,6 +5,7 @@
 import { closeSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { collectIfLarge } from '../exec/heap.js';
 import { keptOwner } from '../fs/kept-owner.js';
 import { readLinkWalked } from '../fs/open-walked.js';
 import {
@@ -19,7 +20,6 @@ import {
   WHITEOUT_PREFIX,
 } from '../fs/overlay-form.js';
 import { type WalkVisit, walkDir } from '../fs/walk-dir.js';
-import { collectIfLarge } from '../exec/heap.js';
 import type { Digest } from '../oci/digest.js';
 import { InternalError } from '../oci/errors.js';
 import type { EarlierTar } from './earlier-tar.js';
