@@ -81,7 +81,7 @@ export interface StagedBlob {
 }
 
 /** How many bytes of a document's pieces may wait to be written (stageBlobPieces). */
-const PIECES_QUEUED = 4 << 20;
+const PIECES_QUEUED = 1 << 20;
 
 /** What readMetaPieces reads at a time. */
 const META_PIECE = 4 << 20;
@@ -266,8 +266,9 @@ export class Store implements BlobStore {
     }
   }
 
-  openBlob(d: Digest): Readable {
-    return openVerified(this.blobPath(d), d);
+  /** The blob as a verified stream (see verified-read.ts); `chunk`: bytes read at a time. */
+  openBlob(d: Digest, opts: { chunk?: number } = {}): Readable {
+    return openVerified(this.blobPath(d), d, opts.chunk);
   }
 
   async readBlob(d: Digest): Promise<Buffer> {

@@ -87,7 +87,8 @@ class OldList {
       }
       if (r.done) this.#done = true;
       else {
-        this.#buf = Buffer.concat([this.#buf.subarray(this.#off), r.value]);
+        this.#buf =
+          this.#off === this.#buf.length ? r.value : Buffer.concat([this.#buf.subarray(this.#off), r.value]);
         this.#off = 0;
       }
     }

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createLimiter } from '../context/limit.js';
 import type { SourceSet } from '../context/source-set.js';
+import { collectIfLarge } from '../exec/heap.js';
 import type { FileEntry } from '../fs/file-entry.js';
 import { setOwnerSync } from '../fs/kept-owner.js';
 import { LayerStack } from '../fs/layer-stack.js';
@@ -29,6 +30,9 @@ import type { DirMeta, WriteTree } from './write-tree.js';
 
 /** Files up to this size are copied synchronously; bigger ones through the bounded async path. */
 const SYNC_MAX = 256 << 10;
+
+/** Entries between two looks at the heap (heap.ts collects only a big one). */
+const COLLECT_EVERY = 16_384;
 
 export interface Owner {
   uid: number;
@@ -147,7 +151,11 @@ export async function writeEntries(tree: WriteTree, o: WriteOptions): Promise<Co
   const dirs = tree.directories();
   for (const d of dirs) guard(d.target, () => mkdirSync(tree.hostPath(d.target), { recursive: true }));
   const pending: Promise<void>[] = [];
+  let seen = 0;
   for (const [target, e] of tree.entries()) {
+    // As in the layer tar (write-layer-tar.ts): a big copy's garbage piles up in the old
+    // generation (at 100,000 files linked, the heap grew from ~29 to ~75 MB used).
+    if (++seen % COLLECT_EVERY === 0) await collectIfLarge();
     if (e.type === 'dir') continue;
     const host = tree.hostPath(target);
     files++;

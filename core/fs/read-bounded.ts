@@ -179,11 +179,16 @@ export async function readStreamBounded(
  * Up to `size` bytes of an open file from its start, in fresh buffers (a consumer may keep
  * them); closes `fh` when done or abandoned. A shorter file is an InvalidInputError.
  */
-export async function* fileChunks(fh: FileHandle, size: number, what: string): AsyncGenerator<Buffer> {
+export async function* fileChunks(
+  fh: FileHandle,
+  size: number,
+  what: string,
+  chunk = CHUNK,
+): AsyncGenerator<Buffer> {
   try {
     let pos = 0;
     while (pos < size) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - pos));
+      const buf = Buffer.allocUnsafe(Math.min(chunk, size - pos));
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) throw new InvalidInputError(`read ${what}: truncated at byte ${pos} of ${size}`);
       pos += bytesRead;
