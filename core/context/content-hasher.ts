@@ -65,17 +65,18 @@ export class ContentHasher {
     if (hit) return hit;
     if (e.type === 'file' && e.size > SYNC_MAX) return undefined;
     let content = '';
+    const abs = e.abs; // made on each read by the context's entry table
     if (e.type === 'file') {
-      this.#opts.onContentRead?.(e.abs);
+      this.#opts.onContentRead?.(abs);
       try {
         // No-follow, same inode as walked, at most the walked size (core/fs/open-walked.ts).
-        const bytes = readWalkedSync(e.abs, { ino: inodeOfStatKey(e.statKey) }, e.size, 'read source file');
+        const bytes = readWalkedSync(abs, { ino: inodeOfStatKey(e.statKey) }, e.size, 'read source file');
         content = createHash('sha256').update(bytes).digest('hex');
       } catch (err) {
         throw unreadable(e, err);
       }
     }
-    return this.#record(e, content, readXattrs(e.abs));
+    return this.#record(e, content, readXattrs(abs));
   }
 
   /** The digest of one entry: its header fields, then (regular files) its content hash. */

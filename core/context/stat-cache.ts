@@ -104,15 +104,18 @@ export class StatCache {
 
   /** The cached digest for `e` if its stat key is unchanged. */
   lookup(e: FileEntry): Digest | undefined {
+    // Each read once: an entry of the context's table makes them on each read.
+    const abs = e.abs;
+    const statKey = e.statKey;
     if (this.#fresh.size > 0) {
-      const f = this.#fresh.get(e.abs);
+      const f = this.#fresh.get(abs);
       if (f !== undefined) {
-        if (f.statKey !== e.statKey || f.size !== e.size || f.digest === undefined) return undefined;
+        if (f.statKey !== statKey || f.size !== e.size || f.digest === undefined) return undefined;
         e.fingerprint = f.fingerprint;
         return f.digest as Digest;
       }
     }
-    const key = escapeKey(e.abs);
+    const key = escapeKey(abs);
     const rows = this.#rows;
     const i = rows.find(key);
     if (i < 0) return undefined;
@@ -123,8 +126,8 @@ export class StatCache {
     const text = rows.textOf(i);
     const at = rows.start(i) + key.length + 1;
     const end = rows.end(i);
-    const k = e.statKey.length;
-    if (!fieldEquals(text, at, e.statKey)) return undefined;
+    const k = statKey.length;
+    if (!fieldEquals(text, at, statKey)) return undefined;
     const size = String(e.size);
     const hexAt = at + k + 1 + size.length;
     if (!fieldEquals(text, at + k + 1, size)) return undefined;

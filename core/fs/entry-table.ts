@@ -124,7 +124,7 @@ export class EntryTable {
       bits |= HAS_LINK;
       this.#rare(b, i).link = linkTarget;
     }
-    if (abs !== this.absOf(rel)) {
+    if (!this.#derives(rel, abs)) {
       bits |= OWN_ABS;
       this.#rare(b, i).abs = abs;
     }
@@ -134,6 +134,13 @@ export class EntryTable {
     b.fingerprint.push(undefined);
     this.#rows++;
     return new TableEntry(b, i);
+  }
+
+  /** Whether absOf(rel) is `abs`, without making it. */
+  #derives(rel: string, abs: string): boolean {
+    if (rel === '') return abs === this.#root;
+    const prefix = this.#prefix as string;
+    return abs.length === prefix.length + rel.length && abs.startsWith(prefix) && abs.endsWith(rel);
   }
 
   /** Rows added so far. */
