@@ -202,6 +202,11 @@ export class ListMerge {
     }
   }
 
+  /** Stops reading the old list (the new one could not be written). */
+  close(): void {
+    this.#old.close();
+  }
+
   /**
    * After the last piece: the old rows left were removed. The changes, as explain-miss.ts
    * gives them (changed and added in list order, then removed), or undefined when the lists

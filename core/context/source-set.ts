@@ -46,6 +46,8 @@ export interface SourceChecksum {
    * goes: core/cache/list-merge.ts).
    */
   rows(): Iterable<string>;
+  /** How many rows the list has. */
+  readonly count: number;
 }
 
 export type SourceOrigin = 'context' | 'layers';
@@ -93,6 +95,7 @@ export class SourceSet {
       },
       json: () => filesJson(matches),
       rows: () => fileRows(matches),
+      count: matches.reduce((n, m) => n + m.entries.length, 0),
     };
   }
 

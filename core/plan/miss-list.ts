@@ -2,10 +2,10 @@
  * A missed COPY's file list on its way into the store, where the step's record will name
  * it, compared on the way with the previous run's list when the miss is explained.
  *
- * A list given as rows (a checksum of the context or of layers) is written a piece at a
- * time and merged with the previous list as that is read (core/cache/list-merge.ts), so
- * neither list is ever held whole. A list given as text (a COPY --from result's) is
- * written and compared as text.
+ * A long list given as rows (a checksum of the context or of layers) is written a piece at
+ * a time and merged with the previous list as that is read (core/cache/list-merge.ts), so
+ * neither list is ever held whole. A short one, and a list given as text (a COPY --from
+ * result's), is written and compared as text.
  */
 import type { StagedBlob } from '../../store/store.js';
 import { type FileChange, fileChanges } from '../cache/explain-miss.js';
@@ -25,7 +25,15 @@ export interface ListStore {
 export interface FileRows {
   json(): string;
   rows(): Iterable<string>;
+  readonly count: number;
 }
+
+/**
+ * From this many rows a list is written and compared as it is made; a shorter one is made
+ * whole and compared as text, which is faster: a 10,000-row list (~1.6 MB) took ~30 ms as
+ * rows in pieces against ~15 ms as text, and its memory does not matter.
+ */
+const STREAM_FROM = 20_000;
 
 /** Bytes of the previous list read at a time. */
 const OLD_LIST_CHUNK = 64 << 10;
@@ -35,9 +43,10 @@ export class MissList {
   readonly #files: string | FileRows;
   #staged: Promise<StagedBlob | undefined> | undefined;
 
-  constructor(store: ListStore, files: string | FileRows) {
+  /** `streamFrom`: rows from which a list is streamed (STREAM_FROM; tests pass their own). */
+  constructor(store: ListStore, files: string | FileRows, streamFrom = STREAM_FROM) {
     this.#store = store;
-    this.#files = files;
+    this.#files = typeof files === 'string' || files.count >= streamFrom ? files : files.json();
   }
 
   /**
@@ -59,7 +68,12 @@ export class MissList {
     } catch {
       merge = undefined; // the blob is gone: written out without a comparison
     }
-    await this.#stageRows(files, merge);
+    try {
+      await this.#stageRows(files, merge);
+    } catch (err) {
+      merge?.close();
+      throw err;
+    }
     const changes = await merge?.result();
     if (changes !== undefined || merge === undefined) return changes;
     // Not two lists in path order (several sources, or an older list's shape): compared

@@ -160,6 +160,7 @@ export interface FileChecksum {
   readonly files: FileEntry[];
   json?(): string;
   rows?(): Iterable<string>;
+  readonly count?: number;
 }
 
 /** A checksum's file list as its record keeps it. */
@@ -169,9 +170,9 @@ function listJson(sum: FileChecksum): string {
 
 /** A miss's file list, as rows when the checksum can give them. */
 function listOf(sum: FileChecksum): string | FileRows {
-  if (!sum.json || !sum.rows) return listJson(sum);
+  if (!sum.json || !sum.rows || sum.count === undefined) return listJson(sum);
   const s = sum as Required<FileChecksum>;
-  return { json: () => s.json(), rows: () => s.rows() };
+  return { json: () => s.json(), rows: () => s.rows(), count: s.count };
 }
 
 /** JSON arrays joined into one. */
