@@ -5,7 +5,6 @@
 import { closeSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { collectIfLarge } from '../exec/heap.js';
 import { keptOwner } from '../fs/kept-owner.js';
 import { readLinkWalked } from '../fs/open-walked.js';
 import {
@@ -22,6 +21,7 @@ import {
 import { type WalkVisit, walkDir } from '../fs/walk-dir.js';
 import type { Digest } from '../oci/digest.js';
 import { InternalError } from '../oci/errors.js';
+import { collectIfLarge } from '../progress/heap.js';
 import type { EarlierTar } from './earlier-tar.js';
 import { HashingSink } from './hashing-sink.js';
 import { pushFileBytes } from './push-file-bytes.js';

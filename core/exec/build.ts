@@ -24,6 +24,7 @@ import type { NamedContext } from '../plan/named-contexts.js';
 import { decidePending, lookupByContent, planBuild, stepIndexNames } from '../plan/planner.js';
 import type { ImageState, Plan } from '../plan/types.js';
 import type { ProgressSink } from '../progress/events.js';
+import { collectIfLarge } from '../progress/heap.js';
 import { mark, timed } from '../progress/timings.js';
 import type { CacheSpec } from '../registry/cache-spec.js';
 import type { ResolvedImage } from './base-image.js';
@@ -33,7 +34,6 @@ import { attachLayers, makeReport, saveReport } from './build-report.js';
 import type { SecretSource } from './exec-run.js';
 import type { BuildResult, StepRunners } from './executor.js';
 import { executePlan } from './executor.js';
-import { collectIfLarge } from './heap.js';
 import { PullVertices } from './pull-vertices.js';
 
 export interface BuildOptions {

@@ -17,8 +17,8 @@ import type { Digest } from '../oci/digest.js';
 import type { StageState } from '../plan/config-apply.js';
 import { isUrl, resolveDest } from '../plan/step-ops.js';
 import type { ImageState, PlannedStep } from '../plan/types.js';
+import { collectIfLarge } from '../progress/heap.js';
 import { timed } from '../progress/timings.js';
-import { collectIfLarge } from './heap.js';
 import type { RunnerDeps } from './runners.js';
 import { diffDirs } from './runners.js';
 

@@ -7,7 +7,7 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { collectIfLarge } from '../../../core/exec/heap.js';
+import { collectIfLarge } from '../../../core/progress/heap.js';
 
 describe('collectIfLarge', () => {
   it('collects a heap with much garbage, leaves a small one alone, then waits for growth', async () => {
