@@ -8,7 +8,8 @@
  * (`train`). Without it, loading and compiling the CLI was about half of a no-op rebuild.
  *
  * What the snapshot must not carry is anything of the process that made it: process.env, the
- * working directory, the pid (store/process-owner.ts re-reads it per pid), open handles. So
+ * working directory, the pid and its start time (store/process-owner.ts: forgotten first
+ * thing, since a pid may come round again), open handles. So
  * `main` runs with processIo() taken at start-up, and training uses its own temporary store
  * and environment and leaves nothing open. The launcher passes the dist directory as
  * the first argument: npm packages (undici, the xattr addon) are loaded from there on use.
@@ -19,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { startupSnapshot } from 'node:v8';
 import { count, enableTimings } from '../core/progress/timings.js';
 import { adoptDeferredCa } from '../core/registry/deferred-ca.js';
+import { forgetOwner } from '../store/process-owner.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
 import { main } from './main.js';
@@ -53,6 +55,7 @@ async function train(dir: string): Promise<void> {
 }
 
 startupSnapshot.setDeserializeMainFunction(() => {
+  forgetOwner(); // the process that made the snapshot is not this one (process-owner.ts)
   const [node, dist, ...args] = process.argv;
   globalThis.__strataEntryUrl = pathToFileURL(join(dist, 'cmd', 'main.js')).href;
   process.argv = [node, join(dist, 'cmd', 'main.js'), ...args];

@@ -38,11 +38,23 @@ let self: ProcessOwner | undefined;
 
 /**
  * This process, computed once per pid: a process started from strata's startup snapshot
- * (cmd/snapshot-main.ts) carries the module state of the process that made the snapshot.
+ * (cmd/snapshot-main.ts) carries the module state of the process that made the snapshot,
+ * which forgetOwner() clears.
  */
 export function currentOwner(): ProcessOwner {
   if (self?.pid !== process.pid) self = { pid: process.pid, start: procStat(process.pid)?.start ?? 0 };
   return self;
+}
+
+/**
+ * Forgets the owner computed so far. The snapshot's entry calls it first thing: the snapshot
+ * is made by a process that ran real builds (its owner is computed), and a process started
+ * from it under that very pid (pids wrap: pid_max is 32768 on many machines) would otherwise
+ * name its temp entries and build dirs with the other process's start time, and every other
+ * strata process would take its live build for a dead one and sweep it.
+ */
+export function forgetOwner(): void {
+  self = undefined;
 }
 
 /**
