@@ -258,21 +258,9 @@ class JsonRows {
   path(i: number): string | undefined {
     if (i === this.#lastIndex) return this.#last;
     if (i !== this.#lastIndex + 1) return undefined;
-    const t = this.text;
-    const from = this.start(i) + PATH_KEY.length;
-    if (!t.startsWith(PATH_KEY, this.start(i)) || t.charCodeAt(from) !== QUOTE) return undefined;
-    let k = t.indexOf('"', from + 1);
-    // Only a backslash before that quote can mean it is escaped (a slice is no copy).
-    const escaped = k >= 0 && t.slice(from + 1, k).includes('\\');
-    if (escaped) {
-      for (k = from + 1; k < this.end(i); k++) {
-        const c = t.charCodeAt(k);
-        if (c === BACKSLASH) k++;
-        else if (c === QUOTE) break;
-      }
-    }
-    if (k < 0 || k >= this.end(i)) return undefined;
-    const p = escaped ? (JSON.parse(t.slice(from, k + 1)) as string) : t.slice(from + 1, k);
+    // A slice is no copy; the path it gives may be a slice of the text too (see own()).
+    const p = rowPath(this.text.slice(this.start(i), this.end(i)));
+    if (p === undefined) return undefined;
     if (this.#last !== undefined && !(this.#last < p)) return undefined;
     this.#last = p;
     this.#lastIndex = i;
@@ -321,7 +309,8 @@ class JsonRows {
   }
 }
 
-const PATH_KEY = '{"path":';
+/** A row's start up to its path's opening quote. */
+const ROW_PATH_KEY = '{"path":"';
 const ROW_DELIMITER = '},{"path":';
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -482,4 +471,24 @@ export function explainMiss(
     return { cause: 'parent', reason: 'the parent changed', details: [] };
   }
   return { cause: 'layer-missing', reason: 'the earlier result is no longer in the store', details: [] };
+}
+
+/** A row's path, or undefined when the row does not start with one. */
+export function rowPath(row: string): string | undefined {
+  if (!row.startsWith(ROW_PATH_KEY)) return undefined;
+  const from = ROW_PATH_KEY.length;
+  let k = row.indexOf('"', from);
+  if (k < 0) return undefined;
+  // Only a backslash before that quote can mean it is escaped.
+  if (row.lastIndexOf('\\', k) < from) return row.slice(from, k);
+  for (k = from; k < row.length; k++) {
+    const c = row.charCodeAt(k);
+    if (c === BACKSLASH) k++;
+    else if (c === QUOTE) break;
+  }
+  try {
+    return JSON.parse(row.slice(from - 1, k + 1)) as string;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,35 +16,12 @@
  */
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
-import { changedAttrs, type FileChange, type FileEntry } from './explain-miss.js';
+import { changedAttrs, type FileChange, type FileEntry, rowPath } from './explain-miss.js';
 
 const ROW_DELIMITER = Buffer.from('},{"path":');
-const PATH_KEY = '{"path":"';
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
-
-/** A row's path, or undefined when the row does not start with one. */
-export function rowPath(row: string): string | undefined {
-  if (!row.startsWith(PATH_KEY)) return undefined;
-  const from = PATH_KEY.length;
-  let k = row.indexOf('"', from);
-  if (k < 0) return undefined;
-  // Only a backslash before that quote can mean it is escaped.
-  if (row.lastIndexOf('\\', k) < from) return row.slice(from, k);
-  for (k = from; k < row.length; k++) {
-    const c = row.charCodeAt(k);
-    if (c === BACKSLASH) k++;
-    else if (c === QUOTE) break;
-  }
-  try {
-    return JSON.parse(row.slice(from - 1, k + 1)) as string;
-  } catch {
-    return undefined;
-  }
-}
 
 function parseRow(row: string): FileEntry | undefined {
   try {

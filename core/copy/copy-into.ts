@@ -21,7 +21,7 @@ import { setOwnerSync } from '../fs/kept-owner.js';
 import { LayerStack } from '../fs/layer-stack.js';
 import { copyWalked, copyWalkedSync, inodeOfStatKey } from '../fs/open-walked.js';
 import { InvalidInputError, NoSpaceError, StrataError } from '../oci/errors.js';
-import { collectIfLarge } from '../progress/heap.js';
+import { COLLECT_EVERY, collectIfLarge } from '../progress/heap.js';
 import { type ChmodFn, parseChmod } from './chmod-spec.js';
 import { destinationTree, landingPath, lowerDirMeta } from './created-dirs.js';
 import { planDestination } from './dest-rules.js';
@@ -30,9 +30,6 @@ import type { DirMeta, WriteTree } from './write-tree.js';
 
 /** Files up to this size are copied synchronously; bigger ones through the bounded async path. */
 const SYNC_MAX = 256 << 10;
-
-/** Entries between two looks at the heap (heap.ts collects only a big one). */
-const COLLECT_EVERY = 16_384;
 
 export interface Owner {
   uid: number;

@@ -21,7 +21,7 @@ import {
 import { type WalkVisit, walkDir } from '../fs/walk-dir.js';
 import type { Digest } from '../oci/digest.js';
 import { InternalError } from '../oci/errors.js';
-import { collectIfLarge } from '../progress/heap.js';
+import { COLLECT_EVERY, collectIfLarge } from '../progress/heap.js';
 import type { EarlierTar } from './earlier-tar.js';
 import { HashingSink } from './hashing-sink.js';
 import { pushFileBytes } from './push-file-bytes.js';
@@ -102,9 +102,6 @@ export async function writeLayerTar(
     w.sink.release();
   }
 }
-
-/** Entries between two looks at the heap (heap.ts collects only a big one). */
-const COLLECT_EVERY = 16_384;
 
 class LayerWalker {
   readonly sink: HashingSink;

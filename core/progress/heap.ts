@@ -26,6 +26,9 @@ const COLLECT_ABOVE = 32 << 20;
 /** After a collection, the next waits until the heap has grown this much past what it kept. */
 const COLLECT_GROWTH = 32 << 20;
 
+/** Files or entries a long loop (a big copy, a layer tar) handles between two calls. */
+export const COLLECT_EVERY = 16_384;
+
 let gc: (() => void) | undefined;
 /** What the heap held right after the last collection here (0 before the first). */
 let kept = 0;
