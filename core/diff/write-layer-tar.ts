@@ -26,7 +26,7 @@ import type { EarlierTar } from './earlier-tar.js';
 import { HashingSink } from './hashing-sink.js';
 import { pushFileBytes } from './push-file-bytes.js';
 import type { SameFiles } from './same-files.js';
-import { encodeHeader, padding, type TarHeader } from './tar-header.js';
+import { type EntryType, encodeHeader, padding, type TarHeader } from './tar-header.js';
 
 export interface WriteLayerTarOptions {
   /** Entries with a later mtime get this one (seconds since the epoch). */
@@ -143,7 +143,19 @@ class LayerWalker {
 
   /** An empty regular entry: whiteouts and opaque markers. */
   async marker(name: string): Promise<void> {
-    await this.#header({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 });
+    await this.#header({
+      name,
+      type: 'file',
+      mode: 0,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtime: 0,
+      linkname: undefined,
+      devmajor: undefined,
+      devminor: undefined,
+      xattrs: undefined,
+    });
   }
 
   /**
@@ -212,15 +224,26 @@ class LayerWalker {
     return this.#other(v, tarName, st);
   }
 
-  #base(p: string, tarName: string, st: Stats): Omit<TarHeader, 'type'> {
+  /**
+   * The header of `st` as a `type` entry named `tarName`, made as one literal of one shape.
+   * Not `{ ...base, type }`: a spread followed by more properties cost ~1 KB of allocation
+   * per entry here, a third of it kept past young collections, so a 100,000-file layer
+   * piled ~55 MB of dead headers into the old generation while it was written.
+   */
+  #head(p: string, tarName: string, st: Stats, type: EntryType, linkname?: string): TarHeader {
     const owner = keptOwner(p, st);
     return {
       name: tarName,
+      type,
       mode: st.mode & 0o7777,
       uid: owner.uid,
       gid: owner.gid,
       size: 0,
       mtime: this.#mtime(st),
+      linkname,
+      devmajor: undefined,
+      devminor: undefined,
+      xattrs: undefined,
     };
   }
 
@@ -240,21 +263,22 @@ class LayerWalker {
       return false;
     }
     const p = v.at;
-    const base = this.#base(p, tarName, st);
     if (st.isDirectory()) {
-      await this.#header({ ...base, type: 'dir' });
+      await this.#header(this.#head(p, tarName, st, 'dir'));
       if (isOpaqueDir(p)) await this.marker(`${tarName}/${OPAQUE_MARKER}`);
       return true;
     }
     const first = st.nlink > 1 ? this.#firstLink(st, tarName) : undefined;
-    if (first !== undefined) await this.#header({ ...base, type: 'link', linkname: first });
+    if (first !== undefined) await this.#header(this.#head(p, tarName, st, 'link', first));
     else if (st.isSymbolicLink()) {
       const linkname = readLinkWalked(p, 'write layer tar', v.path);
-      await this.#header({ ...base, type: 'symlink', linkname });
+      await this.#header(this.#head(p, tarName, st, 'symlink', linkname));
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-      const type = st.isCharacterDevice() ? 'char' : 'block';
-      await this.#header({ ...base, type, devmajor: devMajor(st.rdev), devminor: devMinor(st.rdev) });
-    } else if (st.isFIFO()) await this.#header({ ...base, type: 'fifo' });
+      const h = this.#head(p, tarName, st, st.isCharacterDevice() ? 'char' : 'block');
+      h.devmajor = devMajor(st.rdev);
+      h.devminor = devMinor(st.rdev);
+      await this.#header(h);
+    } else if (st.isFIFO()) await this.#header(this.#head(p, tarName, st, 'fifo'));
     return false;
   }
 
@@ -267,15 +291,15 @@ class LayerWalker {
     try {
       const st = v.st;
       const p = v.at;
-      const base = this.#base(p, tarName, st);
       const first = st.nlink > 1 ? this.#firstLink(st, tarName) : undefined;
-      if (first !== undefined) return await this.#header({ ...base, type: 'link', linkname: first });
-      let xattrs: Map<string, Buffer> | undefined;
+      if (first !== undefined) return await this.#header(this.#head(p, tarName, st, 'link', first));
+      const h = this.#head(p, tarName, st, 'file');
+      h.size = st.size;
       if (st.mode & 0o111) {
         const cap = getXattr(p, CAPABILITY_XATTR);
-        if (cap !== null) xattrs = new Map([[CAPABILITY_XATTR, cap]]);
+        if (cap !== null) h.xattrs = new Map([[CAPABILITY_XATTR, cap]]);
       }
-      await this.#header({ ...base, type: 'file', size: st.size, xattrs });
+      await this.#header(h);
       handed = true; // pushFileBytes closes it
       await pushFileBytes(this.sink, fd, v.path, st.size);
       const pad = padding(st.size);

@@ -133,6 +133,20 @@ describe('writeLayerTar', () => {
     expect(byName.get('héllo wörld')?.body.toString()).toBe('utf8\n');
   });
 
+  it('writes a FIFO as a fifo entry with its mode and mtime, no size and no device numbers', async () => {
+    const a = tempDir();
+    dirs.push(a);
+    execFileSync('mkfifo', ['-m', '0640', path.join(a, 'pipe')]);
+    utimesSync(path.join(a, 'pipe'), 1_000_000, 1_000_000);
+    writeFileSync(path.join(a, 'run.sh'), '#!/bin/sh\n');
+    chmodSync(path.join(a, 'run.sh'), 0o755);
+    const back = await readBack((await tarOf(a)).tar);
+    expect(back.map((e) => e.header)).toMatchObject([
+      { name: 'pipe', type: 'fifo', mode: 0o640, size: 0, devmajor: 0, devminor: 0, linkname: null },
+      { name: 'run.sh', type: 'file', mode: 0o755, size: 10, linkname: null },
+    ]);
+    expect(back[0].header.mtime?.getTime()).toBe(1_000_000_000);
+  });
   it('orders each directory bytewise: files, dirs and symlinks mixed, astral names after high-BMP ones', async () => {
     const a = tempDir();
     dirs.push(a);
