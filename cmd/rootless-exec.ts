@@ -87,9 +87,22 @@ export function reportReady(env: NodeJS.ProcessEnv): void {
 }
 
 /**
- * Runs `node entry argv` inside a new user namespace and resolves with its exit code. When
- * the namespace cannot be made, says why and what to do (exit 6, runtime missing), after
- * unshare's own message.
+ * The V8 flags among `execArgv` (those the launcher, cmd/strata.sh, starts Node with), for a
+ * child that runs main.js: everything but the startup snapshot's `--snapshot-blob FILE`.
+ */
+export function v8Flags(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    if (execArgv[i] === '--snapshot-blob') i++;
+    else if (!execArgv[i].startsWith('--snapshot-blob=')) out.push(execArgv[i]);
+  }
+  return out;
+}
+
+/**
+ * Runs `node entry argv`, with this process's V8 flags, inside a new user namespace and
+ * resolves with its exit code. When the namespace cannot be made, says why and what to do
+ * (exit 6, runtime missing), after unshare's own message.
  */
 export function runInUserNamespace(entry: string, argv: string[], io: Io): Promise<number> {
   // Under a seccomp filter (a container's default profile) unshare(CLONE_NEWUSER) may be
@@ -109,11 +122,15 @@ export function runInUserNamespace(entry: string, argv: string[], io: Io): Promi
   }
   const { args } = unshareArgs();
   const env = { ...io.env, [READY_FD_ENV]: '3' };
-  const child = spawn('unshare', [...args, '--', process.execPath, entry, ...argv], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-    cwd: io.cwd,
-    env,
-  });
+  const child = spawn(
+    'unshare',
+    [...args, '--', process.execPath, ...v8Flags(process.execArgv), entry, ...argv],
+    {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      cwd: io.cwd,
+      env,
+    },
+  );
   let ready = false;
   child.stdio[3]?.on('data', () => {
     ready = true;

@@ -12,7 +12,15 @@
 // npm packages stay external (the xattr binding is a native addon). The source keeps its
 // shebang, and esbuild keeps it on the entry.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +92,10 @@ const requireDynamicImports = {
 };
 
 const SNAP = 'dist/snapshot';
+// The V8 flags the launcher starts Node with: V8 loads a snapshot only under the flags it was
+// made with, so they are read from the launcher itself, not written down twice.
+const v8Flags = /^strata_v8_flags='([^']*)'$/m.exec(readFileSync('cmd/strata.sh', 'utf8'))?.[1];
+if (v8Flags === undefined) throw new Error("bundle: cmd/strata.sh has no strata_v8_flags='...' line");
 rmSync(SNAP, { recursive: true, force: true });
 mkdirSync(SNAP, { recursive: true });
 await build({
@@ -141,7 +153,13 @@ const made = (() => {
     if (cold.status !== 0) process.stderr.write(`bundle: snapshot training build failed:\n${cold.stderr}`);
     return spawnSync(
       process.execPath,
-      ['--snapshot-blob', `${SNAP}/strata.blob`, '--build-snapshot', `${SNAP}/strata.cjs`],
+      [
+        ...v8Flags.split(' ').filter(Boolean),
+        '--snapshot-blob',
+        `${SNAP}/strata.blob`,
+        '--build-snapshot',
+        `${SNAP}/strata.cjs`,
+      ],
       {
         stdio: ['ignore', 'inherit', 'pipe'],
         encoding: 'utf8',
