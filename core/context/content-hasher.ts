@@ -43,6 +43,8 @@ const SYNC_MAX = 256 << 10;
 
 export class ContentHasher {
   readonly #opts: ContentHasherOptions;
+  /** Small files are read into this one buffer: a Buffer per file was a malloc and a free each. */
+  #scratch: Buffer | undefined;
 
   constructor(opts: ContentHasherOptions) {
     this.#opts = opts;
@@ -70,7 +72,9 @@ export class ContentHasher {
       this.#opts.onContentRead?.(abs);
       try {
         // No-follow, same inode as walked, at most the walked size (core/fs/open-walked.ts).
-        const bytes = readWalkedSync(abs, { ino: inodeOfStatKey(e.statKey) }, e.size, 'read source file');
+        this.#scratch ??= Buffer.allocUnsafeSlow(SYNC_MAX);
+        const seen = { ino: inodeOfStatKey(e.statKey) };
+        const bytes = readWalkedSync(abs, seen, e.size, 'read source file', this.#scratch);
         content = createHash('sha256').update(bytes).digest('hex');
       } catch (err) {
         throw unreadable(e, err);

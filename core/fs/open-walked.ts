@@ -95,19 +95,28 @@ export function copyWalkedSync(
 
 /**
  * Reads the walked regular file `p`: at most `size` bytes (its size when walked; a file
- * that grew since is not read past it, and one that shrank gives fewer bytes).
+ * that grew since is not read past it, and one that shrank gives fewer bytes). With `into`
+ * (at least `size` long) the bytes are read into it and a view of it is returned, valid
+ * until the caller reads into it again: a hasher reading 100,000 files needs no Buffer, and
+ * no malloc, per file.
  */
-export function readWalkedSync(p: string, seen: WalkedFile, size: number, what = 'read file'): Buffer {
+export function readWalkedSync(
+  p: string,
+  seen: WalkedFile,
+  size: number,
+  what = 'read file',
+  into?: Buffer,
+): Buffer {
   const fd = openWalkedSync(p, seen, what);
   try {
-    const buf = Buffer.allocUnsafe(size);
+    const buf = into !== undefined && into.length >= size ? into : Buffer.allocUnsafe(size);
     let off = 0;
     while (off < size) {
       const n = readSync(fd, buf, off, size - off, off);
       if (n === 0) break;
       off += n;
     }
-    return off === size ? buf : buf.subarray(0, off);
+    return off === buf.length ? buf : buf.subarray(0, off);
   } finally {
     closeSync(fd);
   }

@@ -19,7 +19,7 @@ import { PassThrough } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLayerTar } from '../../../core/diff/write-layer-tar.js';
-import { copyWalkedSync, openWalkedSync } from '../../../core/fs/open-walked.js';
+import { copyWalkedSync, openWalkedSync, readWalkedSync } from '../../../core/fs/open-walked.js';
 import { InvalidInputError } from '../../../core/oci/errors.js';
 
 const SECRET = 'host-secret-0600-do-not-export';
@@ -71,6 +71,28 @@ describe('openWalkedSync', () => {
     rmSync(p);
     mkdirSync(p);
     expect(() => openWalkedSync(p, st)).toThrow(/no longer a regular file|was replaced/);
+  });
+});
+
+describe('readWalkedSync', () => {
+  it('reads into a given buffer: a view of exactly the bytes read, at most the walked size', () => {
+    const p = path.join(tmp, 'into');
+    writeFileSync(p, 'hello world');
+    const st = lstatSync(p);
+    const into = Buffer.alloc(64, 0x2e);
+    const got = readWalkedSync(p, st, st.size, 'read', into);
+    expect(got.buffer).toBe(into.buffer);
+    expect(got.toString()).toBe('hello world');
+    // Walked at 5 bytes: nothing past them is read. A file that shrank gives fewer bytes.
+    expect(readWalkedSync(p, st, 5, 'read', into).toString()).toBe('hello');
+    writeFileSync(p, 'hi');
+    expect(readWalkedSync(p, st, st.size, 'read', into).toString()).toBe('hi');
+    // A buffer too small for the walked size is not used.
+    const small = Buffer.alloc(1);
+    writeFileSync(p, 'hello world');
+    const own = readWalkedSync(p, st, st.size, 'read', small);
+    expect(own.buffer).not.toBe(small.buffer);
+    expect(own.toString()).toBe('hello world');
   });
 });
 
