@@ -3,7 +3,7 @@
  * The garbage here is 100 MB of dead arrays that reached the old generation (they outlived
  * young collections while a list of them was being made): after the call the heap no
  * longer holds them, without any other collection asked for. After a collection, the next
- * waits until the heap has grown 32 MB past what that one kept.
+ * waits until the heap has grown past what that one kept by a quarter of it, at least 12 MB.
  */
 import { getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
@@ -24,12 +24,36 @@ describe('collectIfLarge', () => {
     expect(before - after).toBeGreaterThan(90 << 20);
     // Now small: nothing to do.
     expect(await collectIfLarge()).toBe(false);
-    // ~16 MB more (arrays of 1 MiB): less than 32 MB past what the last collection kept.
-    const live = Array.from({ length: 16 }, (_, i) => new Array(128 * 1024).fill(i));
-    expect(getHeapStatistics().used_heap_size).toBeLessThan(after + (32 << 20));
+    // ~8 MB more (arrays of 1 MiB): less than 12 MB past what the last collection kept.
+    const live = Array.from({ length: 8 }, (_, i) => new Array(128 * 1024).fill(i));
+    expect(getHeapStatistics().used_heap_size).toBeLessThan(after + (12 << 20));
     expect(await collectIfLarge()).toBe(false);
-    garbage(40); // ~40 MB more: now it is due
+    // ~28 MB past it in all (and past COLLECT_ABOVE): now it is due. What was kept is small
+    // (a few MB), so the 12 MB floor applied, not a quarter of it.
+    garbage(20);
+    expect(after).toBeLessThan(48 << 20);
+    expect(getHeapStatistics().used_heap_size).toBeLessThan(after + (32 << 20));
     expect(await collectIfLarge()).toBe(true);
-    expect(live.length).toBe(16);
+    expect(live.length).toBe(8);
+  });
+
+  it('waits for a quarter of a big live heap to be added before the next collection', async () => {
+    const garbage = (arrays: number): void => {
+      let dead: number[][] | undefined = [];
+      for (let i = 0; i < arrays; i++) dead.push(new Array(128 * 1024).fill(i));
+      dead = undefined;
+    };
+    // ~160 MB live: the next collection is due ~40 MB past it, not 12.
+    const live = Array.from({ length: 160 }, (_, i) => new Array(128 * 1024).fill(i));
+    garbage(40);
+    expect(await collectIfLarge()).toBe(true);
+    const kept = getHeapStatistics().used_heap_size;
+    expect(kept).toBeGreaterThan(160 << 20);
+    garbage(24); // ~24 MB: past 12 MB, short of a quarter of what is kept
+    expect(getHeapStatistics().used_heap_size).toBeLessThan(kept + kept / 4);
+    expect(await collectIfLarge()).toBe(false);
+    garbage(40); // ~64 MB in all: past a quarter
+    expect(await collectIfLarge()).toBe(true);
+    expect(live.length).toBe(160);
   });
 });
