@@ -38,11 +38,12 @@ esac
 dist=$cmd/..
 node=$(command -v node) || node=node
 snap=$dist/snapshot
-# The entry: the snapshot when usable (see 2. above), else the bundle. Neither path holds a
-# space when it is the snapshot's (checked), so $entry may be split into its words.
+# V8's flags (see "one thing for memory" above): scripts/bundle.mjs reads this very line.
 strata_v8_flags='--max-semi-space-size=4'
 v8=$strata_v8_flags
 if [ -n "${NODE_OPTIONS:-}" ]; then v8=""; fi
+# The entry: the snapshot when usable (see 2. above), else the bundle. Neither path holds a
+# space when it is the snapshot's (checked), so $entry may be split into its words.
 entry="$cmd/main.js"
 if [ -z "${STRATA_NO_SNAPSHOT:-}" ] && [ -z "${NODE_OPTIONS:-}" ] && [ -r "$snap/strata.blob" ] &&
   [ -e "$snap/node.stamp" ] && ! [ "$node" -nt "$snap/node.stamp" ] && ! [ "$node" -ot "$snap/node.stamp" ]; then

@@ -228,7 +228,7 @@ class LayerWalker {
    * The header of `st` as a `type` entry named `tarName`, made as one literal of one shape.
    * Not `{ ...base, type }`: a spread followed by more properties cost ~1 KB of allocation
    * per entry here, a third of it kept past young collections, so a 100,000-file layer
-   * piled ~55 MB of dead headers into the old generation while it was written.
+   * piled ~40 MB of dead headers into the old generation while it was written.
    */
   #head(p: string, tarName: string, st: Stats, type: EntryType, linkname?: string): TarHeader {
     const owner = keptOwner(p, st);

@@ -42,10 +42,10 @@ let kept = 0;
 
 /**
  * Collects garbage when the heap holds more than COLLECT_ABOVE bytes and has grown enough
- * past what the last collection here left (see COLLECT_GROWTH_MIN); says whether it did. The threshold follows what is
- * live, so a build whose live data is small (the context's entries are compact) is still
- * collected at the end of planning, and a check made every few thousand files collects only
- * once that much garbage has piled up again.
+ * past what the last collection here left (see COLLECT_GROWTH_MIN); says whether it did.
+ * The threshold follows what is live, so a build whose live data is small (the context's
+ * entries are compact) is still collected at the end of planning, and a check made every
+ * few thousand files collects only once that much garbage has piled up again.
  */
 export async function collectIfLarge(): Promise<boolean> {
   const used = getHeapStatistics().used_heap_size;
