@@ -151,6 +151,78 @@ describe('StatCache', () => {
   });
 });
 
+describe('StatCache: a big document is rewritten only when enough changed', () => {
+  // 1,200 rows: past the 1,000 from which a save weighs what changed.
+  const N = 1200;
+  async function big(): Promise<{ dir: string; files: string[]; meta: MemoryMeta }> {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < N; i++) tree[`d${i % 10}/f${String(i).padStart(4, '0')}`] = `content ${i}`;
+    const dir = await realpath(await makeTree(tree));
+    const files = Object.keys(tree).map((k) => path.join(dir, k));
+    const meta = new MemoryMeta();
+    await seed(meta, dir, files);
+    return { dir, files, meta };
+  }
+  /** A rebuild: every file looked up, the ones that miss recorded anew; then a save. */
+  async function rebuild(
+    meta: MemoryMeta,
+    dir: string,
+    files: string[],
+  ): Promise<{ saved: boolean; missed: string[] }> {
+    const cache = await StatCache.load(meta, dir);
+    const missed: string[] = [];
+    for (const [i, f] of files.entries()) {
+      const e = entry(f);
+      if (cache.lookup(e) === undefined) {
+        missed.push(f);
+        cache.record(e, digestOf(N + i + 1), `new${i}.`);
+      }
+    }
+    return { saved: await cache.save(), missed };
+  }
+
+  it('leaves the document as it was for a few small edits, which the next build hashes again', async () => {
+    const { dir, files, meta } = await big();
+    const before = [...meta.data.values()];
+    const writes = meta.writes;
+    await writeFile(files[7], 'edited');
+    await writeFile(files[900], 'edited too');
+    const first = await rebuild(meta, dir, files);
+    expect(first).toEqual({ saved: false, missed: [files[7], files[900]] });
+    expect(meta.writes).toBe(writes);
+    expect([...meta.data.values()]).toEqual(before);
+    // The stale rows only miss: the next build hashes the two files again, nothing else.
+    expect((await rebuild(meta, dir, files)).missed).toEqual([files[7], files[900]]);
+  });
+
+  it('rewrites it when the edits hold over 1 MiB, are more than 1 in 100 rows, or rows were not found', async () => {
+    const { dir, files, meta } = await big();
+    await writeFile(files[3], Buffer.alloc((1 << 20) + 1, 1));
+    expect((await rebuild(meta, dir, files)).saved).toBe(true);
+    expect((await rebuild(meta, dir, files)).missed).toEqual([]);
+
+    for (const f of files.slice(0, 13)) await writeFile(f, 'thirteen edits: more than 1 in 100 of 1,200');
+    expect((await rebuild(meta, dir, files)).saved).toBe(true);
+    expect((await rebuild(meta, dir, files)).missed).toEqual([]);
+
+    // 20 files deleted: their rows are not found, and the save drops them.
+    await writeFile(files[0], 'one edit');
+    for (const f of files.slice(-20)) await rm(f);
+    const kept = files.slice(0, -20);
+    const cache = await StatCache.load(meta, dir);
+    for (const f of kept) if (cache.lookup(entry(f)) === undefined) cache.record(entry(f), digestOf(1), 'x.');
+    for (let d = 0; d < 10; d++) {
+      const inDir = kept.filter((f) => path.basename(path.dirname(f)) === `d${d}`);
+      cache.noteListing(
+        path.join(dir, `d${d}`),
+        inDir.map((f) => ({ name: path.basename(f) })),
+      );
+    }
+    expect(await cache.save()).toBe(true);
+    expect(rowPaths(meta)).toHaveLength(N - 20);
+  });
+});
+
 describe('read in pieces', () => {
   /** Serves meta files in `size`-byte pieces, reusing one buffer as the store does. */
   class PiecewiseMeta extends MemoryMeta {
