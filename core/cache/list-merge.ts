@@ -17,6 +17,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import { changedAttrs, type FileChange, type FileEntry, rowPath } from './explain-miss.js';
+import { PIECE_CHARS } from './sorted-rows.js';
 
 const ROW_DELIMITER = Buffer.from('},{"path":');
 const COMMA = 0x2c;
@@ -270,9 +271,6 @@ export class ListMerge {
     else this.#removed.push({ path, kind: 'removed', from: o.digest as Digest });
   }
 }
-
-/** Characters of rows a piece of the written list holds. */
-const PIECE_CHARS = 64 << 10;
 
 /**
  * The JSON list (`[row,row,...]`, as JSON.stringify writes the rows' objects) in pieces of

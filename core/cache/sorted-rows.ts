@@ -260,4 +260,9 @@ export function* inPieces(lines: Iterable<string>, chars = PIECE_CHARS): Generat
   if (batch.length > 0) yield (first ? '' : '\n') + batch.join('\n');
 }
 
-const PIECE_CHARS = 64 << 10;
+/**
+ * Characters of a document written (or read) a piece at a time: below V8's large-object size
+ * (128 KiB), so a piece is made in the young generation and dies there (see inPieces). The
+ * one size for every such document: the stat cache, the layer-files list, a miss's file list.
+ */
+export const PIECE_CHARS = 64 << 10;

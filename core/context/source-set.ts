@@ -12,6 +12,7 @@
  * - the set is sha256 of the per-source digests joined with NUL.
  */
 import path from 'node:path';
+import { PIECE_CHARS } from '../cache/sorted-rows.js';
 import type { FileEntry, ResolvedSource, SourceMatch } from '../fs/file-entry.js';
 import { type Digest, sha256 } from '../oci/digest.js';
 import type { ContentHasher } from './content-hasher.js';
@@ -193,7 +194,7 @@ function filesJson(matches: SourceMatch[]): string {
       const row = rowOf(joinDest(base, e.rel), e);
       rows.push(row);
       chars += row.length + 1;
-      if (chars >= JSON_CHUNK_CHARS) {
+      if (chars >= PIECE_CHARS) {
         chunks.push(rows.join(''));
         rows = [];
         chars = 0;
@@ -222,8 +223,6 @@ function rowOf(path: string, e: FileEntry): string {
   if (e.fingerprint !== undefined) row += `,"f":"${e.fingerprint}"`;
   return `${row},"a":"${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.size}"}`;
 }
-
-const JSON_CHUNK_CHARS = 64 << 10;
 
 /** What JSON.stringify must escape in a string: quote, backslash, controls, lone surrogates. */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;

@@ -10,6 +10,7 @@
 import type { StagedBlob } from '../../store/store.js';
 import { type FileChange, fileChanges } from '../cache/explain-miss.js';
 import { ListMerge, listPieces } from '../cache/list-merge.js';
+import { PIECE_CHARS } from '../cache/sorted-rows.js';
 import type { Digest } from '../oci/digest.js';
 import type { PlannedStep } from './types.js';
 
@@ -34,9 +35,6 @@ export interface FileRows {
  * rows in pieces against ~15 ms as text, and its memory does not matter.
  */
 const STREAM_FROM = 20_000;
-
-/** Bytes of the previous list read at a time. */
-const OLD_LIST_CHUNK = 64 << 10;
 
 export class MissList {
   readonly #store: ListStore;
@@ -64,7 +62,7 @@ export class MissList {
     try {
       // Read in pieces the size of those written: 1 MiB reads (and the copies that join
       // them) left ~8 MB more of freed buffers in the process at 100,000 files.
-      merge = new ListMerge(this.#store.openBlob(old, { chunk: OLD_LIST_CHUNK }));
+      merge = new ListMerge(this.#store.openBlob(old, { chunk: PIECE_CHARS }));
     } catch {
       merge = undefined; // the blob is gone: written out without a comparison
     }

@@ -170,9 +170,7 @@ function listJson(sum: FileChecksum): string {
 
 /** A miss's file list, as rows when the checksum can give them. */
 function listOf(sum: FileChecksum): string | FileRows {
-  if (!sum.json || !sum.rows || sum.count === undefined) return listJson(sum);
-  const s = sum as Required<FileChecksum>;
-  return { json: () => s.json(), rows: () => s.rows(), count: s.count };
+  return sum.json && sum.rows && sum.count !== undefined ? (sum as FileRows) : listJson(sum);
 }
 
 /** JSON arrays joined into one. */

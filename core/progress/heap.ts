@@ -1,8 +1,8 @@
 /**
  * A full garbage collection at the points of a big build where most of what was allocated
  * is dead: between planning and the steps that run, before the tar of a COPY that wrote
- * many files anew is measured (exec-copy.ts), and every 16,384 entries of a layer tar
- * (write-layer-tar.ts).
+ * many files anew is measured (exec-copy.ts), and every COLLECT_EVERY files of a big copy
+ * (copy-into.ts) or entries of a layer tar (write-layer-tar.ts).
  *
  * Planning a COPY of a big context makes most of its garbage where V8 keeps it longest: the
  * walk's and the checksums' short-lived objects outlive a young-generation collection or two
